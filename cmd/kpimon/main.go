@@ -1,0 +1,121 @@
+// Command kpimon runs a county women's federation's annual target assessment of its
+// townships: it ingests their monthly figures, evaluates them against targets and pace,
+// scores, grades and ranks the townships, raises alerts, and serves all of it as pages, a
+// JSON API and Prometheus metrics. `kpimon demo` serves a ready example.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // the configured time zone must resolve on machines without zoneinfo
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ue usageError
+		if !errors.As(err, &ue) && !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "kpimon:", err)
+		}
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a command line mistake; its message has been printed with the usage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// errReported means the command already printed what went wrong (e.g. every invalid row).
+var errReported = errors.New("reported")
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "载入内置示例（清城区 2025 年度考核）并启动服务", runDemo},
+		{"serve", "启动服务：页面、JSON API 与 /metrics", runServe},
+		{"ingest", "导入 CSV/JSON/XLSX 报表（整批校验，全部正确才写入）", runIngest},
+		{"eval", "各乡镇各指标的考核评价", runEval},
+		{"rank", "月度排名", runRank},
+		{"alerts", "预警", runAlerts},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "kpimon — 妇联目标管理考核监测")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "用法: kpimon <命令> [参数]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "每个命令的参数: kpimon <命令> -h")
+}
+
+// run is the whole program, with its environment passed in so tests can call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return usageError{"no command"}
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	usage(stderr)
+	fmt.Fprintf(stderr, "\n未知命令 %q\n", args[0])
+	return usageError{"unknown command " + args[0]}
+}
+
+// newFlags makes a subcommand's flag set that reports mistakes instead of exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("kpimon "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses and turns flag errors into usage errors (-h is not an error).
+func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, nil
+		}
+		return false, usageError{err.Error()}
+	}
+	return false, nil
+}
+
+// require reports a missing required flag.
+func require(fs *flag.FlagSet, pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			fmt.Fprintf(fs.Output(), "缺少参数 --%s\n", pairs[i])
+			fs.Usage()
+			return usageError{"missing --" + pairs[i]}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kpimon/kpimon/kpi"
+)
+
+// reportFlags are the flags eval, rank and alerts share.
+type reportFlags struct {
+	config, db, period, format string
+}
+
+func parseReportFlags(name string, args []string, stderr io.Writer, formats string) (*reportFlags, bool, error) {
+	fs := newFlags(name, stderr)
+	f := &reportFlags{}
+	fs.StringVar(&f.config, "config", "", "考核配置文件（YAML）")
+	fs.StringVar(&f.db, "db", "", "数据库文件（SQLite）")
+	fs.StringVar(&f.period, "period", "", "考核月份 YYYY-MM（默认：最近有报送数据的月份）")
+	fs.StringVar(&f.format, "format", "table", "输出格式："+formats)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "用法: kpimon %s --config C --db D [--period YYYY-MM] [--format %s]\n", name, formats)
+		fs.PrintDefaults()
+	}
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return nil, help, err
+	}
+	if err := require(fs, "config", f.config, "db", f.db); err != nil {
+		return nil, false, err
+	}
+	ok := false
+	for _, x := range strings.Split(formats, "|") {
+		ok = ok || x == f.format
+	}
+	if !ok {
+		fmt.Fprintf(stderr, "--format %q 无效：可选 %s\n", f.format, formats)
+		return nil, false, usageError{"bad --format"}
+	}
+	return f, false, nil
+}
+
+// evaluate loads the assessment and evaluates the period flags name.
+func (f *reportFlags) evaluate(ctx context.Context, stderr io.Writer) (*kpi.Assessment, *kpi.Result, error) {
+	a, db, err := openAssessment(ctx, f.config, f.db, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer db.Close()
+	d, _, err := db.LoadDataset(ctx, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	var p kpi.Period
+	if f.period == "" {
+		latest, ok := d.LatestPeriod()
+		if !ok {
+			return nil, nil, fmt.Errorf("数据库中还没有 %d 年度的报送数据：请用 --period 指定月份", a.Year)
+		}
+		p = latest
+	} else if p, err = kpi.ParsePeriod(f.period); err != nil {
+		return nil, nil, usageError{err.Error()}
+	}
+	if p.Year != a.Year {
+		return nil, nil, fmt.Errorf("月份 %s 不在考核年度 %d 内", p, a.Year)
+	}
+	r, err := kpi.Evaluate(d, p, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, r, nil
+}
+
+func writeJSONOut(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func fmtNum(n kpi.Num) string {
+	if !n.Valid {
+		return "—"
+	}
+	return kpi.FormatNumber(kpi.Round(n.V, 2))
+}
+
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, help, err := parseReportFlags("eval", args, stderr, "table|json")
+	if help || err != nil {
+		return err
+	}
+	a, r, err := f.evaluate(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	if f.format == "json" {
+		return writeJSONOut(stdout, r)
+	}
+	fmt.Fprintf(stdout, "%s  截至%s\n\n", a.Name, r.Period.Label())
+	t := newTable("乡镇", "指标", "实际", "序时目标", "年度目标", "完成率", "序时完成", "状态", "分值", "得分").alignRight(2, 3, 4, 5, 6, 8, 9)
+	for _, e := range r.Evaluations {
+		tw, _ := a.Township(e.Township)
+		ind, _ := a.Indicator(e.Indicator)
+		actual, target, expected := fmtNum(e.Actual), fmtNum(e.Target), fmtNum(e.Expected)
+		if ind.Kind == kpi.KindRatio {
+			actual, target = kpi.FormatPercent(e.Actual), kpi.FormatPercent(e.Target)
+		}
+		score := fmtNum(e.Score)
+		t.add(tw.Name, ind.Name, actual, expected, target, kpi.FormatPercent(e.Completion), kpi.FormatPercent(e.Pace),
+			statusCell(e.Status), kpi.FormatNumber(e.Weight), score)
+	}
+	return t.write(stdout)
+}
+
+func statusCell(s kpi.Status) string {
+	if s == "" {
+		return "—"
+	}
+	return s.Label()
+}
+
+func runRank(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, help, err := parseReportFlags("rank", args, stderr, "table|json|csv")
+	if help || err != nil {
+		return err
+	}
+	a, r, err := f.evaluate(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	switch f.format {
+	case "json":
+		return writeJSONOut(stdout, r.RankingsReport(a))
+	case "csv":
+		return writeRankingCSV(stdout, a, r)
+	}
+	fmt.Fprintf(stdout, "%s  %s排名\n\n", a.Name, r.Period.Label())
+	header := []string{"名次", "较上月", "乡镇"}
+	cats := a.Categories()
+	header = append(header, cats...)
+	header = append(header, "加分", "总分", "等次")
+	t := newTable(header...)
+	for i := 0; i < len(cats)+3; i++ {
+		t.alignRight(3 + i)
+	}
+	t.alignRight(0)
+	for _, x := range r.Rankings {
+		rank := strconv.Itoa(x.Rank)
+		if x.Tied {
+			rank += "（并列）"
+		}
+		row := []string{rank, rankChange(x.RankChange), x.Name}
+		for _, c := range cats {
+			row = append(row, kpi.FormatNumber(x.Categories[c]))
+		}
+		grade := x.Grade
+		if x.Veto {
+			grade += "（一票否决）"
+		}
+		row = append(row, kpi.FormatNumber(x.Bonus), fmt.Sprintf("%.2f", x.Total), grade)
+		t.add(row...)
+	}
+	return t.write(stdout)
+}
+
+// rankChange writes a rank change as ↑2, ↓1, – or —.
+func rankChange(c *int) string {
+	switch {
+	case c == nil:
+		return "—"
+	case *c > 0:
+		return fmt.Sprintf("↑%d", *c)
+	case *c < 0:
+		return fmt.Sprintf("↓%d", -*c)
+	}
+	return "–"
+}
+
+// writeRankingCSV writes the ranking with one column per category.
+func writeRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
+	cw := csv.NewWriter(w)
+	cats := a.Categories()
+	header := []string{"rank", "rank_change", "township", "township_name"}
+	header = append(header, cats...)
+	header = append(header, "base", "bonus", "score", "grade", "veto")
+	cw.Write(header)
+	for _, x := range r.Rankings {
+		ch := ""
+		if x.RankChange != nil {
+			ch = strconv.Itoa(*x.RankChange)
+		}
+		row := []string{strconv.Itoa(x.Rank), ch, x.Township, x.Name}
+		for _, c := range cats {
+			row = append(row, strconv.FormatFloat(x.Categories[c], 'f', -1, 64))
+		}
+		row = append(row, strconv.FormatFloat(x.Base, 'f', -1, 64), strconv.FormatFloat(x.Bonus, 'f', -1, 64),
+			strconv.FormatFloat(x.Total, 'f', -1, 64), x.Grade, strconv.FormatBool(x.Veto))
+		cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, help, err := parseReportFlags("alerts", args, stderr, "table|json")
+	if help || err != nil {
+		return err
+	}
+	a, r, err := f.evaluate(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	if f.format == "json" {
+		return writeJSONOut(stdout, r.AlertsReport())
+	}
+	fmt.Fprintf(stdout, "%s  截至%s 预警 %d 条\n\n", a.Name, r.Period.Label(), len(r.Alerts))
+	t := newTable("级别", "预警", "乡镇", "指标", "起始", "说明")
+	for _, al := range r.Alerts {
+		t.add(kpi.SeverityLabel(al.Severity), kpi.AlertLabel(al.Alert), al.TownshipName, al.IndicatorName, al.ActiveSince.String(), al.Summary)
+	}
+	return t.write(stdout)
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kpimon/kpimon/collector"
+	"github.com/kpimon/kpimon/demo"
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/monitor"
+	"github.com/kpimon/kpimon/server"
+	"github.com/kpimon/kpimon/sqlite"
+)
+
+// serveOptions are the flags serve and demo share.
+type serveOptions struct {
+	addr     string
+	logLevel string
+}
+
+func (o *serveOptions) register(fsAddr func(p *string, name, value, usage string)) {
+	fsAddr(&o.addr, "addr", "127.0.0.1:8080", "监听地址 HOST:PORT（端口 0 表示任选空闲端口）")
+	fsAddr(&o.logLevel, "log-level", "info", "日志级别：debug、info、warn、error")
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	config := fs.String("config", "", "考核配置文件（YAML）")
+	dbPath := fs.String("db", "", "数据库文件（SQLite）")
+	var opt serveOptions
+	opt.register(fs.StringVar)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "用法: kpimon serve --config C --db D [--addr HOST:PORT]")
+		fs.PrintDefaults()
+	}
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if err := require(fs, "config", *config, "db", *dbPath); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, opt.logLevel)
+	if err != nil {
+		return err
+	}
+	a, db, err := openAssessment(ctx, *config, *dbPath, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return serve(ctx, a, db, opt, logger, stdout, "kpimon 已启动")
+}
+
+// serve runs the server until ctx is done, printing the address it listens on.
+func serve(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt serveOptions, logger *slog.Logger, stdout io.Writer, banner string) error {
+	mon, err := monitor.New(ctx, a, db, monitor.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	srv := server.New(mon, logger)
+	ln, err := listen(opt.addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s：http://%s/\n", banner, ln.Addr())
+	logger.Info("serving", "addr", ln.Addr().String(), "assessment", a.Name, "db", db.Path())
+	return server.Serve(ctx, ln, srv, logger)
+}
+
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("地址 %s 已被占用：换一个端口，如 --addr 127.0.0.1:8081（或端口 0 任选）", addr)
+		}
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", stderr)
+	dbPath := fs.String("db", "", "把示例数据库写到这个新文件（默认：临时文件，退出时删除）")
+	write := fs.String("write", "", "不启动服务，把示例的考核配置和全年报表（CSV）写到这个目录，供 ingest 练习")
+	var opt serveOptions
+	opt.register(fs.StringVar)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "用法: kpimon demo [--addr HOST:PORT] [--db 新文件]")
+		fmt.Fprintln(fs.Output(), "载入内置的清远市清城区 2025 年度考核示例（8 个镇街、32 项考核指标、全年月报）并启动服务。")
+		fs.PrintDefaults()
+	}
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, opt.logLevel)
+	if err != nil {
+		return err
+	}
+	if *write != "" {
+		return writeDemo(*write, stdout)
+	}
+	path := *dbPath
+	if path == "" {
+		dir, err := os.MkdirTemp("", "kpimon-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "demo.db")
+	} else if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("%s 已存在：示例总是写入一个新数据库，请换一个文件名", path)
+	}
+	a, err := demo.Assessment()
+	if err != nil {
+		return err
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := loadDemo(ctx, a, db)
+	if err != nil {
+		return err
+	}
+	logger.Info("demo loaded", "reports", n, "db", path)
+	return serve(ctx, a, db, opt, logger, stdout, "kpimon 示例（"+a.Name+"）已启动")
+}
+
+// writeDemo writes the demo's config and reports as files.
+func writeDemo(dir string, stdout io.Writer) error {
+	a, err := demo.Assessment()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "reports"), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), demo.ConfigYAML(), 0o644); err != nil {
+		return err
+	}
+	reports := demo.Reports(a)
+	for _, r := range reports {
+		if err := os.WriteFile(filepath.Join(dir, "reports", r.Name), r.CSV, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "已写出 %s/config.yaml 和 %d 份月报（%s/reports/）。\n", dir, len(reports), dir)
+	return nil
+}
+
+// loadDemo ingests the demo's reports, each stamped with the time it was submitted.
+func loadDemo(ctx context.Context, a *kpi.Assessment, db *sqlite.DB) (int, error) {
+	reports := demo.Reports(a)
+	defer db.SetClock(time.Now)
+	for _, r := range reports {
+		b := collector.NewBatch(a)
+		b.AddCSV(r.Name, strings.NewReader(string(r.CSV)))
+		if err := b.Err(); err != nil {
+			return 0, fmt.Errorf("demo report %s: %w", r.Name, err)
+		}
+		at := r.At
+		db.SetClock(func() time.Time { return at })
+		if _, err := db.Ingest(ctx, a, sqlite.Batch{Actor: r.Actor, Source: r.Name, SHA256: b.SHA256(), Observations: b.Observations()}); err != nil {
+			return 0, fmt.Errorf("demo report %s: %w", r.Name, err)
+		}
+	}
+	return len(reports), nil
+}

@@ -1,0 +1,298 @@
+package collector
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/width"
+
+	"github.com/kpimon/kpimon/kpi"
+)
+
+// ErrMalformed is what a file that cannot be read at all (not CSV, not JSON, no header)
+// unwraps to, beside the kpi sentinels for row-level mistakes.
+var ErrMalformed = errors.New("malformed input")
+
+// RowError is one invalid row (or file) of a batch.
+type RowError struct {
+	Where string // FILE:LINE, FILE[INDEX] for JSON, FILE:SHEET!CELL for Excel
+	Field string // township, indicator, period, value, numerator, denominator; empty for a whole row
+	Value string // the offending text, when there is one
+	Msg   string // what is wrong, in Chinese
+	Err   error  // the sentinel: kpi.ErrUnknownTownship, kpi.ErrBadValue, ErrMalformed, …
+}
+
+func (e *RowError) Error() string { return e.Where + ": " + e.Msg }
+
+// Unwrap returns the sentinel.
+func (e *RowError) Unwrap() error { return e.Err }
+
+// BatchError is a refused batch: every invalid row, in file order.
+type BatchError struct {
+	Errors []*RowError
+}
+
+func (e *BatchError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d 处错误，本批数据未写入", len(e.Errors))
+	for _, r := range e.Errors {
+		b.WriteString("\n")
+		b.WriteString(r.Error())
+	}
+	return b.String()
+}
+
+// Unwrap lets errors.Is find the sentinels of the rows.
+func (e *BatchError) Unwrap() []error {
+	out := make([]error, len(e.Errors))
+	for i, r := range e.Errors {
+		out[i] = r
+	}
+	return out
+}
+
+// Source is one file (or request) of a batch, for the audit trail.
+type Source struct {
+	Name   string
+	SHA256 string // hex digest of the bytes as received
+	Rows   int
+}
+
+// Row is a valid observation with where it came from.
+type Row struct {
+	kpi.Observation
+	Where string
+}
+
+// Batch gathers the rows of one ingest (one file, one request, one command's files) and
+// validates them against the assessment. It is all or nothing: Err reports every invalid
+// row, and Observations is only meaningful when Err is nil.
+type Batch struct {
+	a       *kpi.Assessment
+	rows    []Row
+	errs    []*RowError
+	sources []Source
+	seen    map[kpi.Key]string // key → where it first appeared
+}
+
+// NewBatch starts an empty batch for the assessment.
+func NewBatch(a *kpi.Assessment) *Batch {
+	return &Batch{a: a, seen: map[kpi.Key]string{}}
+}
+
+// Err is nil for a valid batch, or a *BatchError listing every invalid row.
+func (b *Batch) Err() error {
+	if len(b.errs) == 0 {
+		return nil
+	}
+	return &BatchError{Errors: b.errs}
+}
+
+// Rows returns the valid rows in file order.
+func (b *Batch) Rows() []Row { return b.rows }
+
+// Observations returns the batch's observations in file order.
+func (b *Batch) Observations() []kpi.Observation {
+	out := make([]kpi.Observation, len(b.rows))
+	for i, r := range b.rows {
+		out[i] = r.Observation
+	}
+	return out
+}
+
+// Sources lists the files of the batch with their digests.
+func (b *Batch) Sources() []Source { return b.sources }
+
+// SourceName joins the names of the batch's files, for the audit trail.
+func (b *Batch) SourceName() string {
+	names := make([]string, len(b.sources))
+	for i, s := range b.sources {
+		names[i] = s.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// SHA256 is the digest of the batch: the file's own for one file, else the digest of the
+// files' digests in order.
+func (b *Batch) SHA256() string {
+	if len(b.sources) == 1 {
+		return b.sources[0].SHA256
+	}
+	h := sha256.New()
+	for _, s := range b.sources {
+		h.Write([]byte(s.SHA256))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (b *Batch) addSource(name string, data []byte, rows int) {
+	sum := sha256.Sum256(data)
+	b.sources = append(b.sources, Source{Name: name, SHA256: hex.EncodeToString(sum[:]), Rows: rows})
+}
+
+// fail records a row error.
+func (b *Batch) fail(where, field, value string, err error, format string, args ...any) {
+	b.errs = append(b.errs, &RowError{Where: where, Field: field, Value: value, Msg: fmt.Sprintf(format, args...), Err: err})
+}
+
+// field is one cell of a raw record: its text and whether the record had it at all.
+type field struct {
+	text    string
+	present bool
+}
+
+func (f field) blank() bool { return !f.present || strings.TrimSpace(f.text) == "" }
+
+// record is one raw row before validation, whatever format it came from.
+type record struct {
+	where                         string
+	township, indicator, period   field
+	value, numerator, denominator field
+	cellOf                        func(name string) string // optional: the cell of a field, for Excel
+}
+
+func (r *record) at(name string) string {
+	if r.cellOf != nil {
+		if c := r.cellOf(name); c != "" {
+			return c
+		}
+	}
+	return r.where
+}
+
+func (r *record) empty() bool {
+	return r.township.blank() && r.indicator.blank() && r.period.blank() && r.value.blank() && r.numerator.blank() && r.denominator.blank()
+}
+
+// add validates one record and keeps it, or records what is wrong with it.
+func (b *Batch) add(r record) {
+	if r.empty() {
+		return // blank lines at the end of spreadsheets are not mistakes
+	}
+	before := len(b.errs)
+	o := kpi.Observation{}
+	ti, ii := -1, -1
+	switch tw := clean(r.township.text); {
+	case tw == "":
+		b.fail(r.at("township"), "township", "", kpi.ErrUnknownTownship, "缺少乡镇（township）")
+	default:
+		if i, ok := b.a.ResolveTownship(tw); ok {
+			ti = i
+			o.Township = b.a.Townships[i].Code
+		} else {
+			b.fail(r.at("township"), "township", tw, kpi.ErrUnknownTownship, "未知的乡镇“%s”：须为考核方案中的乡镇代码或名称", tw)
+		}
+	}
+	switch in := clean(r.indicator.text); {
+	case in == "":
+		b.fail(r.at("indicator"), "indicator", "", kpi.ErrUnknownIndicator, "缺少指标（indicator）")
+	default:
+		if i, ok := b.a.ResolveIndicator(in); ok {
+			ii = i
+			o.Indicator = b.a.Indicators[i].Code
+		} else {
+			b.fail(r.at("indicator"), "indicator", in, kpi.ErrUnknownIndicator, "未知的指标“%s”：须为考核方案中的指标代码或名称", in)
+		}
+	}
+	ptext := clean(r.period.text)
+	p, err := kpi.ParsePeriod(ptext)
+	switch {
+	case ptext == "":
+		b.fail(r.at("period"), "period", "", kpi.ErrBadPeriod, "缺少月份（period，格式 YYYY-MM）")
+	case err != nil:
+		b.fail(r.at("period"), "period", ptext, kpi.ErrBadPeriod, "月份“%s”格式不对：应为 YYYY-MM，如 %d-06", ptext, b.a.Year)
+	case p.Year != b.a.Year:
+		b.fail(r.at("period"), "period", ptext, kpi.ErrBadPeriod, "月份 %s 不在考核年度 %d 内", p, b.a.Year)
+	default:
+		o.Period = p
+	}
+	var has [3]bool
+	for k, f := range []struct {
+		name string
+		fld  field
+		dst  *float64
+	}{{"value", r.value, &o.Value}, {"numerator", r.numerator, &o.Numerator}, {"denominator", r.denominator, &o.Denominator}} {
+		if f.fld.blank() {
+			continue
+		}
+		v, ok := parseNumber(f.fld.text)
+		if !ok {
+			b.fail(r.at(f.name), f.name, clean(f.fld.text), kpi.ErrBadValue, "%s“%s”不是有效的数字", fieldLabel(f.name), clean(f.fld.text))
+			continue
+		}
+		*f.dst, has[k] = v, true
+	}
+	if ii >= 0 && len(b.errs) == before {
+		ind := &b.a.Indicators[ii]
+		if err := kpi.CheckFigures(ind, o, has[0], has[1], has[2]); err != nil {
+			var ve *kpi.ValueError
+			field := "value"
+			if errors.As(err, &ve) {
+				field = ve.Field
+			}
+			b.fail(r.at(field), field, "", err, "%s", err.Error())
+		}
+	}
+	if len(b.errs) > before || ti < 0 {
+		return
+	}
+	if first, dup := b.seen[o.Key()]; dup {
+		b.fail(r.where, "", "", kpi.ErrDuplicate, "与 %s 重复：同一乡镇、指标、月份在一批数据中只能出现一次", first)
+		return
+	}
+	b.seen[o.Key()] = r.where
+	b.rows = append(b.rows, Row{Observation: o, Where: r.where})
+}
+
+func fieldLabel(name string) string {
+	switch name {
+	case "numerator":
+		return "分子"
+	case "denominator":
+		return "分母"
+	}
+	return "数值"
+}
+
+// clean trims a cell and folds full-width characters (１２３、ＡＢＣ) to their ASCII forms,
+// as Chinese input methods often produce them.
+func clean(s string) string {
+	return strings.TrimSpace(width.Fold.String(strings.TrimSpace(s)))
+}
+
+// parseNumber reads a finite number as people type it: thousands separators (1,234.5),
+// full-width digits and surrounding spaces are accepted; NaN and infinities are not.
+func parseNumber(s string) (float64, bool) {
+	t := clean(s)
+	if strings.Contains(t, ",") {
+		if !thousands(t) {
+			return 0, false
+		}
+		t = strings.ReplaceAll(t, ",", "")
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+// thousands reports whether s groups its integer digits by three with commas.
+func thousands(s string) bool {
+	intPart, _, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	groups := strings.Split(intPart, ",")
+	if len(groups[0]) < 1 || len(groups[0]) > 3 {
+		return false
+	}
+	for _, g := range groups[1:] {
+		if len(g) != 3 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,200 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/kpimon/kpimon/kpi"
+)
+
+func testAssessment(t testing.TB) *kpi.Assessment {
+	t.Helper()
+	a, err := kpi.LoadConfig(filepath.Join("testdata", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func readFile(t *testing.T, a *kpi.Assessment, name string) *Batch {
+	t.Helper()
+	b := NewBatch(a)
+	if err := b.AddFile(context.Background(), filepath.Join("testdata", name)); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestGoodFiles(t *testing.T) {
+	a := testAssessment(t)
+	tests := []struct {
+		file string
+		want []kpi.Observation
+	}{
+		{"long.good.csv", []kpi.Observation{
+			{Township: "aa", Indicator: "screenings", Period: kpi.MustPeriod("2024-01"), Value: 10},
+			{Township: "bb", Indicator: "screenings", Period: kpi.MustPeriod("2024-01"), Value: 1200},
+			{Township: "aa", Indicator: "closure", Period: kpi.MustPeriod("2024-01"), Numerator: 9, Denominator: 10},
+			{Township: "bb", Indicator: "plan", Period: kpi.MustPeriod("2024-02"), Value: 1},
+			{Township: "aa", Indicator: "honors", Period: kpi.MustPeriod("2024-03"), Value: 2.5},
+		}},
+		{"bom_reordered.good.csv", []kpi.Observation{
+			{Township: "aa", Indicator: "screenings", Period: kpi.MustPeriod("2024-02"), Value: 7},
+		}},
+		{"good.json", []kpi.Observation{
+			{Township: "aa", Indicator: "screenings", Period: kpi.MustPeriod("2024-01"), Value: 12},
+			{Township: "bb", Indicator: "closure", Period: kpi.MustPeriod("2024-01"), Numerator: 39, Denominator: 40},
+			{Township: "bb", Indicator: "incident", Period: kpi.MustPeriod("2024-02"), Value: 0},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			b := readFile(t, a, tc.file)
+			if err := b.Err(); err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			got := b.Observations()
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %d observations, want %d: %+v", len(got), len(tc.want), got)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Errorf("row %d: got %+v, want %+v", i, got[i], tc.want[i])
+				}
+			}
+			if len(b.Sources()) != 1 || len(b.SHA256()) != 64 {
+				t.Errorf("sources = %+v", b.Sources())
+			}
+		})
+	}
+}
+
+func TestBadFiles(t *testing.T) {
+	a := testAssessment(t)
+	tests := []struct {
+		file     string
+		where    []string // every error's location, in order
+		sentinel error
+		msg      string
+	}{
+		{"unknown_indicator.bad.csv", []string{"unknown_indicator.bad.csv:2"}, kpi.ErrUnknownIndicator, "未知的指标“nope”"},
+		{"unknown_township.bad.csv", []string{"unknown_township.bad.csv:2"}, kpi.ErrUnknownTownship, "未知的乡镇“zz”"},
+		{"malformed_period.bad.csv", []string{"malformed_period.bad.csv:2"}, kpi.ErrBadPeriod, "格式不对"},
+		{"out_of_year.bad.csv", []string{"out_of_year.bad.csv:2"}, kpi.ErrBadPeriod, "不在考核年度 2024 内"},
+		{"not_a_number.bad.csv", []string{"not_a_number.bad.csv:2"}, kpi.ErrBadValue, "“abc”不是有效的数字"},
+		{"nan.bad.csv", []string{"nan.bad.csv:2"}, kpi.ErrBadValue, "不是有效的数字"},
+		{"negative_count.bad.csv", []string{"negative_count.bad.csv:2"}, kpi.ErrBadValue, "不能为负数"},
+		{"numerator_over_denominator.bad.csv", []string{"numerator_over_denominator.bad.csv:2"}, kpi.ErrBadValue, "分子 11 大于分母 10"},
+		{"missing_denominator.bad.csv", []string{"missing_denominator.bad.csv:2"}, kpi.ErrBadValue, "缺少分母"},
+		{"milestone_not_01.bad.csv", []string{"milestone_not_01.bad.csv:2"}, kpi.ErrBadValue, "只能填 1（是）或 0（否）"},
+		{"veto_not_01.bad.csv", []string{"veto_not_01.bad.csv:2"}, kpi.ErrBadValue, "只能填 1"},
+		{"duplicate_key.bad.csv", []string{"duplicate_key.bad.csv:4"}, kpi.ErrDuplicate, "与 duplicate_key.bad.csv:2 重复"},
+		{"missing_period_column.bad.csv", []string{"missing_period_column.bad.csv:1"}, ErrMalformed, "缺少 period 列"},
+		{"broken_quote.bad.csv", []string{"broken_quote.bad.csv:2"}, ErrMalformed, "CSV 格式错误"},
+		{"empty.bad.csv", []string{"empty.bad.csv"}, ErrMalformed, "文件是空的"},
+		{"bad.json", []string{"bad.json[1]", "bad.json[2]"}, kpi.ErrBadValue, "缺少分母"},
+		{"malformed.bad.json", []string{"malformed.bad.json"}, ErrMalformed, "JSON 格式错误"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			b := readFile(t, a, tc.file)
+			err := b.Err()
+			if err == nil {
+				t.Fatal("got no error")
+			}
+			var be *BatchError
+			if !errors.As(err, &be) {
+				t.Fatalf("error is %T, want *BatchError", err)
+			}
+			var got []string
+			for _, e := range be.Errors {
+				got = append(got, e.Where)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.where, " ") {
+				t.Errorf("errors at %q, want %q:\n%v", got, tc.where, err)
+			}
+			if !errors.Is(err, tc.sentinel) {
+				t.Errorf("error does not unwrap to %v: %v", tc.sentinel, err)
+			}
+			if !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("error does not say %q:\n%v", tc.msg, err)
+			}
+		})
+	}
+}
+
+func TestEveryInvalidRowIsReported(t *testing.T) {
+	a := testAssessment(t)
+	b := NewBatch(a)
+	b.AddCSV("mixed.csv", strings.NewReader("township,indicator,period,value\naa,screenings,2024-01,1\nzz,screenings,2024-01,1\naa,screenings,2024-02,x\naa,screenings,2024-03,3\nqq,nope,2024-99,\n"))
+	var be *BatchError
+	if !errors.As(b.Err(), &be) {
+		t.Fatalf("got %v, want a BatchError", b.Err())
+	}
+	want := "mixed.csv:3: 未知的乡镇“zz”：须为考核方案中的乡镇代码或名称\nmixed.csv:4: 数值“x”不是有效的数字\nmixed.csv:6: 未知的乡镇“qq”：须为考核方案中的乡镇代码或名称\nmixed.csv:6: 未知的指标“nope”：须为考核方案中的指标代码或名称\nmixed.csv:6: 月份“2024-99”格式不对：应为 YYYY-MM，如 2024-06"
+	var lines []string
+	for _, e := range be.Errors {
+		lines = append(lines, e.Error())
+	}
+	if got := strings.Join(lines, "\n"); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestGBKCSVReadsLikeUTF8(t *testing.T) {
+	a := testAssessment(t)
+	text := "乡镇,指标,月份,数值\n甲镇,两癌筛查人数,2024年3月,15\n乙镇,两癌筛查人数,2024-03,8\n"
+	gbk, err := simplifiedchinese.GBK.NewEncoder().String(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := NewBatch(a)
+	u.AddCSV("utf8.csv", strings.NewReader(text))
+	g := NewBatch(a)
+	g.AddCSV("gbk.csv", strings.NewReader(gbk))
+	if u.Err() != nil || g.Err() != nil {
+		t.Fatalf("errors: utf8 %v, gbk %v", u.Err(), g.Err())
+	}
+	uo, gob := u.Observations(), g.Observations()
+	if len(uo) != 2 || len(gob) != 2 || uo[0] != gob[0] || uo[1] != gob[1] {
+		t.Errorf("GBK read %+v, UTF-8 read %+v", gob, uo)
+	}
+}
+
+func TestDuplicatesAcrossFilesOfOneBatch(t *testing.T) {
+	a := testAssessment(t)
+	b := NewBatch(a)
+	b.AddCSV("one.csv", strings.NewReader("township,indicator,period,value\naa,screenings,2024-01,1\n"))
+	b.AddJSON("two.json", strings.NewReader(`[{"township":"aa","indicator":"screenings","period":"2024-01","value":2}]`))
+	if err := b.Err(); err == nil || !strings.Contains(err.Error(), "two.json[0]: 与 one.csv:2 重复") {
+		t.Errorf("got %v, want a duplicate naming both places", err)
+	}
+}
+
+func TestUnsupportedFormatsAreNamed(t *testing.T) {
+	a := testAssessment(t)
+	b := NewBatch(a)
+	b.AddBytes("报表.xls", []byte{0xd0, 0xcf, 0x11, 0xe0})
+	if err := b.Err(); err == nil || !strings.Contains(err.Error(), "报表.xls: 不支持 .xls 格式") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestParseNumber(t *testing.T) {
+	good := map[string]float64{"12": 12, " 1,234.5 ": 1234.5, "１２": 12, "-0.5": -0.5, "1e3": 1000}
+	for in, want := range good {
+		if v, ok := parseNumber(in); !ok || v != want {
+			t.Errorf("parseNumber(%q) = %v, %v; want %v", in, v, ok, want)
+		}
+	}
+	for _, bad := range []string{"abc", "1,23", "12,34,567", "Inf", "NaN", "1.2.3", ""} {
+		if v, ok := parseNumber(bad); ok {
+			t.Errorf("parseNumber(%q) = %v, want refusal", bad, v)
+		}
+	}
+}

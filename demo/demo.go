@@ -1,0 +1,232 @@
+// Package demo is kpimon's bundled demonstration: the 2025 assessment of the townships of
+// 清远市清城区 (its eight 街道 and 镇) by the district women's federation, and a deterministic
+// generator of a year of their monthly reports that looks like real life: some townships
+// ahead and some behind, one month's report missing, a typo corrected by the district office,
+// commendation bonuses, a breached ceiling on repeat petitions, a late milestone, no veto.
+package demo
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/kpimon/kpimon/kpi"
+)
+
+//go:embed config.yaml
+var configYAML []byte
+
+// ConfigYAML is the demo assessment's config file.
+func ConfigYAML() []byte { return bytes.Clone(configYAML) }
+
+// Assessment parses the demo config.
+func Assessment() (*kpi.Assessment, error) {
+	return kpi.ParseConfig("demo/config.yaml", configYAML)
+}
+
+// Report is one submission: a township's monthly report, or an office's correction.
+type Report struct {
+	Name  string    // the file name, e.g. 2025-03-东城街道.csv
+	Actor string    // who submitted it
+	At    time.Time // when
+	CSV   []byte    // long-form CSV with township and indicator names, as a chair fills it in
+}
+
+// profile is how a township performs through the year.
+type profile struct {
+	perf      float64 // share of the paced target it reaches
+	villages  int     // 村（社区） under it
+	done      map[string]int
+	bonus     map[int]float64
+	repeats   map[int]float64
+	weakLoans bool
+}
+
+var profiles = map[string]profile{
+	"dongcheng": {perf: 1.08, villages: 16, done: map[string]int{"half_year_summary": 6, "mediation_room": 3, "women_demo_base": 8}, bonus: map[int]float64{3: 2}},
+	"fengcheng": {perf: 1.03, villages: 14, done: map[string]int{"half_year_summary": 7, "mediation_room": 5, "women_demo_base": 9}, bonus: map[int]float64{9: 1}},
+	"zhouxin":   {perf: 1.00, villages: 12, done: map[string]int{"half_year_summary": 7, "mediation_room": 6, "women_demo_base": 10}},
+	"henghe":    {perf: 0.97, villages: 11, done: map[string]int{"half_year_summary": 7, "mediation_room": 4, "women_demo_base": 10}, bonus: map[int]float64{11: 1.5}},
+	"yuantan":   {perf: 1.01, villages: 19, done: map[string]int{"half_year_summary": 6, "mediation_room": 5, "women_demo_base": 7}},
+	"longtang":  {perf: 0.90, villages: 17, done: map[string]int{"half_year_summary": 7, "mediation_room": 6}, repeats: map[int]float64{11: 1}, weakLoans: true},
+	"shijiao":   {perf: 0.96, villages: 15, done: map[string]int{"half_year_summary": 7, "mediation_room": 5, "women_demo_base": 10}, repeats: map[int]float64{5: 1, 9: 1}},
+	"feilaixia": {perf: 0.87, villages: 9, done: map[string]int{"half_year_summary": 8, "mediation_room": 8, "women_demo_base": 10}},
+}
+
+// The demo's story: 飞来峡镇 has not sent its December report; 横荷街道 typed 820 instead of
+// 82 screenings for May, which the district office corrected in June.
+const (
+	missingTownship = "feilaixia"
+	missingMonth    = 12
+	typoTownship    = "henghe"
+	typoIndicator   = "cervical_screening_persons"
+	typoMonth       = 5
+)
+
+// Reports generates the year's submissions in the order they arrived. The same assessment
+// always yields the same reports.
+func Reports(a *kpi.Assessment) []Report {
+	loc := a.Location
+	var out []Report
+	type state struct {
+		cum map[string]float64
+		rng *rand.Rand
+	}
+	states := make([]state, len(a.Townships))
+	for t, tw := range a.Townships {
+		states[t] = state{cum: map[string]float64{}, rng: rand.New(rand.NewPCG(uint64(a.Year), uint64(t+1)*7919))}
+		_ = tw
+	}
+	var typo Report
+	for m := 1; m <= 12; m++ {
+		p := kpi.Period{Year: a.Year, Month: m}
+		for t, tw := range a.Townships {
+			st := &states[t]
+			prof := profiles[tw.Code]
+			if prof.perf == 0 {
+				prof = profile{perf: 1, villages: 12}
+			}
+			rows := [][]string{}
+			for i := range a.Indicators {
+				ind := &a.Indicators[i]
+				row := monthRow(ind, tw, p, prof, st.cum, st.rng)
+				if row == nil {
+					continue
+				}
+				if tw.Code == typoTownship && ind.Code == typoIndicator && m == typoMonth {
+					right := row[3]
+					row[3] = right + "0"
+					typo = Report{Name: fmt.Sprintf("%s-10-%s%d月数据更正.csv", p.Next(), tw.Name, m), Actor: "清城区妇联办公室",
+						At: time.Date(a.Year, time.Month(m+1), 10, 15, 20, 0, 0, loc), CSV: csvBytes([][]string{{tw.Name, ind.Name, p.String(), right, "", ""}})}
+				}
+				rows = append(rows, row)
+			}
+			// every township draws its submission time, so one missing report does not shift the others
+			day, hour, minute := 1+st.rng.IntN(5), 8+st.rng.IntN(9), st.rng.IntN(60)
+			if tw.Code == missingTownship && m == missingMonth {
+				continue
+			}
+			n := p.Next()
+			out = append(out, Report{
+				Name:  fmt.Sprintf("%s-%s.csv", p, tw.Name),
+				Actor: tw.Name + "妇联",
+				At:    time.Date(n.Year, time.Month(n.Month), day, hour, minute, 0, 0, loc),
+				CSV:   csvBytes(rows),
+			})
+		}
+		if m == typoMonth+1 {
+			out = append(out, typo)
+		}
+	}
+	return out
+}
+
+func csvBytes(rows [][]string) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"乡镇", "指标", "月份", "数值", "分子", "分母"})
+	w.WriteAll(rows)
+	return b.Bytes()
+}
+
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// monthRow is one township's report of one indicator for month p, or nil when nothing is
+// reported (bonuses and vetoes are reported only when they happen).
+func monthRow(ind *kpi.Indicator, tw kpi.Township, p kpi.Period, prof profile, cum map[string]float64, rng *rand.Rand) []string {
+	m := p.Month
+	row := func(v string) []string { return []string{tw.Name, ind.Name, p.String(), v, "", ""} }
+	ratio := func(n, d float64) []string { return []string{tw.Name, ind.Name, p.String(), "", num(n), num(d)} }
+	jitter := func(spread float64) float64 { return 1 + spread*(2*rng.Float64()-1) }
+	switch ind.Kind {
+	case kpi.KindCount:
+		switch ind.Code {
+		case "petitions_received":
+			v := float64(2 + rng.IntN(4+prof.villages/3))
+			cum["received"] = v
+			return row(num(v))
+		case "repeat_escalated_petitions":
+			return row(num(prof.repeats[m]))
+		}
+		target := *ind.TargetFor(tw.Code)
+		perf := prof.perf
+		if prof.weakLoans && (ind.Code == "women_loan_amount" || ind.Code == "women_loan_count") {
+			perf *= 0.75
+		}
+		goal := target * ind.Pacing.Fraction(m) * perf * jitter(0.06)
+		decimals := 0
+		if ind.Code == "women_loan_amount" {
+			decimals = 1
+		}
+		p10 := math.Pow10(decimals)
+		goal = math.Round(goal*p10) / p10
+		inc := math.Max(0, goal-cum[ind.Code])
+		cum[ind.Code] += inc
+		return row(num(math.Round(inc*p10) / p10))
+	case kpi.KindStock:
+		target := *ind.TargetFor(tw.Code)
+		level := math.Round(target * math.Min(1.05, 0.4+0.6*prof.perf) * (0.9 + 0.1*float64(m)/12) * jitter(0.01))
+		return row(num(level))
+	case kpi.KindRatio:
+		switch ind.Code {
+		case "petition_closure_rate":
+			recv := cum["received"]
+			closed := recv
+			if prof.perf < 0.95 && recv > 0 && rng.Float64() < 0.2 {
+				closed--
+			}
+			cum["closed"] = closed
+			return ratio(closed, recv)
+		case "petition_satisfaction_rate":
+			closed := cum["closed"]
+			sat := closed
+			if closed > 0 && rng.Float64() < 0.25/prof.perf {
+				sat--
+			}
+			return ratio(sat, closed)
+		case "family_dispute_resolution_rate":
+			found := float64(4 + rng.IntN(10))
+			solved := found
+			if rng.Float64() < 0.15/prof.perf {
+				solved--
+			}
+			return ratio(solved, found)
+		case "loan_repayment_rate":
+			due := float64(10 + rng.IntN(20))
+			paid := due
+			if prof.weakLoans && rng.Float64() < 0.5 {
+				paid--
+			}
+			return ratio(paid, due)
+		default: // coverage rates: villages covered of villages
+			v := float64(prof.villages)
+			covered := v
+			if prof.perf < 0.95 && m <= 6 {
+				covered = v - 1
+			}
+			if ind.Code == "parent_school_coverage" {
+				covered = math.Floor(v * math.Min(1, 0.8*prof.perf+0.1+0.01*float64(m)))
+			}
+			return ratio(covered, v)
+		}
+	case kpi.KindMilestone:
+		due, ok := prof.done[ind.Code]
+		switch {
+		case ok && m == due:
+			return row("1")
+		case ok && m > due:
+			return nil
+		}
+		return row("0")
+	case kpi.KindBonus:
+		if v, ok := prof.bonus[m]; ok {
+			return row(num(v))
+		}
+	}
+	return nil
+}

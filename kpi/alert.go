@@ -1,0 +1,196 @@
+package kpi
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// The alerts of the spec.
+const (
+	AlertBehindPace      = "behind_pace"      // a count/stock (higher) or milestone is behind
+	AlertBelowThreshold  = "below_threshold"  // a ratio is at_risk or behind
+	AlertCeilingBreached = "ceiling_breached" // a lower-direction count/stock exceeds its target
+	AlertMissingReport   = "missing_report"   // a month's report is overdue
+	AlertVeto            = "veto"             // a veto event was reported
+)
+
+// Severities of an alert.
+const (
+	SeverityWarning  = "warning"
+	SeverityCritical = "critical"
+)
+
+// AlertNames lists every alert name.
+func AlertNames() []string {
+	return []string{AlertBehindPace, AlertBelowThreshold, AlertCeilingBreached, AlertMissingReport, AlertVeto}
+}
+
+// AlertLabel is the alert's Chinese name.
+func AlertLabel(name string) string {
+	switch name {
+	case AlertBehindPace:
+		return "未达序时进度"
+	case AlertBelowThreshold:
+		return "低于达标线"
+	case AlertCeilingBreached:
+		return "突破控制上限"
+	case AlertMissingReport:
+		return "逾期未报送"
+	case AlertVeto:
+		return "一票否决"
+	}
+	return name
+}
+
+// SeverityLabel is the severity in Chinese.
+func SeverityLabel(s string) string {
+	if s == SeverityCritical {
+		return "严重"
+	}
+	return "警告"
+}
+
+// Alert is a condition that holds as of a period. Its identity is (Alert, Township,
+// Indicator); ActiveSince is the first month of the unbroken run of months up to the period
+// in which it held (a change of severity does not start a new run).
+type Alert struct {
+	Alert         string `json:"alert"`
+	Township      string `json:"township"`
+	Indicator     string `json:"indicator"`
+	Severity      string `json:"severity"`
+	ActiveSince   Period `json:"active_since"`
+	TownshipName  string `json:"township_name"`
+	IndicatorName string `json:"indicator_name"`
+	Summary       string `json:"summary"` // one Chinese sentence for people
+
+	t, i int // positions in the config, for ordering
+}
+
+// AlertKey is an alert's identity.
+type AlertKey struct {
+	Alert, Township, Indicator string
+}
+
+// Key is the alert's identity.
+func (al Alert) Key() AlertKey { return AlertKey{al.Alert, al.Township, al.Indicator} }
+
+type alertEvaluator struct {
+	a      *Assessment
+	p      Period
+	now    time.Time
+	alerts []Alert
+}
+
+func newAlertEvaluator(a *Assessment, p Period, now time.Time) *alertEvaluator {
+	return &alertEvaluator{a: a, p: p, now: now}
+}
+
+// overdue reports whether month k's report deadline has passed at now.
+func (ev *alertEvaluator) overdue(k int) bool {
+	dl := Period{Year: ev.a.Year, Month: k}.Deadline(ev.a.ReportDeadlineDay, ev.a.Location)
+	return !ev.now.Before(dl)
+}
+
+// cell adds the alerts of one township × indicator; e is its unrounded evaluation at p.
+func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s *series, e *Evaluation) {
+	m := ev.p.Month
+	statusAt := func(k int) Status { return evaluate(ind, code, s, k).Status }
+	// since walks back from m while holds(k) and returns the first month of the run.
+	since := func(holds func(k int) bool) Period {
+		k := m
+		for k > 1 && holds(k-1) {
+			k--
+		}
+		return Period{Year: ev.p.Year, Month: k}
+	}
+	add := func(name, severity string, from Period, summary string) {
+		ev.alerts = append(ev.alerts, Alert{
+			Alert: name, Township: code, Indicator: ind.Code, Severity: severity, ActiveSince: from,
+			TownshipName: ev.a.Townships[t].Name, IndicatorName: ind.Name, Summary: summary, t: t, i: i,
+		})
+	}
+	town := ev.a.Townships[t].Name
+	switch ind.Kind {
+	case KindCount, KindStock:
+		if e.Status == StatusBehind && ind.Direction == Higher {
+			behind := func(k int) bool { return statusAt(k) == StatusBehind }
+			sev := SeverityWarning
+			if m > 1 && behind(m-1) {
+				sev = SeverityCritical
+			}
+			from := since(behind)
+			msg := fmt.Sprintf("%s“%s”累计%s%s，低于序时进度%s%s（完成序时进度的%s）", town, ind.Name,
+				FormatNumber(Round(e.Actual.V, 2)), ind.Unit, FormatNumber(Round(e.Expected.V, 2)), ind.Unit, FormatPercent(e.Pace))
+			if n := m - from.Month + 1; n >= 2 {
+				msg += fmt.Sprintf("，已连续%d个月滞后", n)
+			}
+			add(AlertBehindPace, sev, from, msg)
+		}
+		if e.Status == StatusBehind && ind.Direction == Lower {
+			from := since(func(k int) bool { return statusAt(k) == StatusBehind })
+			add(AlertCeilingBreached, SeverityCritical, from, fmt.Sprintf("%s“%s”累计%s%s，超过控制上限%s%s", town, ind.Name,
+				FormatNumber(Round(e.Actual.V, 2)), ind.Unit, FormatNumber(Round(e.Target.V, 2)), ind.Unit))
+		}
+	case KindRatio:
+		if e.Status == StatusAtRisk || e.Status == StatusBehind {
+			sev := SeverityWarning
+			if e.Status == StatusBehind {
+				sev = SeverityCritical
+			}
+			from := since(func(k int) bool { st := statusAt(k); return st == StatusAtRisk || st == StatusBehind })
+			add(AlertBelowThreshold, sev, from, fmt.Sprintf("%s“%s”为%s（%s/%s），低于达标线%s", town, ind.Name,
+				FormatPercent(e.Actual), FormatNumber(e.Numerator.V), FormatNumber(e.Denominator.V), FormatPercent(e.Target)))
+		}
+	case KindMilestone:
+		if e.Status == StatusBehind {
+			behind := func(k int) bool { return statusAt(k) == StatusBehind }
+			sev := SeverityWarning
+			if m > 1 && behind(m-1) {
+				sev = SeverityCritical
+			}
+			add(AlertBehindPace, sev, since(behind), fmt.Sprintf("%s“%s”应于%d月完成，至今未完成", town, ind.Name, ind.Due))
+		}
+	case KindVeto:
+		if e.Actual.V > 0 {
+			from := since(func(k int) bool { return s.actual[k] > 0 })
+			add(AlertVeto, SeverityCritical, from, fmt.Sprintf("%s%s报告“%s”，本年度考核一票否决", town, from.Label(), ind.Name))
+		}
+	}
+	if ind.Kind == KindCount || ind.Kind == KindStock || ind.Kind == KindRatio {
+		missing := func(k int) bool { return !c.Has(k) && ev.overdue(k) }
+		if missing(m) {
+			from := since(missing)
+			msg := fmt.Sprintf("%s未按时报送%s“%s”（截止%d月%d日）", town, ev.p.Label(), ind.Name, ev.p.Next().Month, ev.a.ReportDeadlineDay)
+			if n := m - from.Month + 1; n >= 2 {
+				msg += fmt.Sprintf("，已连续%d个月未报", n)
+			}
+			add(AlertMissingReport, SeverityWarning, from, msg)
+		}
+	}
+}
+
+// sortAlerts orders alerts critical first, then by township and indicator in config order.
+func sortAlerts(as []Alert) {
+	sort.SliceStable(as, func(x, y int) bool {
+		a, b := as[x], as[y]
+		if a.Severity != b.Severity {
+			return a.Severity == SeverityCritical
+		}
+		if a.t != b.t {
+			return a.t < b.t
+		}
+		if a.i != b.i {
+			return a.i < b.i
+		}
+		return a.Alert < b.Alert
+	})
+}
+
+// FormatPercent writes a fraction as a percentage with one decimal (93.3%), or "—".
+func FormatPercent(n Num) string {
+	if !n.Valid {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f%%", n.V*100)
+}

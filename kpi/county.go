@@ -1,0 +1,97 @@
+package kpi
+
+// CountyEvaluation is one indicator for the county as a whole (全县), without a score:
+// counts and stocks sum actuals and targets over townships, ratios divide the summed
+// numerators by the summed denominators, milestones report the fraction of townships done,
+// bonuses the points awarded and vetoes the number of townships vetoed.
+type CountyEvaluation struct {
+	Indicator   string `json:"indicator"`
+	Kind        Kind   `json:"kind"`
+	Actual      Num    `json:"actual"`
+	Numerator   *Num   `json:"numerator,omitempty"`
+	Denominator *Num   `json:"denominator,omitempty"`
+	Target      Num    `json:"target"`
+	Expected    Num    `json:"expected"`
+	Completion  Num    `json:"completion"`
+	Pace        Num    `json:"pace"`
+	Status      Status `json:"status"`
+	Reported    int    `json:"reported"`  // townships that reported this period
+	Townships   int    `json:"townships"` // townships assessed
+}
+
+// county aggregates the townships' figures per indicator as of month m.
+//
+// Rules the spec leaves open, as an assessment office reads them: a count or stock's county
+// target sums the targets of the townships that have one (none: tracked only); its actual
+// sums the townships that reported; the county is no_data only when no township reported.
+// A ratio is judged against the indicator's default threshold. A milestone is met when every
+// township is done, and otherwise judged by its due month like a township's.
+func county(a *Assessment, d *Dataset, m int) []CountyEvaluation {
+	nI := len(a.Indicators)
+	out := make([]CountyEvaluation, nI)
+	for i := range a.Indicators {
+		ind := &a.Indicators[i]
+		agg := &series{}
+		var target float64
+		hasTarget := false
+		reported := 0
+		for t, town := range a.Townships {
+			c := d.Cell(t, i)
+			if c.Has(m) {
+				reported++
+			}
+			s := buildSeries(ind, c, m)
+			if s.any[m] {
+				agg.any[m] = true
+			}
+			switch ind.Kind {
+			case KindCount, KindStock:
+				if s.any[m] {
+					agg.actual[m] += s.actual[m]
+				}
+				if tg := ind.TargetFor(town.Code); tg != nil {
+					target += *tg
+					hasTarget = true
+				}
+			case KindRatio:
+				agg.num[m] += s.num[m]
+				agg.den[m] += s.den[m]
+			default:
+				agg.actual[m] += s.actual[m]
+			}
+		}
+		var e Evaluation
+		switch ind.Kind {
+		case KindCount, KindStock:
+			var tp *float64
+			if hasTarget {
+				tp = &target
+			}
+			e = judge(ind, tp, 0, agg, m)
+		case KindRatio:
+			e = judge(ind, nil, ind.Threshold, agg, m)
+		case KindMilestone:
+			n := float64(len(a.Townships))
+			done := agg.actual[m]
+			e = Evaluation{Kind: ind.Kind, Actual: Some(done / n), Target: Some(1), Completion: Some(done / n)}
+			switch {
+			case done == n:
+				e.Status = StatusMet
+			case m < ind.Due:
+				e.Status = StatusOnTrack
+			default:
+				e.Status = StatusBehind
+			}
+		default:
+			e = Evaluation{Kind: ind.Kind, Actual: Some(agg.actual[m])}
+		}
+		e.finish(false)
+		out[i] = CountyEvaluation{
+			Indicator: ind.Code, Kind: ind.Kind, Actual: e.Actual, Numerator: e.Numerator,
+			Denominator: e.Denominator, Target: e.Target, Expected: e.Expected,
+			Completion: e.Completion, Pace: e.Pace, Status: e.Status,
+			Reported: reported, Townships: len(a.Townships),
+		}
+	}
+	return out
+}

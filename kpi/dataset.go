@@ -1,0 +1,100 @@
+package kpi
+
+import "fmt"
+
+// Dataset holds the current observations of one assessment year, laid out for evaluation:
+// one cell per township × indicator with twelve monthly slots. It is not safe for concurrent
+// writes; callers that share one guard it.
+type Dataset struct {
+	a     *Assessment
+	cells []Cell
+	count int
+}
+
+// Cell holds one township × indicator's monthly reports.
+type Cell struct {
+	Reported    uint16      // bit m-1 is set when month m was reported
+	Value       [12]float64 // the month's value, or a ratio's numerator
+	Denominator [12]float64 // a ratio's denominator
+}
+
+// Has reports whether month m (1 … 12) was reported.
+func (c *Cell) Has(m int) bool { return c.Reported&(1<<(m-1)) != 0 }
+
+// NewDataset makes an empty dataset for the assessment.
+func NewDataset(a *Assessment) *Dataset {
+	return &Dataset{a: a, cells: make([]Cell, len(a.Townships)*len(a.Indicators))}
+}
+
+// Assessment is the assessment the dataset belongs to.
+func (d *Dataset) Assessment() *Assessment { return d.a }
+
+// Len is the number of observations held.
+func (d *Dataset) Len() int { return d.count }
+
+// Cell is the cell of township index t and indicator index i.
+func (d *Dataset) Cell(t, i int) *Cell { return &d.cells[t*len(d.a.Indicators)+i] }
+
+// Set stores an observation, replacing any earlier one for its key. Observations for other
+// years, or for townships and indicators the assessment does not have (a config edited after
+// data were reported), are refused.
+func (d *Dataset) Set(o Observation) error {
+	t, i := d.a.TownshipIndex(o.Township), d.a.IndicatorIndex(o.Indicator)
+	if t < 0 || i < 0 || o.Period.Year != d.a.Year {
+		return fmt.Errorf("observation %s/%s/%s is not in this assessment", o.Township, o.Indicator, o.Period)
+	}
+	c := d.Cell(t, i)
+	m := o.Period.Month - 1
+	if !c.Has(o.Period.Month) {
+		d.count++
+	}
+	c.Reported |= 1 << m
+	if d.a.Indicators[i].Kind == KindRatio {
+		c.Value[m], c.Denominator[m] = o.Numerator, o.Denominator
+	} else {
+		c.Value[m], c.Denominator[m] = o.Value, 0
+	}
+	return nil
+}
+
+// Get returns the observation for a key, and whether there is one.
+func (d *Dataset) Get(k Key) (Observation, bool) {
+	t, i := d.a.TownshipIndex(k.Township), d.a.IndicatorIndex(k.Indicator)
+	if t < 0 || i < 0 || k.Period.Year != d.a.Year {
+		return Observation{}, false
+	}
+	c := d.Cell(t, i)
+	if !c.Has(k.Period.Month) {
+		return Observation{}, false
+	}
+	o := Observation{Township: k.Township, Indicator: k.Indicator, Period: k.Period}
+	m := k.Period.Month - 1
+	if d.a.Indicators[i].Kind == KindRatio {
+		o.Numerator, o.Denominator = c.Value[m], c.Denominator[m]
+	} else {
+		o.Value = c.Value[m]
+	}
+	return o, true
+}
+
+// LatestPeriod is the latest month that has any report, and false when there is none.
+func (d *Dataset) LatestPeriod() (Period, bool) {
+	var all uint16
+	for i := range d.cells {
+		all |= d.cells[i].Reported
+	}
+	for m := 12; m >= 1; m-- {
+		if all&(1<<(m-1)) != 0 {
+			return Period{Year: d.a.Year, Month: m}, true
+		}
+	}
+	return Period{}, false
+}
+
+// Clone returns an independent copy, so a reader can keep evaluating one version while a
+// writer prepares the next.
+func (d *Dataset) Clone() *Dataset {
+	c := &Dataset{a: d.a, cells: make([]Cell, len(d.cells)), count: d.count}
+	copy(c.cells, d.cells)
+	return c
+}

@@ -1,0 +1,254 @@
+package kpi
+
+import (
+	"fmt"
+	"time"
+)
+
+// Evaluation is one township × indicator as of a period. Figures are rounded for output:
+// actual, target, expected, completion and pace to 4 decimals, score to 2.
+type Evaluation struct {
+	Township    string  `json:"township"`
+	Indicator   string  `json:"indicator"`
+	Kind        Kind    `json:"kind"`
+	Actual      Num     `json:"actual"`
+	Numerator   *Num    `json:"numerator,omitempty"`   // ratio only
+	Denominator *Num    `json:"denominator,omitempty"` // ratio only
+	Target      Num     `json:"target"`                // ratio: the threshold; milestone: 1
+	Expected    Num     `json:"expected"`              // target × f(m); null where not defined
+	Completion  Num     `json:"completion"`
+	Pace        Num     `json:"pace"`
+	Status      Status  `json:"status"`
+	Weight      float64 `json:"weight"`
+	Score       Num     `json:"score"`    // null for bonus and veto
+	Reported    bool    `json:"reported"` // the period itself was reported
+
+	rawScore float64
+}
+
+// Result is an evaluation of the whole assessment as of a period.
+type Result struct {
+	Period      Period             `json:"period"`
+	Evaluations []Evaluation       `json:"evaluations"` // township-major, in config order
+	County      []CountyEvaluation `json:"county"`
+	Townships   []TownshipScore    `json:"-"` // in config order
+	Rankings    []Ranking          `json:"-"` // best first
+	Alerts      []Alert            `json:"-"`
+	Now         time.Time          `json:"-"`
+}
+
+// Evaluation returns the evaluation of township index t and indicator index i.
+func (r *Result) Evaluation(t, i int, nIndicators int) *Evaluation {
+	return &r.Evaluations[t*nIndicators+i]
+}
+
+// series is one cell's figures as of each month 1 … m, built in one pass over the reports.
+type series struct {
+	any      [13]bool    // some report at a month ≤ k
+	actual   [13]float64 // per kind: sum, latest, done, capped sum, vetoed
+	num, den [13]float64 // ratio sums
+}
+
+func buildSeries(ind *Indicator, c *Cell, m int) *series {
+	s := &series{}
+	for k := 1; k <= m; k++ {
+		s.any[k], s.actual[k], s.num[k], s.den[k] = s.any[k-1], s.actual[k-1], s.num[k-1], s.den[k-1]
+		if !c.Has(k) {
+			continue
+		}
+		s.any[k] = true
+		v := c.Value[k-1]
+		switch ind.Kind {
+		case KindCount:
+			s.actual[k] += v
+		case KindStock:
+			s.actual[k] = v
+		case KindRatio:
+			s.num[k] += v
+			s.den[k] += c.Denominator[k-1]
+		case KindMilestone, KindVeto:
+			if v > 0 {
+				s.actual[k] = 1
+			}
+		case KindBonus:
+			s.actual[k] += v
+		}
+	}
+	if ind.Kind == KindBonus {
+		for k := 1; k <= m; k++ {
+			if s.actual[k] > ind.Max {
+				s.actual[k] = ind.Max
+			}
+		}
+	}
+	return s
+}
+
+// evaluate applies the spec's rules to one cell at month k; township is the code, for
+// per-township targets. The result is unrounded; output rounding happens in finish.
+func evaluate(ind *Indicator, township string, s *series, k int) Evaluation {
+	e := judge(ind, ind.TargetFor(township), ind.ThresholdFor(township), s, k)
+	e.Township = township
+	return e
+}
+
+// judge applies the spec's rules with the target (count, stock) or threshold (ratio) given,
+// so the county aggregate is judged by the same code as a township.
+func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evaluation {
+	e := Evaluation{Indicator: ind.Code, Kind: ind.Kind, Weight: ind.Weight}
+	w := ind.Weight
+	switch ind.Kind {
+	case KindCount, KindStock:
+		if target != nil {
+			e.Target = Some(*target)
+			e.Expected = Some(*target * ind.Pacing.Fraction(k))
+		}
+		if !s.any[k] {
+			e.Status = StatusNoData
+			break
+		}
+		a := s.actual[k]
+		e.Actual = Some(a)
+		if target == nil {
+			// tracked only: shown, not scored, no status of its own
+			e.Status, e.Weight = StatusNotApplicable, 0
+			break
+		}
+		t, x := *target, e.Expected.V
+		if x > 0 {
+			e.Pace = Some(a / x)
+		}
+		if ind.Direction == Lower {
+			switch {
+			case a > t:
+				e.Status = StatusBehind
+			case a > x:
+				e.Status = StatusAtRisk
+			case k == 12:
+				e.Status = StatusMet
+			default:
+				e.Status = StatusOnTrack
+			}
+			if e.Status != StatusBehind {
+				e.rawScore = w
+			}
+			break
+		}
+		if t > 0 {
+			e.Completion = Some(a / t)
+		}
+		switch {
+		case a >= t:
+			e.Status = StatusMet
+		case a >= x:
+			e.Status = StatusOnTrack
+		case a >= ind.Warn*x:
+			e.Status = StatusAtRisk
+		default:
+			e.Status = StatusBehind
+		}
+		if x == 0 {
+			e.rawScore = w
+		} else {
+			e.rawScore = w * min(1, a/x)
+		}
+	case KindRatio:
+		e.Target = Some(th)
+		if !s.any[k] {
+			e.Status = StatusNoData
+			break
+		}
+		num, den := Some(s.num[k]), Some(s.den[k])
+		e.Numerator, e.Denominator = &num, &den
+		if s.den[k] == 0 {
+			e.Status, e.rawScore = StatusNotApplicable, w
+			break
+		}
+		a := s.num[k] / s.den[k]
+		e.Actual = Some(a)
+		e.Completion = Some(a / th)
+		switch {
+		case a >= th:
+			e.Status = StatusMet
+		case a >= th-ind.Margin:
+			e.Status = StatusAtRisk
+		default:
+			e.Status = StatusBehind
+		}
+		if ind.DeductPerPoint != nil {
+			e.rawScore = max(0, w-*ind.DeductPerPoint*100*max(0, th-a))
+		} else {
+			e.rawScore = w * min(1, a/th)
+		}
+	case KindMilestone:
+		done := s.actual[k]
+		e.Actual, e.Target, e.Completion = Some(done), Some(1), Some(done)
+		switch {
+		case done == 1:
+			e.Status = StatusMet
+		case k < ind.Due:
+			e.Status = StatusOnTrack
+		default:
+			e.Status = StatusBehind
+		}
+		if e.Status != StatusBehind {
+			e.rawScore = w
+		}
+	case KindBonus:
+		e.Actual, e.Target, e.rawScore = Some(s.actual[k]), Some(ind.Max), s.actual[k]
+	case KindVeto:
+		e.Actual = Some(s.actual[k])
+	}
+	return e
+}
+
+// finish rounds the evaluation's figures for output.
+func (e *Evaluation) finish(reported bool) {
+	e.Reported = reported
+	e.Actual, e.Target, e.Expected = round4(e.Actual), round4(e.Target), round4(e.Expected)
+	e.Completion, e.Pace = round4(e.Completion), round4(e.Pace)
+	if e.Numerator != nil {
+		*e.Numerator, *e.Denominator = round4(*e.Numerator), round4(*e.Denominator)
+	}
+	if e.Kind.Scored() {
+		e.Score = Some(Round(e.rawScore, 2))
+	}
+}
+
+// Evaluate evaluates the assessment as of period p: every township × indicator, the county
+// as a whole, scores, grades, the ranking with its change from the month before, and the
+// alerts that hold as of p. now decides which report deadlines have passed.
+func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
+	a := d.a
+	if p.Year != a.Year {
+		return nil, fmt.Errorf("%w: %s is outside the assessment year %d", ErrBadPeriod, p, a.Year)
+	}
+	if p.Month < 1 || p.Month > 12 {
+		return nil, fmt.Errorf("%w: month %d", ErrBadPeriod, p.Month)
+	}
+	nI := len(a.Indicators)
+	r := &Result{Period: p, Now: now, Evaluations: make([]Evaluation, len(a.Townships)*nI)}
+	m := p.Month
+	ev := newAlertEvaluator(a, p, now)
+	prevTotals := make([]float64, len(a.Townships))
+	for t, town := range a.Townships {
+		for i := range a.Indicators {
+			ind := &a.Indicators[i]
+			c := d.Cell(t, i)
+			s := buildSeries(ind, c, m)
+			e := evaluate(ind, town.Code, s, m)
+			if m > 1 && (ind.Kind.Scored() || ind.Kind == KindBonus) {
+				prevTotals[t] += evaluate(ind, town.Code, s, m-1).rawScore
+			}
+			ev.cell(t, i, ind, town.Code, c, s, &e)
+			e.finish(c.Has(m))
+			r.Evaluations[t*nI+i] = e
+		}
+	}
+	r.Townships = scoreTownships(a, r.Evaluations)
+	r.Rankings = rank(a, r.Townships, prevTotals, m > 1)
+	r.County = county(a, d, m)
+	r.Alerts = ev.alerts
+	sortAlerts(r.Alerts)
+	return r, nil
+}

@@ -1,0 +1,118 @@
+package kpi
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Sentinel errors an invalid observation unwraps to.
+var (
+	ErrUnknownTownship  = errors.New("unknown township")
+	ErrUnknownIndicator = errors.New("unknown indicator")
+	ErrBadPeriod        = errors.New("bad period")
+	ErrBadValue         = errors.New("bad value")
+	ErrDuplicate        = errors.New("duplicate observation")
+)
+
+// Observation is one reported figure: township × indicator × period. Township and Indicator
+// are codes. A ratio reports Numerator and Denominator; every other kind reports Value.
+type Observation struct {
+	Township    string  `json:"township"`
+	Indicator   string  `json:"indicator"`
+	Period      Period  `json:"period"`
+	Value       float64 `json:"value"`
+	Numerator   float64 `json:"numerator"`
+	Denominator float64 `json:"denominator"`
+}
+
+// Key identifies the township × indicator × period an observation is for.
+type Key struct {
+	Township  string
+	Indicator string
+	Period    Period
+}
+
+// Key is the observation's identity; reporting the same key again is a correction.
+func (o Observation) Key() Key { return Key{o.Township, o.Indicator, o.Period} }
+
+// Same reports whether o and p carry the same figures (a re-report that changes nothing).
+func (o Observation) Same(p Observation) bool {
+	return o.Key() == p.Key() && o.Value == p.Value && o.Numerator == p.Numerator && o.Denominator == p.Denominator
+}
+
+// Figure writes the reported figure for people: the value, or numerator/denominator.
+func (o Observation) Figure(k Kind) string {
+	if k == KindRatio {
+		return fmt.Sprintf("%s/%s", FormatNumber(o.Numerator), FormatNumber(o.Denominator))
+	}
+	return FormatNumber(o.Value)
+}
+
+// ValueError is a reported figure that breaks a rule of its indicator's kind.
+type ValueError struct {
+	Field string // value, numerator or denominator
+	Msg   string // what is wrong, in Chinese
+	Err   error  // the sentinel
+}
+
+func (e *ValueError) Error() string { return e.Msg }
+func (e *ValueError) Unwrap() error { return e.Err }
+
+func badValue(field, format string, args ...any) *ValueError {
+	return &ValueError{Field: field, Msg: fmt.Sprintf(format, args...), Err: ErrBadValue}
+}
+
+// CheckFigures checks the figures of an observation against the rules of ind's kind: finite
+// numbers, no negative counts, a ratio's numerator no larger than its denominator, 0/1 for
+// milestones and vetoes. hasValue, hasNum and hasDen say which fields the report filled in.
+func CheckFigures(ind *Indicator, o Observation, hasValue, hasNum, hasDen bool) error {
+	switch ind.Kind {
+	case KindRatio:
+		switch {
+		case !hasNum && !hasDen:
+			return badValue("numerator", "比率类指标“%s”须填写分子（numerator）和分母（denominator）", ind.Name)
+		case !hasDen:
+			return badValue("denominator", "比率类指标“%s”缺少分母（denominator）", ind.Name)
+		case !hasNum:
+			return badValue("numerator", "比率类指标“%s”缺少分子（numerator）", ind.Name)
+		case !finite(o.Numerator) || o.Numerator < 0:
+			return badValue("numerator", "分子 %v 应为不小于 0 的数", o.Numerator)
+		case !finite(o.Denominator) || o.Denominator < 0:
+			return badValue("denominator", "分母 %v 应为不小于 0 的数", o.Denominator)
+		case o.Numerator > o.Denominator:
+			return badValue("numerator", "分子 %s 大于分母 %s", FormatNumber(o.Numerator), FormatNumber(o.Denominator))
+		}
+		return nil
+	}
+	if !hasValue {
+		return badValue("value", "缺少数值（value）")
+	}
+	if !finite(o.Value) {
+		return badValue("value", "数值 %v 不是有限的数", o.Value)
+	}
+	switch ind.Kind {
+	case KindCount, KindStock:
+		if o.Value < 0 {
+			return badValue("value", "“%s”的数值 %s 不能为负数", ind.Name, FormatNumber(o.Value))
+		}
+	case KindMilestone, KindVeto:
+		if o.Value != 0 && o.Value != 1 {
+			return badValue("value", "“%s”只能填 1（是）或 0（否），现为 %s", ind.Name, FormatNumber(o.Value))
+		}
+	case KindBonus:
+		if o.Value < 0 {
+			return badValue("value", "加分“%s”不能为负数（扣分请用越低越好的指标）", ind.Name)
+		}
+	}
+	return nil
+}
+
+// FormatNumber writes a figure for people: integers without decimals, others with at most
+// four significant decimals.
+func FormatNumber(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return fmt.Sprintf("%d", int64(f))
+	}
+	return fmt.Sprintf("%.4g", f)
+}

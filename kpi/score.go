@@ -1,0 +1,136 @@
+package kpi
+
+import (
+	"sort"
+)
+
+// TownshipScore is a township's score as of a period.
+type TownshipScore struct {
+	Township   string             `json:"township"`
+	Name       string             `json:"township_name"`
+	Base       float64            `json:"base"`       // sum of indicator scores (基础分), 2 decimals
+	Bonus      float64            `json:"bonus"`      // capped bonus points (加分)
+	Total      float64            `json:"score"`      // base + bonus, 2 decimals
+	Categories map[string]float64 `json:"categories"` // score per category, 2 decimals
+	Grade      string             `json:"grade"`
+	Veto       bool               `json:"veto"`
+	Vetoes     []string           `json:"vetoes,omitempty"` // codes of the veto indicators that fired
+
+	total float64 // unrounded
+}
+
+// Ranking is one line of the month's ranking.
+type Ranking struct {
+	Rank int `json:"rank"`
+	TownshipScore
+	RankChange *int `json:"rank_change"` // previous rank − rank; null in January
+	Tied       bool `json:"tied"`        // shares its rank (并列)
+}
+
+// scoreTownships sums each township's scores and applies grades and vetoes.
+func scoreTownships(a *Assessment, evs []Evaluation) []TownshipScore {
+	nI := len(a.Indicators)
+	out := make([]TownshipScore, len(a.Townships))
+	for t, town := range a.Townships {
+		ts := TownshipScore{Township: town.Code, Name: town.Name, Categories: map[string]float64{}}
+		var base, bonus float64
+		cats := map[string]float64{}
+		for i := range a.Indicators {
+			ind := &a.Indicators[i]
+			e := &evs[t*nI+i]
+			switch ind.Kind {
+			case KindBonus:
+				bonus += e.rawScore
+			case KindVeto:
+				if e.Actual.V > 0 {
+					ts.Veto = true
+					ts.Vetoes = append(ts.Vetoes, ind.Code)
+				}
+			default:
+				base += e.rawScore
+				cats[ind.Category] += e.rawScore
+			}
+		}
+		for _, c := range a.Categories() {
+			ts.Categories[c] = Round(cats[c], 2)
+		}
+		ts.total = base + bonus
+		ts.Base, ts.Bonus, ts.Total = Round(base, 2), Round(bonus, 2), Round(ts.total, 2)
+		ts.Grade = GradeFor(a.Grades, ts.Total, ts.Veto)
+		out[t] = ts
+	}
+	return out
+}
+
+// GradeFor is the first grade whose min ≤ total; a veto forces the last grade. A total
+// below every min (a list whose last min is above 0) also gets the last grade.
+func GradeFor(grades []Grade, total float64, veto bool) string {
+	if len(grades) == 0 {
+		return ""
+	}
+	if !veto {
+		for _, g := range grades {
+			if g.Min <= total {
+				return g.Name
+			}
+		}
+	}
+	return grades[len(grades)-1].Name
+}
+
+// competitionRanks orders townships by total (rounded to 2 decimals), highest first, ties
+// listed by code, and gives equal totals the same rank with the next rank skipped (1, 2, 2, 4).
+func competitionRanks(codes []string, totals []float64) (order []int, ranks []int) {
+	order = make([]int, len(codes))
+	for i := range order {
+		order[i] = i
+	}
+	rounded := make([]float64, len(totals))
+	for i, v := range totals {
+		rounded[i] = Round(v, 2)
+	}
+	sort.SliceStable(order, func(x, y int) bool {
+		a, b := order[x], order[y]
+		if rounded[a] != rounded[b] {
+			return rounded[a] > rounded[b]
+		}
+		return codes[a] < codes[b]
+	})
+	ranks = make([]int, len(codes))
+	for pos, t := range order {
+		if pos > 0 && rounded[t] == rounded[order[pos-1]] {
+			ranks[t] = ranks[order[pos-1]]
+		} else {
+			ranks[t] = pos + 1
+		}
+	}
+	return order, ranks
+}
+
+// rank builds the ranking; prevTotals are the totals a month earlier, used when hasPrev.
+func rank(a *Assessment, scores []TownshipScore, prevTotals []float64, hasPrev bool) []Ranking {
+	codes := make([]string, len(scores))
+	totals := make([]float64, len(scores))
+	for t, s := range scores {
+		codes[t], totals[t] = s.Township, s.total
+	}
+	order, ranks := competitionRanks(codes, totals)
+	var prevRanks []int
+	if hasPrev {
+		_, prevRanks = competitionRanks(codes, prevTotals)
+	}
+	count := map[int]int{}
+	for _, r := range ranks {
+		count[r]++
+	}
+	out := make([]Ranking, 0, len(scores))
+	for _, t := range order {
+		r := Ranking{Rank: ranks[t], TownshipScore: scores[t], Tied: count[ranks[t]] > 1}
+		if hasPrev {
+			ch := prevRanks[t] - ranks[t]
+			r.RankChange = &ch
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -1,0 +1,193 @@
+// Package monitor is the running assessment behind the server: the validated config, the
+// database, the current observations held in memory, and evaluations computed once per
+// data version and period rather than on every request.
+//
+// Ingest writes a batch to the database and then publishes a new in-memory version; readers
+// always see one whole version. Evaluations depend on the clock too (a missing report
+// becomes overdue when its deadline passes), so a cached evaluation is also recomputed when
+// it is older than the refresh interval.
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kpimon/kpimon/collector"
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/sqlite"
+)
+
+// Monitor holds one assessment's running state. It is safe for concurrent use.
+type Monitor struct {
+	a       *kpi.Assessment
+	db      *sqlite.DB
+	log     *slog.Logger
+	now     func() time.Time
+	refresh time.Duration
+
+	ingestMu sync.Mutex // one writer at a time
+
+	mu      sync.RWMutex
+	data    *kpi.Dataset // never modified once published
+	version uint64
+	cache   map[kpi.Period]*cached
+	subs    []func(Change)
+}
+
+type cached struct {
+	version  uint64
+	computed time.Time
+	result   *kpi.Result
+	took     time.Duration
+}
+
+// Change tells subscribers that the data changed.
+type Change struct {
+	Version uint64
+	Result  sqlite.IngestResult
+}
+
+// Options tune a Monitor; the zero value is sensible.
+type Options struct {
+	Logger  *slog.Logger
+	Now     func() time.Time // the clock; time.Now by default
+	Refresh time.Duration    // how long an evaluation may be reused for the same data; 1 minute by default
+}
+
+// New loads the assessment's current observations from db.
+func New(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt Options) (*Monitor, error) {
+	m := &Monitor{a: a, db: db, log: opt.Logger, now: opt.Now, refresh: opt.Refresh, cache: map[kpi.Period]*cached{}}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.refresh <= 0 {
+		m.refresh = time.Minute
+	}
+	d, st, err := db.LoadDataset(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if st.Skipped > 0 {
+		m.log.Warn("observations of townships or indicators no longer in the config were skipped", "skipped", st.Skipped)
+	}
+	m.data, m.version = d, 1
+	return m, nil
+}
+
+// Assessment is the assessment being run.
+func (m *Monitor) Assessment() *kpi.Assessment { return m.a }
+
+// DB is the database.
+func (m *Monitor) DB() *sqlite.DB { return m.db }
+
+// Now is the monitor's clock.
+func (m *Monitor) Now() time.Time { return m.now() }
+
+// Version is the current data version; it grows with every batch that changes something.
+func (m *Monitor) Version() uint64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.version
+}
+
+// Dataset is the current data version's observations; callers must not modify it.
+func (m *Monitor) Dataset() *kpi.Dataset {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.data
+}
+
+// Subscribe calls f after every change of the data, outside the monitor's locks.
+func (m *Monitor) Subscribe(f func(Change)) {
+	m.mu.Lock()
+	m.subs = append(m.subs, f)
+	m.mu.Unlock()
+}
+
+// ErrInvalid marks a batch refused for its content; it wraps the collector's BatchError.
+var ErrInvalid = errors.New("invalid batch")
+
+// Ingest writes a validated batch and publishes the new data. A batch with errors is
+// refused whole (the error wraps ErrInvalid and the *collector.BatchError).
+func (m *Monitor) Ingest(ctx context.Context, b *collector.Batch, actor string) (sqlite.IngestResult, error) {
+	if err := b.Err(); err != nil {
+		return sqlite.IngestResult{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	m.ingestMu.Lock()
+	defer m.ingestMu.Unlock()
+	res, err := m.db.Ingest(ctx, m.a, sqlite.Batch{Actor: actor, Source: b.SourceName(), SHA256: b.SHA256(), Observations: b.Observations()})
+	if err != nil {
+		return res, err
+	}
+	if len(res.Written) == 0 {
+		return res, nil
+	}
+	next := m.Dataset().Clone()
+	for _, o := range res.Written {
+		if err := next.Set(o); err != nil {
+			return res, fmt.Errorf("publish ingested data: %w", err)
+		}
+	}
+	m.mu.Lock()
+	m.data = next
+	m.version++
+	v := m.version
+	subs := append([]func(Change){}, m.subs...)
+	m.mu.Unlock()
+	m.log.Info("batch ingested", "batch", res.BatchID, "actor", actor, "source", b.SourceName(),
+		"new", res.New, "corrected", res.Corrected, "unchanged", res.Unchanged)
+	for _, f := range subs {
+		f(Change{Version: v, Result: res})
+	}
+	return res, nil
+}
+
+// LatestPeriod is the latest month with reports, or false when nothing was reported.
+func (m *Monitor) LatestPeriod() (kpi.Period, bool) { return m.Dataset().LatestPeriod() }
+
+// DefaultPeriod is the latest period with reports, or January of the assessment year.
+func (m *Monitor) DefaultPeriod() kpi.Period {
+	if p, ok := m.LatestPeriod(); ok {
+		return p
+	}
+	return kpi.Period{Year: m.a.Year, Month: 1}
+}
+
+// Evaluate returns the evaluation as of p, computing it only when the data changed or the
+// cached one is older than the refresh interval.
+func (m *Monitor) Evaluate(p kpi.Period) (*kpi.Result, error) {
+	now := m.now()
+	m.mu.RLock()
+	c, ok := m.cache[p]
+	d, v := m.data, m.version
+	m.mu.RUnlock()
+	if ok && c.version == v && now.Sub(c.computed) < m.refresh && !now.Before(c.computed) {
+		return c.result, nil
+	}
+	start := time.Now()
+	r, err := kpi.Evaluate(d, p, now)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	m.cache[p] = &cached{version: v, computed: now, result: r, took: time.Since(start)}
+	m.mu.Unlock()
+	return r, nil
+}
+
+// LastEvaluationDuration is how long the latest computed evaluation of p took.
+func (m *Monitor) LastEvaluationDuration(p kpi.Period) time.Duration {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if c, ok := m.cache[p]; ok {
+		return c.took
+	}
+	return 0
+}

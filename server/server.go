@@ -1,0 +1,283 @@
+// Package server is kpimon's HTTP edge: the JSON API of the spec, /healthz, and the mounts
+// for the pages and /metrics that other packages build. Errors are mapped to HTTP statuses
+// in one place (writeError); no SQL text ever reaches a client.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kpimon/kpimon/collector"
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/monitor"
+)
+
+// Server serves one monitor over HTTP.
+type Server struct {
+	mon *monitor.Monitor
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// MaxUploadBytes bounds a POSTed batch.
+const MaxUploadBytes = 32 << 20
+
+// New builds the server's routes. extra mounts further handlers (pages, /metrics) by pattern.
+func New(mon *monitor.Monitor, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{mon: mon, log: logger, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /api/v1/evaluations", s.evaluations)
+	s.mux.HandleFunc("GET /api/v1/rankings", s.rankings)
+	s.mux.HandleFunc("GET /api/v1/alerts", s.alerts)
+	s.mux.HandleFunc("GET /api/v1/history", s.history)
+	s.mux.HandleFunc("POST /api/v1/observations", s.postObservations)
+	return s
+}
+
+// Handle mounts another handler (pages, /metrics) on the server's mux.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+// Serve serves on the listener until ctx is done, then shuts down gracefully.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdown); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		return nil
+	}
+}
+
+// Error kinds the API maps to statuses.
+var (
+	ErrBadRequest   = errors.New("bad request")
+	ErrNotFound     = errors.New("not found")
+	ErrUnauthorized = errors.New("unauthorized")
+	ErrForbidden    = errors.New("forbidden")
+	ErrConflict     = errors.New("conflict")
+)
+
+// errorBody is the JSON of an error response.
+type errorBody struct {
+	Error  string     `json:"error"`
+	Errors []rowError `json:"errors,omitempty"`
+}
+
+type rowError struct {
+	Where   string `json:"where"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// writeError maps an error to its status in one place: invalid input 400, unauthorized 401,
+// forbidden 403, not found 404, conflict 409, anything else 500 with no internals shown.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusInternalServerError
+	body := errorBody{Error: "服务器内部错误"}
+	var be *collector.BatchError
+	switch {
+	case errors.As(err, &be):
+		status = http.StatusBadRequest
+		body.Error = fmt.Sprintf("%d 处错误，本批数据未写入", len(be.Errors))
+		for _, e := range be.Errors {
+			body.Errors = append(body.Errors, rowError{Where: e.Where, Field: e.Field, Message: e.Msg})
+		}
+	case errors.Is(err, ErrBadRequest), errors.Is(err, kpi.ErrBadPeriod):
+		status, body.Error = http.StatusBadRequest, err.Error()
+	case errors.Is(err, ErrUnauthorized):
+		status, body.Error = http.StatusUnauthorized, "需要有效的访问令牌（Authorization: Bearer …）"
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kpimon"`)
+	case errors.Is(err, ErrForbidden):
+		status, body.Error = http.StatusForbidden, err.Error()
+	case errors.Is(err, ErrNotFound):
+		status, body.Error = http.StatusNotFound, err.Error()
+	case errors.Is(err, ErrConflict):
+		status, body.Error = http.StatusConflict, err.Error()
+	case errors.Is(err, context.Canceled):
+		return
+	default:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	enc.Encode(v)
+}
+
+// PeriodParam reads ?period=YYYY-MM, defaulting to the latest period that has reports.
+func PeriodParam(r *http.Request, mon *monitor.Monitor) (kpi.Period, error) {
+	q := r.URL.Query().Get("period")
+	if q == "" {
+		return mon.DefaultPeriod(), nil
+	}
+	p, err := kpi.ParsePeriod(q)
+	if err != nil {
+		return p, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	if p.Year != mon.Assessment().Year {
+		return p, fmt.Errorf("%w: 月份 %s 不在考核年度 %d 内", ErrBadRequest, p, mon.Assessment().Year)
+	}
+	return p, nil
+}
+
+func (s *Server) result(w http.ResponseWriter, r *http.Request) (*kpi.Result, bool) {
+	p, err := PeriodParam(r, s.mon)
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	res, err := s.mon.Evaluate(p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	return res, true
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.mon.DB().SchemaVersion(r.Context()); err != nil {
+		s.log.Error("health check failed", "err", err)
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+func (s *Server) evaluations(w http.ResponseWriter, r *http.Request) {
+	if res, ok := s.result(w, r); ok {
+		writeJSON(w, http.StatusOK, res)
+	}
+}
+
+func (s *Server) rankings(w http.ResponseWriter, r *http.Request) {
+	if res, ok := s.result(w, r); ok {
+		writeJSON(w, http.StatusOK, res.RankingsReport(s.mon.Assessment()))
+	}
+}
+
+func (s *Server) alerts(w http.ResponseWriter, r *http.Request) {
+	if res, ok := s.result(w, r); ok {
+		writeJSON(w, http.StatusOK, res.AlertsReport())
+	}
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	a := s.mon.Assessment()
+	tw, ind := q.Get("township"), q.Get("indicator")
+	if _, ok := a.Township(tw); !ok {
+		s.writeError(w, r, fmt.Errorf("%w: 未知的乡镇 %q", ErrNotFound, tw))
+		return
+	}
+	if _, ok := a.Indicator(ind); !ok {
+		s.writeError(w, r, fmt.Errorf("%w: 未知的指标 %q", ErrNotFound, ind))
+		return
+	}
+	var p kpi.Period
+	if q.Get("period") != "" {
+		var err error
+		if p, err = kpi.ParsePeriod(q.Get("period")); err != nil {
+			s.writeError(w, r, fmt.Errorf("%w: %v", ErrBadRequest, err))
+			return
+		}
+	}
+	revs, err := s.mon.DB().History(r.Context(), tw, ind, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"township": tw, "indicator": ind, "revisions": nonNil(revs)})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// ingestResponse is the JSON answer to an accepted batch.
+type ingestResponse struct {
+	BatchID   int64 `json:"batch_id"`
+	Total     int   `json:"total"`
+	New       int   `json:"new"`
+	Corrected int   `json:"corrected"`
+	Unchanged int   `json:"unchanged"`
+}
+
+// postObservations takes a batch as JSON (the default), CSV (Content-Type text/csv) or an
+// Excel workbook; ?source= names it in the audit trail and in error messages.
+func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
+	actor := "api"
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUploadBytes))
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("%w: 请求体过大或读取失败：%v", ErrBadRequest, err))
+		return
+	}
+	name := sourceName(r)
+	b := collector.NewBatch(s.mon.Assessment())
+	b.AddBytes(name, data)
+	res, err := s.mon.Ingest(r.Context(), b, actor)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ingestResponse{BatchID: res.BatchID, Total: res.Total, New: res.New, Corrected: res.Corrected, Unchanged: res.Unchanged})
+}
+
+// sourceName names a posted batch: ?source= if given, else by its content type.
+func sourceName(r *http.Request) string {
+	name := strings.TrimSpace(r.URL.Query().Get("source"))
+	ct := r.Header.Get("Content-Type")
+	ext := ".json"
+	switch {
+	case strings.HasPrefix(ct, "text/csv"):
+		ext = ".csv"
+	case strings.Contains(ct, "spreadsheetml"):
+		ext = ".xlsx"
+	}
+	if name == "" {
+		return "api" + ext
+	}
+	if !strings.Contains(name, ".") {
+		name += ext
+	}
+	return name
+}
