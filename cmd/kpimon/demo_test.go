@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a server goroutine writing and a test reading.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var addrRE = regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/`)
+
+// startDemo runs `kpimon demo` on a free port and returns its base URL; the server stops
+// when the test ends.
+func startDemo(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--log-level", "warn"}, &out, &errOut)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("demo exited with %v; stderr:\n%s", err, errOut.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("demo did not shut down within 15 s")
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := addrRE.FindStringSubmatch(out.String()); m != nil {
+			return "http://" + m[1]
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("demo exited early: %v\nstderr:\n%s", err, errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("demo printed no address within 30 s; stdout %q stderr %q", out.String(), errOut.String())
+	return ""
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestDemoServesTheAPI(t *testing.T) {
+	base := startDemo(t)
+	if code, body := get(t, base+"/healthz"); code != 200 || strings.TrimSpace(body) != "ok" {
+		t.Errorf("/healthz: %d %q", code, body)
+	}
+	code, body := get(t, base+"/api/v1/rankings")
+	if code != 200 {
+		t.Fatalf("/api/v1/rankings: %d %s", code, body)
+	}
+	var rk struct {
+		Period   string `json:"period"`
+		Rankings []struct {
+			Township string  `json:"township"`
+			Score    float64 `json:"score"`
+			Grade    string  `json:"grade"`
+		} `json:"rankings"`
+	}
+	if err := json.Unmarshal([]byte(body), &rk); err != nil {
+		t.Fatal(err)
+	}
+	if rk.Period != "2025-12" || len(rk.Rankings) != 8 {
+		t.Errorf("demo ranking: period %s, %d townships; want 2025-12 and 8", rk.Period, len(rk.Rankings))
+	}
+	code, body = get(t, base+"/api/v1/alerts?period=2025-12")
+	if code != 200 || !strings.Contains(body, `"missing_report"`) || !strings.Contains(body, `"feilaixia"`) {
+		t.Errorf("demo alerts lack 飞来峡镇's missing December report: %d", code)
+	}
+	if code, _ := get(t, base+"/api/v1/evaluations?period=2025-06"); code != 200 {
+		t.Errorf("evaluations for June: %d", code)
+	}
+	if code, body := get(t, base+"/api/v1/evaluations?period=2024-06"); code != 400 || !strings.Contains(body, "不在考核年度") {
+		t.Errorf("a period outside the year: %d %s", code, body)
+	}
+}

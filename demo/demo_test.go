@@ -1,0 +1,123 @@
+package demo
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kpimon/kpimon/collector"
+	"github.com/kpimon/kpimon/kpi"
+)
+
+func TestDemoConfigIsTheQingchengAssessment(t *testing.T) {
+	a, err := Assessment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tw := range a.Townships {
+		names = append(names, tw.Name)
+	}
+	if got := strings.Join(names, "、"); got != "东城街道、凤城街道、洲心街道、横荷街道、源潭镇、龙塘镇、石角镇、飞来峡镇" {
+		t.Errorf("townships = %s", got)
+	}
+	if n := len(a.Indicators); n < 25 || n > 35 {
+		t.Errorf("%d indicators, want 25–35", n)
+	}
+	if len(a.Warnings) != 0 {
+		t.Errorf("warnings: %v (the weights must sum to 100)", a.Warnings)
+	}
+}
+
+// loaded applies every report in order, as the demo does, and evaluates December.
+func loaded(t *testing.T) (*kpi.Assessment, *kpi.Dataset, []Report) {
+	t.Helper()
+	a, err := Assessment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := Reports(a)
+	d := kpi.NewDataset(a)
+	for _, r := range reports {
+		b := collector.NewBatch(a)
+		b.AddCSV(r.Name, bytes.NewReader(r.CSV))
+		if err := b.Err(); err != nil {
+			t.Fatalf("report %s is invalid: %v", r.Name, err)
+		}
+		for _, o := range b.Observations() {
+			d.Set(o)
+		}
+	}
+	return a, d, reports
+}
+
+func TestReportsAreDeterministicAndInOrder(t *testing.T) {
+	a, _ := Assessment()
+	one, two := Reports(a), Reports(a)
+	if len(one) != len(two) {
+		t.Fatal("two runs gave different numbers of reports")
+	}
+	for i := range one {
+		if one[i].Name != two[i].Name || !bytes.Equal(one[i].CSV, two[i].CSV) || !one[i].At.Equal(two[i].At) {
+			t.Fatalf("report %d differs between runs", i)
+		}
+		if i > 0 && one[i].At.Before(one[i-1].At) && one[i].Name[:7] != one[i-1].Name[:7] {
+			t.Errorf("report %s arrives before the previous month's %s", one[i].Name, one[i-1].Name)
+		}
+	}
+}
+
+func TestDemoTellsItsStory(t *testing.T) {
+	a, d, reports := loaded(t)
+	now := time.Date(2026, 1, 10, 0, 0, 0, 0, a.Location)
+	r, err := kpi.Evaluate(d, kpi.Period{Year: 2025, Month: 12}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// some ahead, some behind: the grades are not all alike
+	grades := map[string]int{}
+	for _, x := range r.Rankings {
+		grades[x.Grade]++
+		if x.Veto {
+			t.Errorf("%s is vetoed; the demo has no veto", x.Township)
+		}
+	}
+	if len(grades) < 2 {
+		t.Errorf("every township has the same grade: %v", grades)
+	}
+	var bonus, missing, behind int
+	for _, x := range r.Rankings {
+		if x.Bonus > 0 {
+			bonus++
+		}
+	}
+	for _, al := range r.Alerts {
+		switch al.Alert {
+		case kpi.AlertMissingReport:
+			missing++
+			if al.Township != "feilaixia" {
+				t.Errorf("unexpected missing report: %+v", al)
+			}
+		case kpi.AlertBehindPace:
+			behind++
+		}
+	}
+	if bonus == 0 || missing == 0 || behind == 0 {
+		t.Errorf("bonus %d, missing reports %d, behind pace %d: want each > 0", bonus, missing, behind)
+	}
+	// the typo (820 for 82) is corrected by the district office
+	var fix *Report
+	for i := range reports {
+		if strings.Contains(reports[i].Name, "更正") {
+			fix = &reports[i]
+		}
+	}
+	if fix == nil || fix.Actor != "清城区妇联办公室" {
+		t.Fatalf("no correction by the district office: %+v", fix)
+	}
+	o, _ := d.Get(kpi.Key{Township: "henghe", Indicator: "cervical_screening_persons", Period: kpi.Period{Year: 2025, Month: 5}})
+	if o.Value >= 500 {
+		t.Errorf("the corrected May figure is %v", o.Value)
+	}
+}

@@ -1,0 +1,107 @@
+package monitor
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kpimon/kpimon/collector"
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/sqlite"
+)
+
+func newMonitor(t *testing.T, now func() time.Time) *Monitor {
+	t.Helper()
+	a, err := kpi.ParseConfig("t.yaml", []byte(`name: 测试
+year: 2024
+townships: [{code: aa, name: 甲镇}]
+indicators: [{code: x, name: 筛查, kind: count, weight: 100, target: 120}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	m, err := New(context.Background(), a, db, Options{Now: now, Refresh: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func batch(m *Monitor, csv string) *collector.Batch {
+	b := collector.NewBatch(m.Assessment())
+	b.AddCSV("t.csv", strings.NewReader("township,indicator,period,value\n"+csv))
+	return b
+}
+
+func TestEvaluationsAreCachedPerVersion(t *testing.T) {
+	now := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	m := newMonitor(t, func() time.Time { return now })
+	var changes []Change
+	m.Subscribe(func(c Change) { changes = append(changes, c) })
+	p := kpi.MustPeriod("2024-01")
+	r1, err := m.Evaluate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2, _ := m.Evaluate(p); r2 != r1 {
+		t.Error("the same data and clock recomputed the evaluation")
+	}
+	if _, err := m.Ingest(context.Background(), batch(m, "aa,x,2024-01,10\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	r3, _ := m.Evaluate(p)
+	if r3 == r1 || r3.Evaluations[0].Actual.V != 10 {
+		t.Errorf("after an ingest: same result %v, actual %v", r3 == r1, r3.Evaluations[0].Actual)
+	}
+	if len(changes) != 1 || changes[0].Version != m.Version() || changes[0].Result.New != 1 {
+		t.Errorf("changes = %+v", changes)
+	}
+	// a batch that changes nothing publishes nothing
+	if _, err := m.Ingest(context.Background(), batch(m, "aa,x,2024-01,10\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 1 {
+		t.Errorf("an unchanged batch notified subscribers: %+v", changes)
+	}
+	// the clock moving past the refresh interval recomputes (deadlines pass with time)
+	now = now.Add(2 * time.Hour)
+	if r4, _ := m.Evaluate(p); r4 == r3 {
+		t.Error("an evaluation older than the refresh interval was reused")
+	}
+}
+
+func TestIngestRefusesInvalidBatches(t *testing.T) {
+	m := newMonitor(t, nil)
+	_, err := m.Ingest(context.Background(), batch(m, "aa,x,2024-01,-1\n"), "t")
+	if err == nil || !strings.Contains(err.Error(), "t.csv:2") {
+		t.Fatalf("got %v", err)
+	}
+	if m.Version() != 1 || m.Dataset().Len() != 0 {
+		t.Error("a refused batch changed the data")
+	}
+}
+
+func TestPublishedDataIsNotModifiedByLaterIngests(t *testing.T) {
+	m := newMonitor(t, nil)
+	if _, err := m.Ingest(context.Background(), batch(m, "aa,x,2024-01,10\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	old := m.Dataset()
+	if _, err := m.Ingest(context.Background(), batch(m, "aa,x,2024-01,20\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	o, _ := old.Get(kpi.Key{Township: "aa", Indicator: "x", Period: kpi.MustPeriod("2024-01")})
+	if o.Value != 10 {
+		t.Errorf("a reader's dataset changed under it: %v", o.Value)
+	}
+	if p, ok := m.LatestPeriod(); !ok || p.String() != "2024-01" {
+		t.Errorf("LatestPeriod = %v %v", p, ok)
+	}
+}
