@@ -252,3 +252,34 @@ func TestPacingFractions(t *testing.T) {
 		t.Errorf("none f(1) = %v, want 1", got)
 	}
 }
+
+func TestNoDataForStockAndRatio(t *testing.T) {
+	a := mustAssessment(t, testConfig())
+	r := mustEvaluate(t, NewDataset(a), "2024-05", late)
+	for _, ind := range []string{"homes", "closure", "repeat"} {
+		e := findEval(t, r, "aa", ind)
+		if e.Status != StatusNoData || e.Actual.Valid || e.Score.V != 0 {
+			t.Errorf("%s without reports: status %s actual %v score %v; want no_data, null, 0", ind, e.Status, e.Actual, e.Score)
+		}
+	}
+}
+
+func TestNothingExpectedYet(t *testing.T) {
+	a := mustAssessment(t, `name: 测试
+year: 2024
+townships: [{code: aa, name: 甲镇}]
+indicators:
+  - code: relief
+    name: 两癌救助人数
+    kind: count
+    weight: 100
+    target: 4
+    pacing: [0, 0, 0.25, 0.25, 0.25, 0.5, 0.5, 0.5, 0.75, 0.75, 0.75, 1]
+`)
+	d := dataset(t, a, obs("aa", "relief", "2024-01", 0))
+	e := findEval(t, mustEvaluate(t, d, "2024-02", late), "aa", "relief")
+	// expected(2) = 0: pace is undefined and the score is the full weight
+	if !e.Expected.Valid || e.Expected.V != 0 || e.Pace.Valid || e.Score.V != 100 || e.Status != StatusOnTrack {
+		t.Errorf("got %s; want expected 0, pace null, score 100, on_track", evalString(e))
+	}
+}
