@@ -107,6 +107,15 @@ func (db *DB) Ingest(ctx context.Context, a *kpi.Assessment, b Batch) (IngestRes
 		res.Written = nil
 		return res, nil
 	}
+	// A batch that would change a locked month is refused whole (lock.go); re-reporting
+	// a locked month's figures unchanged writes nothing there and is let through.
+	touched := map[int]bool{}
+	for _, c := range append(append([]row(nil), fresh...), changed...) {
+		touched[c.k.period] = true
+	}
+	if err := refuseLocked(ctx, tx, touched); err != nil {
+		return IngestResult{Total: res.Total}, err
+	}
 	at := db.now().UTC().Format(time.RFC3339Nano)
 	r, err := tx.ExecContext(ctx, `INSERT INTO batches (created_at, actor, source, sha256, rows_total, rows_new, rows_corrected)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, at, b.Actor, b.Source, b.SHA256, res.Total, res.New, res.Corrected)
