@@ -36,6 +36,8 @@ type Monitor struct {
 	version uint64
 	cache   map[kpi.Period]*cached
 	subs    []func(Change)
+
+	ingestHooks []func(IngestOutcome) // hook.go
 }
 
 type cached struct {
@@ -116,13 +118,14 @@ var ErrInvalid = errors.New("invalid batch")
 
 // Ingest writes a validated batch and publishes the new data. A batch with errors is
 // refused whole (the error wraps ErrInvalid and the *collector.BatchError).
-func (m *Monitor) Ingest(ctx context.Context, b *collector.Batch, actor string) (sqlite.IngestResult, error) {
+func (m *Monitor) Ingest(ctx context.Context, b *collector.Batch, actor string) (res sqlite.IngestResult, err error) {
+	defer func() { m.ingested(res, err) }() // hook.go
 	if err := b.Err(); err != nil {
 		return sqlite.IngestResult{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	m.ingestMu.Lock()
 	defer m.ingestMu.Unlock()
-	res, err := m.db.Ingest(ctx, m.a, sqlite.Batch{Actor: actor, Source: b.SourceName(), SHA256: b.SHA256(), Observations: b.Observations()})
+	res, err = m.db.Ingest(ctx, m.a, sqlite.Batch{Actor: actor, Source: b.SourceName(), SHA256: b.SHA256(), Observations: b.Observations()})
 	if err != nil {
 		return res, err
 	}

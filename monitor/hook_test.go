@@ -1,0 +1,116 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kpimon/kpimon/collector"
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/sqlite"
+)
+
+func hookAssessment(t *testing.T) *kpi.Assessment {
+	t.Helper()
+	a, err := kpi.ParseConfig("test.yaml", []byte(`name: 测试
+year: 2024
+report_deadline_day: 5
+townships:
+  - {code: aa, name: 甲镇}
+indicators:
+  - {code: screenings, name: 两癌筛查人数, kind: count, weight: 100, target: 120}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func newTestMonitor(t *testing.T, a *kpi.Assessment, now time.Time) *Monitor {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kpimon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	m, err := New(ctx, a, db, Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func csvBatch(a *kpi.Assessment, body string) *collector.Batch {
+	b := collector.NewBatch(a)
+	b.AddCSV("t.csv", strings.NewReader("township,indicator,period,value\n"+body))
+	return b
+}
+
+func TestOnIngestSeesAcceptedUnchangedAndRefusedBatches(t *testing.T) {
+	a := hookAssessment(t)
+	now := time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
+	m := newTestMonitor(t, a, now)
+	var got []IngestOutcome
+	m.OnIngest(func(o IngestOutcome) { got = append(got, o) })
+	ctx := context.Background()
+
+	if _, err := m.Ingest(ctx, csvBatch(a, "aa,screenings,2024-01,10\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Ingest(ctx, csvBatch(a, "aa,screenings,2024-01,10\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := m.Ingest(ctx, csvBatch(a, "aa,screenings,2024-01,-3\nzz,screenings,2024-01,1\n"), "t")
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad batch: err = %v, want ErrInvalid", err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("hook called %d times, want 3", len(got))
+	}
+	if !got[0].Accepted() || got[0].Result.New != 1 || !got[0].At.Equal(now) {
+		t.Errorf("first outcome = %+v, want accepted with 1 new at %v", got[0], now)
+	}
+	if !got[1].Accepted() || got[1].Result.Unchanged != 1 || got[1].Result.New != 0 {
+		t.Errorf("second outcome = %+v, want accepted with 1 unchanged", got[1])
+	}
+	if got[2].Accepted() || !errors.Is(got[2].Err, ErrInvalid) || got[2].Result.New != 0 {
+		t.Errorf("third outcome = %+v, want refused as invalid", got[2])
+	}
+}
+
+func TestCurrentPeriodFollowsDataAndTheClock(t *testing.T) {
+	a := hookAssessment(t)
+	loc := a.Location
+	at := func(y, mo, day int) time.Time { return time.Date(y, time.Month(mo), day, 12, 0, 0, 0, loc) }
+	tests := []struct {
+		name     string
+		reported []int // months with a report
+		now      time.Time
+		want     string
+	}{
+		{"nothing reported, before the first deadline", nil, at(2024, 1, 20), "2024-01"},
+		{"nothing reported, January overdue", nil, at(2024, 2, 6), "2024-01"},
+		{"latest report wins", []int{1, 2}, at(2024, 3, 2), "2024-02"},
+		{"a month nobody reported becomes current once overdue", []int{1, 2}, at(2024, 4, 6), "2024-03"},
+		{"before that deadline the latest report stays", []int{1, 2}, at(2024, 4, 5), "2024-02"},
+		{"after the year the latest overdue month is December", []int{1}, at(2025, 3, 1), "2024-12"},
+		{"before the year January", nil, at(2023, 6, 1), "2024-01"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := kpi.NewDataset(a)
+			for _, m := range tc.reported {
+				if err := d.Set(kpi.Observation{Township: "aa", Indicator: "screenings", Period: kpi.Period{Year: 2024, Month: m}, Value: 1}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := CurrentPeriod(d, tc.now).String(); got != tc.want {
+				t.Errorf("CurrentPeriod = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
