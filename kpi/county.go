@@ -19,53 +19,67 @@ type CountyEvaluation struct {
 	Townships   int    `json:"townships"` // townships assessed
 }
 
-// county aggregates the townships' figures per indicator as of month m.
+// countyAggregate sums the townships' figures per indicator as of month m, one cell at a
+// time, while Evaluate walks the cells.
 //
 // Rules the spec leaves open, as an assessment office reads them: a count or stock's county
 // target sums the targets of the townships that have one (none: tracked only); its actual
 // sums the townships that reported; the county is no_data only when no township reported.
 // A ratio is judged against the indicator's default threshold. A milestone is met when every
 // township is done, and otherwise judged by its due month like a township's.
-func county(a *Assessment, d *Dataset, m int) []CountyEvaluation {
-	nI := len(a.Indicators)
-	out := make([]CountyEvaluation, nI)
+type countyAggregate struct {
+	a         *Assessment
+	m         int
+	sums      []series // only month m is used
+	target    []float64
+	hasTarget []bool
+	reported  []int
+}
+
+func newCountyAggregate(a *Assessment, m int) *countyAggregate {
+	n := len(a.Indicators)
+	return &countyAggregate{a: a, m: m, sums: make([]series, n), target: make([]float64, n), hasTarget: make([]bool, n), reported: make([]int, n)}
+}
+
+// add adds one township's cell of indicator i, whose series s is built to month m.
+func (g *countyAggregate) add(i int, ind *Indicator, township string, c *Cell, s *series) {
+	m, agg := g.m, &g.sums[i]
+	if c.Has(m) {
+		g.reported[i]++
+	}
+	if s.any[m] {
+		agg.any[m] = true
+	}
+	switch ind.Kind {
+	case KindCount, KindStock:
+		if s.any[m] {
+			agg.actual[m] += s.actual[m]
+		}
+		if tg := ind.TargetFor(township); tg != nil {
+			g.target[i] += *tg
+			g.hasTarget[i] = true
+		}
+	case KindRatio:
+		agg.num[m] += s.num[m]
+		agg.den[m] += s.den[m]
+	default:
+		agg.actual[m] += s.actual[m]
+	}
+}
+
+// evaluations judges the sums.
+func (g *countyAggregate) evaluations() []CountyEvaluation {
+	a, m := g.a, g.m
+	out := make([]CountyEvaluation, len(a.Indicators))
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
-		agg := &series{}
-		var target float64
-		hasTarget := false
-		reported := 0
-		for t, town := range a.Townships {
-			c := d.Cell(t, i)
-			if c.Has(m) {
-				reported++
-			}
-			s := buildSeries(ind, c, m)
-			if s.any[m] {
-				agg.any[m] = true
-			}
-			switch ind.Kind {
-			case KindCount, KindStock:
-				if s.any[m] {
-					agg.actual[m] += s.actual[m]
-				}
-				if tg := ind.TargetFor(town.Code); tg != nil {
-					target += *tg
-					hasTarget = true
-				}
-			case KindRatio:
-				agg.num[m] += s.num[m]
-				agg.den[m] += s.den[m]
-			default:
-				agg.actual[m] += s.actual[m]
-			}
-		}
+		agg := &g.sums[i]
 		var e Evaluation
 		switch ind.Kind {
 		case KindCount, KindStock:
 			var tp *float64
-			if hasTarget {
-				tp = &target
+			if g.hasTarget[i] {
+				tp = &g.target[i]
 			}
 			e = judge(ind, tp, 0, agg, m)
 		case KindRatio:
@@ -90,7 +104,7 @@ func county(a *Assessment, d *Dataset, m int) []CountyEvaluation {
 			Indicator: ind.Code, Kind: ind.Kind, Actual: e.Actual, Numerator: e.Numerator,
 			Denominator: e.Denominator, Target: e.Target, Expected: e.Expected,
 			Completion: e.Completion, Pace: e.Pace, Status: e.Status,
-			Reported: reported, Townships: len(a.Townships),
+			Reported: g.reported[i], Townships: len(a.Townships),
 		}
 	}
 	return out

@@ -49,8 +49,9 @@ type series struct {
 	num, den [13]float64 // ratio sums
 }
 
-func buildSeries(ind *Indicator, c *Cell, m int) *series {
-	s := &series{}
+// buildSeries fills s (the caller's, usually on its stack) with the cell's figures as of
+// each month 1 … m.
+func buildSeries(s *series, ind *Indicator, c *Cell, m int) {
 	for k := 1; k <= m; k++ {
 		s.any[k], s.actual[k], s.num[k], s.den[k] = s.any[k-1], s.actual[k-1], s.num[k-1], s.den[k-1]
 		if !c.Has(k) {
@@ -81,7 +82,6 @@ func buildSeries(ind *Indicator, c *Cell, m int) *series {
 			}
 		}
 	}
-	return s
 }
 
 // evaluate applies the spec's rules to one cell at month k; township is the code, for
@@ -230,24 +230,28 @@ func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
 	r := &Result{Period: p, Now: now, Evaluations: make([]Evaluation, len(a.Townships)*nI)}
 	m := p.Month
 	ev := newAlertEvaluator(a, p, now)
+	agg := newCountyAggregate(a, m)
 	prevTotals := make([]float64, len(a.Townships))
+	var s series
 	for t, town := range a.Townships {
 		for i := range a.Indicators {
 			ind := &a.Indicators[i]
 			c := d.Cell(t, i)
-			s := buildSeries(ind, c, m)
-			e := evaluate(ind, town.Code, s, m)
+			s = series{}
+			buildSeries(&s, ind, c, m)
+			e := evaluate(ind, town.Code, &s, m)
 			if m > 1 && (ind.Kind.Scored() || ind.Kind == KindBonus) {
-				prevTotals[t] += evaluate(ind, town.Code, s, m-1).rawScore
+				prevTotals[t] += evaluate(ind, town.Code, &s, m-1).rawScore
 			}
-			ev.cell(t, i, ind, town.Code, c, s, &e)
+			ev.cell(t, i, ind, town.Code, c, &s, &e)
+			agg.add(i, ind, town.Code, c, &s)
 			e.finish(c.Has(m))
 			r.Evaluations[t*nI+i] = e
 		}
 	}
 	r.Townships = scoreTownships(a, r.Evaluations)
 	r.Rankings = rank(a, r.Townships, prevTotals, m > 1)
-	r.County = county(a, d, m)
+	r.County = agg.evaluations()
 	r.Alerts = ev.alerts
 	sortAlerts(r.Alerts)
 	return r, nil
