@@ -1,0 +1,402 @@
+// Package metrics exposes kpimon's figures and its own health to Prometheus.
+//
+// An Exporter is a prometheus.Collector over an immutable snapshot of the current
+// evaluation: every series is built once when the data change (or the clock moves a
+// deadline), and the snapshot is swapped atomically, so a scrape never sees half an update,
+// never queries the database and never holds a lock for long. Series come only from the
+// current snapshot: a township or indicator that disappears takes its series with it.
+//
+// Metric and label names are an API: the Grafana dashboards in dashboards/ and the rule
+// file `kpimon rules` writes depend on them (Names lists them). Codes are the identity
+// labels (township, indicator); the Chinese names ride along (township_name,
+// indicator_name). The figures describe one period: the live period (see
+// monitor.CurrentPeriod) unless a fixed period is given.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/monitor"
+)
+
+// Options tune an Exporter; the zero value is sensible.
+type Options struct {
+	Period   kpi.Period    // a fixed period; zero means the live period
+	Interval time.Duration // re-evaluate this often even without new data; 1 minute by default
+	Logger   *slog.Logger
+}
+
+// Exporter is the Prometheus collector of one monitor. It is safe for concurrent use.
+type Exporter struct {
+	mon      *monitor.Monitor
+	fixed    kpi.Period
+	interval time.Duration
+	log      *slog.Logger
+	d        *descs
+	snap     atomic.Pointer[snapshot]
+	changed  chan struct{}
+
+	ingested     *prometheus.CounterVec
+	accepted     prometheus.Counter
+	rejected     *prometheus.CounterVec
+	lastIngest   prometheus.Gauge
+	evalDuration prometheus.Histogram
+}
+
+// snapshot is one immutable set of series.
+type snapshot struct {
+	period  kpi.Period
+	metrics []prometheus.Metric
+}
+
+// New builds an exporter for the monitor and evaluates once, so the first scrape has
+// figures. It registers a hook on the monitor to count ingested and refused batches.
+func New(ctx context.Context, mon *monitor.Monitor, opt Options) (*Exporter, error) {
+	e := &Exporter{
+		mon: mon, fixed: opt.Period, interval: opt.Interval, log: opt.Logger,
+		d: newDescs(), changed: make(chan struct{}, 1),
+		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kpimon_observations_ingested_total",
+			Help: "Observations in accepted batches, by result: new (first report of a key), corrected (a changed value), unchanged (re-reported as it was).",
+		}, []string{"result"}),
+		accepted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kpimon_batches_accepted_total",
+			Help: "Batches accepted by ingest (including batches that changed nothing).",
+		}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kpimon_batches_rejected_total",
+			Help: "Batches refused whole, by reason: invalid (a row broke a rule, every row reported) or failed (storage refused or failed).",
+		}, []string{"reason"}),
+		lastIngest: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kpimon_last_ingest_timestamp_seconds",
+			Help: "When the latest batch that changed data was written (Unix time); 0 before any.",
+		}),
+		evalDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "kpimon_evaluation_duration_seconds",
+			Help:    "Time to evaluate the assessment and build the metric snapshot.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10),
+		}),
+	}
+	if e.interval <= 0 {
+		e.interval = time.Minute
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if !e.fixed.IsZero() && e.fixed.Year != mon.Assessment().Year {
+		return nil, fmt.Errorf("metrics: period %s is outside the assessment year %d", e.fixed, mon.Assessment().Year)
+	}
+	for _, r := range []string{"new", "corrected", "unchanged"} {
+		e.ingested.WithLabelValues(r)
+	}
+	for _, r := range []string{"invalid", "failed"} {
+		e.rejected.WithLabelValues(r)
+	}
+	last, ok, err := mon.DB().LastReport(ctx, kpi.Period{})
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	if ok {
+		e.lastIngest.Set(float64(last.UnixNano()) / 1e9)
+	}
+	mon.OnIngest(e.observeIngest)
+	mon.Subscribe(func(monitor.Change) { e.poke() })
+	if err := e.Refresh(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// observeIngest counts one batch handed to the monitor.
+func (e *Exporter) observeIngest(o monitor.IngestOutcome) {
+	if !o.Accepted() {
+		reason := "failed"
+		if errors.Is(o.Err, monitor.ErrInvalid) {
+			reason = "invalid"
+		}
+		e.rejected.WithLabelValues(reason).Inc()
+		return
+	}
+	e.accepted.Inc()
+	e.ingested.WithLabelValues("new").Add(float64(o.Result.New))
+	e.ingested.WithLabelValues("corrected").Add(float64(o.Result.Corrected))
+	e.ingested.WithLabelValues("unchanged").Add(float64(o.Result.Unchanged))
+	if o.Result.BatchID != 0 {
+		e.lastIngest.Set(float64(o.At.UnixNano()) / 1e9)
+	}
+}
+
+// poke asks Run to refresh soon; it never blocks.
+func (e *Exporter) poke() {
+	select {
+	case e.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Period is the period the current figures describe.
+func (e *Exporter) Period() kpi.Period { return e.snap.Load().period }
+
+// Series is the number of series in the current snapshot (kpimon's figures, not counting
+// the health metrics).
+func (e *Exporter) Series() int { return len(e.snap.Load().metrics) }
+
+// Refresh evaluates the assessment now and swaps in a new snapshot.
+func (e *Exporter) Refresh() error {
+	p := e.fixed
+	if p.IsZero() {
+		p = e.mon.CurrentPeriod()
+	}
+	start := time.Now()
+	version, data := e.mon.Version(), e.mon.Dataset()
+	r, err := kpi.Evaluate(data, p, e.mon.Now())
+	if err != nil {
+		return fmt.Errorf("metrics: evaluate %s: %w", p, err)
+	}
+	s := e.d.build(e.mon.Assessment(), data, version, r)
+	e.evalDuration.Observe(time.Since(start).Seconds())
+	e.snap.Store(s)
+	return nil
+}
+
+// Run refreshes the snapshot after every change of the data and every interval, until ctx
+// is done.
+func (e *Exporter) Run(ctx context.Context) error {
+	t := time.NewTicker(e.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-e.changed:
+		case <-t.C:
+		}
+		if err := e.Refresh(); err != nil {
+			e.log.Error("metrics refresh failed", "err", err)
+		}
+	}
+}
+
+// Describe sends the descriptors of every metric the exporter can emit.
+func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range e.d.all() {
+		ch <- d
+	}
+	e.ingested.Describe(ch)
+	e.accepted.Describe(ch)
+	e.rejected.Describe(ch)
+	e.lastIngest.Describe(ch)
+	e.evalDuration.Describe(ch)
+}
+
+// Collect sends the current snapshot's series and the health metrics.
+func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range e.snap.Load().metrics {
+		ch <- m
+	}
+	e.ingested.Collect(ch)
+	e.accepted.Collect(ch)
+	e.rejected.Collect(ch)
+	e.lastIngest.Collect(ch)
+	e.evalDuration.Collect(ch)
+}
+
+// Names lists every metric name kpimon's own collector can expose (the Go and process
+// collectors' go_* and process_* come on top), sorted.
+func Names() []string {
+	names := []string{
+		"kpimon_observations_ingested_total", "kpimon_batches_accepted_total", "kpimon_batches_rejected_total",
+		"kpimon_last_ingest_timestamp_seconds", "kpimon_evaluation_duration_seconds",
+	}
+	for _, d := range newDescs().specs {
+		names = append(names, d.name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Label sets.
+var (
+	cellLabels      = []string{"township", "township_name", "indicator", "indicator_name"}
+	townshipLabels  = []string{"township", "township_name"}
+	indicatorLabels = []string{"indicator", "indicator_name"}
+)
+
+// spec is one metric's name, help and labels.
+type spec struct {
+	name, help string
+	labels     []string
+	desc       *prometheus.Desc
+}
+
+// descs holds the descriptors of the snapshot's metrics, made once per exporter.
+type descs struct {
+	specs []*spec
+
+	actual, target, expected, completion, pace, score, status, reported, behindMonths *spec
+	indInfo, weight, countyActual, countyTarget, countyCompletion, countyReported     *spec
+	townInfo, total, base, bonus, category, rank, grade, veto                        *spec
+	alert, assessInfo, deadline, evaluatedAt, observations, version                  *spec
+}
+
+func newDescs() *descs {
+	d := &descs{}
+	mk := func(name, help string, labels ...[]string) *spec {
+		var ls []string
+		for _, l := range labels {
+			ls = append(ls, l...)
+		}
+		s := &spec{name: name, help: help, labels: ls, desc: prometheus.NewDesc(name, help, ls, nil)}
+		d.specs = append(d.specs, s)
+		return s
+	}
+	d.actual = mk("kpimon_indicator_actual", "The indicator's actual as of the period (累计完成; a ratio as a fraction; 1 when a milestone is done).", cellLabels)
+	d.target = mk("kpimon_indicator_target", "The annual target (年度目标); a ratio's threshold; 1 for a milestone; a bonus's cap.", cellLabels)
+	d.expected = mk("kpimon_indicator_expected", "The figure expected by the period (序时进度 = target × pacing fraction).", cellLabels)
+	d.completion = mk("kpimon_indicator_completion_ratio", "Actual / annual target (完成率); a ratio: actual / threshold.", cellLabels)
+	d.pace = mk("kpimon_indicator_pace_ratio", "Actual / expected figure (序时完成率).", cellLabels)
+	d.score = mk("kpimon_indicator_score", "Points scored on the indicator (得分), out of its weight.", cellLabels)
+	d.status = mk("kpimon_indicator_status", "The indicator's status as a state set: 1 for the current status, 0 for the others.", cellLabels, []string{"status"})
+	d.reported = mk("kpimon_indicator_reported", "1 when the period itself was reported for the indicator (本月已报送), else 0.", cellLabels)
+	d.behindMonths = mk("kpimon_indicator_behind_months", "Consecutive months up to the period in which a count, stock or milestone has been behind (连续滞后月数); 0 when not behind.", cellLabels)
+	d.indInfo = mk("kpimon_indicator_info", "Indicator metadata (指标): category, unit, kind and direction; always 1.", indicatorLabels, []string{"category", "unit", "kind", "direction"})
+	d.weight = mk("kpimon_indicator_weight", "The indicator's weight in points (分值).", indicatorLabels)
+	d.countyActual = mk("kpimon_county_indicator_actual", "The county's actual (全县合计; ratios: summed numerators / summed denominators; milestones: the fraction of townships done).", indicatorLabels)
+	d.countyTarget = mk("kpimon_county_indicator_target", "The county's target: the sum of the townships' targets; a ratio's threshold.", indicatorLabels)
+	d.countyCompletion = mk("kpimon_county_indicator_completion_ratio", "The county's actual / target.", indicatorLabels)
+	d.countyReported = mk("kpimon_county_indicator_reported_townships", "Townships that reported the indicator for the period.", indicatorLabels)
+	d.townInfo = mk("kpimon_township_info", "Township metadata (乡镇、街道); always 1.", townshipLabels)
+	d.total = mk("kpimon_township_score", "The township's total score (总分 = base + bonus).", townshipLabels)
+	d.base = mk("kpimon_township_base_score", "The township's base score (基础分): the sum of its indicator scores.", townshipLabels)
+	d.bonus = mk("kpimon_township_bonus_score", "The township's bonus points (加分), capped.", townshipLabels)
+	d.category = mk("kpimon_township_category_score", "The township's score in one category (分类得分).", townshipLabels, []string{"category"})
+	d.rank = mk("kpimon_township_rank", "The township's rank (名次; 1 is best; equal totals share a rank).", townshipLabels)
+	d.grade = mk("kpimon_township_grade", "The township's grade (等次) as a state set: 1 for its grade, 0 for the others.", townshipLabels, []string{"grade"})
+	d.veto = mk("kpimon_township_veto", "1 when a veto (一票否决) applies to the township, else 0.", townshipLabels)
+	d.alert = mk("kpimon_alert_active", "1 for every alert that holds as of the period; identity (alertname, township, indicator).",
+		[]string{"alertname", "severity"}, cellLabels)
+	d.assessInfo = mk("kpimon_assessment_info", "The assessment (考核) and the period the figures describe; always 1.", []string{"assessment", "year", "period"})
+	d.deadline = mk("kpimon_report_deadline_timestamp_seconds", "When the period's reports become overdue (Unix time): 00:00 after the report deadline day.", nil)
+	d.evaluatedAt = mk("kpimon_evaluation_timestamp_seconds", "When the figures were evaluated (Unix time).", nil)
+	d.observations = mk("kpimon_observations", "Observations currently held for the assessment year.", nil)
+	d.version = mk("kpimon_data_version", "The data version; it grows with every batch that changes data.", nil)
+	return d
+}
+
+func (d *descs) all() []*prometheus.Desc {
+	out := make([]*prometheus.Desc, len(d.specs))
+	for i, s := range d.specs {
+		out[i] = s.desc
+	}
+	return out
+}
+
+// build makes the snapshot of one evaluation. Label sets are unique by construction: codes
+// are unique in a validated config, each cell is visited once, and an alert's identity
+// (alert, township, indicator) is unique in a kpi.Result.
+func (d *descs) build(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *kpi.Result) *snapshot {
+	nI := len(a.Indicators)
+	ms := make([]prometheus.Metric, 0, len(r.Evaluations)*12+len(a.Townships)*8+len(a.Indicators)*6+len(r.Alerts)+8)
+	gauge := func(s *spec, v float64, labels ...string) {
+		ms = append(ms, prometheus.MustNewConstMetric(s.desc, prometheus.GaugeValue, v, labels...))
+	}
+	num := func(s *spec, n kpi.Num, labels ...string) {
+		if n.Valid {
+			gauge(s, n.V, labels...)
+		}
+	}
+	// runs of behind months, from the alerts whose active_since is the start of that run
+	behind := map[[2]string]int{}
+	for _, al := range r.Alerts {
+		if al.Alert == kpi.AlertBehindPace || al.Alert == kpi.AlertCeilingBreached {
+			behind[[2]string{al.Township, al.Indicator}] = r.Period.Month - al.ActiveSince.Month + 1
+		}
+	}
+	statuses := kpi.AllStatuses()
+	for t, tw := range a.Townships {
+		for i := range a.Indicators {
+			ind := &a.Indicators[i]
+			e := &r.Evaluations[t*nI+i]
+			l := []string{tw.Code, tw.Name, ind.Code, ind.Name}
+			num(d.actual, e.Actual, l...)
+			num(d.target, e.Target, l...)
+			num(d.expected, e.Expected, l...)
+			num(d.completion, e.Completion, l...)
+			num(d.pace, e.Pace, l...)
+			num(d.score, e.Score, l...)
+			gauge(d.reported, b2f(e.Reported), l...)
+			if e.Status != "" {
+				for _, s := range statuses {
+					gauge(d.status, b2f(e.Status == s), append(l[:4:4], string(s))...)
+				}
+			}
+			if e.Status != kpi.StatusNotApplicable && (ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock || ind.Kind == kpi.KindMilestone) {
+				gauge(d.behindMonths, float64(behind[[2]string{tw.Code, ind.Code}]), l...)
+			}
+		}
+	}
+	for i := range a.Indicators {
+		ind := &a.Indicators[i]
+		l := []string{ind.Code, ind.Name}
+		gauge(d.indInfo, 1, ind.Code, ind.Name, ind.Category, ind.Unit, string(ind.Kind), string(ind.Direction))
+		gauge(d.weight, ind.Weight, l...)
+		c := &r.County[i]
+		num(d.countyActual, c.Actual, l...)
+		num(d.countyTarget, c.Target, l...)
+		num(d.countyCompletion, c.Completion, l...)
+		gauge(d.countyReported, float64(c.Reported), l...)
+	}
+	ranks := make(map[string]int, len(r.Rankings))
+	for _, x := range r.Rankings {
+		ranks[x.Township] = x.Rank
+	}
+	cats := a.Categories()
+	for _, ts := range r.Townships {
+		l := []string{ts.Township, ts.Name}
+		gauge(d.townInfo, 1, l...)
+		gauge(d.total, ts.Total, l...)
+		gauge(d.base, ts.Base, l...)
+		gauge(d.bonus, ts.Bonus, l...)
+		for _, c := range cats {
+			gauge(d.category, ts.Categories[c], ts.Township, ts.Name, c)
+		}
+		gauge(d.rank, float64(ranks[ts.Township]), l...)
+		seen := map[string]bool{}
+		for _, g := range a.Grades {
+			if seen[g.Name] {
+				continue
+			}
+			seen[g.Name] = true
+			gauge(d.grade, b2f(ts.Grade == g.Name), ts.Township, ts.Name, g.Name)
+		}
+		gauge(d.veto, b2f(ts.Veto), l...)
+	}
+	for _, al := range r.Alerts {
+		gauge(d.alert, 1, al.Alert, al.Severity, al.Township, al.TownshipName, al.Indicator, al.IndicatorName)
+	}
+	gauge(d.assessInfo, 1, a.Name, strconv.Itoa(a.Year), r.Period.String())
+	gauge(d.deadline, unix(r.Period.Deadline(a.ReportDeadlineDay, a.Location)))
+	gauge(d.evaluatedAt, unix(r.Now))
+	gauge(d.observations, float64(data.Len()))
+	gauge(d.version, float64(version))
+	return &snapshot{period: r.Period, metrics: ms}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

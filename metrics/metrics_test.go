@@ -1,0 +1,459 @@
+package metrics
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/kpimon/kpimon/collector"
+	"github.com/kpimon/kpimon/demo"
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/monitor"
+	"github.com/kpimon/kpimon/sqlite"
+)
+
+// demoNow is a fixed clock after the demo year, when every deadline has passed.
+var demoNow = time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
+
+// openDB opens a fresh database in a temp dir.
+func openDB(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "kpimon.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// demoMonitor loads the bundled demo into a fresh database.
+func demoMonitor(tb testing.TB) *monitor.Monitor {
+	tb.Helper()
+	ctx := context.Background()
+	a, err := demo.Assessment()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db := openDB(tb)
+	for _, r := range demo.Reports(a) {
+		b := collector.NewBatch(a)
+		b.AddCSV(r.Name, bytes.NewReader(r.CSV))
+		if err := b.Err(); err != nil {
+			tb.Fatal(err)
+		}
+		at := r.At
+		db.SetClock(func() time.Time { return at })
+		if _, err := db.Ingest(ctx, a, sqlite.Batch{Actor: r.Actor, Source: r.Name, SHA256: b.SHA256(), Observations: b.Observations()}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	db.SetClock(time.Now)
+	mon, err := monitor.New(ctx, a, db, monitor.Options{Now: func() time.Time { return demoNow }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return mon
+}
+
+// scrape serves the registry through promhttp as Prometheus would scrape it.
+func scrape(tb testing.TB, reg *prometheus.Registry) []byte {
+	tb.Helper()
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("scrape: HTTP %d: %s", resp.StatusCode, body)
+	}
+	return body
+}
+
+// needProgram finds a program, skipping the test when it is missing, except under CI=true.
+func needProgram(tb testing.TB, name string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("%s is not installed (CI=true: .ci/run installs Debian's prometheus package)", name)
+		}
+		tb.Skipf("%s is not installed; install Debian's prometheus package to run this test", name)
+	}
+	return p
+}
+
+func gather(tb testing.TB, reg prometheus.Gatherer) map[string]*dto.MetricFamily {
+	tb.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		tb.Fatalf("gather: %v", err)
+	}
+	out := map[string]*dto.MetricFamily{}
+	for _, mf := range mfs {
+		out[mf.GetName()] = mf
+	}
+	return out
+}
+
+func labelsOf(m *dto.Metric) map[string]string {
+	out := map[string]string{}
+	for _, l := range m.GetLabel() {
+		out[l.GetName()] = l.GetValue()
+	}
+	return out
+}
+
+func TestDemoScrapePassesPromtoolCheckMetrics(t *testing.T) {
+	promtool := needProgram(t, "promtool")
+	mon := demoMonitor(t)
+	e, err := New(context.Background(), mon, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e)
+	body := scrape(t, reg)
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+	if !bytes.Contains(body, []byte(`kpimon_township_score{township="dongcheng",township_name="东城街道"}`)) {
+		t.Errorf("scrape lacks 东城街道's score; got:\n%.2000s", body)
+	}
+	t.Logf("demo scrape: %d series of figures, %d bytes", e.Series(), len(body))
+}
+
+func TestFiguresMatchTheEvaluation(t *testing.T) {
+	mon := demoMonitor(t)
+	e, err := New(context.Background(), mon, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Period().String(); got != "2025-12" {
+		t.Fatalf("period = %s, want 2025-12 (the latest with reports)", got)
+	}
+	r, err := kpi.Evaluate(mon.Dataset(), e.Period(), demoNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e)
+	fams := gather(t, reg)
+
+	// scores and ranks, township by township
+	for _, x := range r.Rankings {
+		found := 0
+		for _, m := range fams["kpimon_township_score"].GetMetric() {
+			if labelsOf(m)["township"] == x.Township && m.GetGauge().GetValue() == x.Total {
+				found++
+			}
+		}
+		for _, m := range fams["kpimon_township_rank"].GetMetric() {
+			if labelsOf(m)["township"] == x.Township && m.GetGauge().GetValue() == float64(x.Rank) {
+				found++
+			}
+		}
+		if found != 2 {
+			t.Errorf("%s: score %v and rank %d not both exposed", x.Township, x.Total, x.Rank)
+		}
+	}
+	if n := len(fams["kpimon_township_score"].GetMetric()); n != len(r.Townships) {
+		t.Errorf("%d score series, want %d", n, len(r.Townships))
+	}
+
+	// the status state set: per cell one series per status, exactly one of them 1
+	perCell := map[string][2]int{}
+	for _, m := range fams["kpimon_indicator_status"].GetMetric() {
+		l := labelsOf(m)
+		k := l["township"] + "/" + l["indicator"]
+		c := perCell[k]
+		c[0]++
+		if m.GetGauge().GetValue() == 1 {
+			c[1]++
+			ev := r.Evaluation(mon.Assessment().TownshipIndex(l["township"]), mon.Assessment().IndicatorIndex(l["indicator"]), len(mon.Assessment().Indicators))
+			if string(ev.Status) != l["status"] {
+				t.Errorf("%s: status %s is 1, evaluation says %s", k, l["status"], ev.Status)
+			}
+		}
+		perCell[k] = c
+	}
+	scored := 0
+	for _, ev := range r.Evaluations {
+		if ev.Status != "" {
+			scored++
+		}
+	}
+	if len(perCell) != scored {
+		t.Errorf("status series for %d cells, want %d", len(perCell), scored)
+	}
+	for k, c := range perCell {
+		if c[0] != len(kpi.AllStatuses()) || c[1] != 1 {
+			t.Errorf("%s: %d status series with %d set, want %d with 1", k, c[0], c[1], len(kpi.AllStatuses()))
+		}
+	}
+
+	// every alert of the evaluation, and nothing else
+	got := map[string]bool{}
+	for _, m := range fams["kpimon_alert_active"].GetMetric() {
+		l := labelsOf(m)
+		got[l["alertname"]+"/"+l["township"]+"/"+l["indicator"]+"/"+l["severity"]] = true
+		if l["township_name"] == "" || l["indicator_name"] == "" {
+			t.Errorf("alert %v lacks its Chinese names", l)
+		}
+	}
+	if len(got) != len(r.Alerts) || len(r.Alerts) == 0 {
+		t.Errorf("%d alert series, want %d (and the demo has some)", len(got), len(r.Alerts))
+	}
+	for _, al := range r.Alerts {
+		if !got[al.Alert+"/"+al.Township+"/"+al.Indicator+"/"+al.Severity] {
+			t.Errorf("alert %v not exposed", al.Key())
+		}
+	}
+	// 飞来峡镇 did not report December: reported is 0 there, 1 for a township that did
+	for _, m := range fams["kpimon_indicator_reported"].GetMetric() {
+		l := labelsOf(m)
+		if l["indicator"] != "cervical_screening_persons" {
+			continue
+		}
+		want := 1.0
+		if l["township"] == "feilaixia" {
+			want = 0
+		}
+		if m.GetGauge().GetValue() != want {
+			t.Errorf("reported{%s} = %v, want %v", l["township"], m.GetGauge().GetValue(), want)
+		}
+	}
+	info := fams["kpimon_assessment_info"].GetMetric()
+	if len(info) != 1 || labelsOf(info[0])["period"] != "2025-12" || labelsOf(info[0])["year"] != "2025" {
+		t.Errorf("assessment_info = %v", info)
+	}
+}
+
+func TestNamesListsExactlyWhatTheDemoExposes(t *testing.T) {
+	mon := demoMonitor(t)
+	e, err := New(context.Background(), mon, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e)
+	var got []string
+	for name := range gather(t, reg) {
+		got = append(got, name)
+	}
+	sort.Strings(got)
+	want := Names()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("exposed metrics differ from Names():\n got %v\nwant %v", got, want)
+	}
+}
+
+// smallConfig is a two-township assessment; drop removes a township and an indicator.
+func smallAssessment(t *testing.T, drop bool) *kpi.Assessment {
+	t.Helper()
+	cfg := `name: 测试
+year: 2024
+townships:
+  - {code: aa, name: 甲镇}
+  - {code: bb, name: 乙镇}
+indicators:
+  - {code: screenings, name: 两癌筛查人数, kind: count, weight: 50, target: 120}
+  - {code: closure, name: 信访办结率, kind: ratio, weight: 50, threshold: 0.98}
+`
+	if drop {
+		cfg = strings.Replace(cfg, "  - {code: bb, name: 乙镇}\n", "", 1)
+		cfg = strings.Replace(cfg, "  - {code: closure, name: 信访办结率, kind: ratio, weight: 50, threshold: 0.98}\n", "", 1)
+		cfg = strings.Replace(cfg, "weight: 50, target", "weight: 100, target", 1)
+	}
+	a, err := kpi.ParseConfig("t.yaml", []byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestNoStaleSeriesWhenATownshipOrIndicatorDisappears(t *testing.T) {
+	d := newDescs()
+	p := kpi.MustPeriod("2024-03")
+	now := time.Date(2024, 4, 20, 0, 0, 0, 0, time.UTC)
+	snap := func(a *kpi.Assessment) string {
+		data := kpi.NewDataset(a)
+		r, err := kpi.Evaluate(data, p, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &Exporter{d: d, ingested: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "x_total", Help: "x"}, []string{"result"}),
+			accepted: prometheus.NewCounter(prometheus.CounterOpts{Name: "y_total", Help: "y"}),
+			rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "z_total", Help: "z"}, []string{"reason"}),
+			lastIngest: prometheus.NewGauge(prometheus.GaugeOpts{Name: "w", Help: "w"}), evalDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v", Help: "v"})}
+		e.snap.Store(d.build(a, data, 1, r))
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(e)
+		return string(scrape(t, reg))
+	}
+	before := snap(smallAssessment(t, false))
+	after := snap(smallAssessment(t, true))
+	for _, s := range []string{`township="bb"`, `indicator="closure"`} {
+		if !strings.Contains(before, s) {
+			t.Errorf("before: no series with %s", s)
+		}
+		if strings.Contains(after, s) {
+			t.Errorf("after %s disappeared from the config, a series still has it", s)
+		}
+	}
+	if !strings.Contains(after, `township="aa"`) {
+		t.Errorf("after: the remaining township has no series")
+	}
+}
+
+func TestHealthCountsBatchesAndRefreshesOnIngest(t *testing.T) {
+	a := smallAssessment(t, false)
+	db := openDB(t)
+	now := time.Date(2024, 3, 10, 8, 30, 0, 0, time.UTC)
+	mon, err := monitor.New(context.Background(), a, db, monitor.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(context.Background(), mon, Options{Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+
+	if e.Period().String() != "2024-02" {
+		t.Errorf("period with no data on 10 March = %s, want 2024-02 (its deadline has passed)", e.Period())
+	}
+	ingest := func(body string) error {
+		b := collector.NewBatch(a)
+		b.AddCSV("t.csv", strings.NewReader("township,indicator,period,value,numerator,denominator\n"+body))
+		_, err := mon.Ingest(ctx, b, "test")
+		return err
+	}
+	if err := ingest("aa,screenings,2024-03,30,,\nbb,closure,2024-03,,5,5\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ingest("aa,screenings,2024-03,30,,\naa,closure,2024-03,,4,5\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ingest("zz,screenings,2024-03,1,,\n"); err == nil {
+		t.Fatal("a batch naming an unknown township was accepted")
+	}
+	want := `
+# HELP kpimon_observations_ingested_total Observations in accepted batches, by result: new (first report of a key), corrected (a changed value), unchanged (re-reported as it was).
+# TYPE kpimon_observations_ingested_total counter
+kpimon_observations_ingested_total{result="corrected"} 0
+kpimon_observations_ingested_total{result="new"} 3
+kpimon_observations_ingested_total{result="unchanged"} 1
+# HELP kpimon_batches_accepted_total Batches accepted by ingest (including batches that changed nothing).
+# TYPE kpimon_batches_accepted_total counter
+kpimon_batches_accepted_total 2
+# HELP kpimon_batches_rejected_total Batches refused whole, by reason: invalid (a row broke a rule, every row reported) or failed (storage refused or failed).
+# TYPE kpimon_batches_rejected_total counter
+kpimon_batches_rejected_total{reason="failed"} 0
+kpimon_batches_rejected_total{reason="invalid"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "kpimon_observations_ingested_total",
+		"kpimon_batches_accepted_total", "kpimon_batches_rejected_total"); err != nil {
+		t.Error(err)
+	}
+	if got := testutil.ToFloat64(e.lastIngest); got != float64(now.Unix()) {
+		t.Errorf("last ingest = %v, want %v", got, now.Unix())
+	}
+	// Run refreshes after the change: the figures move to March and show aa's closure rate
+	deadline := time.Now().Add(5 * time.Second)
+	for e.Period().String() != "2024-03" || !strings.Contains(string(scrape(t, reg)), `kpimon_indicator_actual{indicator="closure",indicator_name="信访办结率",township="aa",township_name="甲镇"} 0.8`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the snapshot was not refreshed after ingest: period %s", e.Period())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := testutil.CollectAndCount(e.evalDuration); n != 1 {
+		t.Errorf("evaluation duration: %d series", n)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+func TestFixedPeriodOutsideTheYearIsRefused(t *testing.T) {
+	a := smallAssessment(t, false)
+	mon, err := monitor.New(context.Background(), a, openDB(t), monitor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(context.Background(), mon, Options{Period: kpi.MustPeriod("2023-05")}); err == nil {
+		t.Error("a period outside the assessment year was accepted")
+	}
+	e, err := New(context.Background(), mon, Options{Period: kpi.MustPeriod("2024-05")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Period().String() != "2024-05" {
+		t.Errorf("period = %s, want the fixed 2024-05", e.Period())
+	}
+}
+
+// BenchmarkScrapeDemo measures one scrape of the demo through promhttp (8 townships × 42
+// indicators).
+func BenchmarkScrapeDemo(b *testing.B) {
+	mon := demoMonitor(b)
+	e, err := New(context.Background(), mon, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(e)
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		size = rec.Body.Len()
+	}
+	b.ReportMetric(float64(size), "bytes/scrape")
+	b.ReportMetric(float64(e.Series()), "series")
+}
+
+// BenchmarkRefreshDemo measures one evaluation and snapshot build of the demo.
+func BenchmarkRefreshDemo(b *testing.B) {
+	mon := demoMonitor(b)
+	e, err := New(context.Background(), mon, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := e.Refresh(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
