@@ -245,8 +245,8 @@ type descs struct {
 
 	actual, target, expected, completion, pace, score, status, reported, behindMonths *spec
 	indInfo, weight, countyActual, countyTarget, countyCompletion, countyReported     *spec
-	townInfo, total, base, bonus, category, rank, grade, veto                        *spec
-	alert, assessInfo, deadline, evaluatedAt, observations, version                  *spec
+	townInfo, total, base, bonus, category, rank, grade, veto                         *spec
+	alert, assessInfo, deadline, evaluatedAt, observations, version                   *spec
 }
 
 func newDescs() *descs {

@@ -305,8 +305,8 @@ func TestNoStaleSeriesWhenATownshipOrIndicatorDisappears(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := &Exporter{d: d, ingested: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "x_total", Help: "x"}, []string{"result"}),
-			accepted: prometheus.NewCounter(prometheus.CounterOpts{Name: "y_total", Help: "y"}),
-			rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "z_total", Help: "z"}, []string{"reason"}),
+			accepted:   prometheus.NewCounter(prometheus.CounterOpts{Name: "y_total", Help: "y"}),
+			rejected:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "z_total", Help: "z"}, []string{"reason"}),
 			lastIngest: prometheus.NewGauge(prometheus.GaugeOpts{Name: "w", Help: "w"}), evalDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v", Help: "v"})}
 		e.snap.Store(d.build(a, data, 1, r))
 		reg := prometheus.NewPedanticRegistry()
