@@ -262,7 +262,13 @@ func fieldLabel(name string) string {
 // clean trims a cell and folds full-width characters (１２３、ＡＢＣ) to their ASCII forms,
 // as Chinese input methods often produce them.
 func clean(s string) string {
-	return strings.TrimSpace(width.Fold.String(strings.TrimSpace(s)))
+	t := strings.TrimSpace(s)
+	for i := 0; i < len(t); i++ {
+		if t[i] >= 0x80 {
+			return strings.TrimSpace(width.Fold.String(t))
+		}
+	}
+	return t
 }
 
 // parseNumber reads a finite number as people type it: thousands separators (1,234.5),

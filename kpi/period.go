@@ -16,9 +16,12 @@ type Period struct {
 // ParsePeriod reads a period written YYYY-MM (also accepted: YYYY-M, YYYY/MM, YYYY.MM and
 // YYYY年M月, the ways clerks write a month).
 func ParsePeriod(s string) (Period, error) {
+	if p, ok := parseCanonical(s); ok {
+		return p, nil
+	}
 	t := strings.TrimSpace(s)
 	t = strings.TrimSuffix(t, "月")
-	t = strings.NewReplacer("年", "-", "/", "-", ".", "-").Replace(t)
+	t = periodSeparators.Replace(t)
 	y, m, ok := strings.Cut(t, "-")
 	if !ok || len(y) != 4 || len(m) == 0 || len(m) > 2 {
 		return Period{}, fmt.Errorf("period %q is not a month written YYYY-MM", s)
@@ -32,6 +35,33 @@ func ParsePeriod(s string) (Period, error) {
 		return Period{}, fmt.Errorf("period %q has month %d: months run from 1 to 12", s, month)
 	}
 	return Period{Year: year, Month: month}, nil
+}
+
+// periodSeparators turns the other ways of writing a month into YYYY-MM's hyphen. A
+// strings.Replacer is safe for concurrent use and never modified.
+var periodSeparators = strings.NewReplacer("年", "-", "/", "-", ".", "-")
+
+// parseCanonical reads exactly YYYY-MM without allocating: the form nearly every row uses.
+func parseCanonical(s string) (Period, bool) {
+	if len(s) != 7 || s[4] != '-' {
+		return Period{}, false
+	}
+	y, m := 0, 0
+	for i, c := range []byte(s) {
+		switch {
+		case i == 4:
+		case c < '0' || c > '9':
+			return Period{}, false
+		case i < 4:
+			y = y*10 + int(c-'0')
+		default:
+			m = m*10 + int(c-'0')
+		}
+	}
+	if y < 1 || m < 1 || m > 12 {
+		return Period{}, false
+	}
+	return Period{Year: y, Month: m}, true
 }
 
 // MustPeriod is ParsePeriod for literals in tests and generators; it panics on a bad literal.

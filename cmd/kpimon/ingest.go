@@ -8,7 +8,7 @@ import (
 	"os/user"
 
 	"github.com/kpimon/kpimon/collector"
-	"github.com/kpimon/kpimon/monitor"
+	"github.com/kpimon/kpimon/sqlite"
 )
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -43,19 +43,17 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	mon, err := monitor.New(ctx, a, db, monitor.Options{})
-	if err != nil {
-		return err
-	}
-	res, err := mon.Ingest(ctx, b, *actor)
 	var be *collector.BatchError
-	if errors.As(err, &be) {
+	if errors.As(b.Err(), &be) {
 		for _, e := range be.Errors {
 			fmt.Fprintln(stderr, e.Error())
 		}
 		fmt.Fprintf(stderr, "共 %d 处错误，未写入任何数据。\n", len(be.Errors))
 		return errReported
 	}
+	// the CLI writes straight to the database: loading the whole year into memory, as the
+	// server's monitor does, would only slow an ingest down
+	res, err := db.Ingest(ctx, a, sqlite.Batch{Actor: *actor, Source: b.SourceName(), SHA256: b.SHA256(), Observations: b.Observations()})
 	if err != nil {
 		return err
 	}
