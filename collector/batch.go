@@ -66,7 +66,16 @@ type Source struct {
 // Row is a valid observation with where it came from.
 type Row struct {
 	kpi.Observation
-	Where string
+	loc  string // the file, or for spreadsheets the full cell reference
+	line int    // the CSV line; 0 when loc says it all
+}
+
+// Where is the row's place: FILE:LINE, FILE[INDEX] or FILE:SHEET!CELL.
+func (r Row) Where() string {
+	if r.line == 0 {
+		return r.loc
+	}
+	return r.loc + ":" + strconv.Itoa(r.line)
 }
 
 // Batch gathers the rows of one ingest (one file, one request, one command's files) and
@@ -77,12 +86,12 @@ type Batch struct {
 	rows    []Row
 	errs    []*RowError
 	sources []Source
-	seen    map[kpi.Key]string // key → where it first appeared
+	seen    map[uint64]int32 // compact key → index of the row that first had it
 }
 
 // NewBatch starts an empty batch for the assessment.
 func NewBatch(a *kpi.Assessment) *Batch {
-	return &Batch{a: a, seen: map[kpi.Key]string{}}
+	return &Batch{a: a, seen: map[uint64]int32{}}
 }
 
 // Err is nil for a valid batch, or a *BatchError listing every invalid row.
@@ -148,12 +157,23 @@ type field struct {
 
 func (f field) blank() bool { return !f.present || strings.TrimSpace(f.text) == "" }
 
-// record is one raw row before validation, whatever format it came from.
+// record is one raw row before validation, whatever format it came from. Its place is
+// where, or file and line for CSV (so that no string is built for a valid row).
 type record struct {
 	where                         string
+	file                          string
+	line                          int
 	township, indicator, period   field
 	value, numerator, denominator field
 	cellOf                        func(name string) string // optional: the cell of a field, for Excel
+}
+
+// loc is the record's place for error messages.
+func (r *record) loc() string {
+	if r.where == "" && r.line > 0 {
+		return r.file + ":" + strconv.Itoa(r.line)
+	}
+	return r.where
 }
 
 func (r *record) at(name string) string {
@@ -162,7 +182,7 @@ func (r *record) at(name string) string {
 			return c
 		}
 	}
-	return r.where
+	return r.loc()
 }
 
 func (r *record) empty() bool {
@@ -241,12 +261,17 @@ func (b *Batch) add(r record) {
 	if len(b.errs) > before || ti < 0 {
 		return
 	}
-	if first, dup := b.seen[o.Key()]; dup {
-		b.fail(r.where, "", "", kpi.ErrDuplicate, "与 %s 重复：同一乡镇、指标、月份在一批数据中只能出现一次", first)
+	key := uint64(ti)<<32 | uint64(ii)<<8 | uint64(o.Period.Month)
+	if first, dup := b.seen[key]; dup {
+		b.fail(r.loc(), "", "", kpi.ErrDuplicate, "与 %s 重复：同一乡镇、指标、月份在一批数据中只能出现一次", b.rows[first].Where())
 		return
 	}
-	b.seen[o.Key()] = r.where
-	b.rows = append(b.rows, Row{Observation: o, Where: r.where})
+	b.seen[key] = int32(len(b.rows))
+	row := Row{Observation: o, loc: r.where}
+	if r.where == "" {
+		row.loc, row.line = r.file, r.line
+	}
+	b.rows = append(b.rows, row)
 }
 
 func fieldLabel(name string) string {

@@ -90,7 +90,7 @@ func (b *Batch) AddCSV(name string, r io.Reader) {
 			return field{text: rec[i], present: true}
 		}
 		b.add(record{
-			where: fmt.Sprintf("%s:%d", name, line), township: get("township"), indicator: get("indicator"),
+			file: name, line: line, township: get("township"), indicator: get("indicator"),
 			period: get("period"), value: get("value"), numerator: get("numerator"), denominator: get("denominator"),
 		})
 	}
