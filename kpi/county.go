@@ -19,67 +19,59 @@ type CountyEvaluation struct {
 	Townships   int    `json:"townships"` // townships assessed
 }
 
-// countyAggregate sums the townships' figures per indicator as of month m, one cell at a
-// time, while Evaluate walks the cells.
+// countyFrom aggregates the townships' unrounded figures per indicator as of month m.
+// Sums run township by township in config order, so a full evaluation and an incremental
+// one add the same numbers in the same order and agree exactly.
 //
 // Rules the spec leaves open, as an assessment office reads them: a count or stock's county
 // target sums the targets of the townships that have one (none: tracked only); its actual
 // sums the townships that reported; the county is no_data only when no township reported.
 // A ratio is judged against the indicator's default threshold. A milestone is met when every
 // township is done, and otherwise judged by its due month like a township's.
-type countyAggregate struct {
-	a         *Assessment
-	m         int
-	sums      []series // only month m is used
-	target    []float64
-	hasTarget []bool
-	reported  []int
-}
-
-func newCountyAggregate(a *Assessment, m int) *countyAggregate {
-	n := len(a.Indicators)
-	return &countyAggregate{a: a, m: m, sums: make([]series, n), target: make([]float64, n), hasTarget: make([]bool, n), reported: make([]int, n)}
-}
-
-// add adds one township's cell of indicator i, whose series s is built to month m.
-func (g *countyAggregate) add(i int, ind *Indicator, township string, c *Cell, s *series) {
-	m, agg := g.m, &g.sums[i]
-	if c.Has(m) {
-		g.reported[i]++
-	}
-	if s.any[m] {
-		agg.any[m] = true
-	}
-	switch ind.Kind {
-	case KindCount, KindStock:
-		if s.any[m] {
-			agg.actual[m] += s.actual[m]
+func countyFrom(a *Assessment, evs []Evaluation, m int) []CountyEvaluation {
+	nI := len(a.Indicators)
+	sums := make([]series, nI)
+	target := make([]float64, nI)
+	hasTarget := make([]bool, nI)
+	reported := make([]int, nI)
+	for t, town := range a.Townships {
+		row := evs[t*nI : (t+1)*nI]
+		for i := range row {
+			e, ind, agg := &row[i], &a.Indicators[i], &sums[i]
+			if e.Reported {
+				reported[i]++
+			}
+			switch ind.Kind {
+			case KindCount, KindStock:
+				if e.hasData {
+					agg.any[m] = true
+					agg.actual[m] += e.rawActual
+				}
+				if tg := ind.TargetFor(town.Code); tg != nil {
+					target[i] += *tg
+					hasTarget[i] = true
+				}
+			case KindRatio:
+				if e.hasData {
+					agg.any[m] = true
+					agg.num[m] += e.rawNum
+					agg.den[m] += e.rawDen
+				}
+			default:
+				agg.actual[m] += e.rawActual
+			}
 		}
-		if tg := ind.TargetFor(township); tg != nil {
-			g.target[i] += *tg
-			g.hasTarget[i] = true
-		}
-	case KindRatio:
-		agg.num[m] += s.num[m]
-		agg.den[m] += s.den[m]
-	default:
-		agg.actual[m] += s.actual[m]
 	}
-}
-
-// evaluations judges the sums.
-func (g *countyAggregate) evaluations() []CountyEvaluation {
-	a, m := g.a, g.m
-	out := make([]CountyEvaluation, len(a.Indicators))
+	out := make([]CountyEvaluation, nI)
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
-		agg := &g.sums[i]
+		agg := &sums[i]
 		var e Evaluation
 		switch ind.Kind {
 		case KindCount, KindStock:
 			var tp *float64
-			if g.hasTarget[i] {
-				tp = &g.target[i]
+			if hasTarget[i] {
+				tp = &target[i]
 			}
 			e = judge(ind, tp, 0, agg, m)
 		case KindRatio:
@@ -104,7 +96,7 @@ func (g *countyAggregate) evaluations() []CountyEvaluation {
 			Indicator: ind.Code, Kind: ind.Kind, Actual: e.Actual, Numerator: e.Numerator,
 			Denominator: e.Denominator, Target: e.Target, Expected: e.Expected,
 			Completion: e.Completion, Pace: e.Pace, Status: e.Status,
-			Reported: g.reported[i], Townships: len(a.Townships),
+			Reported: reported[i], Townships: len(a.Townships),
 		}
 	}
 	return out

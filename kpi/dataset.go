@@ -3,11 +3,16 @@ package kpi
 import "fmt"
 
 // Dataset holds the current observations of one assessment year, laid out for evaluation:
-// one cell per township × indicator with twelve monthly slots. It is not safe for concurrent
-// writes; callers that share one guard it.
+// one row of cells per township, one cell per indicator with twelve monthly slots. It is not
+// safe for concurrent writes; callers that share one guard it.
+//
+// Clone is cheap: the copy shares every township's row with the original and copies a row
+// only when it is first written (copy on write), so publishing a new version after one
+// township's report costs one row, not the world.
 type Dataset struct {
 	a     *Assessment
-	cells []Cell
+	rows  [][]Cell
+	owned []bool // rows this dataset may write in place
 	count int
 }
 
@@ -23,7 +28,14 @@ func (c *Cell) Has(m int) bool { return c.Reported&(1<<(m-1)) != 0 }
 
 // NewDataset makes an empty dataset for the assessment.
 func NewDataset(a *Assessment) *Dataset {
-	return &Dataset{a: a, cells: make([]Cell, len(a.Townships)*len(a.Indicators))}
+	nT, nI := len(a.Townships), len(a.Indicators)
+	cells := make([]Cell, nT*nI)
+	d := &Dataset{a: a, rows: make([][]Cell, nT), owned: make([]bool, nT)}
+	for t := range d.rows {
+		d.rows[t] = cells[t*nI : (t+1)*nI : (t+1)*nI]
+		d.owned[t] = true
+	}
+	return d
 }
 
 // Assessment is the assessment the dataset belongs to.
@@ -32,8 +44,17 @@ func (d *Dataset) Assessment() *Assessment { return d.a }
 // Len is the number of observations held.
 func (d *Dataset) Len() int { return d.count }
 
-// Cell is the cell of township index t and indicator index i.
-func (d *Dataset) Cell(t, i int) *Cell { return &d.cells[t*len(d.a.Indicators)+i] }
+// Cell is the cell of township index t and indicator index i; callers must not modify it.
+func (d *Dataset) Cell(t, i int) *Cell { return &d.rows[t][i] }
+
+// writable returns township t's row for writing, copying it first if it is shared.
+func (d *Dataset) writable(t int) []Cell {
+	if !d.owned[t] {
+		d.rows[t] = append([]Cell(nil), d.rows[t]...)
+		d.owned[t] = true
+	}
+	return d.rows[t]
+}
 
 // Set stores an observation, replacing any earlier one for its key. Observations for other
 // years, or for townships and indicators the assessment does not have (a config edited after
@@ -43,7 +64,7 @@ func (d *Dataset) Set(o Observation) error {
 	if t < 0 || i < 0 || o.Period.Year != d.a.Year {
 		return fmt.Errorf("observation %s/%s/%s is not in this assessment", o.Township, o.Indicator, o.Period)
 	}
-	c := d.Cell(t, i)
+	c := &d.writable(t)[i]
 	m := o.Period.Month - 1
 	if !c.Has(o.Period.Month) {
 		d.count++
@@ -80,8 +101,10 @@ func (d *Dataset) Get(k Key) (Observation, bool) {
 // LatestPeriod is the latest month that has any report, and false when there is none.
 func (d *Dataset) LatestPeriod() (Period, bool) {
 	var all uint16
-	for i := range d.cells {
-		all |= d.cells[i].Reported
+	for _, row := range d.rows {
+		for i := range row {
+			all |= row[i].Reported
+		}
 	}
 	for m := 12; m >= 1; m-- {
 		if all&(1<<(m-1)) != 0 {
@@ -92,9 +115,12 @@ func (d *Dataset) LatestPeriod() (Period, bool) {
 }
 
 // Clone returns an independent copy, so a reader can keep evaluating one version while a
-// writer prepares the next.
+// writer prepares the next. Rows are shared until written; after a Clone neither dataset
+// writes a shared row in place.
 func (d *Dataset) Clone() *Dataset {
-	c := &Dataset{a: d.a, cells: make([]Cell, len(d.cells)), count: d.count}
-	copy(c.cells, d.cells)
+	c := &Dataset{a: d.a, rows: append([][]Cell(nil), d.rows...), owned: make([]bool, len(d.rows)), count: d.count}
+	for t := range d.owned {
+		d.owned[t] = false
+	}
 	return c
 }

@@ -23,7 +23,9 @@ type Evaluation struct {
 	Score       Num     `json:"score"`    // null for bonus and veto
 	Reported    bool    `json:"reported"` // the period itself was reported
 
-	rawScore float64
+	// unrounded figures, for totals and the county aggregate
+	rawScore, rawActual, rawNum, rawDen float64
+	hasData                             bool // a count, stock or ratio has some report ≤ P
 }
 
 // Result is an evaluation of the whole assessment as of a period.
@@ -35,6 +37,9 @@ type Result struct {
 	Rankings    []Ranking          `json:"-"` // best first
 	Alerts      []Alert            `json:"-"`
 	Now         time.Time          `json:"-"`
+
+	data       *Dataset  // the data evaluated, kept for Reevaluate
+	prevTotals []float64 // each township's total a month earlier, for rank changes
 }
 
 // Evaluation returns the evaluation of township index t and indicator index i.
@@ -108,7 +113,7 @@ func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evalua
 			break
 		}
 		a := s.actual[k]
-		e.Actual = Some(a)
+		e.Actual, e.rawActual, e.hasData = Some(a), a, true
 		if target == nil {
 			// tracked only: shown, not scored, no status of its own
 			e.Status, e.Weight = StatusNotApplicable, 0
@@ -160,6 +165,7 @@ func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evalua
 		}
 		num, den := Some(s.num[k]), Some(s.den[k])
 		e.Numerator, e.Denominator = &num, &den
+		e.rawNum, e.rawDen, e.hasData = s.num[k], s.den[k], true
 		if s.den[k] == 0 {
 			e.Status, e.rawScore = StatusNotApplicable, w
 			break
@@ -182,7 +188,7 @@ func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evalua
 		}
 	case KindMilestone:
 		done := s.actual[k]
-		e.Actual, e.Target, e.Completion = Some(done), Some(1), Some(done)
+		e.Actual, e.Target, e.Completion, e.rawActual = Some(done), Some(1), Some(done), done
 		switch {
 		case done == 1:
 			e.Status = StatusMet
@@ -195,9 +201,9 @@ func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evalua
 			e.rawScore = w
 		}
 	case KindBonus:
-		e.Actual, e.Target, e.rawScore = Some(s.actual[k]), Some(ind.Max), s.actual[k]
+		e.Actual, e.Target, e.rawScore, e.rawActual = Some(s.actual[k]), Some(ind.Max), s.actual[k], s.actual[k]
 	case KindVeto:
-		e.Actual = Some(s.actual[k])
+		e.Actual, e.rawActual = Some(s.actual[k]), s.actual[k]
 	}
 	return e
 }
@@ -226,33 +232,51 @@ func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
 	if p.Month < 1 || p.Month > 12 {
 		return nil, fmt.Errorf("%w: month %d", ErrBadPeriod, p.Month)
 	}
-	nI := len(a.Indicators)
-	r := &Result{Period: p, Now: now, Evaluations: make([]Evaluation, len(a.Townships)*nI)}
-	m := p.Month
-	ev := newAlertEvaluator(a, p, now)
-	agg := newCountyAggregate(a, m)
-	prevTotals := make([]float64, len(a.Townships))
-	var s series
-	for t, town := range a.Townships {
-		for i := range a.Indicators {
-			ind := &a.Indicators[i]
-			c := d.Cell(t, i)
-			s = series{}
-			buildSeries(&s, ind, c, m)
-			e := evaluate(ind, town.Code, &s, m)
-			if m > 1 && (ind.Kind.Scored() || ind.Kind == KindBonus) {
-				prevTotals[t] += evaluate(ind, town.Code, &s, m-1).rawScore
-			}
-			ev.cell(t, i, ind, town.Code, c, &s, &e)
-			agg.add(i, ind, town.Code, c, &s)
-			e.finish(c.Has(m))
-			r.Evaluations[t*nI+i] = e
-		}
+	r := &Result{
+		Period: p, Now: now, data: d,
+		Evaluations: make([]Evaluation, len(a.Townships)*len(a.Indicators)),
+		prevTotals:  make([]float64, len(a.Townships)),
+		Townships:   make([]TownshipScore, len(a.Townships)),
 	}
-	r.Townships = scoreTownships(a, r.Evaluations)
-	r.Rankings = rank(a, r.Townships, prevTotals, m > 1)
-	r.County = agg.evaluations()
+	ev := newAlertEvaluator(a, p, now)
+	for t := range a.Townships {
+		r.evaluateTownship(t, ev)
+	}
 	r.Alerts = ev.alerts
-	sortAlerts(r.Alerts)
+	r.conclude()
 	return r, nil
+}
+
+// evaluateTownship evaluates every indicator of township t into r, with its score and
+// its alerts (added to ev) and its total a month earlier.
+func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
+	d, a, m := r.data, r.data.a, r.Period.Month
+	nI := len(a.Indicators)
+	code := a.Townships[t].Code
+	var s series
+	prev := 0.0
+	for i := range a.Indicators {
+		ind := &a.Indicators[i]
+		c := d.Cell(t, i)
+		s = series{}
+		buildSeries(&s, ind, c, m)
+		e := evaluate(ind, code, &s, m)
+		if m > 1 && (ind.Kind.Scored() || ind.Kind == KindBonus) {
+			prev += evaluate(ind, code, &s, m-1).rawScore
+		}
+		ev.cell(t, i, ind, code, c, &s, &e)
+		e.finish(c.Has(m))
+		r.Evaluations[t*nI+i] = e
+	}
+	r.prevTotals[t] = prev
+	r.Townships[t] = scoreTownship(a, r.Evaluations[t*nI:(t+1)*nI], t)
+}
+
+// conclude ranks the townships, aggregates the county and orders the alerts, from the
+// townships' evaluations.
+func (r *Result) conclude() {
+	a := r.data.a
+	r.Rankings = rank(a, r.Townships, r.prevTotals, r.Period.Month > 1)
+	r.County = countyFrom(a, r.Evaluations, r.Period.Month)
+	sortAlerts(r.Alerts)
 }

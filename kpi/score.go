@@ -27,39 +27,36 @@ type Ranking struct {
 	Tied       bool `json:"tied"`        // shares its rank (并列)
 }
 
-// scoreTownships sums each township's scores and applies grades and vetoes.
-func scoreTownships(a *Assessment, evs []Evaluation) []TownshipScore {
-	nI := len(a.Indicators)
-	out := make([]TownshipScore, len(a.Townships))
-	for t, town := range a.Townships {
-		ts := TownshipScore{Township: town.Code, Name: town.Name, Categories: map[string]float64{}}
-		var base, bonus float64
-		cats := map[string]float64{}
-		for i := range a.Indicators {
-			ind := &a.Indicators[i]
-			e := &evs[t*nI+i]
-			switch ind.Kind {
-			case KindBonus:
-				bonus += e.rawScore
-			case KindVeto:
-				if e.Actual.V > 0 {
-					ts.Veto = true
-					ts.Vetoes = append(ts.Vetoes, ind.Code)
-				}
-			default:
-				base += e.rawScore
-				cats[ind.Category] += e.rawScore
+// scoreTownship sums township t's scores (evs are its evaluations, in indicator order) and
+// applies grades and vetoes.
+func scoreTownship(a *Assessment, evs []Evaluation, t int) TownshipScore {
+	town := a.Townships[t]
+	ts := TownshipScore{Township: town.Code, Name: town.Name, Categories: map[string]float64{}}
+	var base, bonus float64
+	cats := map[string]float64{}
+	for i := range a.Indicators {
+		ind := &a.Indicators[i]
+		e := &evs[i]
+		switch ind.Kind {
+		case KindBonus:
+			bonus += e.rawScore
+		case KindVeto:
+			if e.rawActual > 0 {
+				ts.Veto = true
+				ts.Vetoes = append(ts.Vetoes, ind.Code)
 			}
+		default:
+			base += e.rawScore
+			cats[ind.Category] += e.rawScore
 		}
-		for _, c := range a.Categories() {
-			ts.Categories[c] = Round(cats[c], 2)
-		}
-		ts.total = base + bonus
-		ts.Base, ts.Bonus, ts.Total = Round(base, 2), Round(bonus, 2), Round(ts.total, 2)
-		ts.Grade = GradeFor(a.Grades, ts.Total, ts.Veto)
-		out[t] = ts
 	}
-	return out
+	for _, c := range a.Categories() {
+		ts.Categories[c] = Round(cats[c], 2)
+	}
+	ts.total = base + bonus
+	ts.Base, ts.Bonus, ts.Total = Round(base, 2), Round(bonus, 2), Round(ts.total, 2)
+	ts.Grade = GradeFor(a.Grades, ts.Total, ts.Veto)
+	return ts
 }
 
 // GradeFor is the first grade whose min ≤ total; a veto forces the last grade. A total
