@@ -36,6 +36,7 @@ type Monitor struct {
 	version uint64
 	cache   map[kpi.Period]*cached
 	subs    []func(Change)
+	changed map[uint64][]int // version → townships whose data that version changed
 
 	ingestHooks []func(IngestOutcome) // hook.go
 }
@@ -62,7 +63,7 @@ type Options struct {
 
 // New loads the assessment's current observations from db.
 func New(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt Options) (*Monitor, error) {
-	m := &Monitor{a: a, db: db, log: opt.Logger, now: opt.Now, refresh: opt.Refresh, cache: map[kpi.Period]*cached{}}
+	m := &Monitor{a: a, db: db, log: opt.Logger, now: opt.Now, refresh: opt.Refresh, cache: map[kpi.Period]*cached{}, changed: map[uint64][]int{}}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -133,15 +134,23 @@ func (m *Monitor) Ingest(ctx context.Context, b *collector.Batch, actor string) 
 		return res, nil
 	}
 	next := m.Dataset().Clone()
+	touched := map[int]bool{}
 	for _, o := range res.Written {
 		if err := next.Set(o); err != nil {
 			return res, fmt.Errorf("publish ingested data: %w", err)
 		}
+		touched[m.a.TownshipIndex(o.Township)] = true
+	}
+	townships := make([]int, 0, len(touched))
+	for t := range touched {
+		townships = append(townships, t)
 	}
 	m.mu.Lock()
 	m.data = next
 	m.version++
 	v := m.version
+	m.changed[v] = townships
+	delete(m.changed, v-changeLog)
 	subs := append([]func(Change){}, m.subs...)
 	m.mu.Unlock()
 	m.log.Info("batch ingested", "batch", res.BatchID, "actor", actor, "source", b.SourceName(),
@@ -163,24 +172,55 @@ func (m *Monitor) DefaultPeriod() kpi.Period {
 	return kpi.Period{Year: m.a.Year, Month: 1}
 }
 
+// changeLog is how many versions of changed townships the monitor remembers for
+// incremental re-evaluation.
+const changeLog = 64
+
 // Evaluate returns the evaluation as of p, computing it only when the data changed or the
-// cached one is older than the refresh interval.
+// cached one is older than the refresh interval. When only some townships changed since the
+// cached evaluation, only those are evaluated again (kpi.Reevaluate).
 func (m *Monitor) Evaluate(p kpi.Period) (*kpi.Result, error) {
 	now := m.now()
 	m.mu.RLock()
 	c, ok := m.cache[p]
 	d, v := m.data, m.version
+	fresh := ok && now.Sub(c.computed) < m.refresh && !now.Before(c.computed)
+	var changed []int
+	incremental := fresh && c.version < v
+	if incremental {
+		seen := map[int]bool{}
+		for w := c.version + 1; w <= v && incremental; w++ {
+			ts, logged := m.changed[w]
+			incremental = logged
+			for _, t := range ts {
+				if !seen[t] {
+					seen[t] = true
+					changed = append(changed, t)
+				}
+			}
+		}
+	}
 	m.mu.RUnlock()
-	if ok && c.version == v && now.Sub(c.computed) < m.refresh && !now.Before(c.computed) {
+	if fresh && c.version == v {
 		return c.result, nil
 	}
 	start := time.Now()
-	r, err := kpi.Evaluate(d, p, now)
+	var r *kpi.Result
+	var err error
+	computed := now
+	if incremental {
+		r, err = kpi.Reevaluate(c.result, d, changed)
+		computed = c.computed // the clock of the reused evaluation
+	} else {
+		r, err = kpi.Evaluate(d, p, now)
+	}
 	if err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
-	m.cache[p] = &cached{version: v, computed: now, result: r, took: time.Since(start)}
+	if cur, ok := m.cache[p]; !ok || cur.version <= v {
+		m.cache[p] = &cached{version: v, computed: computed, result: r, took: time.Since(start)}
+	}
 	m.mu.Unlock()
 	return r, nil
 }

@@ -105,3 +105,33 @@ func TestPublishedDataIsNotModifiedByLaterIngests(t *testing.T) {
 		t.Errorf("LatestPeriod = %v %v", p, ok)
 	}
 }
+
+func TestIngestReevaluatesOnlyWhatItTouches(t *testing.T) {
+	now := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	m := newMonitor(t, func() time.Time { return now })
+	p := kpi.MustPeriod("2024-02")
+	if _, err := m.Ingest(context.Background(), batch(m, "aa,x,2024-01,10\naa,x,2024-02,20\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := m.Evaluate(p)
+	if _, err := m.Ingest(context.Background(), batch(m, "aa,x,2024-02,50\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	m.mu.RLock()
+	changed := m.changed[m.version]
+	m.mu.RUnlock()
+	if len(changed) != 1 || changed[0] != 0 {
+		t.Errorf("changed townships logged as %v, want [0]", changed)
+	}
+	got, err := m.Evaluate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := kpi.Evaluate(m.Dataset(), p, first.Now)
+	if got.Evaluations[0].Actual != want.Evaluations[0].Actual || got.Evaluations[0].Actual.V != 60 || got.Rankings[0].Total != want.Rankings[0].Total {
+		t.Errorf("incremental result %v, full %v", got.Evaluations[0].Actual, want.Evaluations[0].Actual)
+	}
+	if got.Now != first.Now {
+		t.Error("the incremental result did not keep the clock of the evaluation it reused")
+	}
+}
