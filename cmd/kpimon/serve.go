@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kpimon/kpimon/charts"
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/demo"
 	"github.com/kpimon/kpimon/kpi"
@@ -67,6 +68,11 @@ func serve(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt serveOptio
 		return err
 	}
 	srv := server.New(mon, logger)
+	pages, err := charts.NewHandler(mon, logger)
+	if err != nil {
+		return err
+	}
+	srv.Handle("/", pages)
 	ln, err := listen(opt.addr)
 	if err != nil {
 		return err

@@ -1,0 +1,83 @@
+// kpimon pages: draws every chart whose options the page carries as JSON in a
+// <script type="application/json" data-chart="ID"> element. The only script on the pages;
+// it never evaluates text from the page, and tooltips show data as text.
+(function () {
+  'use strict';
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+
+  // Only the page's own relative addresses are followed on a click.
+  function safeLink(u) {
+    return typeof u === 'string' && u !== '' && !/^[a-z][a-z0-9+.-]*:/i.test(u) && !/^\/\//.test(u);
+  }
+
+  function pick(table, p) {
+    if (!table || !p) return undefined;
+    var row = table[p.seriesIndex];
+    return row ? row[p.dataIndex] : undefined;
+  }
+
+  var formats = {
+    percent: function (v) { return typeof v === 'number' ? v.toFixed(1) + '%' : esc(v); },
+    number: function (v) { return typeof v === 'number' ? v.toLocaleString('zh-CN', { maximumFractionDigits: 2 }) : esc(v); }
+  };
+
+  function draw(node) {
+    var el = document.getElementById(node.getAttribute('data-chart'));
+    if (!el) return null;
+    var spec = JSON.parse(node.textContent);
+    var option = spec.option || {};
+    option.tooltip = option.tooltip || {};
+    option.tooltip.confine = true;
+    if (spec.tips) {
+      option.tooltip.formatter = function (p) {
+        var t = pick(spec.tips, Array.isArray(p) ? p[0] : p);
+        return t == null ? '' : esc(t).replace(/\n/g, '<br>');
+      };
+    }
+    if (spec.valueFormat && formats[spec.valueFormat]) {
+      option.tooltip.valueFormatter = formats[spec.valueFormat];
+    }
+    var chart = echarts.init(el, null, { renderer: 'canvas' });
+    chart.setOption(option);
+    if (spec.links) {
+      chart.on('click', function (p) {
+        var u = pick(spec.links, p);
+        if (safeLink(u)) window.location.href = u;
+      });
+    }
+    return chart;
+  }
+
+  function start() {
+    var charts = [];
+    var nodes = document.querySelectorAll('script[type="application/json"][data-chart]');
+    for (var i = 0; i < nodes.length; i++) {
+      var c = draw(nodes[i]);
+      if (c) charts.push(c);
+    }
+    var pending = 0;
+    window.addEventListener('resize', function () {
+      if (pending) cancelAnimationFrame(pending);
+      pending = requestAnimationFrame(function () {
+        pending = 0;
+        for (var j = 0; j < charts.length; j++) charts[j].resize();
+      });
+    });
+    var picker = document.querySelector('select[data-autosubmit]');
+    if (picker && picker.form) {
+      picker.addEventListener('change', function () { picker.form.submit(); });
+    }
+    document.documentElement.setAttribute('data-charts-drawn', String(charts.length));
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+})();

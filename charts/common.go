@@ -1,0 +1,234 @@
+package charts
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	ec "github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/kpimon/kpimon/kpi"
+)
+
+// share is a figure as a percentage of its target, the one scale on which indicators of
+// different units can stand side by side: completion for counts and stocks (for a ceiling,
+// how much of it is used), the rate against its threshold for ratios, 0 or 100 for
+// milestones. The second value is the percentage expected by month m. Tracked-only
+// indicators, bonuses and vetoes have no share.
+func share(ind *kpi.Indicator, actual, target, expected kpi.Num, m int) (got, want kpi.Num) {
+	switch ind.Kind {
+	case kpi.KindCount, kpi.KindStock:
+		if !target.Valid || target.V <= 0 {
+			return kpi.Num{}, kpi.Num{}
+		}
+		if actual.Valid {
+			got = kpi.Some(actual.V / target.V * 100)
+		}
+		if expected.Valid {
+			want = kpi.Some(expected.V / target.V * 100)
+		}
+	case kpi.KindRatio:
+		if actual.Valid && target.Valid && target.V > 0 {
+			got = kpi.Some(actual.V / target.V * 100)
+		}
+		want = kpi.Some(100)
+	case kpi.KindMilestone:
+		if actual.Valid {
+			got = kpi.Some(actual.V * 100)
+		}
+		if m >= ind.Due {
+			want = kpi.Some(100)
+		} else {
+			want = kpi.Some(0)
+		}
+	}
+	return got, want
+}
+
+// progressRow is one bar of a progress chart: an indicator (or a township) as a share of its
+// target, with the share expected by now.
+type progressRow struct {
+	Name     string
+	Got      kpi.Num // % of target
+	Want     kpi.Num // % of target expected by now
+	Status   kpi.Status
+	Tip      string
+	Link     string
+	Ceiling  bool // a lower-is-better target: the bar is how much of the ceiling is used
+	Category string
+}
+
+// maxShare is where progress bars stop being drawn longer; tooltips keep the real figure.
+const maxShare = 200.0
+
+// progressChart draws rows as horizontal bars coloured by status, the expected share as a
+// marker on each bar and the target as a line at 100%.
+func progressChart(id, title string, rows []progressRow) (chart, error) {
+	names := make([]string, len(rows))
+	bars := make([]opts.BarData, len(rows))
+	marks := make([]opts.ScatterData, len(rows))
+	tips := make([]string, len(rows))
+	markTips := make([]string, len(rows))
+	hrefs := make([]string, len(rows))
+	top := 100.0
+	for i, r := range rows {
+		names[i] = r.Name
+		v := 0.0
+		if r.Got.Valid {
+			v = math.Min(kpi.Round(r.Got.V, 1), maxShare)
+		}
+		top = math.Max(top, v)
+		bars[i] = opts.BarData{Value: v, ItemStyle: itemColor(statusColor(r.Status))}
+		if r.Want.Valid {
+			marks[i] = opts.ScatterData{Value: kpi.Round(math.Min(r.Want.V, maxShare), 1)}
+		} else {
+			marks[i] = opts.ScatterData{Value: "-"}
+		}
+		tips[i], markTips[i], hrefs[i] = r.Tip, r.Tip, r.Link
+	}
+	bar := ec.NewBar()
+	bar.SetGlobalOptions(
+		ec.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0"}),
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "32", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		ec.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0, Max: math.Ceil(top/20) * 20,
+			AxisLabel: &opts.AxisLabel{Formatter: "{value}%"}}),
+		ec.WithYAxisOpts(opts.YAxis{Type: "category", Data: names, Inverse: opts.Bool(true)}),
+	)
+	bar.AddSeries("完成率（占年度目标）", bars,
+		ec.WithItemStyleOpts(opts.ItemStyle{Color: colorActual}),
+		ec.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{Name: "年度目标", XAxis: 100}),
+		ec.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
+			LineStyle: &opts.LineStyle{Color: colorTarget, Type: "solid", Width: 2},
+			Label:     &opts.Label{Show: opts.Bool(true), Formatter: "年度目标"}}),
+	)
+	sc := ec.NewScatter()
+	sc.AddSeries("序时进度", marks, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorExpected}))
+	bar.Overlap(sc)
+	return newChart(id, title, rowsHeight(len(rows), 26, 70, 160), bar,
+		chartSpec{Tips: [][]string{tips, markTips}, Links: [][]string{hrefs, hrefs}},
+		set("yAxis.0.axisLabel", map[string]any{"width": 130, "overflow": "truncate"}),
+		set("series.0.barMaxWidth", 18),
+		set("series.1.symbol", "rect"),
+		set("series.1.symbolSize", []int{4, 16}),
+		set("series.1.z", 5),
+		set("series.0.markLine.silent", true),
+	)
+}
+
+// statusColor is the status's colour; bonus and veto (no status) are grey.
+func statusColor(s kpi.Status) string {
+	if c, ok := statusColors[string(s)]; ok {
+		return c
+	}
+	return statusColors["not_applicable"]
+}
+
+// evalTip writes an evaluation for a tooltip: status, actual, expected, target, completion.
+func evalTip(head string, ind *kpi.Indicator, actual, target, expected, completion kpi.Num, st kpi.Status) string {
+	var b strings.Builder
+	b.WriteString(head)
+	fmt.Fprintf(&b, "\n状态：%s", statusLabel(st))
+	fmt.Fprintf(&b, "\n实际：%s", figure(ind, actual))
+	if ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock {
+		if expected.Valid {
+			fmt.Fprintf(&b, "\n序时目标：%s", figure(ind, expected))
+		}
+		if target.Valid {
+			label := "年度目标"
+			if ind.Direction == kpi.Lower {
+				label = "控制上限"
+			}
+			fmt.Fprintf(&b, "\n%s：%s", label, figure(ind, target))
+		}
+	}
+	if ind.Kind == kpi.KindRatio && target.Valid {
+		fmt.Fprintf(&b, "\n达标线：%s", percent(target))
+	}
+	if ind.Kind == kpi.KindMilestone {
+		fmt.Fprintf(&b, "\n应于%d月完成", ind.Due)
+	}
+	if completion.Valid && ind.Kind != kpi.KindMilestone {
+		fmt.Fprintf(&b, "\n完成率：%s", percent(completion))
+	}
+	return b.String()
+}
+
+// scoredIndicators lists the positions of the indicators that carry a weight and a status.
+func scoredIndicators(a *kpi.Assessment) []int {
+	var out []int
+	for i := range a.Indicators {
+		if a.Indicators[i].Kind.Scored() {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// reportable reports whether townships send a monthly figure for the indicator (the kinds
+// that raise missing_report).
+func reportable(ind *kpi.Indicator) bool {
+	return ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock || ind.Kind == kpi.KindRatio
+}
+
+// reportStats counts the month's reports that have arrived (报送率).
+type reportStats struct {
+	Due, Arrived       int // township × indicator figures due for the month, and arrived
+	Townships, Compete int // townships, and those whose report is complete
+}
+
+func countReports(a *kpi.Assessment, r *kpi.Result) reportStats {
+	st := reportStats{Townships: len(a.Townships)}
+	nI := len(a.Indicators)
+	for t := range a.Townships {
+		complete := true
+		for i := range a.Indicators {
+			if !reportable(&a.Indicators[i]) {
+				continue
+			}
+			st.Due++
+			if r.Evaluation(t, i, nI).Reported {
+				st.Arrived++
+			} else {
+				complete = false
+			}
+		}
+		if complete {
+			st.Compete++
+		}
+	}
+	return st
+}
+
+// Rate is the share of due figures that arrived.
+func (st reportStats) Rate() kpi.Num {
+	if st.Due == 0 {
+		return kpi.Num{}
+	}
+	return kpi.Some(float64(st.Arrived) / float64(st.Due))
+}
+
+// clean keeps ECharts' label templates from reading braces in a name as markup.
+func clean(s string) string {
+	return strings.NewReplacer("{", "（", "}", "）").Replace(s)
+}
+
+// gradeIndex is the position of a grade in the assessment's list, or the last.
+func gradeIndex(a *kpi.Assessment, name string) int {
+	for i, g := range a.Grades {
+		if g.Name == name {
+			return i
+		}
+	}
+	return len(a.Grades) - 1
+}
+
+// monthLabels are 1月 … m月.
+func monthLabels(m int) []string {
+	out := make([]string, m)
+	for k := 1; k <= m; k++ {
+		out[k-1] = fmt.Sprintf("%d月", k)
+	}
+	return out
+}

@@ -1,0 +1,124 @@
+package charts
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kpimon/kpimon/kpi"
+)
+
+// dash stands for a figure that is not defined.
+const dash = "—"
+
+// thousands writes v rounded to at most `decimals` decimals (trailing zeros dropped) with
+// 千分位 separators: 12,345.5.
+func thousands(v float64, decimals int) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return dash
+	}
+	v = kpi.Round(v, decimals)
+	s := strconv.FormatFloat(math.Abs(v), 'f', decimals, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	if v < 0 {
+		b.WriteByte('-')
+	}
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if frac != "" {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return b.String()
+}
+
+// number writes a figure for people: 千分位, at most two decimals, or a dash.
+func number(n kpi.Num) string {
+	if !n.Valid {
+		return dash
+	}
+	return thousands(n.V, 2)
+}
+
+// percent writes a fraction as a percentage with one decimal (93.3%), or a dash.
+func percent(n kpi.Num) string {
+	if !n.Valid || math.IsNaN(n.V) || math.IsInf(n.V, 0) {
+		return dash
+	}
+	return strconv.FormatFloat(kpi.Round(n.V*100, 1), 'f', 1, 64) + "%"
+}
+
+// withUnit appends the indicator's unit to a formatted figure, unless it is a dash.
+func withUnit(s, unit string) string {
+	if s == dash || unit == "" || unit == "%" {
+		return s
+	}
+	return s + " " + unit
+}
+
+// figure writes an indicator's figure (an actual, expected or target) the way its kind
+// reads: a ratio as a percentage, a milestone as done or not, a veto as yes or no, a bonus in
+// points, counts and stocks with their unit.
+func figure(ind *kpi.Indicator, n kpi.Num) string {
+	if !n.Valid {
+		return dash
+	}
+	switch ind.Kind {
+	case kpi.KindRatio:
+		return percent(n)
+	case kpi.KindMilestone:
+		if n.V >= 1 {
+			return "已完成"
+		}
+		return "未完成"
+	case kpi.KindVeto:
+		if n.V > 0 {
+			return "是"
+		}
+		return "否"
+	case kpi.KindBonus:
+		return thousands(n.V, 2) + " 分"
+	}
+	return withUnit(thousands(n.V, 2), ind.Unit)
+}
+
+// points writes a score (得分) with two decimals at most.
+func points(v float64) string { return thousands(v, 2) }
+
+// rankChange writes a rank change as ↑2, ↓1, 持平 or a dash (January).
+func rankChange(c *int) string {
+	switch {
+	case c == nil:
+		return dash
+	case *c > 0:
+		return "↑" + strconv.Itoa(*c)
+	case *c < 0:
+		return "↓" + strconv.Itoa(-*c)
+	}
+	return "持平"
+}
+
+// clock writes a moment in the assessment's time zone, to the minute.
+func clock(t time.Time, loc *time.Location) string {
+	if loc != nil {
+		t = t.In(loc)
+	}
+	return t.Format("2006-01-02 15:04")
+}
+
+// statusLabel is the status in Chinese, or a dash for bonus and veto indicators.
+func statusLabel(s kpi.Status) string {
+	if s == "" {
+		return dash
+	}
+	return s.Label()
+}

@@ -1,0 +1,353 @@
+package charts
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/monitor"
+)
+
+// ContentSecurityPolicy is sent with every page: scripts only from kpimon itself (the pages
+// have no inline script), nothing from anywhere else. Inline styles are allowed because
+// ECharts styles its tooltips with style attributes.
+const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// maxCachedPages bounds the page cache; beyond it an arbitrary page is dropped.
+const maxCachedPages = 1024
+
+// Handler serves the pages and their assets for one monitor. Rendered pages are cached per
+// data version, period and page until the data change (or the monitor re-evaluates, which
+// it does when the clock may have changed an evaluation). It is safe for concurrent use.
+type Handler struct {
+	mon    *monitor.Monitor
+	render *Renderer
+	log    *slog.Logger
+	mux    *http.ServeMux
+	assets map[string]*asset
+
+	mu    sync.Mutex
+	cache map[pageKey]*renderedPage
+}
+
+// pageKey identifies a rendered page: the period and the page ("overview",
+// "township/dongcheng", …).
+type pageKey struct {
+	period kpi.Period
+	page   string
+}
+
+// renderedPage is a page's bytes, plain and gzipped, with what they were rendered from.
+type renderedPage struct {
+	result *kpi.Result // the evaluation of the period the page shows; a new one means re-render
+	body   []byte
+	gz     []byte
+	etag   string
+}
+
+// asset is an embedded file ready to serve.
+type asset struct {
+	body, gz []byte
+	etag     string
+	ctype    string
+}
+
+// NewHandler builds the pages' handler. Mount it at "/": it serves /, /townships/{code},
+// /indicators/{code}, /rankings, /rankings.csv, /alerts and /assets/….
+func NewHandler(mon *monitor.Monitor, logger *slog.Logger) (*Handler, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	r, err := NewRenderer()
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{mon: mon, render: r, log: logger, mux: http.NewServeMux(),
+		assets: map[string]*asset{}, cache: map[pageKey]*renderedPage{}}
+	if err := h.loadAssets(); err != nil {
+		return nil, err
+	}
+	h.mux.HandleFunc("GET /{$}", h.overview)
+	h.mux.HandleFunc("GET /townships/{code}", h.township)
+	h.mux.HandleFunc("GET /indicators/{code}", h.indicator)
+	h.mux.HandleFunc("GET /rankings", h.rankings)
+	h.mux.HandleFunc("GET /rankings.csv", h.rankingsCSV)
+	h.mux.HandleFunc("GET /alerts", h.alerts)
+	h.mux.HandleFunc("GET /assets/{name}", h.asset)
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.errorPage(w, http.StatusNotFound, "找不到这个页面。")
+	})
+	return h, nil
+}
+
+// ServeHTTP serves a request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func (h *Handler) loadAssets() error {
+	return fs.WalkDir(Assets(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(Assets(), p)
+		if err != nil {
+			return fmt.Errorf("asset %s: %w", p, err)
+		}
+		a := &asset{body: body, etag: etagOf(body), ctype: mime.TypeByExtension(path.Ext(p))}
+		if strings.HasSuffix(p, ".js") {
+			a.ctype = "text/javascript; charset=utf-8"
+		}
+		if a.gz, err = gzipBytes(body); err != nil {
+			return fmt.Errorf("asset %s: %w", p, err)
+		}
+		h.assets[p] = a
+		return nil
+	})
+}
+
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+func gzipBytes(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// period reads ?period=YYYY-MM, defaulting to the latest period with reports.
+func (h *Handler) period(r *http.Request) (kpi.Period, error) {
+	q := r.URL.Query().Get("period")
+	if q == "" {
+		return h.mon.DefaultPeriod(), nil
+	}
+	p, err := kpi.ParsePeriod(q)
+	if err != nil {
+		return p, fmt.Errorf("%w: 月份 %q 的格式应为 YYYY-MM", kpi.ErrBadPeriod, q)
+	}
+	if y := h.mon.Assessment().Year; p.Year != y {
+		return p, fmt.Errorf("%w: 月份 %s 不在考核年度 %d 内", kpi.ErrBadPeriod, p, y)
+	}
+	return p, nil
+}
+
+func (h *Handler) overview(w http.ResponseWriter, r *http.Request) {
+	h.page(w, r, "overview", func(ctx context.Context, s *Snapshot) (*view, error) {
+		return buildOverview(s, liveLinks(s.Period))
+	})
+}
+
+func (h *Handler) rankings(w http.ResponseWriter, r *http.Request) {
+	h.page(w, r, "rankings", func(ctx context.Context, s *Snapshot) (*view, error) {
+		return buildRankings(s, liveLinks(s.Period))
+	})
+}
+
+func (h *Handler) alerts(w http.ResponseWriter, r *http.Request) {
+	h.page(w, r, "alerts", func(ctx context.Context, s *Snapshot) (*view, error) {
+		return buildAlerts(s, liveLinks(s.Period))
+	})
+}
+
+func (h *Handler) township(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	if _, ok := h.mon.Assessment().Township(code); !ok {
+		h.errorPage(w, http.StatusNotFound, "没有这个乡镇。")
+		return
+	}
+	h.page(w, r, "township/"+code, func(ctx context.Context, s *Snapshot) (*view, error) {
+		cs, err := LoadCorrections(ctx, h.mon.DB(), s.Assessment, code)
+		if err != nil {
+			return nil, err
+		}
+		return buildTownship(s, liveLinks(s.Period), code, cs)
+	})
+}
+
+func (h *Handler) indicator(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	if _, ok := h.mon.Assessment().Indicator(code); !ok {
+		h.errorPage(w, http.StatusNotFound, "没有这个指标。")
+		return
+	}
+	h.page(w, r, "indicator/"+code, func(ctx context.Context, s *Snapshot) (*view, error) {
+		return buildIndicator(s, liveLinks(s.Period), code)
+	})
+}
+
+// page serves a page from the cache, rendering it first when the data changed.
+func (h *Handler) page(w http.ResponseWriter, r *http.Request, name string, build func(context.Context, *Snapshot) (*view, error)) {
+	p, err := h.period(r)
+	if err != nil {
+		h.errorPage(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	current, err := h.mon.Evaluate(p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	key := pageKey{period: p, page: name}
+	h.mu.Lock()
+	pg := h.cache[key]
+	h.mu.Unlock()
+	if pg == nil || pg.result != current {
+		if pg, err = h.renderPage(r.Context(), p, build); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.mu.Lock()
+		if len(h.cache) >= maxCachedPages {
+			for k := range h.cache {
+				delete(h.cache, k)
+				break
+			}
+		}
+		h.cache[key] = pg
+		h.mu.Unlock()
+	}
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("X-Frame-Options", "DENY")
+	serveBytes(w, r, "text/html; charset=utf-8", "no-cache", pg.etag, pg.body, pg.gz)
+}
+
+// renderPage takes a snapshot and renders a page from it.
+func (h *Handler) renderPage(ctx context.Context, p kpi.Period, build func(context.Context, *Snapshot) (*view, error)) (*renderedPage, error) {
+	s, err := TakeSnapshot(ctx, h.mon, p)
+	if err != nil {
+		return nil, err
+	}
+	v, err := build(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	body, err := h.render.render(v)
+	if err != nil {
+		return nil, err
+	}
+	gz, err := gzipBytes(body)
+	if err != nil {
+		return nil, err
+	}
+	return &renderedPage{result: s.Result(), body: body, gz: gz, etag: etagOf(body)}, nil
+}
+
+// serveBytes writes a cached body, gzipped when the client takes it, answering a matching
+// If-None-Match with 304.
+func serveBytes(w http.ResponseWriter, r *http.Request, ctype, cacheControl, etag string, body, gz []byte) {
+	hd := w.Header()
+	hd.Set("Content-Type", ctype)
+	hd.Set("Cache-Control", cacheControl)
+	hd.Set("ETag", etag)
+	hd.Set("Vary", "Accept-Encoding")
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if gz != nil && acceptsGzip(r) {
+		hd.Set("Content-Encoding", "gzip")
+		body = gz
+	}
+	hd.Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.ReplaceAll(params, " ", "") != "q=0" {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) rankingsCSV(w http.ResponseWriter, r *http.Request) {
+	p, err := h.period(r)
+	if err != nil {
+		h.errorPage(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	res, err := h.mon.Evaluate(p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var b bytes.Buffer
+	if err := WriteRankingCSV(&b, h.mon.Assessment(), res); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="rankings-%s.csv"`, p))
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(b.Bytes())
+}
+
+func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.assets[r.PathValue("name")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	serveBytes(w, r, a.ctype, "no-cache", a.etag, a.body, a.gz)
+}
+
+// fail answers an error: a bad period is the client's mistake, anything else is logged and
+// shown without internals.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, kpi.ErrBadPeriod):
+		h.errorPage(w, http.StatusBadRequest, err.Error())
+	case errors.Is(err, ErrNotFound):
+		h.errorPage(w, http.StatusNotFound, "找不到这个页面。")
+	case errors.Is(err, context.Canceled):
+	default:
+		h.log.Error("page failed", "path", r.URL.Path, "err", err)
+		h.errorPage(w, http.StatusInternalServerError, "服务器内部错误，请稍后再试。")
+	}
+}
+
+// errorPage answers with a small page in Chinese.
+func (h *Handler) errorPage(w http.ResponseWriter, status int, msg string) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+	hd.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	title := "出错了"
+	switch status {
+	case http.StatusNotFound:
+		title = "找不到页面"
+	case http.StatusBadRequest:
+		title = "请求有误"
+	}
+	h.render.errors.Execute(w, map[string]string{"Title": title, "Message": msg})
+}

@@ -1,0 +1,285 @@
+package charts
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	ec "github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/kpimon/kpimon/kpi"
+)
+
+// indicatorData is the content of an indicator's page.
+type indicatorData struct {
+	Facts   []fact
+	Tiles   []tile
+	Ranking chart
+	County  chart
+	Rows    []evalRow
+}
+
+// fact is one line of an indicator's description.
+type fact struct{ Label, Value string }
+
+// buildIndicator builds the page of the indicator with the code.
+func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
+	a, r := s.Assessment, s.Result()
+	i := a.IndicatorIndex(code)
+	if i < 0 {
+		return nil, fmt.Errorf("%w: 指标 %q", ErrNotFound, code)
+	}
+	ind := &a.Indicators[i]
+	v := newView(s, l, kindIndicator, ind.Name)
+	d := &indicatorData{Facts: indicatorFacts(ind)}
+	nI := len(a.Indicators)
+	c := r.County[i]
+	d.Tiles = []tile{
+		{Label: "全区累计", Value: figure(ind, c.Actual), Note: "状态：" + statusLabel(c.Status)},
+		{Label: "完成率", Value: percent(c.Completion), Note: "序时完成度 " + percent(c.Pace)},
+		{Label: "本月报送", Value: fmt.Sprintf("%d / %d", c.Reported, c.Townships)},
+	}
+	type item struct {
+		t   int
+		key float64
+	}
+	items := make([]item, len(a.Townships))
+	for t := range a.Townships {
+		e := r.Evaluation(t, i, nI)
+		key := math.Inf(-1)
+		got, _ := share(ind, e.Actual, e.Target, e.Expected, s.Period.Month)
+		switch {
+		case got.Valid && ind.Direction == kpi.Lower:
+			key = -got.V // the least of the ceiling used first
+		case got.Valid:
+			key = got.V
+		case e.Actual.Valid:
+			key = e.Actual.V
+		}
+		items[t] = item{t, key}
+		d.Rows = append(d.Rows, newEvalRow(ind, e, a.Townships[t].Name, l.Township(a.Townships[t].Code)))
+	}
+	sort.SliceStable(items, func(x, y int) bool { return items[x].key > items[y].key })
+	var err error
+	if shareScale(ind) {
+		rows := make([]progressRow, 0, len(items))
+		for _, it := range items {
+			tw := a.Townships[it.t]
+			e := r.Evaluation(it.t, i, nI)
+			got, want := share(ind, e.Actual, e.Target, e.Expected, s.Period.Month)
+			rows = append(rows, progressRow{Name: tw.Name, Got: got, Want: want, Status: e.Status, Link: l.Township(tw.Code),
+				Tip: evalTip(tw.Name+" · "+ind.Name, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)})
+		}
+		d.Ranking, err = progressChart("indicator-townships", "各乡镇完成情况（按完成率排序）", rows)
+		d.Ranking.Note = "柱为占年度目标（达标线、控制上限）的比例，橙色标记为序时进度，竖线为年度目标。"
+	} else {
+		d.Ranking, err = valueChart("indicator-townships", "各乡镇累计（按数值排序）", a, r, i, orderOf(items, func(x item) int { return x.t }), l)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if d.County, err = countyTrendChart("indicator-county", s, i); err != nil {
+		return nil, err
+	}
+	v.Charts = []chart{d.Ranking, d.County}
+	v.Data = d
+	return v, nil
+}
+
+func orderOf[T any](xs []T, f func(T) int) []int {
+	out := make([]int, len(xs))
+	for k, x := range xs {
+		out[k] = f(x)
+	}
+	return out
+}
+
+// shareScale reports whether the indicator's townships are compared as a share of target.
+func shareScale(ind *kpi.Indicator) bool {
+	switch ind.Kind {
+	case kpi.KindCount, kpi.KindStock:
+		return ind.Target != nil || len(ind.Targets) > 0
+	case kpi.KindRatio, kpi.KindMilestone:
+		return true
+	}
+	return false
+}
+
+// indicatorFacts describes the indicator's rules for people.
+func indicatorFacts(ind *kpi.Indicator) []fact {
+	out := []fact{{"类别", ind.Category}, {"类型", ind.Kind.Label()}}
+	if ind.Unit != "" {
+		out = append(out, fact{"单位", ind.Unit})
+	}
+	if ind.Kind.Scored() {
+		out = append(out, fact{"分值", points(ind.Weight)})
+	}
+	switch ind.Kind {
+	case kpi.KindCount, kpi.KindStock:
+		label := "年度目标"
+		if ind.Direction == kpi.Lower {
+			label = "控制上限（越低越好）"
+		}
+		if ind.Target != nil {
+			out = append(out, fact{label, figure(ind, kpi.Some(*ind.Target))})
+		} else if len(ind.Targets) == 0 {
+			out = append(out, fact{"目标", "仅统计，不考核"})
+		}
+		if len(ind.Targets) > 0 {
+			out = append(out, fact{"分乡镇目标", fmt.Sprintf("%d 个乡镇单独设定", len(ind.Targets))})
+		}
+		switch ind.Pacing.Name {
+		case "linear":
+			out = append(out, fact{"序时进度", "按月平均（月数/12）"})
+		case "none":
+			out = append(out, fact{"序时进度", "不分月，全年目标每月均适用"})
+		default:
+			parts := make([]string, 12)
+			for k, f := range ind.Pacing.Fractions {
+				parts[k] = fmt.Sprintf("%d月 %s", k+1, percent(kpi.Some(f)))
+			}
+			out = append(out, fact{"序时进度", strings.Join(parts, "，")})
+		}
+	case kpi.KindRatio:
+		out = append(out, fact{"达标线", percent(kpi.Some(ind.Threshold))}, fact{"预警区间", "低于达标线 " + percent(kpi.Some(ind.Margin)) + " 以内"})
+		if ind.DeductPerPoint != nil {
+			out = append(out, fact{"扣分", fmt.Sprintf("每低 1 个百分点扣 %s 分", points(*ind.DeductPerPoint))})
+		}
+	case kpi.KindMilestone:
+		out = append(out, fact{"完成时限", fmt.Sprintf("%d月", ind.Due)})
+	case kpi.KindBonus:
+		out = append(out, fact{"加分上限", points(ind.Max) + " 分"})
+	case kpi.KindVeto:
+		out = append(out, fact{"说明", "发生即一票否决，等次定为最末等"})
+	}
+	return out
+}
+
+// valueChart draws the townships' actual figures (tracked-only counts, bonuses, vetoes) in
+// the order given.
+func valueChart(id, title string, a *kpi.Assessment, r *kpi.Result, i int, order []int, l links) (chart, error) {
+	ind := &a.Indicators[i]
+	nI := len(a.Indicators)
+	names := make([]string, len(order))
+	data := make([]opts.BarData, len(order))
+	tips := make([]string, len(order))
+	hrefs := make([]string, len(order))
+	for k, t := range order {
+		tw := a.Townships[t]
+		e := r.Evaluation(t, i, nI)
+		names[k], hrefs[k] = tw.Name, l.Township(tw.Code)
+		val := 0.0
+		if e.Actual.Valid {
+			val = kpi.Round(e.Actual.V, 2)
+		}
+		data[k] = opts.BarData{Value: val}
+		tips[k] = tw.Name + " · " + ind.Name + "\n" + figure(ind, e.Actual)
+	}
+	bar := ec.NewBar()
+	bar.SetGlobalOptions(
+		ec.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "8", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		ec.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0}),
+		ec.WithYAxisOpts(opts.YAxis{Type: "category", Data: names, Inverse: opts.Bool(true)}),
+	)
+	color := colorActual
+	if ind.Kind == kpi.KindBonus {
+		color = colorBonus
+	}
+	bar.AddSeries(ind.Name, data, ec.WithItemStyleOpts(opts.ItemStyle{Color: color}))
+	return newChart(id, title, rowsHeight(len(names), 28, 30, 140), bar,
+		chartSpec{Tips: [][]string{tips}, Links: [][]string{hrefs}},
+		set("yAxis.0.axisLabel", map[string]any{"width": 100, "overflow": "truncate"}),
+		set("series.0.barMaxWidth", 20))
+}
+
+// countyTrendChart draws the county's figure month by month against its pace line for the
+// whole year and the annual target.
+func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
+	a := s.Assessment
+	ind := &a.Indicators[i]
+	m := s.Period.Month
+	c := s.Result().County[i]
+	ratio := ind.Kind == kpi.KindRatio || ind.Kind == kpi.KindMilestone
+	scale := func(n kpi.Num) any {
+		if !n.Valid {
+			return "-"
+		}
+		if ratio {
+			return kpi.Round(n.V*100, 1)
+		}
+		return kpi.Round(n.V, 2)
+	}
+	actual := make([]opts.LineData, 12)
+	for k := 1; k <= 12; k++ {
+		actual[k-1] = opts.LineData{Value: "-"}
+		if k <= m {
+			actual[k-1] = opts.LineData{Value: scale(s.Months[k-1].County[i].Actual)}
+		}
+	}
+	line := ec.NewLine()
+	line.SetXAxis(monthLabels(12))
+	line.AddSeries("全区累计", actual, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorActual}),
+		ec.WithLineStyleOpts(opts.LineStyle{Width: 3}))
+	var note string
+	switch {
+	case (ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock) && c.Target.Valid:
+		pace := make([]opts.LineData, 12)
+		for k := 1; k <= 12; k++ {
+			pace[k-1] = opts.LineData{Value: kpi.Round(c.Target.V*ind.Pacing.Fraction(k), 2)}
+		}
+		label := "序时进度"
+		if ind.Direction == kpi.Lower {
+			label = "序时上限"
+		}
+		line.AddSeries(label, pace, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorExpected}),
+			ec.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 2}))
+		target := make([]opts.LineData, 12)
+		for k := range target {
+			target[k] = opts.LineData{Value: kpi.Round(c.Target.V, 2)}
+		}
+		line.AddSeries("年度目标", target, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorTarget}),
+			ec.WithLineStyleOpts(opts.LineStyle{Type: "dotted", Width: 1}))
+		note = fmt.Sprintf("全区年度目标 %s（各乡镇目标之和），虚线为各月应达到的序时进度。", figure(ind, c.Target))
+	case ind.Kind == kpi.KindRatio:
+		th := make([]opts.LineData, 12)
+		for k := range th {
+			th[k] = opts.LineData{Value: kpi.Round(ind.Threshold*100, 1)}
+		}
+		line.AddSeries("达标线", th, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorExpected}),
+			ec.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 2}))
+		note = "全区比率 = 各乡镇分子之和 / 分母之和（累计），每月都应不低于达标线。"
+	case ind.Kind == kpi.KindMilestone:
+		due := make([]opts.LineData, 12)
+		for k := 1; k <= 12; k++ {
+			v := 0.0
+			if k >= ind.Due {
+				v = 100
+			}
+			due[k-1] = opts.LineData{Value: v}
+		}
+		line.AddSeries("应完成比例", due, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorExpected}),
+			ec.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 2}))
+		note = fmt.Sprintf("已完成的乡镇占比，应于%d月全部完成。", ind.Due)
+	default:
+		note = "全区各乡镇累计之和。"
+	}
+	yAxis := opts.YAxis{Type: "value", Min: 0}
+	format := "number"
+	if ratio {
+		yAxis.AxisLabel = &opts.AxisLabel{Formatter: "{value}%"}
+		format = "percent"
+	}
+	line.SetGlobalOptions(
+		ec.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0"}),
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		ec.WithYAxisOpts(yAxis),
+	)
+	ch, err := newChart(id, "全区累计走势", 300, line, chartSpec{ValueFormat: format})
+	ch.Note = note
+	return ch, err
+}

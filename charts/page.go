@@ -1,0 +1,148 @@
+package charts
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+
+	"github.com/kpimon/kpimon/kpi"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// Page kinds, also the names of their templates.
+const (
+	kindOverview  = "overview"
+	kindTownship  = "township"
+	kindIndicator = "indicator"
+	kindRankings  = "rankings"
+	kindAlerts    = "alerts"
+)
+
+// view is what the layout template shows around a page's own content.
+type view struct {
+	Kind       string
+	Title      string // the page's heading, e.g. 总览
+	Assessment string
+	Period     kpi.Period
+	L          links
+	Months     []monthOption // the month picker
+	AsOf       string        // 数据截至 …
+	Townships  []navItem     // the nav's lists; empty when there are too many to list
+	Indicators []navItem
+	Charts     []chart // every chart on the page, in order
+	Data       any     // the page's own content
+}
+
+type monthOption struct {
+	Value    string // YYYY-MM
+	Label    string // 2025年6月
+	Selected bool
+}
+
+type navItem struct {
+	Name, Href string
+}
+
+// maxNav is how many townships or indicators the nav lists before it stops listing them.
+const maxNav = 80
+
+// Renderer executes the page templates. Build one with NewRenderer and share it: it is
+// safe for concurrent use and never changes.
+type Renderer struct {
+	pages  map[string]*template.Template
+	errors *template.Template
+}
+
+// NewRenderer parses the embedded templates.
+func NewRenderer() (*Renderer, error) {
+	base, err := template.New("layout.html").ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("page templates: %w", err)
+	}
+	r := &Renderer{pages: map[string]*template.Template{}}
+	if r.errors, err = template.New("error.html").ParseFS(templateFS, "templates/error.html"); err != nil {
+		return nil, fmt.Errorf("page templates: %w", err)
+	}
+	for _, k := range []string{kindOverview, kindTownship, kindIndicator, kindRankings, kindAlerts} {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("page templates: %w", err)
+		}
+		if _, err := t.ParseFS(templateFS, "templates/"+k+".html"); err != nil {
+			return nil, fmt.Errorf("page templates: %w", err)
+		}
+		r.pages[k] = t
+	}
+	return r, nil
+}
+
+// render executes the page's template into a new buffer.
+func (r *Renderer) render(v *view) ([]byte, error) {
+	t, ok := r.pages[v.Kind]
+	if !ok {
+		return nil, fmt.Errorf("no template for page %q", v.Kind)
+	}
+	var b bytes.Buffer
+	b.Grow(64 << 10)
+	if err := t.ExecuteTemplate(&b, "layout.html", v); err != nil {
+		return nil, fmt.Errorf("render %s page: %w", v.Kind, err)
+	}
+	return b.Bytes(), nil
+}
+
+// Assets is the embedded file system of the pages' assets (echarts.min.js, kpimon.js,
+// kpimon.css), rooted at the assets folder.
+func Assets() fs.FS {
+	sub, err := fs.Sub(assetFS, "assets")
+	if err != nil {
+		panic(err) // the folder is embedded at build time
+	}
+	return sub
+}
+
+// newView fills the parts of a view every page shares.
+func newView(s *Snapshot, l links, kind, title string) *view {
+	a := s.Assessment
+	v := &view{Kind: kind, Title: title, Assessment: a.Name, Period: s.Period, L: l}
+	last := s.Period.Month
+	if s.Latest.Year == s.Period.Year && s.Latest.Month > last {
+		last = s.Latest.Month
+	}
+	for m := 1; m <= last; m++ {
+		p := kpi.Period{Year: a.Year, Month: m}
+		v.Months = append(v.Months, monthOption{Value: p.String(), Label: p.Label(), Selected: p == s.Period})
+	}
+	v.AsOf = "数据截至" + s.Period.Label()
+	if !s.LastReport.IsZero() {
+		v.AsOf += " · 本月数据最后报送于 " + clock(s.LastReport, a.Location)
+	} else {
+		v.AsOf += " · 本月尚无报送"
+	}
+	if len(a.Townships) <= maxNav {
+		for _, t := range a.Townships {
+			v.Townships = append(v.Townships, navItem{Name: t.Name, Href: l.Township(t.Code)})
+		}
+	}
+	if len(a.Indicators) <= maxNav {
+		for _, ind := range a.Indicators {
+			v.Indicators = append(v.Indicators, navItem{Name: ind.Name, Href: l.Indicator(ind.Code)})
+		}
+	}
+	return v
+}
+
+// tile is one figure in a page's summary strip.
+type tile struct {
+	Label string
+	Value string
+	Note  string
+	Class string // ok, warn, bad or empty
+	Href  string
+}

@@ -1,0 +1,126 @@
+package charts
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	ec "github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/kpimon/kpimon/kpi"
+)
+
+// rankingsData is the content of 排名.
+type rankingsData struct {
+	Categories []string
+	Rows       []rankRow
+	Chart      chart
+	CSV        string
+	BulletinX  string // the bulletin workbook; empty on exported pages
+	BulletinH  string // the printable bulletin
+}
+
+// buildRankings builds 排名 for the snapshot's period.
+func buildRankings(s *Snapshot, l links) (*view, error) {
+	a, r := s.Assessment, s.Result()
+	v := newView(s, l, kindRankings, "排名")
+	d := &rankingsData{Categories: a.Categories(), Rows: rankRows(a, r, l), CSV: l.RankingsCSV(),
+		BulletinX: l.Bulletin("xlsx"), BulletinH: l.Bulletin("html")}
+	var err error
+	if d.Chart, err = categoryChart("rankings-categories", a, r, l); err != nil {
+		return nil, err
+	}
+	v.Charts = []chart{d.Chart}
+	v.Data = d
+	return v, nil
+}
+
+// categoryChart stacks each township's score by category, plus its bonus, in rank order.
+func categoryChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, error) {
+	names := make([]string, len(r.Rankings))
+	hrefs := make([]string, len(r.Rankings))
+	for k, x := range r.Rankings {
+		names[k], hrefs[k] = x.Name, l.Township(x.Township)
+	}
+	bar := ec.NewBar()
+	bar.SetGlobalOptions(
+		ec.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "0"}),
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		ec.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0}),
+		ec.WithYAxisOpts(opts.YAxis{Type: "category", Data: names, Inverse: opts.Bool(true)}),
+	)
+	var tips, links [][]string
+	add := func(name string, val func(x kpi.Ranking) float64, color string) {
+		data := make([]opts.BarData, len(r.Rankings))
+		tip := make([]string, len(r.Rankings))
+		for k, x := range r.Rankings {
+			data[k] = opts.BarData{Value: kpi.Round(val(x), 2)}
+			tip[k] = fmt.Sprintf("%s\n%s：%s 分\n总分 %.2f", x.Name, name, points(val(x)), x.Total)
+		}
+		so := []ec.SeriesOpts{ec.WithBarChartOpts(opts.BarChart{Stack: "score"})}
+		if color != "" {
+			so = append(so, ec.WithItemStyleOpts(opts.ItemStyle{Color: color}))
+		}
+		bar.AddSeries(name, data, so...)
+		tips, links = append(tips, tip), append(links, hrefs)
+	}
+	for _, c := range a.Categories() {
+		add(c, func(x kpi.Ranking) float64 { return x.Categories[c] }, "")
+	}
+	add("加分", func(x kpi.Ranking) float64 { return x.Bonus }, colorBonus)
+	return newChart(id, "各类别得分与加分", rowsHeight(len(names), 30, 60, 180), bar,
+		chartSpec{Tips: tips, Links: links},
+		set("yAxis.0.axisLabel", map[string]any{"width": 100, "overflow": "truncate"}))
+}
+
+// WriteRankingCSV writes the ranking as CSV for Excel: a UTF-8 byte-order mark, Chinese
+// headers, one column per category. Text cells that a spreadsheet would read as a formula
+// (=, +, -, @) are prefixed with an apostrophe.
+func WriteRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cats := a.Categories()
+	header := []string{"月份", "名次", "较上月", "乡镇代码", "乡镇"}
+	for _, c := range cats {
+		header = append(header, cellText(c))
+	}
+	header = append(header, "基础分", "加分", "总分", "等次", "一票否决")
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for _, x := range r.Rankings {
+		rank := strconv.Itoa(x.Rank)
+		if x.Tied {
+			rank += "（并列）"
+		}
+		row := []string{r.Period.String(), rank, rankChange(x.RankChange), cellText(x.Township), cellText(x.Name)}
+		for _, c := range cats {
+			row = append(row, strconv.FormatFloat(x.Categories[c], 'f', -1, 64))
+		}
+		veto := "否"
+		if x.Veto {
+			veto = "是"
+		}
+		row = append(row, strconv.FormatFloat(x.Base, 'f', -1, 64), strconv.FormatFloat(x.Bonus, 'f', -1, 64),
+			strconv.FormatFloat(x.Total, 'f', 2, 64), cellText(x.Grade), veto)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// cellText keeps a spreadsheet from reading a name as a formula.
+func cellText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

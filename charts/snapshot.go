@@ -1,0 +1,104 @@
+package charts
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/monitor"
+	"github.com/kpimon/kpimon/sqlite"
+)
+
+// Snapshot is everything the pages of one period show, gathered once from the monitor so
+// that the page builders stay pure.
+type Snapshot struct {
+	Assessment *kpi.Assessment
+	Period     kpi.Period
+	Latest     kpi.Period    // the latest period with reports; zero when there is none
+	Months     []*kpi.Result // Months[k-1] is the evaluation as of month k, for k = 1 … Period.Month
+	LastReport time.Time     // when the latest batch holding a value for Period was written; zero if none
+	Version    uint64        // the data version the snapshot was taken at
+}
+
+// Result is the evaluation as of the snapshot's period.
+func (s *Snapshot) Result() *kpi.Result { return s.Months[len(s.Months)-1] }
+
+// TakeSnapshot evaluates every month up to p (each from the monitor's cache) and reads the
+// time of the last report for p.
+func TakeSnapshot(ctx context.Context, mon *monitor.Monitor, p kpi.Period) (*Snapshot, error) {
+	a := mon.Assessment()
+	if p.Year != a.Year || p.Month < 1 || p.Month > 12 {
+		return nil, fmt.Errorf("%w: 月份 %s 不在考核年度 %d 内", kpi.ErrBadPeriod, p, a.Year)
+	}
+	s := &Snapshot{Assessment: a, Period: p, Version: mon.Version()}
+	if l, ok := mon.LatestPeriod(); ok {
+		s.Latest = l
+	}
+	for m := 1; m <= p.Month; m++ {
+		r, err := mon.Evaluate(kpi.Period{Year: p.Year, Month: m})
+		if err != nil {
+			return nil, fmt.Errorf("evaluate %d-%02d: %w", p.Year, m, err)
+		}
+		s.Months = append(s.Months, r)
+	}
+	t, ok, err := mon.DB().LastReport(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		s.LastReport = t
+	}
+	return s, nil
+}
+
+// Correction is one superseded value of a township × indicator × month: what it was, who
+// reported it and when, and who replaced it when (数据修订记录).
+type Correction struct {
+	Indicator string // code
+	Period    kpi.Period
+	Old       sqlite.Revision // the superseded value
+	New       sqlite.Revision // the value that replaced it (the next revision, or the current one)
+}
+
+// LoadCorrections reads the revision history of every indicator of the township and keeps
+// the values that were replaced, newest first.
+func LoadCorrections(ctx context.Context, db *sqlite.DB, a *kpi.Assessment, township string) ([]Correction, error) {
+	var out []Correction
+	for _, ind := range a.Indicators {
+		revs, err := db.History(ctx, township, ind.Code, kpi.Period{})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, corrections(ind.Code, revs)...)
+	}
+	sortCorrections(out)
+	return out, nil
+}
+
+// corrections pairs each superseded revision with the one that replaced it. History lists
+// a key's revisions by period, newest first within a period.
+func corrections(indicator string, revs []sqlite.Revision) []Correction {
+	var out []Correction
+	for i, r := range revs {
+		if r.Current || i == 0 || revs[i-1].Period != r.Period {
+			continue
+		}
+		out = append(out, Correction{Indicator: indicator, Period: r.Period, Old: r, New: revs[i-1]})
+	}
+	return out
+}
+
+// sortCorrections lists the latest corrections first.
+func sortCorrections(cs []Correction) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		if !cs[i].New.At.Equal(cs[j].New.At) {
+			return cs[i].New.At.After(cs[j].New.At)
+		}
+		if cs[i].Period != cs[j].Period {
+			return cs[j].Period.Before(cs[i].Period)
+		}
+		return cs[i].Indicator < cs[j].Indicator
+	})
+}

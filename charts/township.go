@@ -1,0 +1,363 @@
+package charts
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	ec "github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/kpimon/kpimon/kpi"
+)
+
+// ErrNotFound is returned for a township or indicator the assessment does not have.
+var ErrNotFound = errors.New("not found")
+
+// townshipData is the content of a township's page.
+type townshipData struct {
+	Name        string
+	Tiles       []tile
+	Radar       chart
+	Progress    chart
+	Trend       chart
+	Rank        chart
+	Rows        []evalRow
+	Alerts      []alertRow
+	Missing     []missingRow
+	Corrections []correctionRow
+}
+
+// evalRow is one township × indicator in a table.
+type evalRow struct {
+	Name, Href                   string // the indicator on a township's page, the township on an indicator's
+	Category                     string
+	Reported                     string // 已报 / 未报 for the month
+	Actual, Expected, Target     string
+	Completion, Pace, StatusText string
+	Status                       string
+	Score                        string // 得分/分值
+}
+
+// alertRow is one alert in a table.
+type alertRow struct {
+	Severity, SeverityClass string
+	Name                    string
+	Township, TownshipHref  string
+	Indicator, IndHref      string
+	Since                   string
+	Months                  int
+	Summary                 string
+}
+
+// missingRow is one figure the township has not reported for the month.
+type missingRow struct {
+	Indicator, Href string
+	Deadline        string
+	Overdue         bool
+}
+
+// correctionRow is one value that was replaced.
+type correctionRow struct {
+	Indicator, Href string
+	Period          string
+	Old, New        string
+	OldBy, OldAt    string
+	NewBy, NewAt    string
+	Source          string
+}
+
+// buildTownship builds the page of the township with the code.
+func buildTownship(s *Snapshot, l links, code string, cs []Correction) (*view, error) {
+	a, r := s.Assessment, s.Result()
+	t := a.TownshipIndex(code)
+	if t < 0 {
+		return nil, fmt.Errorf("%w: 乡镇 %q", ErrNotFound, code)
+	}
+	tw := a.Townships[t]
+	v := newView(s, l, kindTownship, tw.Name)
+	d := &townshipData{Name: tw.Name}
+	nI := len(a.Indicators)
+	m := s.Period.Month
+
+	var rk kpi.Ranking
+	for _, x := range r.Rankings {
+		if x.Township == code {
+			rk = x
+		}
+	}
+	grade := rk.Grade
+	if rk.Veto {
+		grade += "（一票否决）"
+	}
+	rankTile := tile{Label: "名次", Value: fmt.Sprintf("%d / %d", rk.Rank, len(a.Townships)), Note: "较上月 " + rankChange(rk.RankChange), Href: l.Rankings()}
+	if rk.Tied {
+		rankTile.Value += "（并列）"
+	}
+	gradeTile := tile{Label: "等次", Value: grade}
+	switch gi := gradeIndex(a, rk.Grade); {
+	case rk.Veto || gi == len(a.Grades)-1:
+		gradeTile.Class = "bad"
+	case gi == 0:
+		gradeTile.Class = "ok"
+	}
+	var reported, due int
+	for i := range a.Indicators {
+		if reportable(&a.Indicators[i]) {
+			due++
+			if r.Evaluation(t, i, nI).Reported {
+				reported++
+			}
+		}
+	}
+	var alerts []kpi.Alert
+	for _, al := range r.Alerts {
+		if al.Township == code {
+			alerts = append(alerts, al)
+		}
+	}
+	reportTile := tile{Label: "本月报送", Value: fmt.Sprintf("%d / %d 项", reported, due)}
+	if reported < due {
+		reportTile.Class = "warn"
+	}
+	alertTile := tile{Label: "预警", Value: strconv.Itoa(len(alerts)) + " 条", Href: l.Alerts()}
+	if len(alerts) > 0 {
+		alertTile.Class = "warn"
+	}
+	d.Tiles = []tile{rankTile,
+		{Label: "总分", Value: fmt.Sprintf("%.2f", rk.Total), Note: fmt.Sprintf("基础分 %s + 加分 %s", points(rk.Base), points(rk.Bonus))},
+		gradeTile, reportTile, alertTile}
+
+	var err error
+	if d.Radar, err = radarChart("township-radar", a, r, t); err != nil {
+		return nil, err
+	}
+	var rows []progressRow
+	for i := range a.Indicators {
+		ind := &a.Indicators[i]
+		e := r.Evaluation(t, i, nI)
+		d.Rows = append(d.Rows, newEvalRow(ind, e, ind.Name, l.Indicator(ind.Code)))
+		got, want := share(ind, e.Actual, e.Target, e.Expected, m)
+		if !ind.Kind.Scored() || (!got.Valid && !want.Valid) {
+			continue
+		}
+		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: e.Status, Link: l.Indicator(ind.Code),
+			Tip: evalTip(tw.Name+" · "+ind.Name, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)})
+	}
+	if d.Progress, err = progressChart("township-progress", "各指标完成情况（实际、序时、目标）", rows); err != nil {
+		return nil, err
+	}
+	d.Progress.Note = "柱为累计完成占年度目标的比例，橙色标记为序时进度，竖线为年度目标。"
+	if d.Trend, err = trendChart("township-trend", s, t); err != nil {
+		return nil, err
+	}
+	if d.Rank, err = rankHistoryChart("township-rank", s, code); err != nil {
+		return nil, err
+	}
+	d.Alerts = alertRows(a, alerts, l, s.Period)
+	for i := range a.Indicators {
+		ind := &a.Indicators[i]
+		if !reportable(ind) || r.Evaluation(t, i, nI).Reported {
+			continue
+		}
+		dl := s.Period.Deadline(a.ReportDeadlineDay, a.Location)
+		d.Missing = append(d.Missing, missingRow{Indicator: ind.Name, Href: l.Indicator(ind.Code),
+			Deadline: fmt.Sprintf("%d月%d日", s.Period.Next().Month, a.ReportDeadlineDay), Overdue: !r.Now.Before(dl)})
+	}
+	for _, c := range cs {
+		ind, ok := a.Indicator(c.Indicator)
+		if !ok {
+			continue
+		}
+		d.Corrections = append(d.Corrections, correctionRow{
+			Indicator: ind.Name, Href: l.Indicator(ind.Code), Period: c.Period.Label(),
+			Old: revisionFigure(ind, c.Old.Value, c.Old.Denominator), New: revisionFigure(ind, c.New.Value, c.New.Denominator),
+			OldBy: c.Old.Actor, OldAt: clock(c.Old.At, a.Location), NewBy: c.New.Actor, NewAt: clock(c.New.At, a.Location),
+			Source: c.New.Source,
+		})
+	}
+	v.Charts = []chart{d.Radar, d.Progress, d.Trend, d.Rank}
+	v.Data = d
+	return v, nil
+}
+
+// revisionFigure writes a stored value as it was reported.
+func revisionFigure(ind *kpi.Indicator, value float64, den *float64) string {
+	if ind.Kind == kpi.KindRatio && den != nil {
+		return thousands(value, 4) + " / " + thousands(*den, 4)
+	}
+	return withUnit(thousands(value, 4), ind.Unit)
+}
+
+// newEvalRow fills a table row from an evaluation.
+func newEvalRow(ind *kpi.Indicator, e *kpi.Evaluation, name, href string) evalRow {
+	row := evalRow{Name: name, Href: href, Category: ind.Category,
+		Actual: figure(ind, e.Actual), Expected: figure(ind, e.Expected), Target: figure(ind, e.Target),
+		Completion: percent(e.Completion), Pace: percent(e.Pace), StatusText: statusLabel(e.Status), Status: string(e.Status),
+		Reported: "未报"}
+	if e.Reported {
+		row.Reported = "已报"
+	}
+	if ind.Kind == kpi.KindMilestone {
+		row.Expected, row.Target = dash, fmt.Sprintf("%d月前完成", ind.Due)
+	}
+	if ind.Kind == kpi.KindBonus {
+		row.Target = "上限 " + figure(ind, e.Target)
+	}
+	if ind.Kind == kpi.KindRatio && e.Numerator != nil && e.Denominator != nil {
+		row.Actual += fmt.Sprintf("（%s/%s）", number(*e.Numerator), number(*e.Denominator))
+	}
+	if e.Score.Valid {
+		row.Score = points(e.Score.V) + " / " + points(ind.Weight)
+	} else {
+		row.Score = dash
+	}
+	return row
+}
+
+// alertRows turns alerts into table rows.
+func alertRows(a *kpi.Assessment, as []kpi.Alert, l links, p kpi.Period) []alertRow {
+	out := make([]alertRow, 0, len(as))
+	for _, al := range as {
+		row := alertRow{Severity: kpi.SeverityLabel(al.Severity), SeverityClass: al.Severity, Name: kpi.AlertLabel(al.Alert),
+			Township: al.TownshipName, TownshipHref: l.Township(al.Township),
+			Indicator: al.IndicatorName, IndHref: l.Indicator(al.Indicator),
+			Since: al.ActiveSince.Label(), Months: (p.Year-al.ActiveSince.Year)*12 + p.Month - al.ActiveSince.Month + 1,
+			Summary: al.Summary}
+		out = append(out, row)
+	}
+	return out
+}
+
+// radarChart draws the township's score per category against the full marks and the
+// county's average.
+func radarChart(id string, a *kpi.Assessment, r *kpi.Result, t int) (chart, error) {
+	cats := a.Categories()
+	full := map[string]float64{}
+	for _, ind := range a.Indicators {
+		if ind.Kind.Scored() {
+			full[ind.Category] += ind.Weight
+		}
+	}
+	var ind []*opts.Indicator
+	mine := make([]float64, len(cats))
+	avg := make([]float64, len(cats))
+	for k, c := range cats {
+		ind = append(ind, &opts.Indicator{Name: c, Max: float32(math.Max(full[c], 1))})
+		mine[k] = r.Townships[t].Categories[c]
+		for _, ts := range r.Townships {
+			avg[k] += ts.Categories[c]
+		}
+		avg[k] = kpi.Round(avg[k]/float64(max(1, len(r.Townships))), 2)
+	}
+	rd := ec.NewRadar()
+	rd.SetGlobalOptions(
+		ec.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
+		ec.WithRadarComponentOpts(opts.RadarComponent{Indicator: ind, Center: []string{"50%", "48%"}}),
+	)
+	rd.AddSeries(a.Townships[t].Name, []opts.RadarData{{Name: a.Townships[t].Name, Value: mine}},
+		ec.WithItemStyleOpts(opts.ItemStyle{Color: colorActual}), ec.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.2)}))
+	rd.AddSeries("全区平均", []opts.RadarData{{Name: "全区平均", Value: avg}},
+		ec.WithItemStyleOpts(opts.ItemStyle{Color: colorExpected}))
+	c, err := newChart(id, "各类别得分", 320, rd, chartSpec{ValueFormat: "number"},
+		set("radar.axisName", map[string]any{"color": "#37474f"}), set("radar.radius", "62%"))
+	c.Note = "每个类别的满分为该类指标分值之和。"
+	return c, err
+}
+
+// trendChart draws, month by month, how much of its annual target each count or stock
+// indicator had reached, against the share of the year gone (时间进度). The indicators most
+// behind are shown first; the others can be switched on in the legend.
+func trendChart(id string, s *Snapshot, t int) (chart, error) {
+	a := s.Assessment
+	nI := len(a.Indicators)
+	m := s.Period.Month
+	line := ec.NewLine()
+	line.SetXAxis(monthLabels(m))
+	type cand struct {
+		i    int
+		pace float64
+	}
+	var cands []cand
+	for i := range a.Indicators {
+		ind := &a.Indicators[i]
+		if (ind.Kind != kpi.KindCount && ind.Kind != kpi.KindStock) || ind.Direction == kpi.Lower {
+			continue
+		}
+		e := s.Result().Evaluation(t, i, nI)
+		if !e.Target.Valid || e.Target.V <= 0 {
+			continue
+		}
+		p := math.Inf(-1)
+		if e.Pace.Valid {
+			p = e.Pace.V
+		}
+		cands = append(cands, cand{i, p})
+	}
+	sort.SliceStable(cands, func(x, y int) bool { return cands[x].pace < cands[y].pace })
+	selected := map[string]any{}
+	pace := make([]opts.LineData, m)
+	for k := 1; k <= m; k++ {
+		pace[k-1] = opts.LineData{Value: kpi.Round(float64(k)/12*100, 1)}
+	}
+	line.AddSeries("时间进度", pace, ec.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 2, Color: colorTarget}),
+		ec.WithItemStyleOpts(opts.ItemStyle{Color: colorTarget}))
+	for n, c := range cands {
+		ind := &a.Indicators[c.i]
+		data := make([]opts.LineData, m)
+		for k := 1; k <= m; k++ {
+			e := s.Months[k-1].Evaluation(t, c.i, nI)
+			if e.Completion.Valid {
+				data[k-1] = opts.LineData{Value: kpi.Round(e.Completion.V*100, 1)}
+			} else {
+				data[k-1] = opts.LineData{Value: "-"}
+			}
+		}
+		line.AddSeries(ind.Name, data)
+		if n >= 5 {
+			selected[ind.Name] = false
+		}
+	}
+	line.SetGlobalOptions(
+		ec.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "0"}),
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		ec.WithYAxisOpts(opts.YAxis{Type: "value", Min: 0, AxisLabel: &opts.AxisLabel{Formatter: "{value}%"}}),
+	)
+	c, err := newChart(id, "累计完成率走势", 320, line, chartSpec{ValueFormat: "percent"},
+		set("legend.selected", selected))
+	c.Note = "各指标累计完成占年度目标的比例，虚线为时间进度（月数/12）。默认显示进度最落后的 5 项，点图例可显示其他指标。"
+	return c, err
+}
+
+// rankHistoryChart draws the township's rank month by month, rank 1 on top.
+func rankHistoryChart(id string, s *Snapshot, code string) (chart, error) {
+	m := s.Period.Month
+	n := len(s.Assessment.Townships)
+	data := make([]opts.LineData, m)
+	for k := 1; k <= m; k++ {
+		data[k-1] = opts.LineData{Value: "-"}
+		for _, x := range s.Months[k-1].Rankings {
+			if x.Township == code {
+				data[k-1] = opts.LineData{Value: x.Rank}
+			}
+		}
+	}
+	line := ec.NewLine()
+	line.SetXAxis(monthLabels(m))
+	line.SetGlobalOptions(
+		ec.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "16", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		ec.WithYAxisOpts(opts.YAxis{Type: "value", Inverse: opts.Bool(true), Min: 1, Max: max(n, 2), MinInterval: 1,
+			AxisLabel: &opts.AxisLabel{Formatter: "第{value}名"}}),
+	)
+	line.AddSeries("名次", data, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorActual}),
+		ec.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top"}))
+	c, err := newChart(id, "名次走势", 240, line, chartSpec{})
+	c.Note = fmt.Sprintf("全区 %d 个乡镇，第1名在最上方。", n)
+	return c, err
+}
