@@ -78,6 +78,27 @@ func (d *Dataset) Set(o Observation) error {
 	return nil
 }
 
+// SetAt stores month m's figures for township index t and indicator index i: value (a
+// ratio's numerator) and, for ratios, the denominator. It is Set for loaders that already
+// know the positions.
+func (d *Dataset) SetAt(t, i, m int, value, denominator float64) error {
+	if t < 0 || t >= len(d.rows) || i < 0 || i >= len(d.a.Indicators) || m < 1 || m > 12 {
+		return fmt.Errorf("no cell %d/%d/%d in this assessment", t, i, m)
+	}
+	c := &d.writable(t)[i]
+	if !c.Has(m) {
+		d.count++
+	}
+	c.Reported |= 1 << (m - 1)
+	c.Value[m-1] = value
+	if d.a.Indicators[i].Kind == KindRatio {
+		c.Denominator[m-1] = denominator
+	} else {
+		c.Denominator[m-1] = 0
+	}
+	return nil
+}
+
 // Get returns the observation for a key, and whether there is one.
 func (d *Dataset) Get(k Key) (Observation, bool) {
 	t, i := d.a.TownshipIndex(k.Township), d.a.IndicatorIndex(k.Indicator)

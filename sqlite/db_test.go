@@ -192,3 +192,32 @@ func TestIngestLargeBatchCorrectsByPeriodScan(t *testing.T) {
 		t.Errorf("got %+v, want 60 new, 1 corrected, 299 unchanged", res)
 	}
 }
+
+func TestLoadDatasetSkipsWhatTheConfigNoLongerHas(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	wide, err := kpi.ParseConfig("wide.yaml", []byte(`name: 测试
+year: 2024
+townships: [{code: aa, name: 甲镇}, {code: gone, name: 已撤并镇}]
+indicators: [{code: screenings, name: 筛查, kind: count, weight: 50, target: 100}, {code: closure, name: 办结率, kind: ratio, weight: 50, threshold: 0.98}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := []kpi.Observation{o("aa", "screenings", "2024-01", 5), o("gone", "screenings", "2024-01", 7), r("aa", "closure", "2024-02", 3, 4),
+		o("aa", "screenings", "2023-12", 9)} // another year: not loaded for 2024
+	if _, err := db.Ingest(ctx, wide, Batch{Actor: "t", Source: "s", SHA256: "x", Observations: obs}); err != nil {
+		t.Fatal(err)
+	}
+	d, st, err := db.LoadDataset(ctx, testAssessment(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Loaded != 2 || st.Skipped != 1 {
+		t.Errorf("loaded %d, skipped %d; want 2 and 1", st.Loaded, st.Skipped)
+	}
+	got, ok := d.Get(kpi.Key{Township: "aa", Indicator: "closure", Period: kpi.MustPeriod("2024-02")})
+	if !ok || got.Numerator != 3 || got.Denominator != 4 {
+		t.Errorf("ratio loaded as %+v %v", got, ok)
+	}
+}

@@ -311,31 +311,40 @@ type LoadStats struct {
 
 // LoadDataset reads the current observations of the assessment's year into a dataset.
 // Observations of townships or indicators no longer in the config are skipped and counted.
+// Codes are resolved once per id, not per row, so a cold start reads rows as fast as the
+// driver delivers them.
 func (db *DB) LoadDataset(ctx context.Context, a *kpi.Assessment) (*kpi.Dataset, LoadStats, error) {
 	var st LoadStats
 	d := kpi.NewDataset(a)
-	rows, err := db.db.QueryContext(ctx, `SELECT t.code, i.code, o.period, o.value, o.denominator
-		FROM observations o JOIN townships t ON t.id = o.township_id JOIN indicators i ON i.id = o.indicator_id
-		WHERE o.period BETWEEN ? AND ?`, a.Year*100+1, a.Year*100+12)
+	tcodes, icodes := map[string]int64{}, map[string]int64{}
+	if err := loadCodes(ctx, db.db, "townships", tcodes); err != nil {
+		return nil, st, err
+	}
+	if err := loadCodes(ctx, db.db, "indicators", icodes); err != nil {
+		return nil, st, err
+	}
+	// id → position in the config, -1 for codes the config no longer has
+	tpos, ipos := positions(tcodes, a.TownshipIndex), positions(icodes, a.IndicatorIndex)
+	rows, err := db.db.QueryContext(ctx, `SELECT township_id, indicator_id, period, value, denominator
+		FROM observations WHERE period BETWEEN ? AND ?`, a.Year*100+1, a.Year*100+12)
 	if err != nil {
 		return nil, st, fmt.Errorf("load observations: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var o kpi.Observation
+		var tid, iid int64
 		var p int
 		var v float64
 		var den sql.NullFloat64
-		if err := rows.Scan(&o.Township, &o.Indicator, &p, &v, &den); err != nil {
+		if err := rows.Scan(&tid, &iid, &p, &v, &den); err != nil {
 			return nil, st, fmt.Errorf("load observations: %w", err)
 		}
-		o.Period = intPeriod(p)
-		if ind, ok := a.Indicator(o.Indicator); ok && ind.Kind == kpi.KindRatio {
-			o.Numerator, o.Denominator = v, den.Float64
-		} else {
-			o.Value = v
+		t, i := lookup(tpos, tid), lookup(ipos, iid)
+		if t < 0 || i < 0 {
+			st.Skipped++
+			continue
 		}
-		if err := d.Set(o); err != nil {
+		if err := d.SetAt(t, i, p%100, v, den.Float64); err != nil {
 			st.Skipped++
 			continue
 		}
@@ -345,6 +354,29 @@ func (db *DB) LoadDataset(ctx context.Context, a *kpi.Assessment) (*kpi.Dataset,
 		return nil, st, fmt.Errorf("load observations: %w", err)
 	}
 	return d, st, nil
+}
+
+// positions maps database ids to config positions through index (-1 when absent).
+func positions(codes map[string]int64, index func(string) int) []int {
+	var maxID int64
+	for _, id := range codes {
+		maxID = max(maxID, id)
+	}
+	out := make([]int, maxID+1)
+	for i := range out {
+		out[i] = -1
+	}
+	for code, id := range codes {
+		out[id] = index(code)
+	}
+	return out
+}
+
+func lookup(pos []int, id int64) int {
+	if id < 0 || id >= int64(len(pos)) {
+		return -1
+	}
+	return pos[id]
 }
 
 // Revision is one value a township × indicator × period has had.
