@@ -1,0 +1,409 @@
+// Package alerting runs kpimon's alert lifecycle with wall-clock times and delivers what it
+// finds: to an Alertmanager through its v2 API, and to the group chats where county
+// federations work — WeCom (企业微信) and DingTalk (钉钉) group robots and plain JSON
+// webhooks configured in the assessment's notify section.
+//
+// An Engine re-evaluates the live period after every ingest and on a timer (a missing
+// report becomes overdue with the clock, not with data), records in the store when each
+// alert started firing and when it resolved, and then:
+//
+//   - posts the firing alerts, and the recently resolved ones with their end time, to
+//     Alertmanager, and re-sends them periodically as Prometheus does, so Alertmanager
+//     neither forgets them nor resolves them on its own while they hold;
+//   - sends one grouped message per change to the webhooks that take "alerts";
+//   - reminds the townships that have not reported as the report deadline nears
+//     ("reminders"), once per month and webhook;
+//   - sends the month's ranking once the month is complete ("rankings"), once per month
+//     and webhook.
+//
+// Links point at the township's page, /townships/{code}?period=YYYY-MM, under notify.base_url
+// or else the address kpimon serves on.
+package alerting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/monitor"
+	"github.com/kpimon/kpimon/sqlite"
+)
+
+// Options tune an Engine; the zero value evaluates every minute and delivers to the
+// webhooks of the config only.
+type Options struct {
+	Period          kpi.Period    // a fixed period; zero means the live period (monitor.CurrentPeriod)
+	Interval        time.Duration // re-evaluate this often without new data; 1 minute by default
+	AlertmanagerURL string        // e.g. http://127.0.0.1:9093; empty: no Alertmanager
+	Resend          time.Duration // re-send to Alertmanager this often; 1 minute by default
+	ResolvedFor     time.Duration // keep re-sending a resolved alert this long; 15 minutes by default
+	BaseURL         string        // kpimon's address for links when the config has no notify.base_url
+	Retries         int           // further attempts for a failed webhook or Alertmanager post; 2 by default
+	RetryWait       time.Duration // wait before the first retry, doubling; 1 second by default
+	Client          *http.Client  // 10-second timeout by default
+	Logger          *slog.Logger
+	Registerer      prometheus.Registerer // where the delivery counters go; nil: nowhere
+}
+
+// Engine is the alert lifecycle of one monitor. Its methods are safe for concurrent use.
+type Engine struct {
+	mon     *monitor.Monitor
+	db      *sqlite.DB
+	a       *kpi.Assessment
+	opt     Options
+	baseURL string
+	am      *alertmanager
+	hooks   []*webhook
+	log     *slog.Logger
+	changed chan struct{}
+	mu      sync.Mutex // one Sync or push at a time
+
+	deliveries *prometheus.CounterVec
+}
+
+// MetricNames lists the metrics an Engine registers.
+func MetricNames() []string { return []string{"kpimon_notifications_total"} }
+
+// New makes an engine for the monitor; it subscribes to the monitor's changes at once, so
+// no ingest between New and Run goes unseen.
+func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
+	if opt.Interval <= 0 {
+		opt.Interval = time.Minute
+	}
+	if opt.Resend <= 0 {
+		opt.Resend = time.Minute
+	}
+	if opt.ResolvedFor <= 0 {
+		opt.ResolvedFor = 15 * time.Minute
+	}
+	if opt.Retries == 0 {
+		opt.Retries = 2
+	}
+	if opt.RetryWait <= 0 {
+		opt.RetryWait = time.Second
+	}
+	if opt.Client == nil {
+		opt.Client = &http.Client{Timeout: 10 * time.Second}
+	}
+	a := mon.Assessment()
+	if !opt.Period.IsZero() && opt.Period.Year != a.Year {
+		return nil, fmt.Errorf("alerting: period %s is outside the assessment year %d", opt.Period, a.Year)
+	}
+	e := &Engine{mon: mon, db: mon.DB(), a: a, opt: opt, log: opt.Logger, changed: make(chan struct{}, 1)}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.baseURL = strings.TrimRight(a.Notify.BaseURL, "/")
+	if e.baseURL == "" {
+		e.baseURL = strings.TrimRight(opt.BaseURL, "/")
+	}
+	if opt.AlertmanagerURL != "" {
+		u, err := url.Parse(opt.AlertmanagerURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("alerting: Alertmanager 地址 %q 应形如 http://127.0.0.1:9093", opt.AlertmanagerURL)
+		}
+		e.am = &alertmanager{url: strings.TrimRight(u.String(), "/") + "/api/v2/alerts", client: opt.Client}
+	}
+	for _, w := range a.Notify.Webhooks {
+		e.hooks = append(e.hooks, &webhook{Webhook: w, client: opt.Client})
+	}
+	e.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kpimon_notifications_total",
+		Help: "Deliveries attempted, by channel (alertmanager or the webhook's name), event (alerts, reminders, rankings) and result (ok, error).",
+	}, []string{"channel", "event", "result"})
+	if opt.Registerer != nil {
+		if err := opt.Registerer.Register(e.deliveries); err != nil {
+			return nil, fmt.Errorf("alerting: register metrics: %w", err)
+		}
+	}
+	mon.Subscribe(func(monitor.Change) {
+		select {
+		case e.changed <- struct{}{}:
+		default:
+		}
+	})
+	return e, nil
+}
+
+// period is the period the engine evaluates now.
+func (e *Engine) period() kpi.Period {
+	if !e.opt.Period.IsZero() {
+		return e.opt.Period
+	}
+	return e.mon.CurrentPeriod()
+}
+
+// Run syncs at once, then after every change of the data and every interval, and re-sends
+// to Alertmanager every resend interval, until ctx is done.
+func (e *Engine) Run(ctx context.Context) error {
+	if _, err := e.Sync(ctx); err != nil && ctx.Err() == nil {
+		e.log.Error("alert sync failed", "err", err)
+	}
+	tick := time.NewTicker(e.opt.Interval)
+	defer tick.Stop()
+	var resend <-chan time.Time
+	if e.am != nil {
+		t := time.NewTicker(e.opt.Resend)
+		defer t.Stop()
+		resend = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-resend:
+			if err := e.Push(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("Alertmanager re-send failed", "err", err)
+			}
+			continue
+		case <-e.changed:
+		case <-tick.C:
+		}
+		if _, err := e.Sync(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("alert sync failed", "err", err)
+		}
+	}
+}
+
+// Sync evaluates the period now, records which alerts started and stopped holding, and
+// delivers: the changes to Alertmanager and the alert webhooks, reminders and the ranking
+// when their time has come. Delivery failures are logged and counted; only a failure to
+// evaluate or to record is returned.
+func (e *Engine) Sync(ctx context.Context) (sqlite.AlertChanges, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.mon.Now()
+	data := e.mon.Dataset()
+	p := e.period()
+	r, err := kpi.Evaluate(data, p, now)
+	if err != nil {
+		return sqlite.AlertChanges{}, fmt.Errorf("alerting: evaluate %s: %w", p, err)
+	}
+	ch, err := e.db.SyncAlerts(ctx, now, p, r.Alerts)
+	if err != nil {
+		return ch, fmt.Errorf("alerting: %w", err)
+	}
+	e.named(ch.Fired)
+	e.named(ch.Resolved)
+	e.named(ch.Escalated)
+	if !ch.Empty() {
+		e.log.Info("alerts changed", "period", p.String(), "fired", len(ch.Fired), "resolved", len(ch.Resolved), "escalated", len(ch.Escalated))
+		if e.am != nil {
+			if err := e.push(ctx, now); err != nil {
+				e.log.Warn("Alertmanager post failed", "err", err)
+			}
+		}
+		e.deliver(ctx, eventAlerts, "", e.alertsMessage(p, ch))
+	}
+	e.remind(ctx, data, now)
+	e.rank(ctx, data, r, now)
+	return ch, nil
+}
+
+// named fills the Chinese names the store does not keep.
+func (e *Engine) named(rs []sqlite.AlertRecord) {
+	for i := range rs {
+		rs[i].TownshipName, rs[i].IndicatorName = e.townshipName(rs[i].Township), e.indicatorName(rs[i].Indicator)
+	}
+}
+
+func (e *Engine) townshipName(code string) string {
+	if t, ok := e.a.Township(code); ok {
+		return t.Name
+	}
+	return code
+}
+
+func (e *Engine) indicatorName(code string) string {
+	if ind, ok := e.a.Indicator(code); ok {
+		return ind.Name
+	}
+	return code
+}
+
+// TownshipURL is the link to a township's page for a period.
+func (e *Engine) TownshipURL(township string, p kpi.Period) string {
+	return fmt.Sprintf("%s/townships/%s?period=%s", e.baseURL, url.PathEscape(township), p)
+}
+
+// Push posts the firing alerts and the recently resolved ones to Alertmanager.
+func (e *Engine) Push(ctx context.Context) error {
+	if e.am == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.push(ctx, e.mon.Now())
+}
+
+func (e *Engine) push(ctx context.Context, now time.Time) error {
+	firing, err := e.db.FiringAlerts(ctx)
+	if err != nil {
+		return err
+	}
+	resolved, err := e.db.ResolvedAlerts(ctx, now.Add(-e.opt.ResolvedFor))
+	if err != nil {
+		return err
+	}
+	e.named(firing)
+	e.named(resolved)
+	// Like Prometheus: a firing alert is valid for four re-send intervals, so Alertmanager
+	// resolves it on its own only when kpimon stops sending.
+	validUntil := now.Add(4 * e.opt.Resend)
+	body := make([]amAlert, 0, len(firing)+len(resolved))
+	for _, r := range append(firing, resolved...) {
+		body = append(body, e.amAlert(r, validUntil))
+	}
+	if len(body) == 0 {
+		return nil
+	}
+	err = e.retry(ctx, func() error { return e.am.post(ctx, body) })
+	e.count("alertmanager", eventAlerts, err)
+	return err
+}
+
+// retry runs f, then up to Retries more times with a doubling wait, while ctx lasts.
+func (e *Engine) retry(ctx context.Context, f func() error) error {
+	wait := e.opt.RetryWait
+	err := f()
+	for i := 0; i < e.opt.Retries && err != nil && !errors.Is(err, errPermanent); i++ {
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait *= 2
+		err = f()
+	}
+	return err
+}
+
+func (e *Engine) count(channel, event string, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	e.deliveries.WithLabelValues(channel, event, result).Inc()
+}
+
+// deliver sends a message to every webhook that takes its event; key, when not empty,
+// makes it a once-per-occasion message recorded in the store.
+func (e *Engine) deliver(ctx context.Context, event, key string, m message) {
+	for _, h := range e.hooks {
+		if !h.takes(event) {
+			continue
+		}
+		if key != "" {
+			sent, err := e.db.Notified(ctx, h.Name, event, key)
+			if err != nil {
+				e.log.Error("read notifications", "err", err)
+				continue
+			}
+			if sent {
+				continue
+			}
+		}
+		err := e.retry(ctx, func() error { return h.send(ctx, m) })
+		e.count(h.Name, event, err)
+		if err != nil {
+			e.log.Warn("webhook delivery failed", "webhook", h.Name, "type", h.Type, "event", event, "err", err)
+			continue
+		}
+		if key != "" {
+			if err := e.db.RecordNotification(ctx, h.Name, event, key, e.mon.Now()); err != nil {
+				e.log.Error("record notification", "err", err)
+			}
+		}
+	}
+}
+
+// wantsAny reports whether some webhook takes the event.
+func (e *Engine) wantsAny(event string) bool {
+	for _, h := range e.hooks {
+		if h.takes(event) {
+			return true
+		}
+	}
+	return false
+}
+
+// reportedIndicators are the kinds a township reports every month (missing_report covers them).
+func reportedMonthly(k kpi.Kind) bool {
+	return k == kpi.KindCount || k == kpi.KindStock || k == kpi.KindRatio
+}
+
+// missingReports lists, per township in config order, the monthly indicators not reported
+// for p.
+func missingReports(a *kpi.Assessment, d *kpi.Dataset, p kpi.Period) []townshipMissing {
+	var out []townshipMissing
+	for t, tw := range a.Townships {
+		var miss []string
+		for i := range a.Indicators {
+			if reportedMonthly(a.Indicators[i].Kind) && !d.Cell(t, i).Has(p.Month) {
+				miss = append(miss, a.Indicators[i].Code)
+			}
+		}
+		if len(miss) > 0 {
+			out = append(out, townshipMissing{Township: tw, Missing: miss})
+		}
+	}
+	return out
+}
+
+type townshipMissing struct {
+	Township kpi.Township
+	Missing  []string // indicator codes
+}
+
+// remind sends the reminder for the month whose report deadline comes next, once it is
+// within notify.remind_days_left days, to every township that has not reported all of it.
+// Reports for month P are due by day D of the month after; the reminder starts at 00:00
+// on day D − remind_days_left (0: on the deadline day itself).
+func (e *Engine) remind(ctx context.Context, d *kpi.Dataset, now time.Time) {
+	if !e.wantsAny(eventReminders) {
+		return
+	}
+	for m := 1; m <= 12; m++ {
+		p := kpi.Period{Year: e.a.Year, Month: m}
+		deadline := p.Deadline(e.a.ReportDeadlineDay, e.a.Location)
+		if !now.Before(deadline) {
+			continue
+		}
+		from := deadline.AddDate(0, 0, -(e.a.Notify.RemindDaysLeft + 1))
+		if now.Before(from) {
+			return
+		}
+		miss := missingReports(e.a, d, p)
+		if len(miss) == 0 {
+			return
+		}
+		e.deliver(ctx, eventReminders, p.String(), e.reminderMessage(p, deadline, miss))
+		return
+	}
+}
+
+// rank sends the period's ranking once the period is complete: every township reported
+// every monthly indicator, or the report deadline has passed.
+func (e *Engine) rank(ctx context.Context, d *kpi.Dataset, r *kpi.Result, now time.Time) {
+	if !e.wantsAny(eventRankings) {
+		return
+	}
+	p := r.Period
+	if latest, ok := d.LatestPeriod(); !ok || latest.Before(p) {
+		return // nobody has reported the month: nothing to rank yet
+	}
+	complete := len(missingReports(e.a, d, p)) == 0 || !now.Before(p.Deadline(e.a.ReportDeadlineDay, e.a.Location))
+	if !complete {
+		return
+	}
+	e.deliver(ctx, eventRankings, p.String(), e.rankingMessage(r))
+}

@@ -1,0 +1,257 @@
+package alerting
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/sqlite"
+)
+
+// message is one grouped notification, rendered as markdown for the robots (cut to their
+// size limits) and as JSON for plain webhooks.
+type message struct {
+	event      string
+	assessment string
+	period     kpi.Period
+	title      string         // one line
+	head       []string       // markdown lines always shown
+	items      []string       // markdown list items, cut to fit
+	more       string         // a link shown under the items
+	data       map[string]any // the event's own fields in the JSON body
+}
+
+// markdown renders the message within limit bytes: the title and head, as many items as
+// fit, and a line saying how many were left out.
+func (m message) markdown(limit int) string {
+	var b strings.Builder
+	b.WriteString("### " + m.title + "\n")
+	for _, l := range m.head {
+		b.WriteString(l + "\n")
+	}
+	tail := ""
+	if m.more != "" {
+		tail = "\n[查看详情](" + m.more + ")"
+	}
+	for i, it := range m.items {
+		line := it + "\n"
+		reserve := len(tail)
+		if rest := len(m.items) - i - 1; rest > 0 {
+			reserve += len(fmt.Sprintf("……另有 %d 条未列出\n", rest))
+		}
+		if b.Len()+len(line)+reserve > limit {
+			fmt.Fprintf(&b, "……另有 %d 条未列出\n", len(m.items)-i)
+			break
+		}
+		b.WriteString(line)
+	}
+	b.WriteString(tail)
+	return truncateUTF8(strings.TrimRight(b.String(), "\n"), limit)
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// jsonBody is the plain JSON webhook's body: event, assessment, period, title, the whole
+// markdown text, when it was sent, and the event's own fields.
+func (m message) jsonBody(now time.Time) map[string]any {
+	out := map[string]any{
+		"event": m.event, "assessment": m.assessment, "period": m.period.String(),
+		"title": m.title, "text": m.markdown(1 << 30), "sent_at": now.UTC().Format(time.RFC3339),
+	}
+	for k, v := range m.data {
+		out[k] = v
+	}
+	return out
+}
+
+// alertItem is one alert in the JSON body.
+type alertItem struct {
+	Alert         string     `json:"alert"`
+	AlertName     string     `json:"alert_name"` // in Chinese
+	Township      string     `json:"township"`
+	TownshipName  string     `json:"township_name"`
+	Indicator     string     `json:"indicator"`
+	IndicatorName string     `json:"indicator_name"`
+	Severity      string     `json:"severity"`
+	ActiveSince   kpi.Period `json:"active_since"`
+	Summary       string     `json:"summary"`
+	StartedAt     time.Time  `json:"started_at"`
+	ResolvedAt    *time.Time `json:"resolved_at,omitempty"`
+	URL           string     `json:"url"`
+}
+
+func (e *Engine) alertItems(rs []sqlite.AlertRecord, p kpi.Period) []alertItem {
+	out := make([]alertItem, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, alertItem{
+			Alert: r.Alert.Alert, AlertName: kpi.AlertLabel(r.Alert.Alert), Township: r.Township, TownshipName: r.TownshipName,
+			Indicator: r.Indicator, IndicatorName: r.IndicatorName, Severity: r.Severity, ActiveSince: r.ActiveSince,
+			Summary: r.Summary, StartedAt: r.StartedAt, ResolvedAt: r.ResolvedAt, URL: e.TownshipURL(r.Township, p),
+		})
+	}
+	return out
+}
+
+// alertsMessage groups one sync's changes into a single message.
+func (e *Engine) alertsMessage(p kpi.Period, ch sqlite.AlertChanges) message {
+	m := message{event: eventAlerts, assessment: e.a.Name, period: p,
+		title: fmt.Sprintf("【考核预警】%s（截至%s）", e.a.Name, p.Label())}
+	var counts []string
+	if n := len(ch.Fired); n > 0 {
+		counts = append(counts, fmt.Sprintf("新增 %d 条", n))
+	}
+	if n := len(ch.Escalated); n > 0 {
+		counts = append(counts, fmt.Sprintf("升级为严重 %d 条", n))
+	}
+	if n := len(ch.Resolved); n > 0 {
+		counts = append(counts, fmt.Sprintf("已恢复 %d 条", n))
+	}
+	m.head = []string{"预警变化：" + strings.Join(counts, "，")}
+	line := func(r sqlite.AlertRecord) string {
+		return fmt.Sprintf("- 【%s】[%s](%s)·%s：%s", kpi.SeverityLabel(r.Severity), r.TownshipName,
+			e.TownshipURL(r.Township, p), kpi.AlertLabel(r.Alert.Alert), r.Summary)
+	}
+	// critical first within each group, as kpi orders them
+	for _, r := range sortedRecords(ch.Fired) {
+		m.items = append(m.items, line(r))
+	}
+	for _, r := range sortedRecords(ch.Escalated) {
+		m.items = append(m.items, line(r)+"（升级）")
+	}
+	for _, r := range sortedRecords(ch.Resolved) {
+		m.items = append(m.items, fmt.Sprintf("- 【已恢复】[%s](%s)·%s·%s（持续%s）", r.TownshipName, e.TownshipURL(r.Township, p),
+			r.IndicatorName, kpi.AlertLabel(r.Alert.Alert), duration(r.ResolvedAt.Sub(r.StartedAt))))
+	}
+	m.data = map[string]any{
+		"fired":     e.alertItems(ch.Fired, p),
+		"escalated": e.alertItems(ch.Escalated, p),
+		"resolved":  e.alertItems(ch.Resolved, p),
+	}
+	return m
+}
+
+// sortedRecords orders records critical first, then by township and indicator code.
+func sortedRecords(rs []sqlite.AlertRecord) []sqlite.AlertRecord {
+	out := append([]sqlite.AlertRecord(nil), rs...)
+	less := func(a, b sqlite.AlertRecord) bool {
+		if a.Severity != b.Severity {
+			return a.Severity == kpi.SeverityCritical
+		}
+		if a.Township != b.Township {
+			return a.Township < b.Township
+		}
+		return a.Indicator < b.Indicator
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && less(out[j], out[j-1]); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// duration writes a span for people: 3天2小时, 2小时5分钟, 4分钟.
+func duration(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour:
+		return fmt.Sprintf("%d天%d小时", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+	case d >= time.Hour:
+		return fmt.Sprintf("%d小时%d分钟", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	case d >= time.Minute:
+		return fmt.Sprintf("%d分钟", int(d/time.Minute))
+	}
+	return "不到1分钟"
+}
+
+// reminderMessage asks the townships that have not reported month p to report before the
+// deadline.
+func (e *Engine) reminderMessage(p kpi.Period, deadline time.Time, miss []townshipMissing) message {
+	last := deadline.Add(-time.Nanosecond).In(e.a.Location)
+	m := message{event: eventReminders, assessment: e.a.Name, period: p,
+		title: fmt.Sprintf("【报送提醒】%s月报将于%d月%d日截止", p.Label(), int(last.Month()), last.Day())}
+	m.head = []string{fmt.Sprintf("%s的月报须在 %d月%d日24时前报送，以下 %d 个镇（街道）尚未报齐：",
+		p.Label(), int(last.Month()), last.Day(), len(miss))}
+	type town struct {
+		Township     string   `json:"township"`
+		TownshipName string   `json:"township_name"`
+		Missing      []string `json:"missing"`       // indicator codes
+		MissingNames []string `json:"missing_names"` // indicator names
+		URL          string   `json:"url"`
+	}
+	var towns []town
+	for _, tm := range miss {
+		names := make([]string, len(tm.Missing))
+		for i, c := range tm.Missing {
+			names[i] = e.indicatorName(c)
+		}
+		shown := strings.Join(names[:min(3, len(names))], "、")
+		if len(names) > 3 {
+			shown += "等"
+		}
+		m.items = append(m.items, fmt.Sprintf("- [%s](%s)：%d 项未报送（%s）", tm.Township.Name, e.TownshipURL(tm.Township.Code, p), len(names), shown))
+		towns = append(towns, town{Township: tm.Township.Code, TownshipName: tm.Township.Name, Missing: tm.Missing,
+			MissingNames: names, URL: e.TownshipURL(tm.Township.Code, p)})
+	}
+	m.data = map[string]any{"deadline": deadline.UTC().Format(time.RFC3339), "townships": towns}
+	return m
+}
+
+// rankingMessage is the month's ranking (月度排名).
+func (e *Engine) rankingMessage(r *kpi.Result) message {
+	p := r.Period
+	m := message{event: eventRankings, assessment: e.a.Name, period: p,
+		title: fmt.Sprintf("【月度排名】%s %s", e.a.Name, p.Label())}
+	m.head = []string{fmt.Sprintf("截至%s，%d 个镇（街道）得分与排名：", p.Label(), len(r.Rankings))}
+	type row struct {
+		Rank         int     `json:"rank"`
+		Township     string  `json:"township"`
+		TownshipName string  `json:"township_name"`
+		Score        float64 `json:"score"`
+		Grade        string  `json:"grade"`
+		Veto         bool    `json:"veto"`
+		RankChange   *int    `json:"rank_change"`
+		URL          string  `json:"url"`
+	}
+	var rows []row
+	for _, x := range r.Rankings {
+		change := ""
+		if x.RankChange != nil {
+			switch c := *x.RankChange; {
+			case c > 0:
+				change = fmt.Sprintf("，较上月↑%d", c)
+			case c < 0:
+				change = fmt.Sprintf("，较上月↓%d", -c)
+			default:
+				change = "，与上月持平"
+			}
+		}
+		rank := fmt.Sprintf("第%d名", x.Rank)
+		if x.Tied {
+			rank += "（并列）"
+		}
+		grade := x.Grade
+		if x.Veto {
+			grade += "（一票否决）"
+		}
+		m.items = append(m.items, fmt.Sprintf("- %s [%s](%s)：%.2f 分，%s%s", rank, x.Name, e.TownshipURL(x.Township, p), x.Total, grade, change))
+		rows = append(rows, row{Rank: x.Rank, Township: x.Township, TownshipName: x.Name, Score: x.Total, Grade: x.Grade,
+			Veto: x.Veto, RankChange: x.RankChange, URL: e.TownshipURL(x.Township, p)})
+	}
+	if e.baseURL != "" {
+		m.more = e.baseURL + "/?period=" + p.String()
+	}
+	m.data = map[string]any{"rankings": rows}
+	return m
+}
