@@ -26,11 +26,13 @@ import (
 type serveOptions struct {
 	addr     string
 	logLevel string
+	observe  observeOptions // observe.go: /metrics and alert delivery
 }
 
 func (o *serveOptions) register(fsAddr func(p *string, name, value, usage string)) {
 	fsAddr(&o.addr, "addr", "127.0.0.1:8080", "监听地址 HOST:PORT（端口 0 表示任选空闲端口）")
 	fsAddr(&o.logLevel, "log-level", "info", "日志级别：debug、info、warn、error")
+	o.observe.register(fsAddr)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -77,6 +79,12 @@ func serve(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt serveOptio
 	if err != nil {
 		return err
 	}
+	stop, err := observe(ctx, mon, srv, opt.observe, ln.Addr().String(), logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stop()
 	fmt.Fprintf(stdout, "%s：http://%s/\n", banner, ln.Addr())
 	logger.Info("serving", "addr", ln.Addr().String(), "assessment", a.Name, "db", db.Path())
 	return server.Serve(ctx, ln, srv, logger)
