@@ -86,13 +86,44 @@ type Batch struct {
 	rows    []Row
 	errs    []*RowError
 	sources []Source
-	seen    map[uint64]int32 // compact key → index of the row that first had it
+	seen    map[uint64]int32 // compact key → index in locs of the row that first had it
+	locs    []Row            // every valid row's place (the Observation part unused), for duplicates
+	valid   int              // valid rows read so far
+
+	// streaming: valid rows go to sink in chunks instead of rows
+	sink    func([]kpi.Observation) error
+	chunk   int
+	pending []kpi.Observation
+	sinkErr error
 }
 
 // NewBatch starts an empty batch for the assessment.
 func NewBatch(a *kpi.Assessment) *Batch {
 	return &Batch{a: a, seen: map[uint64]int32{}}
 }
+
+// Stream makes the batch hand its valid observations to sink in chunks of n while files are
+// read, instead of keeping them: a large file can then be written while it is still being
+// read. Rows and Observations stay empty. Once a row is invalid, or sink fails, sink is no
+// longer called; Err still lists every invalid row, and SinkErr tells how sink failed.
+// Call Flush after the last file.
+func (b *Batch) Stream(n int, sink func([]kpi.Observation) error) {
+	b.sink, b.chunk = sink, max(1, n)
+}
+
+// Flush hands the last partial chunk to the sink.
+func (b *Batch) Flush() {
+	if b.sink != nil && len(b.pending) > 0 && len(b.errs) == 0 && b.sinkErr == nil {
+		b.sinkErr = b.sink(b.pending)
+	}
+	b.pending = nil
+}
+
+// SinkErr is the error the sink returned, if any.
+func (b *Batch) SinkErr() error { return b.sinkErr }
+
+// Len is the number of valid rows read so far.
+func (b *Batch) Len() int { return b.valid }
 
 // Err is nil for a valid batch, or a *BatchError listing every invalid row.
 func (b *Batch) Err() error {
@@ -263,15 +294,29 @@ func (b *Batch) add(r record) {
 	}
 	key := uint64(ti)<<32 | uint64(ii)<<8 | uint64(o.Period.Month)
 	if first, dup := b.seen[key]; dup {
-		b.fail(r.loc(), "", "", kpi.ErrDuplicate, "与 %s 重复：同一乡镇、指标、月份在一批数据中只能出现一次", b.rows[first].Where())
+		b.fail(r.loc(), "", "", kpi.ErrDuplicate, "与 %s 重复：同一乡镇、指标、月份在一批数据中只能出现一次", b.locs[first].Where())
 		return
 	}
-	b.seen[key] = int32(len(b.rows))
-	row := Row{Observation: o, loc: r.where}
+	b.seen[key] = int32(len(b.locs))
+	row := Row{loc: r.where}
 	if r.where == "" {
 		row.loc, row.line = r.file, r.line
 	}
-	b.rows = append(b.rows, row)
+	b.locs = append(b.locs, row)
+	b.valid++
+	if b.sink == nil {
+		row.Observation = o
+		b.rows = append(b.rows, row)
+		return
+	}
+	if len(b.errs) > 0 || b.sinkErr != nil {
+		return // the batch will be refused: nothing more to write
+	}
+	b.pending = append(b.pending, o)
+	if len(b.pending) >= b.chunk {
+		b.sinkErr = b.sink(b.pending)
+		b.pending = make([]kpi.Observation, 0, b.chunk)
+	}
 }
 
 func fieldLabel(name string) string {

@@ -198,3 +198,30 @@ func TestParseNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestStreamHandsRowsInChunksAndStopsAtTheFirstError(t *testing.T) {
+	a := testAssessment(t)
+	var got [][]kpi.Observation
+	b := NewBatch(a)
+	b.Stream(2, func(obs []kpi.Observation) error { got = append(got, obs); return nil })
+	b.AddCSV("s.csv", strings.NewReader("township,indicator,period,value\naa,screenings,2024-01,1\naa,screenings,2024-02,2\naa,screenings,2024-03,3\n"))
+	b.Flush()
+	if b.Err() != nil || len(got) != 2 || len(got[0]) != 2 || len(got[1]) != 1 || got[1][0].Value != 3 {
+		t.Fatalf("chunks %+v, err %v", got, b.Err())
+	}
+	if len(b.Observations()) != 0 || b.Len() != 3 || b.Sources()[0].Rows != 3 {
+		t.Errorf("a streaming batch kept rows: %d, Len %d, source %+v", len(b.Observations()), b.Len(), b.Sources())
+	}
+	got = nil
+	b = NewBatch(a)
+	b.Stream(1, func(obs []kpi.Observation) error { got = append(got, obs); return nil })
+	b.AddCSV("s.csv", strings.NewReader("township,indicator,period,value\naa,screenings,2024-01,1\nzz,screenings,2024-02,2\naa,screenings,2024-03,3\naa,screenings,2024-01,4\n"))
+	b.Flush()
+	if len(got) != 1 {
+		t.Errorf("rows after an invalid one were still streamed: %+v", got)
+	}
+	var be *BatchError
+	if !errors.As(b.Err(), &be) || len(be.Errors) != 2 || be.Errors[1].Msg != "与 s.csv:2 重复：同一乡镇、指标、月份在一批数据中只能出现一次" {
+		t.Errorf("errors: %v", b.Err())
+	}
+}

@@ -49,8 +49,8 @@ func (b *Batch) AddCSV(name string, r io.Reader) {
 		b.fail(name, "", "", ErrMalformed, "读取文件失败：%v", err)
 		return
 	}
-	before := len(b.rows)
-	defer func() { b.addSource(name, data, len(b.rows)-before) }()
+	before := b.valid
+	defer func() { b.addSource(name, data, b.valid-before) }()
 	text, _, err := decodeText(data)
 	if err != nil {
 		b.fail(name, "", "", ErrMalformed, "无法识别文件编码（应为 UTF-8 或 GBK）：%v", err)

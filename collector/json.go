@@ -18,8 +18,8 @@ func (b *Batch) AddJSON(name string, r io.Reader) {
 		b.fail(name, "", "", ErrMalformed, "读取失败：%v", err)
 		return
 	}
-	before := len(b.rows)
-	defer func() { b.addSource(name, data, len(b.rows)-before) }()
+	before := b.valid
+	defer func() { b.addSource(name, data, b.valid-before) }()
 	items, err := jsonItems(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
 	if err != nil {
 		b.fail(name, "", "", ErrMalformed, "JSON 格式错误：%v", err)

@@ -53,8 +53,8 @@ func (b *Batch) AddXLSX(name string, data []byte) {
 }
 
 func (b *Batch) addXLSX(name string, data []byte, limit int64) {
-	before := len(b.rows)
-	defer func() { b.addSource(name, data, len(b.rows)-before) }()
+	before := b.valid
+	defer func() { b.addSource(name, data, b.valid-before) }()
 	defer func() {
 		// excelize is a large parser of untrusted input: a panic on a broken file must not
 		// take the server down.
@@ -84,7 +84,7 @@ func (b *Batch) addXLSX(name string, data []byte, limit int64) {
 	}
 	if !found && len(b.errs) == errsBefore {
 		b.fail(name, "", "", ErrMalformed, "工作簿中没有数据：请填写后再上传")
-	} else if found && len(b.rows) == before && len(b.errs) == errsBefore {
+	} else if found && b.valid == before && len(b.errs) == errsBefore {
 		b.fail(name, "", "", ErrMalformed, "工作簿中没有填写任何数据：请在黄色单元格中填写本月数据后再上传")
 	}
 }

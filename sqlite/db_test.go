@@ -155,8 +155,8 @@ func TestIngestLargeBatchCorrectsByPeriodScan(t *testing.T) {
 	db := MustOpen(t)
 	ctx := context.Background()
 	cfg := "name: 大批量\nyear: 2024\ntownships:\n"
-	for i := 0; i < 30; i++ {
-		cfg += fmt.Sprintf("  - {code: t%02d, name: 镇%02d}\n", i, i)
+	for i := 0; i < 200; i++ {
+		cfg += fmt.Sprintf("  - {code: t%03d, name: 镇%03d}\n", i, i)
 	}
 	cfg += "indicators:\n  - {code: screenings, name: 筛查, kind: count, weight: 100, target: 100}\n"
 	a, err := kpi.ParseConfig("big.yaml", []byte(cfg))
@@ -165,9 +165,9 @@ func TestIngestLargeBatchCorrectsByPeriodScan(t *testing.T) {
 	}
 	batch := func(months int, bump string) []kpi.Observation {
 		var obs []kpi.Observation
-		for i := 0; i < 30; i++ {
+		for i := 0; i < 200; i++ {
 			for m := 1; m <= months; m++ {
-				x := o(fmt.Sprintf("t%02d", i), "screenings", kpi.Period{Year: 2024, Month: m}.String(), float64(i*m))
+				x := o(fmt.Sprintf("t%03d", i), "screenings", kpi.Period{Year: 2024, Month: m}.String(), float64(i*m))
 				if x.Township+"/"+x.Period.String() == bump {
 					x.Value += 1
 				}
@@ -180,16 +180,16 @@ func TestIngestLargeBatchCorrectsByPeriodScan(t *testing.T) {
 	if _, err := db.Ingest(ctx, a, Batch{Actor: "t", Source: "s", SHA256: "x", Observations: first}); err != nil {
 		t.Fatal(err)
 	}
-	second := batch(12, "t07/2024-03") // 300 old keys, one changed, and 60 new
-	if len(second) <= 200 {
+	second := batch(12, "t007/2024-03") // 2,000 old keys, one changed, and 400 new
+	if len(second) <= smallChunk {
 		t.Fatal("batch too small to take the period scan")
 	}
 	res, err := db.Ingest(ctx, a, Batch{Actor: "t", Source: "s2", SHA256: "y", Observations: second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.New != 60 || res.Corrected != 1 || res.Unchanged != 299 {
-		t.Errorf("got %+v, want 60 new, 1 corrected, 299 unchanged", res)
+	if res.New != 400 || res.Corrected != 1 || res.Unchanged != 1999 {
+		t.Errorf("got %+v, want 400 new, 1 corrected, 1999 unchanged", res)
 	}
 }
 
@@ -219,5 +219,54 @@ indicators: [{code: screenings, name: 筛查, kind: count, weight: 50, target: 1
 	got, ok := d.Get(kpi.Key{Township: "aa", Indicator: "closure", Period: kpi.MustPeriod("2024-02")})
 	if !ok || got.Numerator != 3 || got.Denominator != 4 {
 		t.Errorf("ratio loaded as %+v %v", got, ok)
+	}
+}
+
+func TestWriterInChunksIsOneTransaction(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	a := testAssessment(t)
+	chunks := [][]kpi.Observation{
+		{o("aa", "screenings", "2024-01", 1), o("bb", "screenings", "2024-01", 2)},
+		{r("aa", "closure", "2024-01", 1, 2), o("aa", "screenings", "2024-02", 3)},
+	}
+	// aborted half way: nothing is written
+	w, err := db.NewWriter(ctx, a, "t", "s", "x", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(chunks[0]); err != nil {
+		t.Fatal(err)
+	}
+	w.Abort()
+	if d, st, _ := db.LoadDataset(ctx, a); st.Loaded != 0 || d.Len() != 0 {
+		t.Fatalf("an aborted batch left %d observations", st.Loaded)
+	}
+	if b, _ := db.Batches(ctx, 5); len(b) != 0 {
+		t.Fatalf("an aborted batch was recorded: %+v", b)
+	}
+	// committed in two chunks: one batch with every row
+	w, err = db.NewWriter(ctx, a, "t", "s", "x", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range chunks {
+		if err := w.Write(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := w.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.New != 4 || res.Total != 4 || res.Written != nil {
+		t.Errorf("result %+v, want 4 new and no Written list (not asked for)", res)
+	}
+	b, _ := db.Batches(ctx, 5)
+	if len(b) != 1 || b[0].Total != 4 || b[0].New != 4 {
+		t.Errorf("batches %+v", b)
+	}
+	if err := w.Write(chunks[0]); err == nil {
+		t.Error("a write after commit was accepted")
 	}
 }

@@ -3,10 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -58,175 +55,18 @@ func storedFigures(a *kpi.Assessment, o kpi.Observation) storedValue {
 // Ingest writes a batch in one transaction: keys seen for the first time are inserted, keys
 // whose value changed are corrected with the old value kept in the revision history, and
 // keys re-reported with the same value are left alone. A batch that changes nothing records
-// nothing, so ingesting the same file twice changes nothing.
+// nothing, so ingesting the same file twice changes nothing. A batch that would change a
+// locked month is refused whole (ErrLocked). Ingest is a Writer given the whole batch at once.
 func (db *DB) Ingest(ctx context.Context, a *kpi.Assessment, b Batch) (IngestResult, error) {
-	res := IngestResult{Total: len(b.Observations)}
-	if len(b.Observations) == 0 {
-		return res, nil
-	}
-	tx, err := db.db.BeginTxx(ctx, nil)
+	w, err := db.NewWriter(ctx, a, b.Actor, b.Source, b.SHA256, true)
 	if err != nil {
-		return res, fmt.Errorf("ingest: begin: %w", err)
+		return IngestResult{Total: len(b.Observations)}, err
 	}
-	defer tx.Rollback()
-
-	tids, err := ensureCodes(ctx, tx, "townships", b.Observations, func(o kpi.Observation) string { return o.Township })
-	if err != nil {
-		return res, err
+	defer w.Abort()
+	if err := w.Write(b.Observations); err != nil {
+		return IngestResult{Total: len(b.Observations)}, err
 	}
-	iids, err := ensureCodes(ctx, tx, "indicators", b.Observations, func(o kpi.Observation) string { return o.Indicator })
-	if err != nil {
-		return res, err
-	}
-	existing, err := loadExisting(ctx, tx, b.Observations, tids, iids)
-	if err != nil {
-		return res, err
-	}
-	type row struct {
-		k obsKey
-		v storedValue
-	}
-	var fresh, changed []row
-	for _, o := range b.Observations {
-		k := obsKey{tids[o.Township], iids[o.Indicator], periodInt(o.Period)}
-		v := storedFigures(a, o)
-		old, ok := existing[k]
-		switch {
-		case !ok:
-			fresh = append(fresh, row{k, v})
-		case old == v:
-			res.Unchanged++
-			continue
-		default:
-			changed = append(changed, row{k, v})
-		}
-		res.Written = append(res.Written, o)
-	}
-	res.New, res.Corrected = len(fresh), len(changed)
-	if len(fresh)+len(changed) == 0 {
-		res.Written = nil
-		return res, nil
-	}
-	// A batch that would change a locked month is refused whole (lock.go); re-reporting
-	// a locked month's figures unchanged writes nothing there and is let through.
-	touched := map[int]bool{}
-	for _, c := range append(append([]row(nil), fresh...), changed...) {
-		touched[c.k.period] = true
-	}
-	if err := refuseLocked(ctx, tx, touched); err != nil {
-		return IngestResult{Total: res.Total}, err
-	}
-	at := db.now().UTC().Format(time.RFC3339Nano)
-	r, err := tx.ExecContext(ctx, `INSERT INTO batches (created_at, actor, source, sha256, rows_total, rows_new, rows_corrected)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, at, b.Actor, b.Source, b.SHA256, res.Total, res.New, res.Corrected)
-	if err != nil {
-		return res, fmt.Errorf("ingest: record batch: %w", err)
-	}
-	if res.BatchID, err = r.LastInsertId(); err != nil {
-		return res, fmt.Errorf("ingest: record batch: %w", err)
-	}
-	if len(changed) > 0 {
-		keep, err := tx.PrepareContext(ctx, `INSERT INTO revisions (township_id, indicator_id, period, value, denominator, batch_id, superseded_by)
-			SELECT township_id, indicator_id, period, value, denominator, batch_id, ? FROM observations
-			WHERE township_id = ? AND indicator_id = ? AND period = ?`)
-		if err != nil {
-			return res, fmt.Errorf("ingest: prepare: %w", err)
-		}
-		defer keep.Close()
-		upd, err := tx.PrepareContext(ctx, `UPDATE observations SET value = ?, denominator = ?, batch_id = ?
-			WHERE township_id = ? AND indicator_id = ? AND period = ?`)
-		if err != nil {
-			return res, fmt.Errorf("ingest: prepare: %w", err)
-		}
-		defer upd.Close()
-		for _, c := range changed {
-			if _, err := keep.ExecContext(ctx, res.BatchID, c.k.t, c.k.i, c.k.period); err != nil {
-				return res, fmt.Errorf("ingest: keep revision: %w", err)
-			}
-			if _, err := upd.ExecContext(ctx, c.v.value, c.v.den, res.BatchID, c.k.t, c.k.i, c.k.period); err != nil {
-				return res, fmt.Errorf("ingest: correct: %w", err)
-			}
-		}
-	}
-	// New keys go in multi-row INSERTs of insertChunk rows through one prepared statement.
-	const insertChunk = 256
-	var full *sql.Stmt
-	args := make([]any, 0, insertChunk*6)
-	flush := func(rows []row) error {
-		args = args[:0]
-		for _, f := range rows {
-			args = append(args, f.k.t, f.k.i, f.k.period, f.v.value, f.v.den, res.BatchID)
-		}
-		if len(rows) == insertChunk {
-			if full == nil {
-				var err error
-				if full, err = tx.PrepareContext(ctx, insertSQL(insertChunk)); err != nil {
-					return err
-				}
-			}
-			_, err := full.ExecContext(ctx, args...)
-			return err
-		}
-		_, err := tx.ExecContext(ctx, insertSQL(len(rows)), args...)
-		return err
-	}
-	for start := 0; start < len(fresh); start += insertChunk {
-		end := min(start+insertChunk, len(fresh))
-		if err := flush(fresh[start:end]); err != nil {
-			return res, fmt.Errorf("ingest: insert: %w", err)
-		}
-		if start%(insertChunk*64) == 0 {
-			if err := ctx.Err(); err != nil {
-				return res, err
-			}
-		}
-	}
-	if full != nil {
-		full.Close()
-	}
-	if err := tx.Commit(); err != nil {
-		return res, fmt.Errorf("ingest: commit: %w", err)
-	}
-	return res, nil
-}
-
-func insertSQL(n int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO observations (township_id, indicator_id, period, value, denominator, batch_id) VALUES ")
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		b.WriteString("(?,?,?,?,?,?)")
-	}
-	return b.String()
-}
-
-// ensureCodes makes sure every code the batch names has an id in table, and returns them.
-func ensureCodes(ctx context.Context, tx *sqlx.Tx, table string, obs []kpi.Observation, code func(kpi.Observation) string) (map[string]int64, error) {
-	ids := map[string]int64{}
-	if err := loadCodes(ctx, tx, table, ids); err != nil {
-		return nil, err
-	}
-	var missing []string
-	seen := map[string]bool{}
-	for _, o := range obs {
-		c := code(o)
-		if _, ok := ids[c]; !ok && !seen[c] {
-			seen[c] = true
-			missing = append(missing, c)
-		}
-	}
-	if len(missing) == 0 {
-		return ids, nil
-	}
-	sort.Strings(missing)
-	for _, c := range missing {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (code) VALUES (?) ON CONFLICT (code) DO NOTHING`, c); err != nil {
-			return nil, fmt.Errorf("ingest: add %s %q: %w", table, c, err)
-		}
-	}
-	return ids, loadCodes(ctx, tx, table, ids)
+	return w.Commit()
 }
 
 func loadCodes(ctx context.Context, q sqlx.QueryerContext, table string, ids map[string]int64) error {
@@ -244,63 +84,6 @@ func loadCodes(ctx context.Context, q sqlx.QueryerContext, table string, ids map
 		ids[code] = id
 	}
 	return rows.Err()
-}
-
-// loadExisting reads the current values of the keys a batch touches: key by key for a small
-// batch, period by period for a large one.
-func loadExisting(ctx context.Context, tx *sqlx.Tx, obs []kpi.Observation, tids, iids map[string]int64) (map[obsKey]storedValue, error) {
-	out := map[obsKey]storedValue{}
-	var n int
-	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM (SELECT 1 FROM observations LIMIT 1) x`); err != nil {
-		return nil, fmt.Errorf("ingest: read current values: %w", err)
-	}
-	if n == 0 {
-		return out, nil
-	}
-	if len(obs) <= 200 {
-		stmt, err := tx.PreparexContext(ctx, `SELECT value, denominator FROM observations WHERE township_id = ? AND indicator_id = ? AND period = ?`)
-		if err != nil {
-			return nil, fmt.Errorf("ingest: read current values: %w", err)
-		}
-		defer stmt.Close()
-		for _, o := range obs {
-			k := obsKey{tids[o.Township], iids[o.Indicator], periodInt(o.Period)}
-			var v storedValue
-			err := stmt.QueryRowContext(ctx, k.t, k.i, k.period).Scan(&v.value, &v.den)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-			case err != nil:
-				return nil, fmt.Errorf("ingest: read current values: %w", err)
-			default:
-				out[k] = v
-			}
-		}
-		return out, nil
-	}
-	periods := map[int]bool{}
-	for _, o := range obs {
-		periods[periodInt(o.Period)] = true
-	}
-	for p := range periods {
-		rows, err := tx.QueryContext(ctx, `SELECT township_id, indicator_id, value, denominator FROM observations WHERE period = ?`, p)
-		if err != nil {
-			return nil, fmt.Errorf("ingest: read current values: %w", err)
-		}
-		for rows.Next() {
-			k := obsKey{period: p}
-			var v storedValue
-			if err := rows.Scan(&k.t, &k.i, &v.value, &v.den); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("ingest: read current values: %w", err)
-			}
-			out[k] = v
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // LoadStats says what LoadDataset read.

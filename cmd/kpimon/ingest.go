@@ -8,6 +8,7 @@ import (
 	"os/user"
 
 	"github.com/kpimon/kpimon/collector"
+	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/sqlite"
 )
 
@@ -37,23 +38,14 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	b := collector.NewBatch(a)
-	for _, f := range fs.Args() {
-		if err := b.AddFile(ctx, f); err != nil {
-			return err
-		}
-	}
-	var be *collector.BatchError
-	if errors.As(b.Err(), &be) {
+	res, be, err := ingestFiles(ctx, a, db, *actor, fs.Args())
+	if be != nil {
 		for _, e := range be.Errors {
 			fmt.Fprintln(stderr, e.Error())
 		}
 		fmt.Fprintf(stderr, "共 %d 处错误，未写入任何数据。\n", len(be.Errors))
 		return errReported
 	}
-	// the CLI writes straight to the database: loading the whole year into memory, as the
-	// server's monitor does, would only slow an ingest down
-	res, err := db.Ingest(ctx, a, sqlite.Batch{Actor: *actor, Source: b.SourceName(), SHA256: b.SHA256(), Observations: b.Observations()})
 	if err != nil {
 		return err
 	}
@@ -72,3 +64,62 @@ func defaultActor() string {
 	}
 	return "cli"
 }
+
+// ingestFiles reads the files as one batch and writes it while it is read: one goroutine
+// parses and validates, the caller's writes chunks into one transaction. Any invalid row
+// (or any error) rolls the whole batch back, so it is still all or nothing; the CLI writes
+// straight to the database, since loading the year into memory as the server's monitor does
+// would only slow an ingest down.
+func ingestFiles(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, actor string, files []string) (sqlite.IngestResult, *collector.BatchError, error) {
+	w, err := db.NewWriter(ctx, a, actor, "", "", false)
+	if err != nil {
+		return sqlite.IngestResult{}, nil, err
+	}
+	defer w.Abort()
+	chunks := make(chan []kpi.Observation, 4)
+	b := collector.NewBatch(a)
+	b.Stream(ingestChunk, func(obs []kpi.Observation) error {
+		select {
+		case chunks <- obs:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		for _, f := range files {
+			if err := b.AddFile(ctx, f); err != nil {
+				readErr <- err
+				return
+			}
+		}
+		b.Flush()
+		readErr <- nil
+	}()
+	var writeErr error
+	for c := range chunks {
+		if writeErr == nil {
+			writeErr = w.Write(c)
+		}
+	}
+	if err := <-readErr; err != nil {
+		return sqlite.IngestResult{}, nil, err
+	}
+	var be *collector.BatchError
+	if errors.As(b.Err(), &be) {
+		return sqlite.IngestResult{}, be, nil
+	}
+	for _, err := range []error{b.SinkErr(), writeErr} {
+		if err != nil {
+			return sqlite.IngestResult{}, nil, err
+		}
+	}
+	w.Describe(b.SourceName(), b.SHA256())
+	res, err := w.Commit()
+	return res, nil, err
+}
+
+// ingestChunk is how many observations the reader hands the writer at a time.
+const ingestChunk = 16384
