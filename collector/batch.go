@@ -66,16 +66,21 @@ type Source struct {
 // Row is a valid observation with where it came from.
 type Row struct {
 	kpi.Observation
+	place
+}
+
+// place is where a row came from, built into a string only when needed.
+type place struct {
 	loc  string // the file, or for spreadsheets the full cell reference
 	line int    // the CSV line; 0 when loc says it all
 }
 
 // Where is the row's place: FILE:LINE, FILE[INDEX] or FILE:SHEET!CELL.
-func (r Row) Where() string {
-	if r.line == 0 {
-		return r.loc
+func (p place) Where() string {
+	if p.line == 0 {
+		return p.loc
 	}
-	return r.loc + ":" + strconv.Itoa(r.line)
+	return p.loc + ":" + strconv.Itoa(p.line)
 }
 
 // Batch gathers the rows of one ingest (one file, one request, one command's files) and
@@ -87,7 +92,7 @@ type Batch struct {
 	errs    []*RowError
 	sources []Source
 	seen    map[uint64]int32 // compact key → index in locs of the row that first had it
-	locs    []Row            // every valid row's place (the Observation part unused), for duplicates
+	locs    []place          // every valid row's place, for naming duplicates
 	valid   int              // valid rows read so far
 
 	// streaming: valid rows go to sink in chunks instead of rows
@@ -298,15 +303,14 @@ func (b *Batch) add(r record) {
 		return
 	}
 	b.seen[key] = int32(len(b.locs))
-	row := Row{loc: r.where}
+	pl := place{loc: r.where}
 	if r.where == "" {
-		row.loc, row.line = r.file, r.line
+		pl.loc, pl.line = r.file, r.line
 	}
-	b.locs = append(b.locs, row)
+	b.locs = append(b.locs, pl)
 	b.valid++
 	if b.sink == nil {
-		row.Observation = o
-		b.rows = append(b.rows, row)
+		b.rows = append(b.rows, Row{Observation: o, place: pl})
 		return
 	}
 	if len(b.errs) > 0 || b.sinkErr != nil {

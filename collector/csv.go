@@ -27,16 +27,16 @@ var columnAliases = map[string]string{
 // decodeText returns the text of a CSV file as UTF-8: a UTF-8 byte-order mark is dropped,
 // and bytes that are not valid UTF-8 are read as GB18030 (which includes GBK and GB2312),
 // the encoding Excel on Chinese Windows saves CSV in. It reports the encoding it used.
-func decodeText(data []byte) (string, string, error) {
+func decodeText(data []byte) ([]byte, string, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if utf8.Valid(data) {
-		return string(data), "UTF-8", nil
+		return data, "UTF-8", nil
 	}
 	out, _, err := transform.Bytes(simplifiedchinese.GB18030.NewDecoder(), data)
 	if err != nil {
-		return "", "", err
+		return nil, "", err
 	}
-	return string(out), "GB18030", nil
+	return out, "GB18030", nil
 }
 
 // AddCSV reads a long-form CSV file into the batch: a header row naming the columns
@@ -56,8 +56,9 @@ func (b *Batch) AddCSV(name string, r io.Reader) {
 		b.fail(name, "", "", ErrMalformed, "无法识别文件编码（应为 UTF-8 或 GBK）：%v", err)
 		return
 	}
-	cr := csv.NewReader(strings.NewReader(text))
+	cr := csv.NewReader(bytes.NewReader(text))
 	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true // fields are copied (or resolved to config strings) before the next row
 	cr.Comma = sniffDelimiter(text)
 	header, err := cr.Read()
 	if err == io.EOF {
@@ -130,8 +131,8 @@ func (b *Batch) header(where string, header []string) (map[string]int, bool) {
 
 // sniffDelimiter picks the delimiter of the header line: comma unless the line has
 // semicolons or tabs and no commas.
-func sniffDelimiter(text string) rune {
-	first, _, _ := strings.Cut(text, "\n")
+func sniffDelimiter(text []byte) rune {
+	first, _, _ := strings.Cut(string(text[:min(len(text), 4096)]), "\n")
 	if strings.Contains(first, ",") {
 		return ','
 	}
