@@ -15,6 +15,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
@@ -39,8 +40,16 @@ type Handler struct {
 	mux    *http.ServeMux
 	assets map[string]*asset
 
-	mu    sync.Mutex
-	cache map[pageKey]*renderedPage
+	mu      sync.Mutex
+	cache   map[pageKey]*renderedPage
+	snaps   map[kpi.Period]*Snapshot // the latest snapshot of each period, shared by its pages
+	reports lastReports              // the last report times of one data version
+}
+
+// lastReports are the times of the last report of every month, as of a data version.
+type lastReports struct {
+	version uint64
+	times   map[kpi.Period]time.Time
 }
 
 // pageKey identifies a rendered page: the period and the page ("overview",
@@ -76,7 +85,7 @@ func NewHandler(mon *monitor.Monitor, logger *slog.Logger) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{mon: mon, render: r, log: logger, mux: http.NewServeMux(),
-		assets: map[string]*asset{}, cache: map[pageKey]*renderedPage{}}
+		assets: map[string]*asset{}, cache: map[pageKey]*renderedPage{}, snaps: map[kpi.Period]*Snapshot{}}
 	if err := h.loadAssets(); err != nil {
 		return nil, err
 	}
@@ -214,7 +223,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, name string, buil
 	pg := h.cache[key]
 	h.mu.Unlock()
 	if pg == nil || pg.result != current {
-		if pg, err = h.renderPage(r.Context(), p, build); err != nil {
+		if pg, err = h.renderPage(r.Context(), p, current, build); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -235,9 +244,9 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, name string, buil
 	serveBytes(w, r, "text/html; charset=utf-8", "no-cache", pg.etag, pg.body, pg.gz)
 }
 
-// renderPage takes a snapshot and renders a page from it.
-func (h *Handler) renderPage(ctx context.Context, p kpi.Period, build func(context.Context, *Snapshot) (*view, error)) (*renderedPage, error) {
-	s, err := TakeSnapshot(ctx, h.mon, p)
+// renderPage renders a page from the period's snapshot.
+func (h *Handler) renderPage(ctx context.Context, p kpi.Period, current *kpi.Result, build func(context.Context, *Snapshot) (*view, error)) (*renderedPage, error) {
+	s, err := h.snapshot(ctx, p, current)
 	if err != nil {
 		return nil, err
 	}
@@ -254,6 +263,36 @@ func (h *Handler) renderPage(ctx context.Context, p kpi.Period, build func(conte
 		return nil, err
 	}
 	return &renderedPage{result: s.Result(), body: body, gz: gz, etag: etagOf(body)}, nil
+}
+
+// snapshot returns the period's snapshot, taking a new one when the evaluation changed.
+// The last report times are read once per data version for all periods.
+func (h *Handler) snapshot(ctx context.Context, p kpi.Period, current *kpi.Result) (*Snapshot, error) {
+	h.mu.Lock()
+	s, rep := h.snaps[p], h.reports
+	h.mu.Unlock()
+	if s != nil && s.Result() == current {
+		return s, nil
+	}
+	v := h.mon.Version()
+	if rep.times == nil || rep.version != v {
+		times, err := h.mon.DB().LastReports(ctx, h.mon.Assessment().Year)
+		if err != nil {
+			return nil, err
+		}
+		rep = lastReports{version: v, times: times}
+	}
+	s, err := takeSnapshot(h.mon, p, rep.version, rep.times)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	h.snaps[p] = s
+	if rep.version >= h.reports.version {
+		h.reports = rep
+	}
+	h.mu.Unlock()
+	return s, nil
 }
 
 // serveBytes writes a cached body, gzipped when the client takes it, answering a matching

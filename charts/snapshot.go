@@ -28,11 +28,21 @@ func (s *Snapshot) Result() *kpi.Result { return s.Months[len(s.Months)-1] }
 // TakeSnapshot evaluates every month up to p (each from the monitor's cache) and reads the
 // time of the last report for p.
 func TakeSnapshot(ctx context.Context, mon *monitor.Monitor, p kpi.Period) (*Snapshot, error) {
+	v := mon.Version()
+	times, err := mon.DB().LastReports(ctx, mon.Assessment().Year)
+	if err != nil {
+		return nil, err
+	}
+	return takeSnapshot(mon, p, v, times)
+}
+
+// takeSnapshot is TakeSnapshot with the last report times of data version v already read.
+func takeSnapshot(mon *monitor.Monitor, p kpi.Period, v uint64, lastReports map[kpi.Period]time.Time) (*Snapshot, error) {
 	a := mon.Assessment()
 	if p.Year != a.Year || p.Month < 1 || p.Month > 12 {
 		return nil, fmt.Errorf("%w: 月份 %s 不在考核年度 %d 内", kpi.ErrBadPeriod, p, a.Year)
 	}
-	s := &Snapshot{Assessment: a, Period: p, Version: mon.Version()}
+	s := &Snapshot{Assessment: a, Period: p, Version: v, LastReport: lastReports[p]}
 	if l, ok := mon.LatestPeriod(); ok {
 		s.Latest = l
 	}
@@ -42,13 +52,6 @@ func TakeSnapshot(ctx context.Context, mon *monitor.Monitor, p kpi.Period) (*Sna
 			return nil, fmt.Errorf("evaluate %d-%02d: %w", p.Year, m, err)
 		}
 		s.Months = append(s.Months, r)
-	}
-	t, ok, err := mon.DB().LastReport(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		s.LastReport = t
 	}
 	return s, nil
 }

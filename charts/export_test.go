@@ -1,0 +1,62 @@
+package charts
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var linkRE = regexp.MustCompile(`(?:href|src)="([^"]*)"`)
+
+// TestExportWritesLinkedStaticPages exports the small assessment and follows every link of
+// every page: each relative address names a file that was written, and none is absolute,
+// so the folder works from file:// and from any web server.
+func TestExportWritesLinkedStaticPages(t *testing.T) {
+	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
+	dir := t.TempDir()
+	res, err := Export(context.Background(), mon, mustPeriod(t, "2024-03"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"index.html", "rankings.html", "alerts.html", "rankings.csv", "townships/aa.html", "townships/bb.html",
+		"indicators/screenings.html", "indicators/incident.html", "assets/echarts.min.js", "assets/kpimon.js", "assets/kpimon.css"}
+	for _, f := range want {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err != nil {
+			t.Errorf("not written: %s", f)
+		}
+	}
+	if len(res.Files) != 3+1+2+6+3 {
+		t.Errorf("%d files written: %v", len(res.Files), res.Files)
+	}
+	pages := renderPages(t, mon, mustPeriod(t, "2024-03"), true)
+	for _, f := range res.Files {
+		if !strings.HasSuffix(f, ".html") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != pages[f] {
+			t.Errorf("%s differs from the page the builders render", f)
+		}
+		for _, m := range linkRE.FindAllStringSubmatch(string(b), -1) {
+			link := m[1]
+			if link == "" || strings.HasPrefix(link, "/") || strings.Contains(link, ":") || strings.Contains(link, "?") {
+				t.Errorf("%s: link %q is not a relative file", f, link)
+				continue
+			}
+			target := filepath.Join(dir, filepath.FromSlash(filepath.ToSlash(filepath.Dir(f))), filepath.FromSlash(link))
+			if _, err := os.Stat(target); err != nil {
+				t.Errorf("%s: link %q leads nowhere", f, link)
+			}
+		}
+	}
+	js, _ := os.ReadFile(filepath.Join(dir, "assets", "echarts.min.js"))
+	if len(js) < 1<<20-100_000 || !strings.Contains(string(js[:2000]), "Apache") {
+		t.Errorf("assets/echarts.min.js is not ECharts (%d bytes)", len(js))
+	}
+}

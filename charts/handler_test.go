@@ -1,0 +1,191 @@
+package charts
+
+import (
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/kpimon/kpimon/collector"
+	"github.com/kpimon/kpimon/server"
+)
+
+func get(t *testing.T, h http.Handler, url string, header ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, url, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestHandlerServesEveryPage(t *testing.T) {
+	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
+	h, err := NewHandler(mon, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		url      string
+		status   int
+		contains string
+	}{
+		{"/", 200, "<h1>总览</h1>"},
+		{"/?period=2024-02", 200, "数据截至2024年2月"},
+		{"/townships/aa", 200, "<h1>甲镇</h1>"},
+		{"/townships/aa?period=2024-01", 200, "数据截至2024年1月"},
+		{"/indicators/screenings", 200, "<h1>两癌筛查人数</h1>"},
+		{"/rankings", 200, "<h1>排名</h1>"},
+		{"/alerts", 200, "<h1>预警</h1>"},
+		{"/rankings.csv", 200, "名次"},
+		{"/assets/echarts.min.js", 200, "echarts"},
+		{"/assets/kpimon.js", 200, "data-chart"},
+		{"/assets/kpimon.css", 200, "box-sizing"},
+		{"/townships/zz", 404, "没有这个乡镇"},
+		{"/indicators/zz", 404, "没有这个指标"},
+		{"/nowhere", 404, "找不到这个页面"},
+		{"/assets/nothing.js", 404, ""},
+		{"/?period=2023-05", 400, "不在考核年度 2024 内"},
+		{"/rankings?period=bad", 400, "YYYY-MM"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			rec := get(t, h, tt.url)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body.String())
+			}
+			if !strings.Contains(rec.Body.String(), tt.contains) {
+				t.Errorf("body lacks %q", tt.contains)
+			}
+		})
+	}
+	// The latest period with reports is the default.
+	if a, b := get(t, h, "/").Body.String(), get(t, h, "/?period=2024-03").Body.String(); a != b {
+		t.Error("/ is not the page of the latest period with reports (2024-03)")
+	}
+}
+
+func TestPagesSendAStrictPolicy(t *testing.T) {
+	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
+	h, _ := NewHandler(mon, nil)
+	for _, url := range []string{"/", "/townships/bb", "/indicators/closure", "/rankings", "/alerts", "/nowhere"} {
+		rec := get(t, h, url)
+		csp := rec.Header().Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-eval") || strings.Contains(csp, "script-src 'self' 'unsafe-inline'") {
+			t.Errorf("%s: Content-Security-Policy %q", url, csp)
+		}
+		if ct := rec.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			t.Errorf("%s: Content-Type %q", url, ct)
+		}
+	}
+}
+
+func TestPagesAreCachedUntilTheDataChange(t *testing.T) {
+	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
+	h, _ := NewHandler(mon, nil)
+	first := get(t, h, "/townships/bb?period=2024-03")
+	etag := first.Header().Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag")
+	}
+	h.mu.Lock()
+	cached := h.cache[pageKey{period: mustPeriod(t, "2024-03"), page: "township/bb"}]
+	h.mu.Unlock()
+	if cached == nil {
+		t.Fatal("page not cached")
+	}
+	second := get(t, h, "/townships/bb?period=2024-03")
+	h.mu.Lock()
+	again := h.cache[pageKey{period: mustPeriod(t, "2024-03"), page: "township/bb"}]
+	h.mu.Unlock()
+	if again != cached || second.Body.String() != first.Body.String() {
+		t.Error("an unchanged page was rendered again")
+	}
+	if rec := get(t, h, "/townships/bb?period=2024-03", "If-None-Match", etag); rec.Code != http.StatusNotModified {
+		t.Errorf("If-None-Match: status %d, want 304", rec.Code)
+	}
+
+	// 乙镇 sends its missing March screenings: the page shows them at once.
+	b := collector.NewBatch(mon.Assessment())
+	b.AddCSV("2024-03-乙镇-补报.csv", strings.NewReader("township,indicator,period,value\nbb,screenings,2024-03,4321\n"))
+	if _, err := mon.Ingest(context.Background(), b, "乙镇妇联"); err != nil {
+		t.Fatal(err)
+	}
+	third := get(t, h, "/townships/bb?period=2024-03")
+	if third.Body.String() == first.Body.String() || third.Header().Get("ETag") == etag {
+		t.Fatal("the page did not change with the data")
+	}
+	if !strings.Contains(third.Body.String(), "本月各项均已报送") || !strings.Contains(third.Body.String(), "4,391 人") {
+		t.Error("the new report is not on the page (cumulative 30+40+4,321 = 4,391 人)")
+	}
+}
+
+func TestPagesAreGzippedForClientsThatTakeIt(t *testing.T) {
+	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
+	h, _ := NewHandler(mon, nil)
+	plain := get(t, h, "/")
+	rec := get(t, h, "/", "Accept-Encoding", "gzip, deflate")
+	if rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatal("not gzipped")
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(zr)
+	if string(body) != plain.Body.String() {
+		t.Error("gzipped page differs from the plain one")
+	}
+	if plain.Header().Get("Content-Encoding") != "" {
+		t.Error("a client that did not ask got gzip")
+	}
+}
+
+func TestRankingCSVDownload(t *testing.T) {
+	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
+	h, _ := NewHandler(mon, nil)
+	rec := get(t, h, "/rankings.csv?period=2024-03")
+	if cd := rec.Header().Get("Content-Disposition"); !strings.Contains(cd, "rankings-2024-03.csv") {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	lines := strings.Split(strings.TrimSpace(rec.Body.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want a header and 2 townships:\n%s", len(lines), rec.Body.String())
+	}
+	if lines[0] != "\uFEFF月份,名次,较上月,乡镇代码,乡镇,关爱帮扶,维权信访,组织建设,基础分,加分,总分,等次,一票否决" {
+		t.Errorf("header %q", lines[0])
+	}
+	r, _ := mon.Evaluate(mustPeriod(t, "2024-03"))
+	for i, x := range r.Rankings {
+		if !strings.HasPrefix(lines[i+1], "2024-03,"+itoa(x.Rank)+","+rankChange(x.RankChange)+","+x.Township+","+x.Name+",") {
+			t.Errorf("line %d = %q, want %s at rank %d", i+1, lines[i+1], x.Name, x.Rank)
+		}
+	}
+}
+
+// TestMountedBesideTheAPI mounts the pages at / on the API server as serve does: the API
+// and /healthz keep answering.
+func TestMountedBesideTheAPI(t *testing.T) {
+	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
+	srv := server.New(mon, nil)
+	h, _ := NewHandler(mon, nil)
+	srv.Handle("/", h)
+	for url, want := range map[string]string{
+		"/healthz":                           "ok",
+		"/api/v1/rankings?period=2024-03":    `"rankings"`,
+		"/api/v1/alerts":                     `"alerts"`,
+		"/":                                  "<h1>总览</h1>",
+		"/townships/aa?period=2024-03":       "<h1>甲镇</h1>",
+		"/indicators/closure?period=2024-01": "<h1>信访办结率</h1>",
+	} {
+		rec := get(t, srv, url)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("%s: %d, body lacks %q", url, rec.Code, want)
+		}
+	}
+}
