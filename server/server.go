@@ -18,6 +18,7 @@ import (
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
+	"github.com/kpimon/kpimon/sqlite"
 )
 
 // Server serves one monitor over HTTP.
@@ -25,6 +26,7 @@ type Server struct {
 	mon *monitor.Monitor
 	log *slog.Logger
 	mux *http.ServeMux
+	acc *access // tokens, the viewer token and upload previews (auth.go)
 }
 
 // MaxUploadBytes bounds a POSTed batch.
@@ -35,13 +37,15 @@ func New(mon *monitor.Monitor, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{mon: mon, log: logger, mux: http.NewServeMux()}
+	s := &Server{mon: mon, log: logger, mux: http.NewServeMux(), acc: newAccess()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /api/v1/evaluations", s.evaluations)
 	s.mux.HandleFunc("GET /api/v1/rankings", s.rankings)
 	s.mux.HandleFunc("GET /api/v1/alerts", s.alerts)
 	s.mux.HandleFunc("GET /api/v1/history", s.history)
 	s.mux.HandleFunc("POST /api/v1/observations", s.postObservations)
+	s.routeUploads()  // upload.go
+	s.routeBulletin() // bulletin.go
 	return s
 }
 
@@ -51,6 +55,9 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if !s.allowRead(w, r) { // auth.go: reads need a token when a viewer token is set
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -106,7 +113,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusInternalServerError
 	body := errorBody{Error: "服务器内部错误"}
 	var be *collector.BatchError
+	var fe *ForbiddenError
 	switch {
+	case errors.As(err, &fe):
+		status, body.Error = http.StatusForbidden, fe.Error()
+		for _, e := range fe.Errors {
+			body.Errors = append(body.Errors, rowError{Where: e.Where, Field: e.Field, Message: e.Msg})
+		}
+	case errors.Is(err, sqlite.ErrLocked):
+		status, body.Error = http.StatusConflict, err.Error()
 	case errors.As(err, &be):
 		status = http.StatusBadRequest
 		body.Error = fmt.Sprintf("%d 处错误，本批数据未写入", len(be.Errors))
@@ -245,7 +260,11 @@ type ingestResponse struct {
 // postObservations takes a batch as JSON (the default), CSV (Content-Type text/csv) or an
 // Excel workbook; ?source= names it in the audit trail and in error messages.
 func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
-	actor := "api"
+	c, ok := s.writer(w, r) // auth.go: a bearer token is required; its name is the actor
+	if !ok {
+		return
+	}
+	actor := c.token.Name
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUploadBytes))
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("%w: 请求体过大或读取失败：%v", ErrBadRequest, err))
@@ -254,6 +273,10 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 	name := sourceName(r)
 	b := collector.NewBatch(s.mon.Assessment())
 	b.AddBytes(name, data)
+	if err := s.authorize(c, b); err != nil { // a township token writes its own township only
+		s.writeError(w, r, err)
+		return
+	}
 	res, err := s.mon.Ingest(r.Context(), b, actor)
 	if err != nil {
 		s.writeError(w, r, err)

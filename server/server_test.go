@@ -40,7 +40,16 @@ func newTestServer(t *testing.T) (*httptest.Server, *monitor.Monitor) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(New(mon, nil))
+	// writes need a token (auth.go): these tests act as an admin client that always sends one
+	_, secret, err := db.AddToken(context.Background(), sqlite.NewToken{Name: "测试管理员", Admin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := New(mon, nil)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Set("Authorization", "Bearer "+secret)
+		srv.ServeHTTP(w, r)
+	}))
 	t.Cleanup(ts.Close)
 	return ts, mon
 }

@@ -27,12 +27,14 @@ type serveOptions struct {
 	addr     string
 	logLevel string
 	observe  observeOptions // observe.go: /metrics and alert delivery
+	viewer   string         // the viewer token: reads need it (or any API token) when set
 }
 
 func (o *serveOptions) register(fsAddr func(p *string, name, value, usage string)) {
 	fsAddr(&o.addr, "addr", "127.0.0.1:8080", "监听地址 HOST:PORT（端口 0 表示任选空闲端口）")
 	fsAddr(&o.logLevel, "log-level", "info", "日志级别：debug、info、warn、error")
 	o.observe.register(fsAddr)
+	fsAddr(&o.viewer, "viewer-token", os.Getenv("KPIMON_VIEWER_TOKEN"), "查看令牌：设置后浏览页面和 API 须凭此令牌或任一填报令牌（也可用环境变量 KPIMON_VIEWER_TOKEN，避免令牌出现在进程列表中）")
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -70,6 +72,7 @@ func serve(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt serveOptio
 		return err
 	}
 	srv := server.New(mon, logger)
+	srv.SetViewerToken(opt.viewer)
 	pages, err := charts.NewHandler(mon, logger)
 	if err != nil {
 		return err

@@ -1,0 +1,262 @@
+// Package bulletin builds the monthly bulletin (月度通报) of an assessment from one
+// evaluation: the ranking with the score of every category, bonus, total and grade; every
+// township × indicator with its actual, expected and target figures and a red-amber-green
+// light; the active alerts; and the missing reports. It writes the bulletin as a formatted
+// Excel workbook (WriteXLSX) and as a printable HTML page (WriteHTML, A4 landscape), both
+// from the same Bulletin so they always agree.
+package bulletin
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kpimon/kpimon/kpi"
+)
+
+// Bulletin is the content of one month's bulletin.
+type Bulletin struct {
+	Assessment *kpi.Assessment
+	Result     *kpi.Result
+	Generated  time.Time // when it was made, in the assessment's time zone
+	Missing    []Missing // townships with reports missing for the period, in config order
+}
+
+// Missing is a township whose report for the period lacks some indicators.
+type Missing struct {
+	Township   kpi.Township
+	Indicators []string  // names of the count, stock and ratio indicators not reported
+	Deadline   time.Time // the last day to report, in the assessment's time zone
+	Overdue    bool      // the deadline has passed at Generated
+}
+
+// New builds the bulletin of an evaluation; now is when it is made.
+func New(a *kpi.Assessment, r *kpi.Result, now time.Time) *Bulletin {
+	loc := a.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	b := &Bulletin{Assessment: a, Result: r, Generated: now.In(loc)}
+	due := r.Period.Deadline(a.ReportDeadlineDay, loc)
+	n := len(a.Indicators)
+	for t, tw := range a.Townships {
+		m := Missing{Township: tw, Deadline: due.AddDate(0, 0, -1), Overdue: !now.Before(due)}
+		for i := range a.Indicators {
+			ind := &a.Indicators[i]
+			switch ind.Kind {
+			case kpi.KindCount, kpi.KindStock, kpi.KindRatio:
+			default:
+				continue // milestones, bonuses and vetoes are reported when they happen
+			}
+			if e := r.Evaluation(t, i, n); e != nil && !e.Reported {
+				m.Indicators = append(m.Indicators, ind.Name)
+			}
+		}
+		if len(m.Indicators) > 0 {
+			b.Missing = append(b.Missing, m)
+		}
+	}
+	return b
+}
+
+// Title is the bulletin's title, e.g. "XX县妇联2025年度目标管理考核 2025年6月 月度通报".
+func (b *Bulletin) Title() string {
+	return fmt.Sprintf("%s %s月度通报", b.Assessment.Name, b.Result.Period.Label())
+}
+
+// GradeCount is how many townships got a grade.
+type GradeCount struct {
+	Grade string
+	N     int
+}
+
+// Summary is the bulletin's overview (总体情况) in figures.
+type Summary struct {
+	Townships   int
+	Grades      []GradeCount // in the assessment's grade order
+	Top, Bottom []string     // names of the first and last three (fewer for small counties)
+	Red, Amber  int          // township × indicator lights
+	Alerts      int
+	Critical    int
+	Missing     int // townships with reports missing
+}
+
+// Summary computes the overview.
+func (b *Bulletin) Summary() Summary {
+	a, r := b.Assessment, b.Result
+	s := Summary{Townships: len(a.Townships), Alerts: len(r.Alerts), Missing: len(b.Missing)}
+	count := map[string]int{}
+	for _, x := range r.Rankings {
+		count[x.Grade]++
+	}
+	for _, g := range a.Grades {
+		s.Grades = append(s.Grades, GradeCount{g.Name, count[g.Name]})
+	}
+	k := min(3, len(r.Rankings)/2)
+	for i := 0; i < k; i++ {
+		s.Top = append(s.Top, r.Rankings[i].Name)
+		s.Bottom = append(s.Bottom, r.Rankings[len(r.Rankings)-k+i].Name)
+	}
+	for _, e := range r.Evaluations {
+		switch e.Status.Light() {
+		case "red":
+			s.Red++
+		case "amber":
+			s.Amber++
+		}
+	}
+	for _, al := range r.Alerts {
+		if al.Severity == kpi.SeverityCritical {
+			s.Critical++
+		}
+	}
+	return s
+}
+
+// Text is the overview as the sentences a bulletin opens with.
+func (s Summary) Text(p kpi.Period) string {
+	var g []string
+	for _, x := range s.Grades {
+		g = append(g, fmt.Sprintf("%s %d 个", x.Grade, x.N))
+	}
+	t := fmt.Sprintf("截至%s，全县（区）%d 个乡镇（街道）参加考核：%s。", p.Label(), s.Townships, strings.Join(g, "、"))
+	if len(s.Top) > 0 {
+		t += fmt.Sprintf("综合得分前三名：%s；后三名：%s。", strings.Join(s.Top, "、"), strings.Join(s.Bottom, "、"))
+	}
+	t += fmt.Sprintf("亮红灯指标 %d 项、黄灯 %d 项；预警 %d 条，其中严重 %d 条", s.Red, s.Amber, s.Alerts, s.Critical)
+	if s.Missing > 0 {
+		t += fmt.Sprintf("；%d 个乡镇（街道）本月报表不全", s.Missing)
+	}
+	return t + "。"
+}
+
+// Row is one township × indicator line of the bulletin, with its figures written for people.
+type Row struct {
+	Township, Category, Indicator, Unit string
+	Kind                                kpi.Kind
+	Reported                            string // 已报 / 未报 / —
+	Actual, Expected, Target            string
+	Completion, Pace                    string
+	Status                              string // in Chinese
+	Light                               string // green, amber, red, grey
+	Score, Weight                       string
+	e                                   *kpi.Evaluation
+}
+
+// Rows lists every township × indicator, township by township in ranking order.
+func (b *Bulletin) Rows() []Row {
+	a, r := b.Assessment, b.Result
+	n := len(a.Indicators)
+	var out []Row
+	for _, x := range r.Rankings {
+		t := a.TownshipIndex(x.Township)
+		for i := range a.Indicators {
+			ind := &a.Indicators[i]
+			e := r.Evaluation(t, i, n)
+			if e == nil {
+				continue
+			}
+			row := Row{Township: x.Name, Category: ind.Category, Indicator: ind.Name, Unit: ind.Unit, Kind: ind.Kind, e: e,
+				Actual: figure(ind, e.Actual), Expected: figure(ind, e.Expected), Target: figure(ind, e.Target),
+				Completion: kpi.FormatPercent(e.Completion), Pace: kpi.FormatPercent(e.Pace),
+				Status: e.Status.Label(), Light: e.Status.Light(), Score: "—", Weight: "—", Reported: "—"}
+			switch ind.Kind {
+			case kpi.KindCount, kpi.KindStock, kpi.KindRatio:
+				row.Reported = "未报"
+				if e.Reported {
+					row.Reported = "已报"
+				}
+			}
+			if ind.Kind.Scored() {
+				row.Weight = kpi.FormatNumber(e.Weight)
+				if e.Score.Valid {
+					row.Score = kpi.FormatNumber(kpi.Round(e.Score.V, 2))
+				}
+			}
+			switch ind.Kind {
+			case kpi.KindMilestone:
+				row.Target = fmt.Sprintf("%d月底前完成", ind.Due)
+			case kpi.KindBonus:
+				row.Status, row.Light = "加分", "grey"
+			case kpi.KindVeto:
+				row.Status, row.Light = "未发生", "grey"
+				if e.Actual.Valid && e.Actual.V > 0 {
+					row.Status, row.Light = "一票否决", "red"
+				}
+			}
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// figure writes an actual, expected or target figure of the indicator's kind.
+func figure(ind *kpi.Indicator, n kpi.Num) string {
+	if !n.Valid {
+		return "—"
+	}
+	switch ind.Kind {
+	case kpi.KindRatio:
+		return kpi.FormatPercent(n)
+	case kpi.KindMilestone:
+		if n.V >= 1 {
+			return "已完成"
+		}
+		return "未完成"
+	case kpi.KindVeto:
+		if n.V > 0 {
+			return "发生"
+		}
+		return "未发生"
+	}
+	return kpi.FormatNumber(kpi.Round(n.V, 2))
+}
+
+// RankChange writes a rank change as ↑2, ↓1, – (unchanged) or — (January).
+func RankChange(c *int) string {
+	switch {
+	case c == nil:
+		return "—"
+	case *c > 0:
+		return fmt.Sprintf("↑%d", *c)
+	case *c < 0:
+		return fmt.Sprintf("↓%d", -*c)
+	}
+	return "–"
+}
+
+// GradeLabel is the grade as the bulletin shows it, marking a veto.
+func GradeLabel(x kpi.Ranking) string {
+	if x.Veto {
+		return x.Grade + "（一票否决）"
+	}
+	return x.Grade
+}
+
+// Alerts returns the active alerts, critical first, then by township and indicator order.
+func (b *Bulletin) Alerts() []kpi.Alert {
+	a := b.Assessment
+	al := append([]kpi.Alert(nil), b.Result.Alerts...)
+	sev := func(s string) int {
+		if s == kpi.SeverityCritical {
+			return 0
+		}
+		return 1
+	}
+	sort.SliceStable(al, func(i, j int) bool {
+		if sev(al[i].Severity) != sev(al[j].Severity) {
+			return sev(al[i].Severity) < sev(al[j].Severity)
+		}
+		if ti, tj := a.TownshipIndex(al[i].Township), a.TownshipIndex(al[j].Township); ti != tj {
+			return ti < tj
+		}
+		return a.IndicatorIndex(al[i].Indicator) < a.IndicatorIndex(al[j].Indicator)
+	})
+	return al
+}
+
+// FileName is the bulletin's file name with the extension given, e.g. 月度通报-2025-06.xlsx.
+func (b *Bulletin) FileName(ext string) string {
+	return "月度通报-" + b.Result.Period.String() + ext
+}

@@ -1,0 +1,202 @@
+package bulletin
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/kpimon/kpimon/kpi"
+)
+
+const testConfig = `name: 测试县妇联2024年度目标管理考核
+year: 2024
+timezone: Asia/Shanghai
+report_deadline_day: 5
+townships:
+  - {code: aa, name: 甲镇}
+  - {code: bb, name: "<script>alert(1)</script>镇"}
+  - {code: cc, name: 丙镇}
+indicators:
+  - {code: screenings, name: 两癌筛查人数, category: 关爱帮扶, kind: count, weight: 50, target: 120, unit: 人}
+  - {code: closure, name: "办结率\"><img src=x onerror=alert(2)>", category: 维权信访, kind: ratio, weight: 30, threshold: 0.98}
+  - {code: plan, name: 规划中期评估, category: 组织建设, kind: milestone, weight: 20, due: 3}
+  - {code: honors, name: 荣誉加分, kind: bonus, max: 5}
+  - {code: incident, name: 重大责任事故, kind: veto}
+`
+
+func testBulletin(t *testing.T, now time.Time) *Bulletin {
+	t.Helper()
+	a, err := kpi.ParseConfig("test.yaml", []byte(testConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := kpi.NewDataset(a)
+	p := func(m string) kpi.Period { return kpi.MustPeriod("2024-" + m) }
+	for _, o := range []kpi.Observation{
+		{Township: "aa", Indicator: "screenings", Period: p("01"), Value: 10},
+		{Township: "aa", Indicator: "screenings", Period: p("02"), Value: 30},
+		{Township: "aa", Indicator: "closure", Period: p("02"), Numerator: 10, Denominator: 10},
+		{Township: "aa", Indicator: "plan", Period: p("02"), Value: 1},
+		{Township: "aa", Indicator: "honors", Period: p("02"), Value: 2},
+		{Township: "bb", Indicator: "screenings", Period: p("02"), Value: 19}, // 19 of 20 expected: at risk
+		{Township: "bb", Indicator: "closure", Period: p("02"), Numerator: 5, Denominator: 10},
+		{Township: "cc", Indicator: "screenings", Period: p("01"), Value: 30},
+		{Township: "cc", Indicator: "incident", Period: p("02"), Value: 1},
+	} {
+		if err := d.Set(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := kpi.Evaluate(d, p("02"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(a, r, now)
+}
+
+func TestMissingReportsAndSummary(t *testing.T) {
+	before := testBulletin(t, time.Date(2024, 3, 5, 12, 0, 0, 0, time.UTC)) // 20:00 on 5 March in Shanghai
+	after := testBulletin(t, time.Date(2024, 3, 5, 16, 0, 0, 0, time.UTC))  // 00:00 on 6 March
+	for _, tc := range []struct {
+		b       *Bulletin
+		overdue bool
+	}{{before, false}, {after, true}} {
+		if len(tc.b.Missing) != 1 {
+			t.Fatalf("missing = %+v, want 丙镇 only", tc.b.Missing)
+		}
+		m := tc.b.Missing[0]
+		if m.Township.Code != "cc" || len(m.Indicators) != 2 || m.Indicators[0] != "两癌筛查人数" || m.Overdue != tc.overdue || m.Deadline.Format("2006-01-02") != "2024-03-05" {
+			t.Errorf("missing %+v, overdue want %v", m, tc.overdue)
+		}
+	}
+	s := after.Summary()
+	if s.Townships != 3 || s.Missing != 1 || len(s.Top) != 1 || s.Top[0] != "甲镇" {
+		t.Errorf("summary %+v", s)
+	}
+	if text := s.Text(after.Result.Period); !strings.Contains(text, "截至2024年2月，全县（区）3 个乡镇（街道）参加考核") || !strings.Contains(text, "1 个乡镇（街道）本月报表不全") {
+		t.Errorf("summary text %q", text)
+	}
+}
+
+func TestWorkbookSheetsAndLights(t *testing.T) {
+	b := testBulletin(t, time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC))
+	var buf bytes.Buffer
+	if err := b.WriteXLSX(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := strings.Join(f.GetSheetList(), ","); got != strings.Join([]string{SheetRanking, SheetIndicators, SheetAlerts, SheetMissing}, ",") {
+		t.Fatalf("sheets %s", got)
+	}
+	rows, _ := f.GetRows(SheetRanking)
+	header := rows[RankingHeaderRow-1]
+	if strings.Join(header, "|") != "名次|较上月|乡镇（街道）|关爱帮扶|维权信访|组织建设|加分|总分|等次" {
+		t.Errorf("ranking header %q", header)
+	}
+	if first := rows[RankingHeaderRow]; first[2] != "甲镇" || first[0] != "1" {
+		t.Errorf("first ranking row %q", first)
+	}
+	// the vetoed township's grade is marked and lit red
+	fill := func(sheet, ref string) string {
+		id, err := f.GetCellStyle(sheet, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := f.GetStyle(id)
+		if err != nil || len(s.Fill.Color) == 0 {
+			return ""
+		}
+		return s.Fill.Color[0]
+	}
+	for r, row := range rows[RankingHeaderRow:] {
+		if row[2] == "丙镇" {
+			ref, _ := excelize.CoordinatesToCellName(len(header), RankingHeaderRow+1+r)
+			if !strings.Contains(row[len(header)-1], "一票否决") || fill(SheetRanking, ref) != lights["red"][0] {
+				t.Errorf("丙镇's grade %q has fill %q", row[len(header)-1], fill(SheetRanking, ref))
+			}
+		}
+	}
+	// each status has its light
+	ind, _ := f.GetRows(SheetIndicators)
+	want := map[string]string{"已完成": "green", "序时达标": "green", "预警": "amber", "滞后": "red", "未报送": "grey", "一票否决": "red"}
+	seen := map[string]bool{}
+	for r, row := range ind[3:] {
+		if len(row) < 11 {
+			continue
+		}
+		light, ok := want[row[10]]
+		if !ok {
+			continue
+		}
+		seen[row[10]] = true
+		ref, _ := excelize.CoordinatesToCellName(11, 4+r)
+		if got := fill(SheetIndicators, ref); got != lights[light][0] {
+			t.Errorf("%s/%s status %s has fill %s, want %s", row[0], row[2], row[10], got, lights[light][0])
+		}
+	}
+	for s := range want {
+		if s != "序时达标" && !seen[s] {
+			t.Errorf("no %s row in the indicator sheet", s)
+		}
+	}
+	// ratios are numbers formatted as percentages, not text
+	for r, row := range ind[3:] {
+		if row[0] == "甲镇" && strings.HasPrefix(row[2], "办结率") {
+			ref, _ := excelize.CoordinatesToCellName(6, 4+r)
+			if typ, _ := f.GetCellType(SheetIndicators, ref); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+				t.Errorf("ratio actual written as text")
+			}
+			if row[5] != "100.00%" {
+				t.Errorf("ratio actual shows %q", row[5])
+			}
+		}
+	}
+	alerts, _ := f.GetRows(SheetAlerts)
+	if len(alerts) < 4 || alerts[3][0] != "严重" {
+		t.Errorf("alerts sheet %q", alerts)
+	}
+	missing, _ := f.GetRows(SheetMissing)
+	if len(missing) != 4 || missing[3][0] != "丙镇" || missing[3][4] != "已逾期" {
+		t.Errorf("missing sheet %q", missing)
+	}
+	layout, err := f.GetPageLayout(SheetRanking)
+	if err != nil || layout.Orientation == nil || *layout.Orientation != "landscape" || layout.Size == nil || *layout.Size != 9 {
+		t.Errorf("page layout %+v %v", layout, err)
+	}
+}
+
+func TestHTMLEscapesAndPrintsA4Landscape(t *testing.T) {
+	b := testBulletin(t, time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC))
+	var buf bytes.Buffer
+	if err := b.WriteHTML(&buf, Links{XLSX: "/rankings/bulletin.xlsx?period=2024-02&x=\"><script>", Ranking: "javascript:alert(3)"}); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, bad := range []string{"<script>alert(1)", "<img src=x", "javascript:alert", "\"><script>"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q unescaped", bad)
+		}
+	}
+	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;镇", "@page { size: A4 landscape", "一、总体情况", "三、红灯事项", "四、预警", "五、报表报送情况", "丙镇", "已逾期", "#ZgotmplZ"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("the bulletin page has a script element")
+	}
+	var plain bytes.Buffer
+	if err := b.WriteHTML(&plain, Links{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "下载 Excel 版") {
+		t.Error("links shown without addresses")
+	}
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kpimon/kpimon/bulletin"
+)
+
+func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bulletin", stderr)
+	f := &reportFlags{}
+	fs.StringVar(&f.config, "config", "", "考核配置文件（YAML）")
+	fs.StringVar(&f.db, "db", "", "数据库文件（SQLite）")
+	fs.StringVar(&f.period, "period", "", "通报月份 YYYY-MM（默认：最近有报送数据的月份）")
+	out := fs.String("out", "", "写出的文件：.xlsx 为 Excel 工作簿，.html 为可打印的网页（A4 横向）")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "用法: kpimon bulletin --config C --db D [--period YYYY-MM] --out 文件.xlsx|文件.html")
+		fmt.Fprintln(fs.Output(), "生成月度通报：综合排名、各乡镇各指标完成情况（红黄绿灯）、预警和未报送情况。")
+		fs.PrintDefaults()
+	}
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if err := require(fs, "config", f.config, "db", f.db, "out", *out); err != nil {
+		return err
+	}
+	ext := strings.ToLower(filepath.Ext(*out))
+	if ext != ".xlsx" && ext != ".html" && ext != ".htm" {
+		fmt.Fprintf(stderr, "--out %q：通报须保存为 .xlsx 或 .html 文件\n", *out)
+		return usageError{"--out must end in .xlsx or .html"}
+	}
+	a, r, err := f.evaluate(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	b := bulletin.New(a, r, time.Now())
+	err = writeFileAtomic(*out, func(w io.Writer) error {
+		if ext == ".xlsx" {
+			return b.WriteXLSX(w)
+		}
+		return b.WriteHTML(w, bulletin.Links{})
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "已写出 %s：%s，%d 个乡镇（街道），预警 %d 条，报表不全 %d 个。\n", *out, b.Title(), len(r.Rankings), len(r.Alerts), len(b.Missing))
+	return nil
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/sqlite"
+)
+
+func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("lock", stderr)
+	dbPath := fs.String("db", "", "数据库文件（SQLite）")
+	period := fs.String("period", "", "要锁定（或解锁）的月份 YYYY-MM；省略则列出已锁定的月份")
+	unlock := fs.Bool("unlock", false, "解锁，允许再次修改该月数据")
+	actor := fs.String("actor", defaultActor(), "记入审计记录的操作人")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "用法: kpimon lock --db D --period YYYY-MM [--unlock]")
+		fmt.Fprintln(fs.Output(), "月度通报发布后锁定该月：此后任何改动该月数据的批次整批拒绝，直到管理员解锁。")
+		fs.PrintDefaults()
+	}
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if err := require(fs, "db", *dbPath); err != nil {
+		return err
+	}
+	db, err := sqlite.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *period == "" {
+		if *unlock {
+			fmt.Fprintln(stderr, "解锁须指定 --period")
+			return usageError{"lock --unlock: --period"}
+		}
+		locks, err := db.Locks(ctx)
+		if err != nil {
+			return err
+		}
+		if len(locks) == 0 {
+			fmt.Fprintln(stdout, "没有已锁定的月份。")
+			return nil
+		}
+		t := newTable("月份", "锁定时间", "锁定人")
+		for _, l := range locks {
+			t.add(l.Period.String(), l.At.Local().Format("2006-01-02 15:04"), l.By)
+		}
+		return t.write(stdout)
+	}
+	p, err := kpi.ParsePeriod(*period)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if *unlock {
+		ok, err := db.UnlockPeriod(ctx, p, *actor)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fmt.Fprintf(stdout, "%s 未锁定，无需解锁。\n", p)
+			return nil
+		}
+		fmt.Fprintf(stdout, "已解锁 %s：该月数据可以再次修改。\n", p)
+		return nil
+	}
+	l, made, err := db.LockPeriod(ctx, p, *actor)
+	if err != nil {
+		return err
+	}
+	if !made {
+		fmt.Fprintf(stdout, "%s 已于 %s 由 %s 锁定。\n", p, l.At.Local().Format("2006-01-02 15:04"), l.By)
+		return nil
+	}
+	fmt.Fprintf(stdout, "已锁定 %s：此后改动该月数据的批次将整批拒绝（解锁：kpimon lock --unlock --period %s）。\n", p, p)
+	return nil
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/sqlite"
+)
+
+func tokenUsage(w io.Writer) {
+	fmt.Fprintln(w, "用法:")
+	fmt.Fprintln(w, "  kpimon token add --db D --config C --township T [--name 名称]   乡镇填报令牌：只能填报该乡镇的数据")
+	fmt.Fprintln(w, "  kpimon token add --db D --admin [--name 名称]                  管理员令牌：可填报所有乡镇的数据")
+	fmt.Fprintln(w, "  kpimon token list --db D                                       列出令牌（只显示前缀）")
+	fmt.Fprintln(w, "  kpimon token revoke --db D 编号                                停用令牌")
+	fmt.Fprintln(w, "新令牌只显示一次（输出的最后一行），系统只保存其 SHA-256 摘要。")
+}
+
+func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		tokenUsage(stderr)
+		return usageError{"token: no subcommand"}
+	}
+	switch args[0] {
+	case "add":
+		return runTokenAdd(ctx, args[1:], stdout, stderr)
+	case "list":
+		return runTokenList(ctx, args[1:], stdout, stderr)
+	case "revoke":
+		return runTokenRevoke(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		tokenUsage(stdout)
+		return nil
+	}
+	tokenUsage(stderr)
+	return usageError{"token: unknown subcommand " + args[0]}
+}
+
+func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token add", stderr)
+	dbPath := fs.String("db", "", "数据库文件（SQLite）")
+	config := fs.String("config", "", "考核配置文件（YAML），用于核对 --township")
+	township := fs.String("township", "", "乡镇代码或名称")
+	admin := fs.Bool("admin", false, "管理员令牌（可填报所有乡镇）")
+	name := fs.String("name", "", "令牌名称，记入每批数据的审计记录（默认：乡镇名称加“妇联”，或“管理员”）")
+	fs.Usage = func() { tokenUsage(fs.Output()); fs.PrintDefaults() }
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if err := require(fs, "db", *dbPath); err != nil {
+		return err
+	}
+	if *admin == (*township != "") {
+		fmt.Fprintln(stderr, "须指定 --township 或 --admin 之一")
+		return usageError{"token add: --township or --admin"}
+	}
+	n := sqlite.NewToken{Admin: *admin, Name: *name, CreatedBy: defaultActor()}
+	scope := "可填报所有乡镇的数据"
+	if !*admin {
+		if err := require(fs, "config", *config); err != nil {
+			return err
+		}
+		a, err := kpi.LoadConfig(*config)
+		if err != nil {
+			return err
+		}
+		i, ok := a.ResolveTownship(*township)
+		if !ok {
+			return fmt.Errorf("未知的乡镇“%s”：须为考核方案中的乡镇代码或名称", *township)
+		}
+		t := a.Townships[i]
+		n.Township = t.Code
+		if n.Name == "" {
+			n.Name = t.Name + "妇联"
+		}
+		scope = "只能填报" + t.Name + "的数据"
+	} else if n.Name == "" {
+		n.Name = "管理员"
+	}
+	db, err := sqlite.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tok, secret, err := db.AddToken(ctx, n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "已创建令牌 #%d「%s」：%s。\n", tok.ID, tok.Name, scope)
+	fmt.Fprintf(stdout, "令牌只显示这一次，请立即交给使用人妥善保管；系统只保存其摘要，遗失后请停用（kpimon token revoke --db %s %d）再新建。\n", *dbPath, tok.ID)
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token list", stderr)
+	dbPath := fs.String("db", "", "数据库文件（SQLite）")
+	fs.Usage = func() { tokenUsage(fs.Output()); fs.PrintDefaults() }
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if err := require(fs, "db", *dbPath); err != nil {
+		return err
+	}
+	db, err := sqlite.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	toks, err := db.Tokens(ctx)
+	if err != nil {
+		return err
+	}
+	if len(toks) == 0 {
+		fmt.Fprintln(stdout, "还没有令牌：用 kpimon token add 创建。")
+		return nil
+	}
+	t := newTable("编号", "名称", "范围", "前缀", "创建时间", "创建人", "状态").alignRight(0)
+	for _, x := range toks {
+		scope := "乡镇 " + x.Township
+		if x.Admin {
+			scope = "管理员"
+		}
+		state := "有效"
+		if x.RevokedAt != nil {
+			state = "已停用 " + x.RevokedAt.Local().Format("2006-01-02 15:04")
+		}
+		t.add(strconv.FormatInt(x.ID, 10), x.Name, scope, x.Prefix+"…", x.CreatedAt.Local().Format("2006-01-02 15:04"), x.CreatedBy, state)
+	}
+	return t.write(stdout)
+}
+
+func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token revoke", stderr)
+	dbPath := fs.String("db", "", "数据库文件（SQLite）")
+	fs.Usage = func() { tokenUsage(fs.Output()); fs.PrintDefaults() }
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if err := require(fs, "db", *dbPath); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "须给出一个令牌编号（见 kpimon token list）")
+		return usageError{"token revoke: one id"}
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil {
+		fmt.Fprintf(stderr, "令牌编号“%s”不是数字\n", fs.Arg(0))
+		return usageError{"token revoke: bad id"}
+	}
+	db, err := sqlite.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tok, err := db.RevokeToken(ctx, id)
+	if errors.Is(err, sqlite.ErrNotFound) {
+		return fmt.Errorf("没有编号为 %d 的有效令牌（可能已停用）", id)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "已停用令牌 #%d「%s」：此后凭它提交的数据一律拒绝。\n", tok.ID, tok.Name)
+	return nil
+}
