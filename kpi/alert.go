@@ -140,7 +140,7 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 			}
 			from := since(func(k int) bool { st := statusAt(k); return st == StatusAtRisk || st == StatusBehind })
 			add(AlertBelowThreshold, sev, from, fmt.Sprintf("%s“%s”为%s（%s/%s），低于达标线%s", town, ind.Name,
-				FormatPercent(e.Actual), FormatNumber(e.Numerator.V), FormatNumber(e.Denominator.V), FormatPercent(e.Target)))
+				FormatPercent(e.Actual), FormatNumber(e.rawNum), FormatNumber(e.rawDen), FormatPercent(e.Target)))
 		}
 	case KindMilestone:
 		if e.Status == StatusBehind {

@@ -272,6 +272,17 @@ func (a *Assessment) MaxScore() float64 {
 	return s
 }
 
+// ratioCount is the number of ratio indicators.
+func (a *Assessment) ratioCount() int {
+	n := 0
+	for i := range a.Indicators {
+		if a.Indicators[i].Kind == KindRatio {
+			n++
+		}
+	}
+	return n
+}
+
 // index builds the lookup maps; called once validation has passed.
 func (a *Assessment) index() {
 	a.townshipByCode = make(map[string]int, len(a.Townships))

@@ -2,6 +2,7 @@ package kpi_test
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -38,8 +39,12 @@ func BenchmarkEvaluatePeriod(b *testing.B) {
 	}{
 		{"county_10x30", 10, 30},
 		{"province_2000x40", 2000, 40},
+		{"national_38602x40", 38602, 40},
 	} {
 		b.Run(sc.name, func(b *testing.B) {
+			if sc.townships > 10000 && os.Getenv("KPIMON_BENCH_NATIONAL") == "" {
+				b.Skip("national scale takes minutes and gigabytes: set KPIMON_BENCH_NATIONAL=1 (bench/run does)")
+			}
 			d := scaledDataset(b, sc.townships, sc.indicators)
 			p := kpi.Period{Year: 2024, Month: 6}
 			now := time.Date(2025, 1, 10, 0, 0, 0, 0, time.UTC)
@@ -53,6 +58,9 @@ func BenchmarkEvaluatePeriod(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(d.Len()), "observations")
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(ms.Sys)/(1<<20), "MB_sys")
 		})
 	}
 }

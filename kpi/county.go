@@ -91,7 +91,7 @@ func countyFrom(a *Assessment, evs []Evaluation, m int) []CountyEvaluation {
 		default:
 			e = Evaluation{Kind: ind.Kind, Actual: Some(agg.actual[m])}
 		}
-		e.finish(false)
+		e.finish(false, nil)
 		out[i] = CountyEvaluation{
 			Indicator: ind.Code, Kind: ind.Kind, Actual: e.Actual, Numerator: e.Numerator,
 			Denominator: e.Denominator, Target: e.Target, Expected: e.Expected,

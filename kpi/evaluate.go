@@ -163,8 +163,7 @@ func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evalua
 			e.Status = StatusNoData
 			break
 		}
-		num, den := Some(s.num[k]), Some(s.den[k])
-		e.Numerator, e.Denominator = &num, &den
+		// Numerator and Denominator are set by finish, from rawNum and rawDen
 		e.rawNum, e.rawDen, e.hasData = s.num[k], s.den[k], true
 		if s.den[k] == 0 {
 			e.Status, e.rawScore = StatusNotApplicable, w
@@ -209,7 +208,17 @@ func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evalua
 }
 
 // finish rounds the evaluation's figures for output.
-func (e *Evaluation) finish(reported bool) {
+//
+// A ratio's numerator and denominator are written into pair (one allocation for both
+// when pair is nil), so that judging a ratio allocates nothing until its result is kept.
+func (e *Evaluation) finish(reported bool, pair *[2]Num) {
+	if e.Kind == KindRatio && e.hasData {
+		if pair == nil {
+			pair = new([2]Num)
+		}
+		pair[0], pair[1] = Some(e.rawNum), Some(e.rawDen)
+		e.Numerator, e.Denominator = &pair[0], &pair[1]
+	}
 	e.Reported = reported
 	e.Actual, e.Target, e.Expected = round4(e.Actual), round4(e.Target), round4(e.Expected)
 	e.Completion, e.Pace = round4(e.Completion), round4(e.Pace)
@@ -255,6 +264,11 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 	code := a.Townships[t].Code
 	var s series
 	prev := 0.0
+	// one block for the township's ratio figures instead of one allocation per ratio
+	var pairs [][2]Num
+	if nR := a.ratioCount(); nR > 0 {
+		pairs = make([][2]Num, 0, nR)
+	}
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		c := d.Cell(t, i)
@@ -265,7 +279,12 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 			prev += evaluate(ind, code, &s, m-1).rawScore
 		}
 		ev.cell(t, i, ind, code, c, &s, &e)
-		e.finish(c.Has(m))
+		var pair *[2]Num
+		if ind.Kind == KindRatio && e.hasData {
+			pairs = append(pairs, [2]Num{})
+			pair = &pairs[len(pairs)-1]
+		}
+		e.finish(c.Has(m), pair)
 		r.Evaluations[t*nI+i] = e
 	}
 	r.prevTotals[t] = prev
