@@ -91,9 +91,10 @@ type Batch struct {
 	rows    []Row
 	errs    []*RowError
 	sources []Source
-	seen    map[uint64]int32 // compact key → index in locs of the row that first had it
-	locs    []place          // every valid row's place, for naming duplicates
-	valid   int              // valid rows read so far
+	seen    map[uint64]uint64 // compact key → where the row that first had it came from (firstAt)
+	locs    []place           // places of valid rows that are not CSV lines, for naming duplicates
+	files   []string          // CSV files read, by index
+	valid   int               // valid rows read so far
 
 	// streaming: valid rows go to sink in chunks instead of rows
 	sink    func([]kpi.Observation) error
@@ -104,7 +105,7 @@ type Batch struct {
 
 // NewBatch starts an empty batch for the assessment.
 func NewBatch(a *kpi.Assessment) *Batch {
-	return &Batch{a: a, seen: map[uint64]int32{}}
+	return &Batch{a: a, seen: map[uint64]uint64{}}
 }
 
 // Stream makes the batch hand its valid observations to sink in chunks of n while files are
@@ -126,6 +127,17 @@ func (b *Batch) Flush() {
 
 // SinkErr is the error the sink returned, if any.
 func (b *Batch) SinkErr() error { return b.sinkErr }
+
+// csvPlace marks a seen value that encodes a CSV file index and line.
+const csvPlace = 1 << 63
+
+// firstAt decodes a seen value into a place.
+func (b *Batch) firstAt(v uint64) place {
+	if v&csvPlace != 0 {
+		return place{loc: b.files[(v&^csvPlace)>>32], line: int(uint32(v))}
+	}
+	return b.locs[v]
+}
 
 // Len is the number of valid rows read so far.
 func (b *Batch) Len() int { return b.valid }
@@ -299,15 +311,21 @@ func (b *Batch) add(r record) {
 	}
 	key := uint64(ti)<<32 | uint64(ii)<<8 | uint64(o.Period.Month)
 	if first, dup := b.seen[key]; dup {
-		b.fail(r.loc(), "", "", kpi.ErrDuplicate, "与 %s 重复：同一乡镇、指标、月份在一批数据中只能出现一次", b.locs[first].Where())
+		b.fail(r.loc(), "", "", kpi.ErrDuplicate, "与 %s 重复：同一乡镇、指标、月份在一批数据中只能出现一次", b.firstAt(first).Where())
 		return
 	}
-	b.seen[key] = int32(len(b.locs))
 	pl := place{loc: r.where}
 	if r.where == "" {
+		// a CSV line: remembered as file index and line, with no per-row allocation
 		pl.loc, pl.line = r.file, r.line
+		if len(b.files) == 0 || b.files[len(b.files)-1] != r.file {
+			b.files = append(b.files, r.file)
+		}
+		b.seen[key] = csvPlace | uint64(len(b.files)-1)<<32 | uint64(uint32(r.line))
+	} else {
+		b.seen[key] = uint64(len(b.locs))
+		b.locs = append(b.locs, pl)
 	}
-	b.locs = append(b.locs, pl)
 	b.valid++
 	if b.sink == nil {
 		b.rows = append(b.rows, Row{Observation: o, place: pl})
