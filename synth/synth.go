@@ -102,7 +102,9 @@ func Config(s Spec) ([]byte, error) {
 }
 
 // Generate calls emit for every observation of the spec, township by township, month by
-// month. The same spec always yields the same observations.
+// month: every township reports every indicator every month, as a monthly form does (0 for a
+// milestone not yet done, a bonus not awarded, no veto), so N × M × K observations. The same
+// spec always yields the same observations.
 func Generate(a *kpi.Assessment, s Spec, emit func(kpi.Observation) error) error {
 	rng := rand.New(rand.NewPCG(s.Seed, 0x6b70696d6f6e))
 	for t := range a.Townships {
@@ -131,19 +133,15 @@ func Generate(a *kpi.Assessment, s Spec, emit func(kpi.Observation) error) error
 					}
 					o.Denominator, o.Numerator = den, max(0, den-miss)
 				case kpi.KindMilestone:
-					if m > doneAt {
-						continue
-					}
-					if m == doneAt {
+					if m >= doneAt {
 						o.Value = 1
 					}
 				case kpi.KindBonus:
-					if rng.IntN(24) != 0 {
-						continue
+					if rng.IntN(24) == 0 {
+						o.Value = float64(1 + rng.IntN(3))
 					}
-					o.Value = float64(1 + rng.IntN(3))
 				case kpi.KindVeto:
-					continue
+					// no veto: reported as 0 every month
 				}
 				if err := emit(o); err != nil {
 					return err

@@ -51,8 +51,8 @@ func TestGeneratedAssessmentIsValidAndDeterministic(t *testing.T) {
 	if err := b.Err(); err != nil {
 		t.Fatalf("the generated CSV does not validate: %v", err)
 	}
-	if len(b.Observations()) != n {
-		t.Errorf("collector read %d rows, generator wrote %d", len(b.Observations()), n)
+	if len(b.Observations()) != n || n != 12*20*6 {
+		t.Errorf("collector read %d rows, generator wrote %d; want every township × indicator × month, %d", len(b.Observations()), n, 12*20*6)
 	}
 	d := kpi.NewDataset(a)
 	for _, o := range b.Observations() {

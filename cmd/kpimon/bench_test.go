@@ -25,8 +25,8 @@ func benchRows() int {
 // writeSynthetic writes a synthetic assessment with about rows observations to dir.
 func writeSynthetic(tb testing.TB, dir string, rows int) (config, csvPath string) {
 	tb.Helper()
-	// 40 indicators × 12 months ≈ 442 observations per township
-	spec := synth.Spec{Townships: max(1, rows/442), Indicators: 40, Months: 12, Seed: 1}
+	// 40 indicators × 12 months = 480 observations per township
+	spec := synth.Spec{Townships: max(1, rows/480), Indicators: 40, Months: 12, Seed: 1}
 	cfg, err := synth.Config(spec)
 	if err != nil {
 		tb.Fatal(err)
