@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -266,4 +267,49 @@ func FuzzXLSXNeverPanics(f *testing.F) {
 		b.addXLSX("f.xlsx", data, 1<<20)
 		_ = b.Err()
 	})
+}
+
+// BenchmarkAddXLSX reads a 12,000-row long-form workbook: 1,000 townships × 12 months.
+func BenchmarkAddXLSX(b *testing.B) {
+	var cfg strings.Builder
+	cfg.WriteString("name: 基准\nyear: 2024\ntownships:\n")
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&cfg, "  - {code: t%04d, name: 镇%04d}\n", i, i)
+	}
+	cfg.WriteString("indicators:\n  - {code: screenings, name: 两癌筛查人数, kind: count, weight: 100, target: 100}\n")
+	a, err := kpi.ParseConfig("bench.yaml", []byte(cfg.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sw.SetRow("A1", []any{"township", "indicator", "period", "value"})
+	row := 2
+	for t := 0; t < 1000; t++ {
+		for m := 1; m <= 12; m++ {
+			cell, _ := excelize.CoordinatesToCellName(1, row)
+			row++
+			if err := sw.SetRow(cell, []any{fmt.Sprintf("t%04d", t), "screenings", kpi.Period{Year: 2024, Month: m}.String(), float64(t % 50)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	sw.Flush()
+	var buf bytes.Buffer
+	f.Write(&buf)
+	f.Close()
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		bt := NewBatch(a)
+		bt.AddXLSX("bench.xlsx", data)
+		if err := bt.Err(); err != nil || len(bt.Rows()) != 12000 {
+			b.Fatalf("rows %d, %v", len(bt.Rows()), err)
+		}
+	}
 }

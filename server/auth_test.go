@@ -505,3 +505,33 @@ func TestPendingStoreBounds(t *testing.T) {
 		t.Error("an expired preview was taken")
 	}
 }
+
+func TestPostXLSX(t *testing.T) {
+	f := newAccessFixture(t)
+	book := func(value any) string {
+		wb := excelize.NewFile()
+		defer wb.Close()
+		for i, row := range [][]any{{"乡镇", "指标", "月份", "数值"}, {"甲镇", "两癌筛查人数", "2024-03", value}} {
+			for j, v := range row {
+				ref, _ := excelize.CoordinatesToCellName(j+1, i+1)
+				wb.SetCellValue("Sheet1", ref, v)
+			}
+		}
+		var buf bytes.Buffer
+		wb.Write(&buf)
+		return buf.String()
+	}
+	const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	resp, body := f.do(t, "POST", "/api/v1/observations?source=三月", f.aa, xlsx, book("三十"))
+	if resp.StatusCode != 400 || !strings.Contains(body, `"where":"三月.xlsx:Sheet1!D2"`) {
+		t.Errorf("bad workbook: %d %s", resp.StatusCode, body)
+	}
+	f.assertNothingWritten(t)
+	resp, body = f.do(t, "POST", "/api/v1/observations?source=三月", f.aa, xlsx, book(30))
+	if resp.StatusCode != 200 || !strings.Contains(body, `"new":1`) {
+		t.Errorf("workbook: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := f.do(t, "POST", "/api/v1/observations?source=三月", f.bb, xlsx, book(31)); resp.StatusCode != 403 {
+		t.Errorf("乙镇 sending 甲镇's workbook: %d %s", resp.StatusCode, body)
+	}
+}
