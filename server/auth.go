@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,9 +45,14 @@ type access struct {
 	viewer  [32]byte // SHA-256 of the viewer token
 	hasView bool
 	pending *pendingStore
+	page    *template.Template // the login and upload page, parsed once
 }
 
-func newAccess() *access { return &access{pending: newPendingStore()} }
+// newAccess parses the embedded page template; a broken template is a programming error
+// that every server test would show, so it panics rather than failing each request.
+func newAccess() *access {
+	return &access{pending: newPendingStore(), page: template.Must(template.ParseFS(uploadFS, "templates/upload.html"))}
+}
 
 // SetViewerToken makes every read need this token or any valid API token. An empty token
 // leaves reading open. Call it before serving.

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -136,18 +135,12 @@ func (s *Server) routeUploads() {
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, p uploadPage) {
-	t, err := template.ParseFS(uploadFS, "templates/upload.html")
-	if err != nil {
-		s.log.Error("upload page template", "err", err)
-		http.Error(w, "服务器内部错误", http.StatusInternalServerError)
-		return
-	}
 	p.Assessment = s.mon.Assessment().Name
 	if p.Title == "" {
 		p.Title = "报表上传"
 	}
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, p); err != nil {
+	if err := s.acc.page.Execute(&buf, p); err != nil {
 		s.log.Error("upload page", "err", err)
 		http.Error(w, "服务器内部错误", http.StatusInternalServerError)
 		return
