@@ -24,6 +24,7 @@ import (
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
 	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/synth"
 )
 
 // demoNow is a fixed clock after the demo year, when every deadline has passed.
@@ -456,4 +457,60 @@ func BenchmarkRefreshDemo(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkScrapeSynthetic measures a gzipped scrape and a snapshot build of a synthetic
+// assessment of 100 townships × 35 indicators with a year of reports (a city's scale).
+func BenchmarkScrapeSynthetic(b *testing.B) {
+	spec := synth.Spec{Townships: 100, Indicators: 35, Months: 12, Seed: 1}
+	cfg, err := synth.Config(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := kpi.ParseConfig("synth.yaml", cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := kpi.NewDataset(a)
+	if err := synth.Generate(a, spec, data.Set); err != nil {
+		b.Fatal(err)
+	}
+	p := kpi.Period{Year: a.Year, Month: 12}
+	now := time.Date(a.Year+1, 2, 1, 0, 0, 0, 0, time.UTC)
+	d := newDescs()
+	r, err := kpi.Evaluate(data, p, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &Exporter{d: d,
+		ingested:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kpimon_observations_ingested_total", Help: "x"}, []string{"result"}),
+		accepted:     prometheus.NewCounter(prometheus.CounterOpts{Name: "kpimon_batches_accepted_total", Help: "x"}),
+		rejected:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kpimon_batches_rejected_total", Help: "x"}, []string{"reason"}),
+		lastIngest:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "kpimon_last_ingest_timestamp_seconds", Help: "x"}),
+		evalDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kpimon_evaluation_duration_seconds", Help: "x"}),
+	}
+	e.snap.Store(d.build(a, data, 1, r))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(e)
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	b.Run("build", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r, _ := kpi.Evaluate(data, p, now)
+			d.build(a, data, 1, r)
+		}
+	})
+	b.Run("scrape-gzip", func(b *testing.B) {
+		b.ReportAllocs()
+		var size int
+		for b.Loop() {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "/metrics", nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			h.ServeHTTP(rec, req)
+			size = rec.Body.Len()
+		}
+		b.ReportMetric(float64(size), "gzip-bytes/scrape")
+		b.ReportMetric(float64(e.Series()), "series")
+	})
 }
