@@ -114,3 +114,38 @@ func TestDemoServesTheAPI(t *testing.T) {
 		t.Errorf("a period outside the year: %d %s", code, body)
 	}
 }
+
+func TestDemoPrintsTokensThatWrite(t *testing.T) {
+	var out, errOut syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--log-level", "warn"}, &out, &errOut) }()
+	defer func() { cancel(); <-done }()
+	tokenRE := regexp.MustCompile(`飞来峡镇妇联（可补报 2025 年 12 月报表）：(\S+)`)
+	var base, token string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && token == ""; time.Sleep(20 * time.Millisecond) {
+		if m := tokenRE.FindStringSubmatch(out.String()); m != nil {
+			token, base = m[1], "http://"+addrRE.FindStringSubmatch(out.String())[1]
+		}
+	}
+	if token == "" {
+		t.Fatalf("no township token printed: %q", out.String())
+	}
+	post := func(body string) int {
+		req, _ := http.NewRequest("POST", base+"/api/v1/observations", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(`[{"township":"feilaixia","indicator":"wechat_posts","period":"2025-12","value":5}]`); code != 200 {
+		t.Errorf("the township token writing its own figures: %d", code)
+	}
+	if code := post(`[{"township":"dongcheng","indicator":"wechat_posts","period":"2025-12","value":5}]`); code != 403 {
+		t.Errorf("the township token writing another township's figures: %d, want 403", code)
+	}
+}

@@ -26,8 +26,9 @@ import (
 type serveOptions struct {
 	addr     string
 	logLevel string
-	observe  observeOptions // observe.go: /metrics and alert delivery
-	viewer   string         // the viewer token: reads need it (or any API token) when set
+	observe  observeOptions             // observe.go: /metrics and alert delivery
+	viewer   string                     // the viewer token: reads need it (or any API token) when set
+	notes    func(base string) []string // lines printed after the address (the demo's tokens)
 }
 
 func (o *serveOptions) register(fsAddr func(p *string, name, value, usage string)) {
@@ -89,6 +90,11 @@ func serve(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt serveOptio
 	}
 	defer stop()
 	fmt.Fprintf(stdout, "%s：http://%s/\n", banner, ln.Addr())
+	if opt.notes != nil {
+		for _, l := range opt.notes("http://" + ln.Addr().String()) {
+			fmt.Fprintln(stdout, l)
+		}
+	}
 	logger.Info("serving", "addr", ln.Addr().String(), "assessment", a.Name, "db", db.Path())
 	return server.Serve(ctx, ln, srv, logger)
 }
@@ -150,7 +156,31 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	logger.Info("demo loaded", "reports", n, "db", path)
+	if opt.notes, err = demoTokens(ctx, db); err != nil {
+		return err
+	}
 	return serve(ctx, a, db, opt, logger, stdout, "kpimon 示例（"+a.Name+"）已启动")
+}
+
+// demoTokens makes an admin token and one township's token so that a visitor can try the
+// upload page and the write API, and returns the lines that show them.
+func demoTokens(ctx context.Context, db *sqlite.DB) (func(base string) []string, error) {
+	_, admin, err := db.AddToken(ctx, sqlite.NewToken{Name: "清城区妇联（示例）", Admin: true, CreatedBy: "demo"})
+	if err != nil {
+		return nil, err
+	}
+	_, town, err := db.AddToken(ctx, sqlite.NewToken{Name: "飞来峡镇妇联（示例）", Township: "feilaixia", CreatedBy: "demo"})
+	if err != nil {
+		return nil, err
+	}
+	return func(base string) []string {
+		return []string{
+			"示例令牌（仅供体验，随示例数据库一起删除）：",
+			"  管理员（清城区妇联）：" + admin,
+			"  飞来峡镇妇联（可补报 2025 年 12 月报表）：" + town,
+			"上传页面：" + base + "/upload",
+		}
+	}, nil
 }
 
 // writeDemo writes the demo's config and reports as files.
