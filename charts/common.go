@@ -90,8 +90,8 @@ func progressChart(id, title string, rows []progressRow) (chart, error) {
 	bar := ec.NewBar()
 	bar.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
-		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0"}),
-		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "32", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "24", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		ec.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0, Max: math.Ceil(top/20) * 20,
 			AxisLabel: &opts.AxisLabel{Formatter: "{value}%"}}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "category", Data: names, Inverse: opts.Bool(true)}),
@@ -101,12 +101,12 @@ func progressChart(id, title string, rows []progressRow) (chart, error) {
 		ec.WithMarkLineNameXAxisItemOpts(opts.MarkLineNameXAxisItem{Name: "年度目标", XAxis: 100}),
 		ec.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
 			LineStyle: &opts.LineStyle{Color: colorTarget, Type: "solid", Width: 2},
-			Label:     &opts.Label{Show: opts.Bool(true), Formatter: "年度目标"}}),
+			Label:     &opts.Label{Show: opts.Bool(true), Formatter: "年度目标", Position: "start"}}),
 	)
 	sc := ec.NewScatter()
 	sc.AddSeries("序时进度", marks, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorExpected}))
 	bar.Overlap(sc)
-	return newChart(id, title, rowsHeight(len(rows), 26, 70, 160), bar,
+	return newChart(id, title, rowsHeight(len(rows), 26, 60, 160), bar,
 		chartSpec{Tips: [][]string{tips, markTips}, Links: [][]string{hrefs, hrefs}},
 		set("yAxis.0.axisLabel", map[string]any{"width": 130, "overflow": "truncate"}),
 		set("series.0.barMaxWidth", 18),

@@ -91,7 +91,7 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 		}
 	}
 	for _, stt := range kpi.AllStatuses() {
-		d.StatusTiles = append(d.StatusTiles, tile{Label: stt.Label(), Value: strconv.Itoa(counts[stt]), Class: "status-" + string(stt)})
+		d.StatusTiles = append(d.StatusTiles, tile{Label: stt.Label(), Value: strconv.Itoa(counts[stt]), Class: "st-" + string(stt)})
 	}
 
 	var err error
@@ -126,7 +126,7 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 	}
 	d.County.Note = "柱为累计完成占年度目标的比例（比率类为实际值占达标线的比例），橙色标记为本月应达到的序时进度。"
 	d.RankRows = rankRows(a, r, l)
-	v.Charts = []chart{d.Ranking, d.County, d.Heat, d.Statuses}
+	v.Charts = []chart{d.Ranking, d.Statuses, d.County, d.Heat}
 	v.Data = d
 	return v, nil
 }
