@@ -1,10 +1,14 @@
 // Package metrics exposes kpimon's figures and its own health to Prometheus.
 //
-// An Exporter is a prometheus.Collector over an immutable snapshot of the current
-// evaluation: every series is built once when the data change (or the clock moves a
-// deadline), and the snapshot is swapped atomically, so a scrape never sees half an update,
-// never queries the database and never holds a lock for long. Series come only from the
-// current snapshot: a township or indicator that disappears takes its series with it.
+// An Exporter serves an immutable snapshot of the current evaluation: the exposition text of
+// every series is written once when the data change (or the clock moves a deadline), with
+// its gzip form, and the snapshot is swapped atomically, so a scrape never sees half an
+// update, never queries the database, never holds a lock and costs no more than writing
+// cached bytes (a province of 2,000 townships has a million series; client_golang's gather
+// path would spend seconds per scrape on them). Series come only from the current snapshot:
+// a township or indicator that disappears takes its series with it. kpimon's own health
+// (batches, ingest time, evaluation duration) and the Go and process collectors go through
+// a client_golang registry as usual and are served in the same response (Handler).
 //
 // Metric and label names are an API: the Grafana dashboards in dashboards/ and the rule
 // file `kpimon rules` writes depend on them (Names lists them). Codes are the identity
@@ -14,16 +18,23 @@
 package metrics
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"net/http"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
@@ -45,6 +56,7 @@ type Exporter struct {
 	d        *descs
 	snap     atomic.Pointer[snapshot]
 	changed  chan struct{}
+	building sync.Mutex // one Refresh at a time: d's buffers are reused
 
 	ingested     *prometheus.CounterVec
 	accepted     prometheus.Counter
@@ -53,10 +65,12 @@ type Exporter struct {
 	evalDuration prometheus.Histogram
 }
 
-// snapshot is one immutable set of series.
+// snapshot is one immutable set of series, as exposition text and gzipped.
 type snapshot struct {
-	period  kpi.Period
-	metrics []prometheus.Metric
+	period kpi.Period
+	series int
+	text   []byte // Prometheus text format 0.0.4
+	gz     []byte // text, gzipped once (a gzip member; the response may start with another)
 }
 
 // New builds an exporter for the monitor and evaluates once, so the first scrape has
@@ -149,21 +163,26 @@ func (e *Exporter) Period() kpi.Period { return e.snap.Load().period }
 
 // Series is the number of series in the current snapshot (kpimon's figures, not counting
 // the health metrics).
-func (e *Exporter) Series() int { return len(e.snap.Load().metrics) }
+func (e *Exporter) Series() int { return e.snap.Load().series }
 
 // Refresh evaluates the assessment now and swaps in a new snapshot.
 func (e *Exporter) Refresh() error {
+	e.building.Lock()
+	defer e.building.Unlock()
 	p := e.fixed
 	if p.IsZero() {
 		p = e.mon.CurrentPeriod()
 	}
 	start := time.Now()
 	version, data := e.mon.Version(), e.mon.Dataset()
-	r, err := kpi.Evaluate(data, p, e.mon.Now())
+	r, err := e.mon.Evaluate(p) // shared with the pages: cached per data version, incremental after an ingest
 	if err != nil {
 		return fmt.Errorf("metrics: evaluate %s: %w", p, err)
 	}
-	s := e.d.build(e.mon.Assessment(), data, version, r)
+	s, err := e.d.build(e.mon.Assessment(), data, version, r)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	e.evalDuration.Observe(time.Since(start).Seconds())
 	e.snap.Store(s)
 	return nil
@@ -187,11 +206,9 @@ func (e *Exporter) Run(ctx context.Context) error {
 	}
 }
 
-// Describe sends the descriptors of every metric the exporter can emit.
+// Describe sends the descriptors of the health metrics; register the exporter on the
+// registry that Handler serves. The figures are served from the snapshot by Handler.
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range e.d.all() {
-		ch <- d
-	}
 	e.ingested.Describe(ch)
 	e.accepted.Describe(ch)
 	e.rejected.Describe(ch)
@@ -199,11 +216,8 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	e.evalDuration.Describe(ch)
 }
 
-// Collect sends the current snapshot's series and the health metrics.
+// Collect sends the health metrics.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range e.snap.Load().metrics {
-		ch <- m
-	}
 	e.ingested.Collect(ch)
 	e.accepted.Collect(ch)
 	e.rejected.Collect(ch)
@@ -232,11 +246,14 @@ var (
 	indicatorLabels = []string{"indicator", "indicator_name"}
 )
 
-// spec is one metric's name, help and labels.
+// spec is one metric's name, help and labels, with the series written so far while a
+// snapshot is built.
 type spec struct {
 	name, help string
 	labels     []string
-	desc       *prometheus.Desc
+	order      []int // label positions in name order, as the text format conventionally writes them
+	buf        []byte
+	series     int
 }
 
 // descs holds the descriptors of the snapshot's metrics, made once per exporter.
@@ -256,7 +273,12 @@ func newDescs() *descs {
 		for _, l := range labels {
 			ls = append(ls, l...)
 		}
-		s := &spec{name: name, help: help, labels: ls, desc: prometheus.NewDesc(name, help, ls, nil)}
+		s := &spec{name: name, help: help, labels: ls}
+		s.order = make([]int, len(ls))
+		for i := range s.order {
+			s.order[i] = i
+		}
+		sort.Slice(s.order, func(i, j int) bool { return ls[s.order[i]] < ls[s.order[j]] })
 		d.specs = append(d.specs, s)
 		return s
 	}
@@ -293,22 +315,18 @@ func newDescs() *descs {
 	return d
 }
 
-func (d *descs) all() []*prometheus.Desc {
-	out := make([]*prometheus.Desc, len(d.specs))
-	for i, s := range d.specs {
-		out[i] = s.desc
-	}
-	return out
-}
-
 // build makes the snapshot of one evaluation. Label sets are unique by construction: codes
 // are unique in a validated config, each cell is visited once, and an alert's identity
 // (alert, township, indicator) is unique in a kpi.Result.
-func (d *descs) build(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *kpi.Result) *snapshot {
+// Building reuses d's buffers: the caller (Refresh) holds the exporter's building lock.
+func (d *descs) build(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *kpi.Result) (*snapshot, error) {
 	nI := len(a.Indicators)
-	ms := make([]prometheus.Metric, 0, len(r.Evaluations)*12+len(a.Townships)*8+len(a.Indicators)*6+len(r.Alerts)+8)
+	for _, s := range d.specs {
+		s.buf, s.series = s.buf[:0], 0
+	}
 	gauge := func(s *spec, v float64, labels ...string) {
-		ms = append(ms, prometheus.MustNewConstMetric(s.desc, prometheus.GaugeValue, v, labels...))
+		s.buf = appendSeries(s.buf, s, v, labels)
+		s.series++
 	}
 	num := func(s *spec, n kpi.Num, labels ...string) {
 		if n.Valid {
@@ -389,7 +407,144 @@ func (d *descs) build(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *k
 	gauge(d.evaluatedAt, unix(r.Now))
 	gauge(d.observations, float64(data.Len()))
 	gauge(d.version, float64(version))
-	return &snapshot{period: r.Period, metrics: ms}
+	return d.snapshot(r.Period)
+}
+
+// snapshot joins the families written by build into exposition text and gzips it.
+func (d *descs) snapshot(p kpi.Period) (*snapshot, error) {
+	size := 0
+	for _, s := range d.specs {
+		size += len(s.buf) + len(s.help) + 2*len(s.name) + 32
+	}
+	snap := &snapshot{period: p, text: make([]byte, 0, size)}
+	for _, s := range d.specs {
+		if s.series == 0 {
+			continue // like client_golang, a family without series is not written
+		}
+		snap.series += s.series
+		snap.text = append(snap.text, "# HELP "...)
+		snap.text = append(snap.text, s.name...)
+		snap.text = append(snap.text, ' ')
+		snap.text = appendEscaped(snap.text, s.help, false)
+		snap.text = append(snap.text, "\n# TYPE "...)
+		snap.text = append(snap.text, s.name...)
+		snap.text = append(snap.text, " gauge\n"...)
+		snap.text = append(snap.text, s.buf...)
+		if cap(s.buf) > 1<<20 {
+			s.buf = nil // do not keep a province's worth of buffer between refreshes
+		}
+	}
+	var gz bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(snap.text); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	snap.gz = gz.Bytes()
+	return snap, nil
+}
+
+// appendSeries writes one series line: name{labels} value.
+func appendSeries(b []byte, s *spec, v float64, values []string) []byte {
+	b = append(b, s.name...)
+	if len(values) > 0 {
+		b = append(b, '{')
+		for k, i := range s.order {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, s.labels[i]...)
+			b = append(b, '=', '"')
+			b = appendEscaped(b, values[i], true)
+			b = append(b, '"')
+		}
+		b = append(b, '}')
+	}
+	b = append(b, ' ')
+	switch {
+	case math.IsNaN(v):
+		b = append(b, "NaN"...)
+	case math.IsInf(v, 1):
+		b = append(b, "+Inf"...)
+	case math.IsInf(v, -1):
+		b = append(b, "-Inf"...)
+	default:
+		b = strconv.AppendFloat(b, v, 'g', -1, 64)
+	}
+	return append(b, '\n')
+}
+
+// appendEscaped escapes a label value (backslash, double quote, newline) or a HELP text
+// (backslash, newline) for the text format.
+func appendEscaped(b []byte, s string, quote bool) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b = append(b, '\\', '\\')
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '"' && quote:
+			b = append(b, '\\', '"')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// Handler serves the exposition: the registry's families (the health metrics, Go and
+// process collectors) written per request, then the snapshot's cached figures. A scraper
+// that accepts gzip (Prometheus does) gets the registry's part gzipped on the fly followed
+// by the snapshot's precompressed member, a valid multi-member gzip stream.
+func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mfs, err := g.Gather()
+		if err != nil {
+			e.log.Error("metrics: gather", "err", err)
+			http.Error(w, "gathering metrics failed", http.StatusInternalServerError)
+			return
+		}
+		var head bytes.Buffer
+		for _, mf := range mfs {
+			if _, err := expfmt.MetricFamilyToText(&head, mf); err != nil {
+				e.log.Error("metrics: encode", "err", err)
+				http.Error(w, "encoding metrics failed", http.StatusInternalServerError)
+				return
+			}
+		}
+		snap := e.snap.Load()
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		if !acceptsGzip(r) {
+			w.Header().Set("Content-Length", strconv.Itoa(head.Len()+len(snap.text)))
+			w.Write(head.Bytes())
+			w.Write(snap.text)
+			return
+		}
+		var zhead bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&zhead, gzip.BestSpeed)
+		zw.Write(head.Bytes())
+		zw.Close()
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Vary", "Accept-Encoding")
+		w.Header().Set("Content-Length", strconv.Itoa(zhead.Len()+len(snap.gz)))
+		w.Write(zhead.Bytes())
+		w.Write(snap.gz)
+	})
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.TrimSpace(enc) == "gzip" && strings.TrimSpace(q) != "q=0" {
+			return true
+		}
+	}
+	return false
 }
 
 func b2f(b bool) float64 {

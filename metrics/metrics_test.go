@@ -2,8 +2,10 @@ package metrics
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,9 +17,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/demo"
@@ -70,10 +73,10 @@ func demoMonitor(tb testing.TB) *monitor.Monitor {
 	return mon
 }
 
-// scrape serves the registry through promhttp as Prometheus would scrape it.
-func scrape(tb testing.TB, reg *prometheus.Registry) []byte {
+// scrape serves the exporter (with the registry's families) as Prometheus scrapes it.
+func scrape(tb testing.TB, h http.Handler) []byte {
 	tb.Helper()
-	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}))
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	resp, err := http.Get(srv.URL)
 	if err != nil {
@@ -103,15 +106,13 @@ func needProgram(tb testing.TB, name string) string {
 	return p
 }
 
-func gather(tb testing.TB, reg prometheus.Gatherer) map[string]*dto.MetricFamily {
+// gather scrapes the handler and parses the exposition, as Prometheus would.
+func gather(tb testing.TB, h http.Handler) map[string]*dto.MetricFamily {
 	tb.Helper()
-	mfs, err := reg.Gather()
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	out, err := p.TextToMetricFamilies(bytes.NewReader(scrape(tb, h)))
 	if err != nil {
-		tb.Fatalf("gather: %v", err)
-	}
-	out := map[string]*dto.MetricFamily{}
-	for _, mf := range mfs {
-		out[mf.GetName()] = mf
+		tb.Fatalf("parse the scrape: %v", err)
 	}
 	return out
 }
@@ -133,7 +134,7 @@ func TestDemoScrapePassesPromtoolCheckMetrics(t *testing.T) {
 	}
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(e)
-	body := scrape(t, reg)
+	body := scrape(t, e.Handler(reg))
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(body)
 	out, err := cmd.CombinedOutput()
@@ -161,7 +162,7 @@ func TestFiguresMatchTheEvaluation(t *testing.T) {
 	}
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(e)
-	fams := gather(t, reg)
+	fams := gather(t, e.Handler(reg))
 
 	// scores and ranks, township by township
 	for _, x := range r.Rankings {
@@ -261,7 +262,7 @@ func TestNamesListsExactlyWhatTheDemoExposes(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(e)
 	var got []string
-	for name := range gather(t, reg) {
+	for name := range gather(t, e.Handler(reg)) {
 		got = append(got, name)
 	}
 	sort.Strings(got)
@@ -309,10 +310,14 @@ func TestNoStaleSeriesWhenATownshipOrIndicatorDisappears(t *testing.T) {
 			accepted:   prometheus.NewCounter(prometheus.CounterOpts{Name: "y_total", Help: "y"}),
 			rejected:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "z_total", Help: "z"}, []string{"reason"}),
 			lastIngest: prometheus.NewGauge(prometheus.GaugeOpts{Name: "w", Help: "w"}), evalDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v", Help: "v"})}
-		e.snap.Store(d.build(a, data, 1, r))
+		built, err := d.build(a, data, 1, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.snap.Store(built)
 		reg := prometheus.NewPedanticRegistry()
 		reg.MustRegister(e)
-		return string(scrape(t, reg))
+		return string(scrape(t, e.Handler(reg)))
 	}
 	before := snap(smallAssessment(t, false))
 	after := snap(smallAssessment(t, true))
@@ -389,7 +394,7 @@ kpimon_batches_rejected_total{reason="invalid"} 1
 	}
 	// Run refreshes after the change: the figures move to March and show aa's closure rate
 	deadline := time.Now().Add(5 * time.Second)
-	for e.Period().String() != "2024-03" || !strings.Contains(string(scrape(t, reg)), `kpimon_indicator_actual{indicator="closure",indicator_name="信访办结率",township="aa",township_name="甲镇"} 0.8`) {
+	for e.Period().String() != "2024-03" || !strings.Contains(string(scrape(t, e.Handler(reg))), `kpimon_indicator_actual{indicator="closure",indicator_name="信访办结率",township="aa",township_name="甲镇"} 0.8`) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the snapshot was not refreshed after ingest: period %s", e.Period())
 		}
@@ -422,8 +427,7 @@ func TestFixedPeriodOutsideTheYearIsRefused(t *testing.T) {
 	}
 }
 
-// BenchmarkScrapeDemo measures one scrape of the demo through promhttp (8 townships × 42
-// indicators).
+// BenchmarkScrapeDemo measures one scrape of the demo (8 townships × 34 indicators).
 func BenchmarkScrapeDemo(b *testing.B) {
 	mon := demoMonitor(b)
 	e, err := New(context.Background(), mon, Options{})
@@ -432,7 +436,7 @@ func BenchmarkScrapeDemo(b *testing.B) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(e)
-	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	h := e.Handler(reg)
 	b.ReportAllocs()
 	var size int
 	for b.Loop() {
@@ -459,58 +463,158 @@ func BenchmarkRefreshDemo(b *testing.B) {
 	}
 }
 
-// BenchmarkScrapeSynthetic measures a gzipped scrape and a snapshot build of a synthetic
-// assessment of 100 townships × 35 indicators with a year of reports (a city's scale).
-func BenchmarkScrapeSynthetic(b *testing.B) {
-	spec := synth.Spec{Townships: 100, Indicators: 35, Months: 12, Seed: 1}
-	cfg, err := synth.Config(spec)
+// BenchmarkScrape measures the snapshot build (evaluation included) and a scrape, plain and
+// gzipped as Prometheus asks for it, of synthetic assessments at county (10 townships × 30
+// indicators) and province (2,000 × 40) scale with a year of reports.
+func BenchmarkScrape(b *testing.B) {
+	for _, sc := range []struct {
+		name                  string
+		townships, indicators int
+	}{{"county_10x30", 10, 30}, {"province_2000x40", 2000, 40}} {
+		spec := synth.Spec{Townships: sc.townships, Indicators: sc.indicators, Months: 12, Seed: 1}
+		cfg, err := synth.Config(spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, err := kpi.ParseConfig("synth.yaml", cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data := kpi.NewDataset(a)
+		if err := synth.Generate(a, spec, data.Set); err != nil {
+			b.Fatal(err)
+		}
+		p := kpi.Period{Year: a.Year, Month: 12}
+		now := time.Date(a.Year+1, 2, 1, 0, 0, 0, 0, time.UTC)
+		d := newDescs()
+		r, err := kpi.Evaluate(data, p, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e := &Exporter{d: d, log: slog.New(slog.DiscardHandler),
+			ingested:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kpimon_observations_ingested_total", Help: "x"}, []string{"result"}),
+			accepted:     prometheus.NewCounter(prometheus.CounterOpts{Name: "kpimon_batches_accepted_total", Help: "x"}),
+			rejected:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kpimon_batches_rejected_total", Help: "x"}, []string{"reason"}),
+			lastIngest:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "kpimon_last_ingest_timestamp_seconds", Help: "x"}),
+			evalDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kpimon_evaluation_duration_seconds", Help: "x"}),
+		}
+		built, err := d.build(a, data, 1, r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.snap.Store(built)
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(e)
+		h := e.Handler(reg)
+		b.Run(sc.name+"/build", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r, _ := kpi.Evaluate(data, p, now)
+				if _, err := d.build(a, data, 1, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		for _, gz := range []bool{false, true} {
+			name := sc.name + "/scrape"
+			if gz {
+				name += "-gzip"
+			}
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				var size int
+				for b.Loop() {
+					rec := httptest.NewRecorder()
+					req := httptest.NewRequest("GET", "/metrics", nil)
+					if gz {
+						req.Header.Set("Accept-Encoding", "gzip")
+					}
+					h.ServeHTTP(rec, req)
+					size = rec.Body.Len()
+				}
+				b.ReportMetric(float64(size), "bytes/scrape")
+				b.ReportMetric(float64(e.Series()), "series")
+			})
+		}
+	}
+}
+
+// handlerFor builds an exporter's snapshot of a in a bare Exporter and returns its handler.
+func handlerFor(t *testing.T, a *kpi.Assessment, data *kpi.Dataset, p kpi.Period) (*Exporter, http.Handler) {
+	t.Helper()
+	r, err := kpi.Evaluate(data, p, time.Date(a.Year+1, 1, 10, 0, 0, 0, 0, time.UTC))
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
-	a, err := kpi.ParseConfig("synth.yaml", cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	data := kpi.NewDataset(a)
-	if err := synth.Generate(a, spec, data.Set); err != nil {
-		b.Fatal(err)
-	}
-	p := kpi.Period{Year: a.Year, Month: 12}
-	now := time.Date(a.Year+1, 2, 1, 0, 0, 0, 0, time.UTC)
-	d := newDescs()
-	r, err := kpi.Evaluate(data, p, now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := &Exporter{d: d,
+	e := &Exporter{d: newDescs(), log: slog.New(slog.DiscardHandler),
 		ingested:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kpimon_observations_ingested_total", Help: "x"}, []string{"result"}),
 		accepted:     prometheus.NewCounter(prometheus.CounterOpts{Name: "kpimon_batches_accepted_total", Help: "x"}),
 		rejected:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kpimon_batches_rejected_total", Help: "x"}, []string{"reason"}),
 		lastIngest:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "kpimon_last_ingest_timestamp_seconds", Help: "x"}),
 		evalDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kpimon_evaluation_duration_seconds", Help: "x"}),
 	}
-	e.snap.Store(d.build(a, data, 1, r))
+	built, err := e.d.build(a, data, 1, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.snap.Store(built)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(e)
-	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	b.Run("build", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			r, _ := kpi.Evaluate(data, p, now)
-			d.build(a, data, 1, r)
-		}
-	})
-	b.Run("scrape-gzip", func(b *testing.B) {
-		b.ReportAllocs()
-		var size int
-		for b.Loop() {
-			rec := httptest.NewRecorder()
-			req := httptest.NewRequest("GET", "/metrics", nil)
-			req.Header.Set("Accept-Encoding", "gzip")
-			h.ServeHTTP(rec, req)
-			size = rec.Body.Len()
-		}
-		b.ReportMetric(float64(size), "gzip-bytes/scrape")
-		b.ReportMetric(float64(e.Series()), "series")
-	})
+	return e, e.Handler(reg)
+}
+
+func TestLabelValuesAreEscaped(t *testing.T) {
+	a, err := kpi.ParseConfig("t.yaml", []byte(`name: 测试
+year: 2024
+townships:
+  - {code: aa, name: "甲\"镇\\一\n街"}
+indicators:
+  - {code: x, name: "筛查 \\ \"人数\"", kind: count, weight: 100, target: 12}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := kpi.NewDataset(a)
+	data.Set(kpi.Observation{Township: "aa", Indicator: "x", Period: kpi.MustPeriod("2024-01"), Value: 3})
+	_, h := handlerFor(t, a, data, kpi.MustPeriod("2024-01"))
+	fams := gather(t, h)
+	mf := fams["kpimon_indicator_actual"]
+	if mf == nil || len(mf.GetMetric()) != 1 {
+		t.Fatalf("kpimon_indicator_actual: %v", mf)
+	}
+	l := labelsOf(mf.GetMetric()[0])
+	if l["township_name"] != "甲\"镇\\一\n街" || l["indicator_name"] != `筛查 \ "人数"` || mf.GetMetric()[0].GetGauge().GetValue() != 3 {
+		t.Errorf("labels read back as %q", l)
+	}
+}
+
+func TestGzipScrapeIsTheSameExposition(t *testing.T) {
+	a := smallAssessment(t, false)
+	data := kpi.NewDataset(a)
+	data.Set(kpi.Observation{Township: "aa", Indicator: "screenings", Period: kpi.MustPeriod("2024-01"), Value: 3})
+	_, h := handlerFor(t, a, data, kpi.MustPeriod("2024-01"))
+	plain := httptest.NewRecorder()
+	h.ServeHTTP(plain, httptest.NewRequest("GET", "/metrics", nil))
+	zipped := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	h.ServeHTTP(zipped, req)
+	if zipped.Header().Get("Content-Encoding") != "gzip" || plain.Header().Get("Content-Encoding") != "" {
+		t.Fatalf("encodings: %q and %q", zipped.Header().Get("Content-Encoding"), plain.Header().Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(zipped.Body) // multi-member: the registry's part, then the snapshot's
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the Go-free registry here has nothing that changes between scrapes but the snapshot
+	if !bytes.Equal(unzipped, plain.Body.Bytes()) {
+		t.Errorf("gzip body differs from the plain one:\n%s\n---\n%s", unzipped, plain.Body.Bytes())
+	}
+	if zipped.Body.Len() >= plain.Body.Len() {
+		t.Errorf("gzip body %d bytes, plain %d", zipped.Body.Len(), plain.Body.Len())
+	}
 }

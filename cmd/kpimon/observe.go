@@ -9,7 +9,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kpimon/kpimon/alerting"
 	"github.com/kpimon/kpimon/kpi"
@@ -80,9 +79,9 @@ func observe(ctx context.Context, mon *monitor.Monitor, srv *server.Server, o ob
 	if err != nil {
 		return nil, err
 	}
-	srv.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError), Registry: reg, MaxRequestsInFlight: 4,
-	}))
+	// the figures come as cached exposition bytes; the registry (health, Go, process) is
+	// gathered per scrape and served in the same response
+	srv.Handle("GET /metrics", exp.Handler(reg))
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { exp.Run(ctx) })
