@@ -77,11 +77,11 @@ func Export(ctx context.Context, mon *monitor.Monitor, p kpi.Period, dir string)
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		cs, err := LoadCorrections(ctx, mon.DB(), a, t.Code)
+		hist, err := LoadHistory(ctx, mon.DB(), a, t.Code)
 		if err != nil {
 			return res, err
 		}
-		if err := page("townships/"+t.Code+".html", func() (*view, error) { return buildTownship(s, staticLinks(p, 1), t.Code, cs) }); err != nil {
+		if err := page("townships/"+t.Code+".html", func() (*view, error) { return buildTownship(s, staticLinks(p, 1), t.Code, hist) }); err != nil {
 			return res, err
 		}
 	}

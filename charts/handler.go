@@ -187,11 +187,11 @@ func (h *Handler) township(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.page(w, r, "township/"+code, func(ctx context.Context, s *Snapshot) (*view, error) {
-		cs, err := LoadCorrections(ctx, h.mon.DB(), s.Assessment, code)
+		hist, err := LoadHistory(ctx, h.mon.DB(), s.Assessment, code)
 		if err != nil {
 			return nil, err
 		}
-		return buildTownship(s, liveLinks(s.Period), code, cs)
+		return buildTownship(s, liveLinks(s.Period), code, hist)
 	})
 }
 

@@ -1,8 +1,10 @@
 package charts
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -65,19 +67,58 @@ type Correction struct {
 	New       sqlite.Revision // the value that replaced it (the next revision, or the current one)
 }
 
-// LoadCorrections reads the revision history of every indicator of the township and keeps
-// the values that were replaced, newest first.
-func LoadCorrections(ctx context.Context, db *sqlite.DB, a *kpi.Assessment, township string) ([]Correction, error) {
-	var out []Correction
+// Submission is one batch that wrote figures of a township (报送记录): who, when, from
+// which file, for which months, how many figures.
+type Submission struct {
+	BatchID int64
+	At      time.Time
+	Actor   string
+	Source  string
+	Periods []kpi.Period // in order
+	Figures int
+}
+
+// TownshipHistory is the audit trail of a township's figures.
+type TownshipHistory struct {
+	Corrections []Correction // values that were replaced, latest first
+	Submissions []Submission // batches that wrote its figures, latest first
+}
+
+// LoadHistory reads the revision history of every indicator of the township: the values that
+// were replaced, and the batches that wrote its figures.
+func LoadHistory(ctx context.Context, db *sqlite.DB, a *kpi.Assessment, township string) (TownshipHistory, error) {
+	var h TownshipHistory
+	subs := map[int64]*Submission{}
 	for _, ind := range a.Indicators {
 		revs, err := db.History(ctx, township, ind.Code, kpi.Period{})
 		if err != nil {
-			return nil, err
+			return h, err
 		}
-		out = append(out, corrections(ind.Code, revs)...)
+		h.Corrections = append(h.Corrections, corrections(ind.Code, revs)...)
+		for _, r := range revs {
+			s := subs[r.BatchID]
+			if s == nil {
+				s = &Submission{BatchID: r.BatchID, At: r.At, Actor: r.Actor, Source: r.Source}
+				subs[r.BatchID] = s
+			}
+			s.Figures++
+			if !slices.Contains(s.Periods, r.Period) {
+				s.Periods = append(s.Periods, r.Period)
+			}
+		}
 	}
-	sortCorrections(out)
-	return out, nil
+	sortCorrections(h.Corrections)
+	for _, s := range subs {
+		slices.SortFunc(s.Periods, func(x, y kpi.Period) int { return cmp.Compare(x.Year*100+x.Month, y.Year*100+y.Month) })
+		h.Submissions = append(h.Submissions, *s)
+	}
+	slices.SortFunc(h.Submissions, func(x, y Submission) int {
+		if c := y.At.Compare(x.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(y.BatchID, x.BatchID)
+	})
+	return h, nil
 }
 
 // corrections pairs each superseded revision with the one that replaced it. History lists

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	ec "github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -28,6 +29,14 @@ type townshipData struct {
 	Alerts      []alertRow
 	Missing     []missingRow
 	Corrections []correctionRow
+	Submissions []submissionRow
+}
+
+// submissionRow is one batch that wrote the township's figures.
+type submissionRow struct {
+	At, Actor, Source string
+	Periods           string
+	Figures           int
 }
 
 // evalRow is one township × indicator in a table.
@@ -70,7 +79,7 @@ type correctionRow struct {
 }
 
 // buildTownship builds the page of the township with the code.
-func buildTownship(s *Snapshot, l links, code string, cs []Correction) (*view, error) {
+func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*view, error) {
 	a, r := s.Assessment, s.Result()
 	t := a.TownshipIndex(code)
 	if t < 0 {
@@ -166,7 +175,7 @@ func buildTownship(s *Snapshot, l links, code string, cs []Correction) (*view, e
 		d.Missing = append(d.Missing, missingRow{Indicator: ind.Name, Href: l.Indicator(ind.Code),
 			Deadline: fmt.Sprintf("%d月%d日", s.Period.Next().Month, a.ReportDeadlineDay), Overdue: !r.Now.Before(dl)})
 	}
-	for _, c := range cs {
+	for _, c := range hist.Corrections {
 		ind, ok := a.Indicator(c.Indicator)
 		if !ok {
 			continue
@@ -177,6 +186,14 @@ func buildTownship(s *Snapshot, l links, code string, cs []Correction) (*view, e
 			OldBy: c.Old.Actor, OldAt: clock(c.Old.At, a.Location), NewBy: c.New.Actor, NewAt: clock(c.New.At, a.Location),
 			Source: c.New.Source,
 		})
+	}
+	for _, sb := range hist.Submissions {
+		months := make([]string, len(sb.Periods))
+		for k, p := range sb.Periods {
+			months[k] = p.Label()
+		}
+		d.Submissions = append(d.Submissions, submissionRow{At: clock(sb.At, a.Location), Actor: sb.Actor, Source: sb.Source,
+			Periods: strings.Join(months, "、"), Figures: sb.Figures})
 	}
 	v.Charts = []chart{d.Radar, d.Progress, d.Trend, d.Rank}
 	v.Data = d
