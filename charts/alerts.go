@@ -134,8 +134,8 @@ func alertChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, er
 	bar := ec.NewBar()
 	bar.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
-		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0"}),
-		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "36", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "8", Bottom: "40", ContainLabel: opts.Bool(true)}),
 		ec.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0, MinInterval: 1}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "category", Data: names, Inverse: opts.Bool(true)}),
 	)

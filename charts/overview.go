@@ -176,7 +176,7 @@ func rankingChart(id, title string, a *kpi.Assessment, r *kpi.Result, l links) (
 		}
 		data[i] = opts.BarData{Value: kpi.Round(x.Total, 2),
 			ItemStyle: itemColor(gradeColor(gradeIndex(a, x.Grade), len(a.Grades))),
-			Label:     &opts.Label{Show: opts.Bool(true), Position: "right", Formatter: clean(fmt.Sprintf("%.2f %s", x.Total, grade))}}
+			Label:     &opts.Label{Show: opts.Bool(true), Position: "insideRight", Color: "#fff", Formatter: clean(fmt.Sprintf("%.2f %s", x.Total, grade))}}
 		tips[i] = fmt.Sprintf("第%d名 %s\n总分 %.2f（基础分 %s + 加分 %s）\n等次 %s\n较上月 %s",
 			x.Rank, x.Name, x.Total, points(x.Base), points(x.Bonus), grade, rankChange(x.RankChange))
 		hrefs[i] = l.Township(x.Township)
@@ -185,7 +185,7 @@ func rankingChart(id, title string, a *kpi.Assessment, r *kpi.Result, l links) (
 	bar.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
 		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		ec.WithGridOpts(opts.Grid{Left: "8", Right: "120", Top: "8", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "8", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		ec.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0, Max: "dataMax"}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "category", Data: names, Inverse: opts.Bool(true)}),
 	)
@@ -242,7 +242,8 @@ func heatChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, err
 	return newChart(id, "乡镇 × 指标状态", rowsHeight(len(scored), 22, 110, 200), hm,
 		chartSpec{Tips: [][]string{tips}, Links: [][]string{hrefs}},
 		set("visualMap", []any{map[string]any{"type": "piecewise", "dimension": 2, "pieces": pieces,
-			"orient": "horizontal", "left": "center", "top": 0, "itemWidth": 12, "itemHeight": 12, "itemGap": 6}}),
+			"orient": "horizontal", "left": "center", "top": 0, "itemWidth": 10, "itemHeight": 10, "itemGap": 5, "textGap": 3,
+			"textStyle": map[string]any{"fontSize": 11}}}),
 		set("xAxis.0.axisLabel", map[string]any{"interval": 0, "rotate": 45, "width": 72, "overflow": "truncate"}),
 		set("yAxis.0.axisLabel", map[string]any{"interval": 0, "width": 120, "overflow": "truncate", "fontSize": 11}),
 		set("series.0.itemStyle", map[string]any{"borderColor": "#fff", "borderWidth": 1}),
@@ -261,9 +262,9 @@ func statusChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, e
 	bar := ec.NewBar()
 	bar.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
-		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0"}),
-		ec.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "56", Bottom: "8", ContainLabel: opts.Bool(true)}),
-		ec.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0, Max: len(scored)}),
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "8", Bottom: "56", ContainLabel: opts.Bool(true)}),
+		ec.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0, MinInterval: 1}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "category", Data: towns, Inverse: opts.Bool(true)}),
 	)
 	var tips, links [][]string
@@ -288,6 +289,5 @@ func statusChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, e
 	return newChart(id, "各乡镇指标状态分布", rowsHeight(len(towns), 30, 80, 180), bar,
 		chartSpec{Tips: tips, Links: links},
 		set("yAxis.0.axisLabel", map[string]any{"width": 100, "overflow": "truncate"}),
-		set("legend.type", "scroll"),
 	)
 }

@@ -48,8 +48,8 @@ func categoryChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart,
 	bar := ec.NewBar()
 	bar.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
-		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "0"}),
-		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "8", Bottom: "64", ContainLabel: opts.Bool(true)}),
 		ec.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "category", Data: names, Inverse: opts.Bool(true)}),
 	)
