@@ -119,7 +119,9 @@ func TestDemoPrintsTokensThatWrite(t *testing.T) {
 	var out, errOut syncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--log-level", "warn"}, &out, &errOut) }()
+	go func() {
+		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--log-level", "warn"}, &out, &errOut)
+	}()
 	defer func() { cancel(); <-done }()
 	tokenRE := regexp.MustCompile(`飞来峡镇妇联（可补报 2025 年 12 月报表）：(\S+)`)
 	var base, token string
