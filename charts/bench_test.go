@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -99,4 +100,17 @@ func BenchmarkPages(b *testing.B) {
 	}
 	b.Run("render", uncached(false))
 	b.Run("change", uncached(true))
+	// The render cost by kind of page.
+	all := urls
+	for _, kind := range []struct{ name, prefix string }{
+		{"overview", "/"}, {"township", "/townships/"}, {"indicator", "/indicators/"}, {"rankings", "/rankings"}, {"alerts", "/alerts"},
+	} {
+		urls = nil
+		for _, u := range all {
+			if u == kind.prefix || (strings.HasSuffix(kind.prefix, "/") && kind.prefix != "/" && strings.HasPrefix(u, kind.prefix)) {
+				urls = append(urls, u)
+			}
+		}
+		b.Run("render-"+kind.name, uncached(false))
+	}
 }

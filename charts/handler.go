@@ -154,13 +154,21 @@ func (h *Handler) period(r *http.Request) (kpi.Period, error) {
 	}
 	p, err := kpi.ParsePeriod(q)
 	if err != nil {
-		return p, fmt.Errorf("%w: 月份 %q 的格式应为 YYYY-MM", kpi.ErrBadPeriod, q)
+		return p, periodError(fmt.Sprintf("月份 %q 的格式应为 YYYY-MM，如 %d-06", q, h.mon.Assessment().Year))
 	}
 	if y := h.mon.Assessment().Year; p.Year != y {
-		return p, fmt.Errorf("%w: 月份 %s 不在考核年度 %d 内", kpi.ErrBadPeriod, p, y)
+		return p, periodError(fmt.Sprintf("月份 %s 不在考核年度 %d 内", p, y))
 	}
 	return p, nil
 }
+
+// periodError is a ?period= the pages cannot show, said in Chinese for the error page.
+type periodError string
+
+func (e periodError) Error() string { return string(e) }
+
+// Unwrap makes errors.Is(err, kpi.ErrBadPeriod) hold.
+func (e periodError) Unwrap() error { return kpi.ErrBadPeriod }
 
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request) {
 	h.page(w, r, "overview", func(ctx context.Context, s *Snapshot) (*view, error) {

@@ -62,6 +62,9 @@ func TestHandlerServesEveryPage(t *testing.T) {
 			if !strings.Contains(rec.Body.String(), tt.contains) {
 				t.Errorf("body lacks %q", tt.contains)
 			}
+			if strings.Contains(rec.Body.String(), "bad period") {
+				t.Error("the error page speaks English")
+			}
 		})
 	}
 	// The latest period with reports is the default.

@@ -84,27 +84,41 @@ type TownshipHistory struct {
 	Submissions []Submission // batches that wrote its figures, latest first
 }
 
-// LoadHistory reads the revision history of every indicator of the township: the values that
-// were replaced, and the batches that wrote its figures.
+// LoadHistory reads the revision history of the township's figures (one query): the values
+// that were replaced, and the batches that wrote its figures.
 func LoadHistory(ctx context.Context, db *sqlite.DB, a *kpi.Assessment, township string) (TownshipHistory, error) {
 	var h TownshipHistory
+	revs, err := db.TownshipHistory(ctx, township)
+	if err != nil {
+		return h, err
+	}
 	subs := map[int64]*Submission{}
-	for _, ind := range a.Indicators {
-		revs, err := db.History(ctx, township, ind.Code, kpi.Period{})
-		if err != nil {
-			return h, err
+	for start := 0; start < len(revs); {
+		end := start
+		for end < len(revs) && revs[end].Indicator == revs[start].Indicator {
+			end++
 		}
-		h.Corrections = append(h.Corrections, corrections(ind.Code, revs)...)
-		for _, r := range revs {
-			s := subs[r.BatchID]
-			if s == nil {
-				s = &Submission{BatchID: r.BatchID, At: r.At, Actor: r.Actor, Source: r.Source}
-				subs[r.BatchID] = s
-			}
-			s.Figures++
-			if !slices.Contains(s.Periods, r.Period) {
-				s.Periods = append(s.Periods, r.Period)
-			}
+		one := make([]sqlite.Revision, 0, end-start)
+		for _, r := range revs[start:end] {
+			one = append(one, r.Revision)
+		}
+		if _, ok := a.Indicator(revs[start].Indicator); ok {
+			h.Corrections = append(h.Corrections, corrections(revs[start].Indicator, one)...)
+		}
+		start = end
+	}
+	for _, r := range revs {
+		if _, ok := a.Indicator(r.Indicator); !ok {
+			continue // an indicator no longer in the config
+		}
+		s := subs[r.BatchID]
+		if s == nil {
+			s = &Submission{BatchID: r.BatchID, At: r.At, Actor: r.Actor, Source: r.Source}
+			subs[r.BatchID] = s
+		}
+		s.Figures++
+		if !slices.Contains(s.Periods, r.Period) {
+			s.Periods = append(s.Periods, r.Period)
 		}
 	}
 	sortCorrections(h.Corrections)
