@@ -20,7 +20,7 @@ func TestTownshipHistoryAgreesWithHistory(t *testing.T) {
 		{o("aa", "screenings", "2024-01", 10), r("aa", "closure", "2024-01", 9, 10), o("bb", "screenings", "2024-01", 5)},
 		{o("aa", "screenings", "2024-02", 12), r("aa", "closure", "2024-02", 10, 10)},
 		{o("aa", "screenings", "2024-01", 11), o("bb", "screenings", "2024-01", 6)}, // corrections
-		{o("aa", "screenings", "2024-01", 12)},                                     // corrected again
+		{o("aa", "screenings", "2024-01", 12)},                                      // corrected again
 	} {
 		db.SetClock(func() time.Time { return at.Add(time.Duration(k) * time.Hour) })
 		if _, err := db.Ingest(ctx, a, Batch{Actor: "t", Source: "s", Observations: obs}); err != nil {
