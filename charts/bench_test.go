@@ -1,6 +1,7 @@
 package charts
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -39,6 +40,7 @@ func reportLatency(b *testing.B, d []time.Duration) {
 // year of reports) through the handler, as a browser asks for them (gzip accepted):
 //
 //   - cached: the pages as served between two changes of the data;
+//   - http: the same from a real server on 127.0.0.1 (httptest.NewServer), read whole;
 //   - render: a page not yet rendered since the data changed (its cached page dropped
 //     first): the charts built from the period's snapshot and the page rendered;
 //   - change: the first page after a change of the data (every cache dropped first): the
@@ -98,6 +100,31 @@ func BenchmarkPages(b *testing.B) {
 			reportLatency(b, d)
 		}
 	}
+	// The same cached pages from a real server on loopback, over one kept-alive connection.
+	b.Run("http", func(b *testing.B) {
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		client := srv.Client()
+		d := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for i := range b.N {
+			start := time.Now()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+urls[i%len(urls)], nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("%s: %d", urls[i%len(urls)], resp.StatusCode)
+			}
+			d = append(d, time.Since(start))
+		}
+		b.StopTimer()
+		reportLatency(b, d)
+	})
 	b.Run("render", uncached(false))
 	b.Run("change", uncached(true))
 	// The render cost by kind of page.
