@@ -63,8 +63,9 @@ type progressRow struct {
 const maxShare = 200.0
 
 // progressChart draws rows as horizontal bars coloured by status, the expected share as a
-// marker on each bar and the target as a line at 100%.
-func progressChart(id, title string, rows []progressRow) (chart, error) {
+// marker on each bar and the target as a line at 100%. When every row expects the same share
+// (one indicator's townships), expectedLine draws it as a line too.
+func progressChart(id, title string, rows []progressRow, expectedLine kpi.Num) (chart, error) {
 	names := make([]string, len(rows))
 	bars := make([]opts.BarData, len(rows))
 	marks := make([]opts.ScatterData, len(rows))
@@ -106,8 +107,16 @@ func progressChart(id, title string, rows []progressRow) (chart, error) {
 	sc := ec.NewScatter()
 	sc.AddSeries("序时进度", marks, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorExpected}))
 	bar.Overlap(sc)
+	lines := []any{map[string]any{"name": "年度目标", "xAxis": 100,
+		"label": map[string]any{"formatter": "年度目标", "position": "start"}}}
+	if expectedLine.Valid && expectedLine.V > 0 && expectedLine.V < 100 {
+		lines = append(lines, map[string]any{"name": "序时进度", "xAxis": kpi.Round(expectedLine.V, 1),
+			"lineStyle": map[string]any{"color": colorExpected, "type": "dashed", "width": 2},
+			"label":     map[string]any{"formatter": "序时进度", "position": "start", "color": colorExpected}})
+	}
 	return newChart(id, title, rowsHeight(len(rows), 26, 60, 160), bar,
 		chartSpec{Tips: [][]string{tips, markTips}, Links: [][]string{hrefs, hrefs}},
+		set("series.0.markLine.data", lines),
 		set("yAxis.0.axisLabel", map[string]any{"width": 130, "overflow": "truncate"}),
 		set("series.0.barMaxWidth", 18),
 		set("series.1.symbol", "rect"),

@@ -72,8 +72,12 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 			rows = append(rows, progressRow{Name: tw.Name, Got: got, Want: want, Status: e.Status, Link: l.Township(tw.Code),
 				Tip: evalTip(tw.Name+" · "+ind.Name, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)})
 		}
-		d.Ranking, err = progressChart("indicator-townships", "各乡镇完成情况（按完成率排序）", rows)
-		d.Ranking.Note = "柱为占年度目标（达标线、控制上限）的比例，橙色标记为序时进度，竖线为年度目标。"
+		var expected kpi.Num
+		if ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock {
+			expected = kpi.Some(ind.Pacing.Fraction(s.Period.Month) * 100) // the same share for every township
+		}
+		d.Ranking, err = progressChart("indicator-townships", "各乡镇完成情况（按完成率排序）", rows, expected)
+		d.Ranking.Note = "柱为占年度目标（达标线、控制上限）的比例；实线为年度目标，橙色虚线和标记为本月应达到的序时进度。"
 	} else {
 		d.Ranking, err = valueChart("indicator-townships", "各乡镇累计（按数值排序）", a, r, i, orderOf(items, func(x item) int { return x.t }), l)
 	}

@@ -121,7 +121,7 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: c.Status, Link: l.Indicator(ind.Code),
 			Tip: evalTip("全区 · "+ind.Name, ind, c.Actual, c.Target, c.Expected, c.Completion, c.Status)})
 	}
-	if d.County, err = progressChart("overview-county", "全区各指标进度（占年度目标）", rows); err != nil {
+	if d.County, err = progressChart("overview-county", "全区各指标进度（占年度目标）", rows, kpi.Num{}); err != nil {
 		return nil, err
 	}
 	d.County.Note = "柱为累计完成占年度目标的比例（比率类为实际值占达标线的比例），橙色标记为本月应达到的序时进度。"

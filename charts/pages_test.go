@@ -378,3 +378,27 @@ func TestChartSpecsCarryNoCode(t *testing.T) {
 		}
 	}
 }
+
+func TestIndicatorPageMarksTargetAndPace(t *testing.T) {
+	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
+	pages := renderPages(t, mon, kpi.MustPeriod("2024-03"), false)
+	sp := specs(t, pages["indicators/screenings.html"])["indicator-townships"]
+	lines := at(t, sp.Option, "series.0.markLine.data").([]any)
+	if len(lines) != 2 || at(t, lines[0], "xAxis").(float64) != 100 || at(t, lines[1], "xAxis").(float64) != 25 {
+		t.Errorf("mark lines %v, want the target at 100%% and March's pace at 25%%", lines)
+	}
+	// Townships sorted by completion: 甲镇 330/1200 = 27.5%, 乙镇 70/600 = 11.7%.
+	names := at(t, sp.Option, "yAxis.0.data").([]any)
+	if names[0] != "甲镇" || names[1] != "乙镇" {
+		t.Errorf("order %v, want by completion", names)
+	}
+	bars := at(t, sp.Option, "series.0.data").([]any)
+	if at(t, bars[0], "value").(float64) != 27.5 || at(t, bars[1], "value").(float64) != 11.7 {
+		t.Errorf("bars %v", bars)
+	}
+	// A ratio has its threshold for a target and no pace line.
+	sp = specs(t, pages["indicators/closure.html"])["indicator-townships"]
+	if lines := at(t, sp.Option, "series.0.markLine.data").([]any); len(lines) != 1 {
+		t.Errorf("ratio mark lines %v", lines)
+	}
+}

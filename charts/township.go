@@ -155,7 +155,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: e.Status, Link: l.Indicator(ind.Code),
 			Tip: evalTip(tw.Name+" · "+ind.Name, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)})
 	}
-	if d.Progress, err = progressChart("township-progress", "各指标完成情况（实际、序时、目标）", rows); err != nil {
+	if d.Progress, err = progressChart("township-progress", "各指标完成情况（实际、序时、目标）", rows, kpi.Num{}); err != nil {
 		return nil, err
 	}
 	d.Progress.Note = "柱为累计完成占年度目标的比例，橙色标记为序时进度，竖线为年度目标。"
