@@ -147,3 +147,14 @@ func itemColor(c string) *opts.ItemStyle { return &opts.ItemStyle{Color: c} }
 func rowsHeight(rows, perRow, extra, minimum int) int {
 	return max(minimum, rows*perRow+extra)
 }
+
+// nonEmpty lists the charts that were built.
+func nonEmpty(cs ...chart) []chart {
+	out := cs[:0:0]
+	for _, c := range cs {
+		if c.ID != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -402,3 +402,39 @@ func TestIndicatorPageMarksTargetAndPace(t *testing.T) {
 		t.Errorf("ratio mark lines %v", lines)
 	}
 }
+
+// TestPagesWithoutData renders every page of an assessment nobody has reported to yet, and of
+// one that only tracks figures (no scored indicator, so no categories).
+func TestPagesWithoutData(t *testing.T) {
+	tracked := `name: 只统计
+year: 2024
+townships:
+  - {code: aa, name: 甲镇}
+indicators:
+  - {code: received, name: 信访受理件数, kind: count, weight: 0}
+  - {code: honors, name: 荣誉加分, kind: bonus, max: 5}
+`
+	for name, cfg := range map[string]string{"small": smallConfig, "tracked": tracked} {
+		t.Run(name, func(t *testing.T) {
+			mon := newMonitor(t, cfg, nil, fixedNow)
+			h, err := NewHandler(mon, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages := renderPages(t, mon, mon.DefaultPeriod(), false)
+			for page, html := range pages {
+				if !strings.Contains(html, "数据截至2024年1月 · 本月尚无报送") {
+					t.Errorf("%s does not say nothing was reported", page)
+				}
+				if n := len(specs(t, html)); n == 0 || strings.Count(html, `<div class="chart"`) != n {
+					t.Errorf("%s: %d charts, %d containers", page, n, strings.Count(html, `<div class="chart"`))
+				}
+			}
+			for _, u := range []string{"/", "/rankings", "/alerts", "/townships/aa", "/indicators/received", "/rankings.csv"} {
+				if rec := get(t, h, u); rec.Code != 200 {
+					t.Errorf("%s: %d", u, rec.Code)
+				}
+			}
+		})
+	}
+}

@@ -140,8 +140,10 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 		gradeTile, reportTile, alertTile}
 
 	var err error
-	if d.Radar, err = radarChart("township-radar", a, r, t); err != nil {
-		return nil, err
+	if len(a.Categories()) > 0 { // a radar needs categories of scored indicators
+		if d.Radar, err = radarChart("township-radar", a, r, t); err != nil {
+			return nil, err
+		}
 	}
 	var rows []progressRow
 	for i := range a.Indicators {
@@ -195,7 +197,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 		d.Submissions = append(d.Submissions, submissionRow{At: clock(sb.At, a.Location), Actor: sb.Actor, Source: sb.Source,
 			Periods: strings.Join(months, "、"), Figures: sb.Figures})
 	}
-	v.Charts = []chart{d.Radar, d.Progress, d.Trend, d.Rank}
+	v.Charts = nonEmpty(d.Radar, d.Progress, d.Trend, d.Rank)
 	v.Data = d
 	return v, nil
 }
