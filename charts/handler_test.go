@@ -3,10 +3,12 @@ package charts
 import (
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kpimon/kpimon/collector"
@@ -190,5 +192,38 @@ func TestMountedBesideTheAPI(t *testing.T) {
 		if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("%s: %d, body lacks %q", url, rec.Code, want)
 		}
+	}
+}
+
+// TestConcurrentPagesAndIngests serves pages from many goroutines while reports arrive; run
+// with -race. Every answer is a whole page, and the last answers show the last report.
+func TestConcurrentPagesAndIngests(t *testing.T) {
+	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
+	h, _ := NewHandler(mon, nil)
+	urls := []string{"/", "/townships/aa", "/townships/bb", "/indicators/screenings", "/rankings", "/alerts", "/?period=2024-02"}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				rec := get(t, h, urls[(g+i)%len(urls)])
+				if rec.Code != 200 || !strings.HasSuffix(strings.TrimSpace(rec.Body.String()), "</html>") {
+					t.Errorf("%s: %d, not a whole page", urls[(g+i)%len(urls)], rec.Code)
+					return
+				}
+			}
+		}()
+	}
+	for v := 1; v <= 5; v++ {
+		b := collector.NewBatch(mon.Assessment())
+		b.AddCSV("补报.csv", strings.NewReader(fmt.Sprintf("township,indicator,period,value\nbb,screenings,2024-03,%d\n", 100*v)))
+		if _, err := mon.Ingest(context.Background(), b, "乙镇妇联"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	if body := get(t, h, "/indicators/screenings").Body.String(); !strings.Contains(body, "570 人") {
+		t.Error("the page does not show the last report (30 + 40 + 500 = 570 人)")
 	}
 }
