@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,7 +41,7 @@ type Handler struct {
 	mux    *http.ServeMux
 	assets map[string]*asset
 
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	cache   map[pageKey]*renderedPage
 	snaps   map[kpi.Period]*Snapshot // the latest snapshot of each period, shared by its pages
 	reports lastReports              // the last report times of one data version
@@ -227,9 +228,9 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, name string, buil
 		return
 	}
 	key := pageKey{period: p, page: name}
-	h.mu.Lock()
+	h.mu.RLock()
 	pg := h.cache[key]
-	h.mu.Unlock()
+	h.mu.RUnlock()
 	if pg == nil || pg.result != current {
 		if pg, err = h.renderPage(r.Context(), p, current, build); err != nil {
 			h.fail(w, r, err)
@@ -276,9 +277,9 @@ func (h *Handler) renderPage(ctx context.Context, p kpi.Period, current *kpi.Res
 // snapshot returns the period's snapshot, taking a new one when the evaluation changed.
 // The last report times are read once per data version for all periods.
 func (h *Handler) snapshot(ctx context.Context, p kpi.Period, current *kpi.Result) (*Snapshot, error) {
-	h.mu.Lock()
+	h.mu.RLock()
 	s, rep := h.snaps[p], h.reports
-	h.mu.Unlock()
+	h.mu.RUnlock()
 	if s != nil && s.Result() == current {
 		return s, nil
 	}
@@ -319,7 +320,7 @@ func serveBytes(w http.ResponseWriter, r *http.Request, ctype, cacheControl, eta
 		hd.Set("Content-Encoding", "gzip")
 		body = gz
 	}
-	hd.Set("Content-Length", fmt.Sprint(len(body)))
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(body)
