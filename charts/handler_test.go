@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -225,5 +226,33 @@ func TestConcurrentPagesAndIngests(t *testing.T) {
 	wg.Wait()
 	if body := get(t, h, "/indicators/screenings").Body.String(); !strings.Contains(body, "570 人") {
 		t.Error("the page does not show the last report (30 + 40 + 500 = 570 人)")
+	}
+}
+
+// TestEveryLiveLinkAnswers follows every link and asset of every served page through the
+// server as `kpimon serve` mounts it, the bulletin downloads that the ranking page links
+// included: each answers 200.
+func TestEveryLiveLinkAnswers(t *testing.T) {
+	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
+	srv := server.New(mon, nil)
+	h, _ := NewHandler(mon, nil)
+	srv.Handle("/", h)
+	seen := map[string]bool{}
+	for name, page := range renderPages(t, mon, mustPeriod(t, "2024-03"), false) {
+		for _, m := range linkRE.FindAllStringSubmatch(page, -1) {
+			link := html.UnescapeString(m[1])
+			if link == "data:," || seen[link] {
+				continue
+			}
+			seen[link] = true
+			if rec := get(t, srv, link); rec.Code != http.StatusOK {
+				t.Errorf("%s links %s: %d", name, link, rec.Code)
+			}
+		}
+	}
+	for _, want := range []string{"/rankings/bulletin.xlsx?period=2024-03", "/rankings/bulletin.html?period=2024-03", "/rankings.csv?period=2024-03"} {
+		if !seen[want] {
+			t.Errorf("no page links %s", want)
+		}
 	}
 }
