@@ -31,7 +31,7 @@ import (
 	"github.com/kpimon/kpimon/server"
 )
 
-var screenshot = flag.Bool("screenshot", false, "write the browser test's screenshot of the overview to ../docs/overview.png")
+var screenshot = flag.Bool("screenshot", false, "write the browser test's screenshots of the overview to ../docs/overview.png and ../docs/overview-phone.png")
 
 // chromiumPath finds Debian's Chromium. Without it the browser test skips, except in CI
 // (CI=true), where it fails.
@@ -362,16 +362,21 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 50_000 {
-		t.Errorf("the screenshot is not a picture of the page (%d bytes)", len(png))
-	}
-	out := filepath.Join(t.TempDir(), "overview.png")
-	if *screenshot {
-		out = filepath.Join("..", "docs", "overview.png")
-	}
-	if err := os.WriteFile(out, png, 0o644); err != nil {
+	saveScreenshot(t, png, "overview.png")
+	// And the first screen a leader sees on a phone.
+	if err := b.setViewport(phone); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := b.open(base + "/"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`new Promise(r => setTimeout(() => r(true), 600))`)); err != nil {
+		t.Fatal(err)
+	}
+	if png, err = chromedp.Run(b.ctx, chromedp.CaptureScreenshot()); err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, png, "overview-phone.png")
 	b.take()
 
 	// Hostile names: no dialog opens, not even when a tooltip shows them.
@@ -411,5 +416,21 @@ func TestBrowser(t *testing.T) {
 	}
 	for _, p := range problems {
 		t.Errorf("hovering the hostile heat map: %s", p)
+	}
+}
+
+// saveScreenshot checks that png is a picture of a page and writes it to the test's temp dir,
+// or to ../docs with -screenshot.
+func saveScreenshot(t *testing.T, png []byte, name string) {
+	t.Helper()
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 50_000 {
+		t.Errorf("%s is not a picture of the page (%d bytes)", name, len(png))
+	}
+	out := filepath.Join(t.TempDir(), name)
+	if *screenshot {
+		out = filepath.Join("..", "docs", name)
+	}
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
