@@ -45,9 +45,16 @@
     var chart = echarts.init(el, null, { renderer: 'canvas' });
     chart.setOption(option);
     if (spec.links) {
+      // On a touch screen the first tap shows the tooltip and a second tap on the same bar
+      // or cell opens its page; with a mouse one click opens it.
+      var touch = window.matchMedia && window.matchMedia('(hover: none)').matches;
+      var last = null;
       chart.on('click', function (p) {
         var u = pick(spec.links, p);
-        if (safeLink(u)) window.location.href = u;
+        if (!safeLink(u)) return;
+        var key = p.seriesIndex + ':' + p.dataIndex;
+        if (touch && last !== key) { last = key; return; }
+        window.location.href = u;
       });
     }
     return chart;
