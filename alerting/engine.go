@@ -336,11 +336,6 @@ func (e *Engine) wantsAny(event string) bool {
 	return false
 }
 
-// reportedIndicators are the kinds a township reports every month (missing_report covers them).
-func reportedMonthly(k kpi.Kind) bool {
-	return k == kpi.KindCount || k == kpi.KindStock || k == kpi.KindRatio
-}
-
 // missingReports lists, per township in config order, the monthly indicators not reported
 // for p.
 func missingReports(a *kpi.Assessment, d *kpi.Dataset, p kpi.Period) []townshipMissing {
@@ -348,7 +343,7 @@ func missingReports(a *kpi.Assessment, d *kpi.Dataset, p kpi.Period) []townshipM
 	for t, tw := range a.Townships {
 		var miss []string
 		for i := range a.Indicators {
-			if reportedMonthly(a.Indicators[i].Kind) && !d.Cell(t, i).Has(p.Month) {
+			if a.Indicators[i].Kind.ReportedMonthly() && !d.Cell(t, i).Has(p.Month) {
 				miss = append(miss, a.Indicators[i].Code)
 			}
 		}

@@ -44,9 +44,7 @@ func New(a *kpi.Assessment, r *kpi.Result, now time.Time) *Bulletin {
 		m := Missing{Township: tw, Deadline: due.AddDate(0, 0, -1), Overdue: !now.Before(due)}
 		for i := range a.Indicators {
 			ind := &a.Indicators[i]
-			switch ind.Kind {
-			case kpi.KindCount, kpi.KindStock, kpi.KindRatio:
-			default:
+			if !ind.Kind.ReportedMonthly() {
 				continue // milestones, bonuses and vetoes are reported when they happen
 			}
 			if e := r.Evaluation(t, i, n); e != nil && !e.Reported {
@@ -161,8 +159,7 @@ func (b *Bulletin) Rows() []Row {
 				Actual: figure(ind, e.Actual), Expected: figure(ind, e.Expected), Target: figure(ind, e.Target),
 				Completion: kpi.FormatPercent(e.Completion), Pace: kpi.FormatPercent(e.Pace),
 				Status: e.Status.Label(), Light: e.Status.Light(), Score: "—", Weight: "—", Reported: "—"}
-			switch ind.Kind {
-			case kpi.KindCount, kpi.KindStock, kpi.KindRatio:
+			if ind.Kind.ReportedMonthly() {
 				row.Reported = "未报"
 				if e.Reported {
 					row.Reported = "已报"

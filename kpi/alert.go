@@ -157,7 +157,7 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 			add(AlertVeto, SeverityCritical, from, fmt.Sprintf("%s%s报告“%s”，本年度考核一票否决", town, from.Label(), ind.Name))
 		}
 	}
-	if ind.Kind == KindCount || ind.Kind == KindStock || ind.Kind == KindRatio {
+	if ind.Kind.ReportedMonthly() {
 		missing := func(k int) bool { return !c.Has(k) && ev.overdue(k) }
 		if missing(m) {
 			from := since(missing)

@@ -37,6 +37,11 @@ func (k Kind) Valid() bool {
 // Scored reports whether indicators of this kind carry a weight (分值) and a status.
 func (k Kind) Scored() bool { return k != KindBonus && k != KindVeto }
 
+// ReportedMonthly reports whether townships report this kind every month (count, stock,
+// ratio), so that a month without a report is missing. Milestones, bonuses and vetoes are
+// reported when they happen: no report means not done, no points, no veto.
+func (k Kind) ReportedMonthly() bool { return k == KindCount || k == KindStock || k == KindRatio }
+
 // Label is the kind's Chinese name.
 func (k Kind) Label() string {
 	switch k {
@@ -104,6 +109,15 @@ func NoPacing() Pacing {
 
 // Fraction is f(m) for month m (1 … 12).
 func (p Pacing) Fraction(m int) float64 { return p.Fractions[m-1] }
+
+// Expected is target × f(m), computed as target × m / 12 for linear pacing so that a target
+// divisible by twelve gives an exact figure (108 × 7/12 is 63, not 63.00000000000001).
+func (p Pacing) Expected(target float64, m int) float64 {
+	if p.Name == "linear" {
+		return target * float64(m) / 12
+	}
+	return target * p.Fractions[m-1]
+}
 
 // Indicator is one assessed quantity (考核指标) with its target rules.
 type Indicator struct {

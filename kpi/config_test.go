@@ -96,16 +96,23 @@ func TestParseConfigWarnings(t *testing.T) {
 }
 
 func TestParsePeriod(t *testing.T) {
-	good := map[string]string{"2024-06": "2024-06", "2024-6": "2024-06", "2024/06": "2024-06", "2024年6月": "2024-06", " 2024-12 ": "2024-12"}
+	good := map[string]string{"2024-06": "2024-06", "2024-6": "2024-06", "2024/06": "2024-06", "2024年6月": "2024-06", " 2024-12 ": "2024-12",
+		// what Excel makes of a typed month when it saves CSV
+		"2024/6/1": "2024-06", "2024-06-01": "2024-06", "2024年6月1日": "2024-06", "2024.6": "2024-06"}
 	for in, want := range good {
 		p, err := ParsePeriod(in)
 		if err != nil || p.String() != want {
 			t.Errorf("ParsePeriod(%q) = %v, %v; want %s", in, p, err, want)
 		}
 	}
-	for _, bad := range []string{"", "2024", "2024-13", "2024-00", "24-06", "2024-06-01", "abcd-ef", "2024--6", "+024-06"} {
-		if _, err := ParsePeriod(bad); err == nil {
+	for _, bad := range []string{"", "2024", "2024-13", "2024-00", "24-06", "2024-06-32", "2024-06-01-02", "abcd-ef", "2024--6", "+024-06", "2024-6x"} {
+		_, err := ParsePeriod(bad)
+		if err == nil {
 			t.Errorf("ParsePeriod(%q): got no error", bad)
+			continue
+		}
+		if !errors.Is(err, ErrBadPeriod) || !strings.Contains(err.Error(), "月") {
+			t.Errorf("ParsePeriod(%q): %v; want a Chinese error wrapping ErrBadPeriod", bad, err)
 		}
 	}
 }

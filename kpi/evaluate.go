@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -89,6 +90,15 @@ func buildSeries(s *series, ind *Indicator, c *Cell, m int) {
 	}
 }
 
+// atLeast is a ≥ b, and exceeds a > b, up to floating-point noise: the spec's boundaries are
+// exact decimals (7/10 against a threshold of 0.8 − 0.1 is at_risk, though 0.8 − 0.1 is
+// 0.7000000000000001 in binary), so figures within a billionth of a boundary count as on it.
+func atLeast(a, b float64) bool { return a >= b-boundaryTolerance(b) }
+
+func exceeds(a, b float64) bool { return a > b+boundaryTolerance(b) }
+
+func boundaryTolerance(b float64) float64 { return 1e-9 * max(1, math.Abs(b)) }
+
 // evaluate applies the spec's rules to one cell at month k; township is the code, for
 // per-township targets. The result is unrounded; output rounding happens in finish.
 func evaluate(ind *Indicator, township string, s *series, k int) Evaluation {
@@ -106,8 +116,10 @@ func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evalua
 	case KindCount, KindStock:
 		if target != nil {
 			e.Target = Some(*target)
-			e.Expected = Some(*target * ind.Pacing.Fraction(k))
+			e.Expected = Some(ind.Pacing.Expected(*target, k))
 		}
+		// no report at all is no_data even for a tracked-only indicator: the spec's
+		// no_data rule comes first, so the page says 未报送 rather than 不适用
 		if !s.any[k] {
 			e.Status = StatusNoData
 			break
@@ -125,9 +137,9 @@ func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evalua
 		}
 		if ind.Direction == Lower {
 			switch {
-			case a > t:
+			case exceeds(a, t):
 				e.Status = StatusBehind
-			case a > x:
+			case exceeds(a, x):
 				e.Status = StatusAtRisk
 			case k == 12:
 				e.Status = StatusMet
@@ -143,11 +155,11 @@ func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evalua
 			e.Completion = Some(a / t)
 		}
 		switch {
-		case a >= t:
+		case atLeast(a, t):
 			e.Status = StatusMet
-		case a >= x:
+		case atLeast(a, x):
 			e.Status = StatusOnTrack
-		case a >= ind.Warn*x:
+		case atLeast(a, ind.Warn*x):
 			e.Status = StatusAtRisk
 		default:
 			e.Status = StatusBehind
@@ -173,9 +185,9 @@ func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evalua
 		e.Actual = Some(a)
 		e.Completion = Some(a / th)
 		switch {
-		case a >= th:
+		case atLeast(a, th):
 			e.Status = StatusMet
-		case a >= th-ind.Margin:
+		case atLeast(a, th-ind.Margin):
 			e.Status = StatusAtRisk
 		default:
 			e.Status = StatusBehind

@@ -283,3 +283,28 @@ indicators:
 		t.Errorf("got %s; want expected 0, pace null, score 100, on_track", evalString(e))
 	}
 }
+
+func TestBoundariesAreExactDecimals(t *testing.T) {
+	a := mustAssessment(t, `name: 测试
+year: 2024
+townships: [{code: aa, name: 甲镇}]
+indicators:
+  - {code: x, name: 筛查, kind: count, weight: 50, target: 108}
+  - {code: r, name: 办结率, kind: ratio, weight: 50, threshold: 0.8, margin: 0.1}
+`)
+	d := dataset(t, a, obs("aa", "x", "2024-07", 63), ratioObs("aa", "r", "2024-07", 7, 10))
+	r := mustEvaluate(t, d, "2024-07", late)
+	// 108 × 7/12 = 63 exactly: on pace, not at risk
+	if e := findEval(t, r, "aa", "x"); e.Status != StatusOnTrack || e.Expected.V != 63 || e.Pace.V != 1 {
+		t.Errorf("count at exactly its expected figure: %s", evalString(e))
+	}
+	// 7/10 against 0.8 − 0.1: at risk (a warning), not behind
+	if e := findEval(t, r, "aa", "r"); e.Status != StatusAtRisk {
+		t.Errorf("ratio at exactly threshold − margin: %s", evalString(e))
+	}
+	for _, al := range r.Alerts {
+		if al.Alert == AlertBelowThreshold && al.Severity != SeverityWarning {
+			t.Errorf("alert %+v: want a warning", al)
+		}
+	}
+}

@@ -14,27 +14,47 @@ type Period struct {
 }
 
 // ParsePeriod reads a period written YYYY-MM (also accepted: YYYY-M, YYYY/MM, YYYY.MM and
-// YYYY年M月, the ways clerks write a month).
+// YYYY年M月, the ways clerks write a month, and a full date such as 2024-06-01 or 2024/6/1,
+// which is what Excel makes of a typed month when it saves CSV: the day is dropped).
+// Errors are in Chinese and wrap ErrBadPeriod.
 func ParsePeriod(s string) (Period, error) {
 	if p, ok := parseCanonical(s); ok {
 		return p, nil
 	}
+	bad := func() (Period, error) {
+		return Period{}, fmt.Errorf("%w: 月份“%s”格式不对，应为 YYYY-MM（如 2024-06）", ErrBadPeriod, s)
+	}
 	t := strings.TrimSpace(s)
-	t = strings.TrimSuffix(t, "月")
-	t = periodSeparators.Replace(t)
-	y, m, ok := strings.Cut(t, "-")
-	if !ok || len(y) != 4 || len(m) == 0 || len(m) > 2 {
-		return Period{}, fmt.Errorf("period %q is not a month written YYYY-MM", s)
+	t = strings.TrimSuffix(t, "日")
+	t = strings.TrimSuffix(t, "号")
+	t = strings.Replace(t, "月", "-", 1)
+	t = strings.TrimSuffix(periodSeparators.Replace(t), "-")
+	parts := strings.Split(t, "-")
+	if len(parts) < 2 || len(parts) > 3 || len(parts[0]) != 4 {
+		return bad()
 	}
-	year, err1 := strconv.Atoi(y)
-	month, err2 := strconv.Atoi(m)
-	if err1 != nil || err2 != nil || year < 1 || strings.ContainsAny(y+m, "+-") {
-		return Period{}, fmt.Errorf("period %q is not a month written YYYY-MM", s)
+	nums := make([]int, len(parts))
+	for i, part := range parts {
+		if part == "" || len(part) > 4 || (i > 0 && len(part) > 2) {
+			return bad()
+		}
+		for _, c := range part {
+			if c < '0' || c > '9' {
+				return bad()
+			}
+		}
+		nums[i], _ = strconv.Atoi(part)
 	}
-	if month < 1 || month > 12 {
-		return Period{}, fmt.Errorf("period %q has month %d: months run from 1 to 12", s, month)
+	if nums[0] < 1 {
+		return bad()
 	}
-	return Period{Year: year, Month: month}, nil
+	if nums[1] < 1 || nums[1] > 12 {
+		return Period{}, fmt.Errorf("%w: 月份“%s”的月数 %d 不对，应在 1 到 12 之间", ErrBadPeriod, s, nums[1])
+	}
+	if len(nums) == 3 && (nums[2] < 1 || nums[2] > 31) {
+		return bad()
+	}
+	return Period{Year: nums[0], Month: nums[1]}, nil
 }
 
 // periodSeparators turns the other ways of writing a month into YYYY-MM's hyphen. A

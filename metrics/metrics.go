@@ -289,7 +289,7 @@ func newDescs() *descs {
 	d.pace = mk("kpimon_indicator_pace_ratio", "Actual / expected figure (序时完成率).", cellLabels)
 	d.score = mk("kpimon_indicator_score", "Points scored on the indicator (得分), out of its weight.", cellLabels)
 	d.status = mk("kpimon_indicator_status", "The indicator's status as a state set: 1 for the current status, 0 for the others.", cellLabels, []string{"status"})
-	d.reported = mk("kpimon_indicator_reported", "1 when the period itself was reported for the indicator (本月已报送), else 0.", cellLabels)
+	d.reported = mk("kpimon_indicator_reported", "1 when the period itself was reported for the indicator (本月已报送), else 0; only for the kinds reported every month (count, stock, ratio).", cellLabels)
 	d.behindMonths = mk("kpimon_indicator_behind_months", "Consecutive months up to the period in which a count, stock or milestone has been behind (连续滞后月数); 0 when not behind.", cellLabels)
 	d.indInfo = mk("kpimon_indicator_info", "Indicator metadata (指标): category, unit, kind and direction; always 1.", indicatorLabels, []string{"category", "unit", "kind", "direction"})
 	d.weight = mk("kpimon_indicator_weight", "The indicator's weight in points (分值).", indicatorLabels)
@@ -352,7 +352,11 @@ func (d *descs) build(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *k
 			num(d.completion, e.Completion, l...)
 			num(d.pace, e.Pace, l...)
 			num(d.score, e.Score, l...)
-			gauge(d.reported, b2f(e.Reported), l...)
+			if ind.Kind.ReportedMonthly() {
+				// milestones, bonuses and vetoes are reported when they happen: a 0 would
+				// count them as missing reports
+				gauge(d.reported, b2f(e.Reported), l...)
+			}
 			if e.Status != "" {
 				for _, s := range statuses {
 					gauge(d.status, b2f(e.Status == s), append(l[:4:4], string(s))...)

@@ -618,3 +618,27 @@ func TestGzipScrapeIsTheSameExposition(t *testing.T) {
 		t.Errorf("gzip body %d bytes, plain %d", zipped.Body.Len(), plain.Body.Len())
 	}
 }
+
+func TestReportedOnlyForMonthlyKinds(t *testing.T) {
+	a, err := kpi.ParseConfig("t.yaml", []byte(`name: 测试
+year: 2024
+townships: [{code: aa, name: 甲镇}]
+indicators:
+  - {code: x, name: 筛查, kind: count, weight: 50, target: 12}
+  - {code: m, name: 节点, kind: milestone, weight: 50, due: 6}
+  - {code: b, name: 加分, kind: bonus, max: 5}
+  - {code: v, name: 否决, kind: veto}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, h := handlerFor(t, a, kpi.NewDataset(a), kpi.MustPeriod("2024-02"))
+	mf := gather(t, h)["kpimon_indicator_reported"]
+	var got []string
+	for _, m := range mf.GetMetric() {
+		got = append(got, labelsOf(m)["indicator"])
+	}
+	if len(got) != 1 || got[0] != "x" {
+		t.Errorf("reported series for %v, want only the count x (milestones, bonuses and vetoes are reported when they happen)", got)
+	}
+}
