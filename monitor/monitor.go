@@ -37,6 +37,7 @@ type Monitor struct {
 	cache   map[kpi.Period]*cached
 	subs    []func(Change)
 	changed map[uint64][]int // version → townships whose data that version changed
+	batches int64            // batches in the database that the data reflects (Reload)
 
 	ingestHooks []func(IngestOutcome) // hook.go
 }
@@ -73,10 +74,15 @@ func New(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt Options) (*M
 	if m.refresh <= 0 {
 		m.refresh = time.Minute
 	}
+	batches, err := db.BatchCount(ctx)
+	if err != nil {
+		return nil, err
+	}
 	d, st, err := db.LoadDataset(ctx, a)
 	if err != nil {
 		return nil, err
 	}
+	m.batches = batches
 	if st.Skipped > 0 {
 		m.log.Warn("observations of townships or indicators no longer in the config were skipped", "skipped", st.Skipped)
 	}
@@ -129,6 +135,11 @@ func (m *Monitor) Ingest(ctx context.Context, b *collector.Batch, actor string) 
 	res, err = m.db.Ingest(ctx, m.a, sqlite.Batch{Actor: actor, Source: b.SourceName(), SHA256: b.SHA256(), Observations: b.Observations()})
 	if err != nil {
 		return res, err
+	}
+	if res.BatchID != 0 {
+		m.mu.Lock()
+		m.batches++
+		m.mu.Unlock()
 	}
 	if len(res.Written) == 0 {
 		return res, nil
@@ -233,4 +244,54 @@ func (m *Monitor) LastEvaluationDuration(p kpi.Period) time.Duration {
 		return c.took
 	}
 	return 0
+}
+
+// Reload publishes the database's data when someone else wrote to it (`kpimon ingest` on
+// the command line while the server runs): it compares the number of batches in the
+// database with the number its data reflects and, when they differ, loads the year again.
+// It reports whether it loaded.
+func (m *Monitor) Reload(ctx context.Context) (bool, error) {
+	m.ingestMu.Lock()
+	defer m.ingestMu.Unlock()
+	n, err := m.db.BatchCount(ctx)
+	if err != nil {
+		return false, err
+	}
+	m.mu.RLock()
+	same := n == m.batches
+	m.mu.RUnlock()
+	if same {
+		return false, nil
+	}
+	d, st, err := m.db.LoadDataset(ctx, m.a)
+	if err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	m.data, m.batches = d, n
+	m.version++ // not in the change log: the next evaluation is a full one
+	v := m.version
+	subs := append([]func(Change){}, m.subs...)
+	m.mu.Unlock()
+	m.log.Info("data written by another process loaded", "batches", n, "observations", st.Loaded)
+	for _, f := range subs {
+		f(Change{Version: v})
+	}
+	return true, nil
+}
+
+// Watch calls Reload every interval until ctx is done.
+func (m *Monitor) Watch(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := m.Reload(ctx); err != nil && ctx.Err() == nil {
+				m.log.Error("reload failed", "err", err)
+			}
+		}
+	}
 }

@@ -135,3 +135,31 @@ func TestIngestReevaluatesOnlyWhatItTouches(t *testing.T) {
 		t.Error("the incremental result did not keep the clock of the evaluation it reused")
 	}
 }
+
+func TestReloadPicksUpBatchesWrittenByAnotherProcess(t *testing.T) {
+	m := newMonitor(t, nil)
+	ctx := context.Background()
+	if loaded, err := m.Reload(ctx); err != nil || loaded {
+		t.Fatalf("Reload with nothing new: %v %v", loaded, err)
+	}
+	if _, err := m.Ingest(ctx, batch(m, "aa,x,2024-01,10\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	if loaded, _ := m.Reload(ctx); loaded {
+		t.Error("the monitor's own batch made Reload load again")
+	}
+	// another process (the CLI) writes straight to the database
+	other := batch(m, "aa,x,2024-02,7\n")
+	if _, err := m.DB().Ingest(ctx, m.Assessment(), sqlite.Batch{Actor: "cli", Source: "s", SHA256: "x", Observations: other.Observations()}); err != nil {
+		t.Fatal(err)
+	}
+	v := m.Version()
+	loaded, err := m.Reload(ctx)
+	if err != nil || !loaded {
+		t.Fatalf("Reload after another writer: %v %v", loaded, err)
+	}
+	r, _ := m.Evaluate(kpi.MustPeriod("2024-02"))
+	if m.Version() != v+1 || r.Evaluations[0].Actual.V != 17 {
+		t.Errorf("after Reload: version %d (was %d), actual %v; want the new batch counted", m.Version(), v, r.Evaluations[0].Actual)
+	}
+}

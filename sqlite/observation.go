@@ -223,6 +223,16 @@ func (db *DB) History(ctx context.Context, township, indicator string, period kp
 	return out, rows.Err()
 }
 
+// BatchCount is the number of batches recorded; it grows with every batch that changed data,
+// whoever wrote it.
+func (db *DB) BatchCount(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM batches`); err != nil {
+		return 0, fmt.Errorf("count batches: %w", err)
+	}
+	return n, nil
+}
+
 // BatchInfo is one accepted batch, for the audit trail.
 type BatchInfo struct {
 	ID        int64     `json:"id" db:"id"`

@@ -89,6 +89,11 @@ func serve(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt serveOptio
 		return err
 	}
 	defer stop()
+	// data written by `kpimon ingest` while the server runs shows within the watch interval
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() { defer close(watched); mon.Watch(watchCtx, reloadInterval) }()
+	defer func() { stopWatch(); <-watched }()
 	fmt.Fprintf(stdout, "%s：http://%s/\n", banner, ln.Addr())
 	if opt.notes != nil {
 		for _, l := range opt.notes("http://" + ln.Addr().String()) {
@@ -98,6 +103,9 @@ func serve(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt serveOptio
 	logger.Info("serving", "addr", ln.Addr().String(), "assessment", a.Name, "db", db.Path())
 	return server.Serve(ctx, ln, srv, logger)
 }
+
+// reloadInterval is how often the server looks for batches written by another process.
+const reloadInterval = 5 * time.Second
 
 func listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
