@@ -213,12 +213,29 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, uploadPage{Title: "登录", Next: localPath(r.URL.Query().Get("next"))})
 }
 
-// localPath keeps a redirect target on this site: a path, not a URL or //host.
+// localPath keeps a redirect target on this site: a path, not a URL or //host. Control
+// characters are refused outright, since browsers drop tabs and newlines from URLs
+// ("/\t/evil.example" would become "//evil.example"), and the target is rebuilt from the
+// parsed path and query only.
 func localPath(p string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
-		return "/upload"
+	const fallback = "/upload"
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\' {
+			return fallback
+		}
 	}
-	return p
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return fallback
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return fallback
+	}
+	out := u.EscapedPath()
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	return out
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
