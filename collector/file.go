@@ -3,7 +3,9 @@ package collector
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,8 +18,11 @@ func (b *Batch) AddFile(ctx context.Context, path string) error {
 		return err
 	}
 	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("文件 %s 不存在: %w", path, err)
+	case err != nil:
+		return fmt.Errorf("读取文件 %s 失败: %w", path, err)
 	}
 	b.AddBytes(filepath.Base(path), data)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"regexp"
@@ -56,8 +57,11 @@ func (p Problem) String() string { return p.format("config") }
 // LoadConfig reads and validates the assessment config at path.
 func LoadConfig(path string) (*Assessment, error) {
 	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("考核配置文件 %s 不存在：请检查 --config: %w", path, err)
+	case err != nil:
+		return nil, fmt.Errorf("读取考核配置文件 %s 失败: %w", path, err)
 	}
 	return ParseConfig(path, data)
 }

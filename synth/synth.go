@@ -35,11 +35,11 @@ func (s Spec) year() int {
 func (s Spec) Validate() error {
 	switch {
 	case s.Townships < 1:
-		return fmt.Errorf("townships must be at least 1, got %d", s.Townships)
+		return fmt.Errorf("乡镇数至少为 1，现为 %d", s.Townships)
 	case s.Indicators < 6:
-		return fmt.Errorf("indicators must be at least 6 (one of each kind), got %d", s.Indicators)
+		return fmt.Errorf("指标数至少为 6（每类指标至少一个），现为 %d", s.Indicators)
 	case s.Months < 1 || s.Months > 12:
-		return fmt.Errorf("months must be 1 … 12, got %d", s.Months)
+		return fmt.Errorf("月数应在 1 到 12 之间，现为 %d", s.Months)
 	}
 	return nil
 }

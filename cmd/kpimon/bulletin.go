@@ -21,7 +21,7 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon bulletin --config C --db D [--period YYYY-MM] --out 文件.xlsx|文件.html")
 		fmt.Fprintln(fs.Output(), "生成月度通报：综合排名、各乡镇各指标完成情况（红黄绿灯）、预警和未报送情况。")
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -32,7 +32,7 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	ext := strings.ToLower(filepath.Ext(*out))
 	if ext != ".xlsx" && ext != ".html" && ext != ".htm" {
 		fmt.Fprintf(stderr, "--out %q：通报须保存为 .xlsx 或 .html 文件\n", *out)
-		return usageError{"--out must end in .xlsx or .html"}
+		return shownUsage("--out 须为 .xlsx 或 .html 文件")
 	}
 	a, r, err := f.evaluate(ctx, stderr)
 	if err != nil {

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/kpimon/kpimon/sqlite"
 )
 
 // cli runs kpimon in-process and returns stdout, stderr and the error.
@@ -298,8 +301,27 @@ func TestCLIUsageErrors(t *testing.T) {
 			t.Errorf("%v: stderr lacks %q:\n%s", tc.args, tc.want, stderr)
 		}
 	}
-	_, _, err := cli(t, "eval", "--config", cangnan("config.yaml"), "--db", filepath.Join(t.TempDir(), "empty.db"))
+	missing := filepath.Join(t.TempDir(), "typo.db")
+	_, _, err := cli(t, "rank", "--config", cangnan("config.yaml"), "--db", missing, "--period", "2024-03")
+	if err == nil || !strings.Contains(err.Error(), "不存在") {
+		t.Errorf("rank on a database that does not exist: %v", err)
+	}
+	if _, statErr := os.Stat(missing); statErr == nil {
+		t.Error("a read-only command created the mistyped database")
+	}
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	if db, err := sqlite.Open(context.Background(), empty); err == nil {
+		db.Close()
+	}
+	_, _, err = cli(t, "eval", "--config", cangnan("config.yaml"), "--db", empty)
 	if err == nil || !strings.Contains(err.Error(), "还没有 2024 年度的报送数据") {
 		t.Errorf("eval on an empty database: %v", err)
+	}
+	// mistakes found after the flags parse are said in Chinese by main (not shown yet)
+	config, db := loadCangnan(t)
+	_, _, err = cli(t, "eval", "--config", config, "--db", db, "--period", "2024-13")
+	var ue usageError
+	if !errors.As(err, &ue) || ue.shown || !strings.Contains(ue.msg, "月数 13") {
+		t.Errorf("a bad --period: %#v", err)
 	}
 }

@@ -23,7 +23,7 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon gen --townships N --indicators M --months K --seed S --out DIR")
 		fmt.Fprintln(fs.Output(), "生成一个合成的考核方案和报表，用于性能测试。")
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -32,7 +32,7 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if err := spec.Validate(); err != nil {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
 	cfg, err := synth.Config(spec)
 	if err != nil {

@@ -20,7 +20,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon ingest --config C --db D [--actor 名称] 文件…")
 		fmt.Fprintln(fs.Output(), "所有文件作为一批导入：任何一行有错，全部不写入，并列出每一处错误。")
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -31,7 +31,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "没有要导入的文件")
 		fs.Usage()
-		return usageError{"no files"}
+		return shownUsage("没有要导入的文件")
 	}
 	a, db, err := openAssessment(ctx, *config, *dbPath, stderr)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/kpimon/kpimon/kpi"
-	"github.com/kpimon/kpimon/sqlite"
 )
 
 func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -18,7 +17,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon lock --db D --period YYYY-MM [--unlock]")
 		fmt.Fprintln(fs.Output(), "月度通报发布后锁定该月：此后任何改动该月数据的批次整批拒绝，直到管理员解锁。")
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -26,7 +25,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := require(fs, "db", *dbPath); err != nil {
 		return err
 	}
-	db, err := sqlite.Open(ctx, *dbPath)
+	db, err := openExistingDB(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -34,7 +33,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *period == "" {
 		if *unlock {
 			fmt.Fprintln(stderr, "解锁须指定 --period")
-			return usageError{"lock --unlock: --period"}
+			return shownUsage("解锁须指定 --period")
 		}
 		locks, err := db.Locks(ctx)
 		if err != nil {
@@ -52,7 +51,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	p, err := kpi.ParsePeriod(*period)
 	if err != nil {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
 	if *unlock {
 		ok, err := db.UnlockPeriod(ctx, p, *actor)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // the configured time zone must resolve on machines without zoneinfo
 )
@@ -22,20 +23,30 @@ func main() {
 	stop()
 	if err != nil {
 		var ue usageError
-		if !errors.As(err, &ue) && !errors.Is(err, errReported) {
-			fmt.Fprintln(os.Stderr, "kpimon:", err)
-		}
-		if errors.As(err, &ue) {
+		switch {
+		case errors.As(err, &ue):
+			if !ue.shown && ue.msg != "" {
+				fmt.Fprintln(os.Stderr, "kpimon:", ue.msg)
+			}
 			os.Exit(2)
+		case !errors.Is(err, errReported):
+			fmt.Fprintln(os.Stderr, "kpimon:", err)
 		}
 		os.Exit(1)
 	}
 }
 
-// usageError is a command line mistake; its message has been printed with the usage.
-type usageError struct{ msg string }
+// usageError is a command line mistake (exit status 2). Its message is in Chinese; shown
+// says it was already printed (with the usage), so main prints nothing more.
+type usageError struct {
+	msg   string
+	shown bool
+}
 
 func (e usageError) Error() string { return e.msg }
+
+// shownUsage is a usage error whose explanation has been printed.
+func shownUsage(msg string) usageError { return usageError{msg: msg, shown: true} }
 
 // errReported means the command already printed what went wrong (e.g. every invalid row).
 var errReported = errors.New("reported")
@@ -80,7 +91,7 @@ func usage(w io.Writer) {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		usage(stderr)
-		return usageError{"no command"}
+		return shownUsage("没有给出命令")
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
@@ -94,7 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	usage(stderr)
 	fmt.Fprintf(stderr, "\n未知命令 %q\n", args[0])
-	return usageError{"unknown command " + args[0]}
+	return shownUsage("未知命令 " + args[0])
 }
 
 // newFlags makes a subcommand's flag set that reports mistakes instead of exiting.
@@ -104,15 +115,57 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses and turns flag errors into usage errors (-h is not an error).
+// parseFlags parses and turns flag errors into usage errors (-h is not an error). The flag
+// package's own English messages are replaced by Chinese ones.
 func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return true, nil
-		}
-		return false, usageError{err.Error()}
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	err = fs.Parse(args)
+	fs.SetOutput(out)
+	if err == nil {
+		return false, nil
 	}
-	return false, nil
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+		return true, nil
+	}
+	msg := flagMessage(err.Error())
+	fmt.Fprintln(out, msg)
+	fs.Usage()
+	return false, shownUsage(msg)
+}
+
+// flagMessage says a flag package error in Chinese.
+func flagMessage(e string) string {
+	switch {
+	case strings.HasPrefix(e, "flag provided but not defined: "):
+		return "未知参数 " + strings.TrimPrefix(e, "flag provided but not defined: ")
+	case strings.HasPrefix(e, "flag needs an argument: "):
+		return "参数 " + strings.TrimPrefix(e, "flag needs an argument: ") + " 需要一个值"
+	case strings.HasPrefix(e, "invalid value "), strings.HasPrefix(e, "invalid boolean value "):
+		// invalid value "x" for flag -n: parse error
+		value, rest, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(e, "invalid boolean value "), "invalid value "), " for flag ")
+		name, _, _ := strings.Cut(rest, ":")
+		return fmt.Sprintf("参数 %s 的值 %s 无效", name, value)
+	}
+	return "参数错误：" + e
+}
+
+// printFlags lists a command's flags in Chinese (flag's PrintDefaults writes English).
+func printFlags(fs *flag.FlagSet) {
+	w := fs.Output()
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if kind != "" {
+			line += " " + map[string]string{"string": "文本", "int": "整数", "uint": "整数", "float": "数", "duration": "时长", "value": "值"}[kind]
+		}
+		fmt.Fprintln(w, line)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			usage += "（默认：" + f.DefValue + "）"
+		}
+		fmt.Fprintln(w, "        "+usage)
+	})
 }
 
 // require reports a missing required flag.
@@ -121,7 +174,7 @@ func require(fs *flag.FlagSet, pairs ...string) error {
 		if pairs[i+1] == "" {
 			fmt.Fprintf(fs.Output(), "缺少参数 --%s\n", pairs[i])
 			fs.Usage()
-			return usageError{"missing --" + pairs[i]}
+			return shownUsage("缺少参数 --" + pairs[i])
 		}
 	}
 	return nil

@@ -21,7 +21,7 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon render --config C --db D [--period YYYY-MM] --out DIR")
 		fmt.Fprintln(fs.Output(), "把该月的总览、乡镇、指标、排名、预警页面导出为静态文件，可直接用浏览器打开（file://）或放到任何网站上。")
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -29,7 +29,7 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := require(fs, "config", *config, "db", *dbPath, "out", *out); err != nil {
 		return err
 	}
-	a, db, err := openAssessment(ctx, *config, *dbPath, stderr)
+	a, db, err := openExistingAssessment(ctx, *config, *dbPath, stderr)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		p = latest
 	} else if p, err = kpi.ParsePeriod(*period); err != nil {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
 	if p.Year != a.Year {
 		return fmt.Errorf("月份 %s 不在考核年度 %d 内", p, a.Year)

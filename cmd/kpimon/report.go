@@ -27,7 +27,7 @@ func parseReportFlags(name string, args []string, stderr io.Writer, formats stri
 	fs.StringVar(&f.format, "format", "table", "输出格式："+formats)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "用法: kpimon %s --config C --db D [--period YYYY-MM] [--format %s]\n", name, formats)
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return nil, help, err
@@ -41,14 +41,14 @@ func parseReportFlags(name string, args []string, stderr io.Writer, formats stri
 	}
 	if !ok {
 		fmt.Fprintf(stderr, "--format %q 无效：可选 %s\n", f.format, formats)
-		return nil, false, usageError{"bad --format"}
+		return nil, false, shownUsage("--format 无效")
 	}
 	return f, false, nil
 }
 
 // evaluate loads the assessment and evaluates the period flags name.
 func (f *reportFlags) evaluate(ctx context.Context, stderr io.Writer) (*kpi.Assessment, *kpi.Result, error) {
-	a, db, err := openAssessment(ctx, f.config, f.db, stderr)
+	a, db, err := openExistingAssessment(ctx, f.config, f.db, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,7 +65,7 @@ func (f *reportFlags) evaluate(ctx context.Context, stderr io.Writer) (*kpi.Asse
 		}
 		p = latest
 	} else if p, err = kpi.ParsePeriod(f.period); err != nil {
-		return nil, nil, usageError{err.Error()}
+		return nil, nil, usageError{msg: err.Error()}
 	}
 	if p.Year != a.Year {
 		return nil, nil, fmt.Errorf("月份 %s 不在考核年度 %d 内", p, a.Year)

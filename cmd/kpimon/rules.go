@@ -139,14 +139,14 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon rules [--out 文件] [--base-url 地址]")
 		fmt.Fprintln(fs.Output(), "写出 Prometheus 规则文件：与 kpimon 内置预警等价的告警规则，以及供看板使用的记录规则。")
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
-		return usageError{"unexpected arguments"}
+		return shownUsage("多余的参数")
 	}
 	if *baseURL != "" && !strings.HasPrefix(*baseURL, "http://") && !strings.HasPrefix(*baseURL, "https://") {
 		return fmt.Errorf("--base-url %q 应以 http:// 或 https:// 开头", *baseURL)

@@ -46,7 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	opt.register(fs.StringVar)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon serve --config C --db D [--addr HOST:PORT]")
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -127,7 +127,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon demo [--addr HOST:PORT] [--db 新文件]")
 		fmt.Fprintln(fs.Output(), "载入内置的清远市清城区 2025 年度考核示例（8 个镇街、32 项考核指标、全年月报）并启动服务。")
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err

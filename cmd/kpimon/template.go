@@ -21,7 +21,7 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon template --config C [--township T] --period YYYY-MM --out 文件.xlsx")
 		fmt.Fprintln(fs.Output(), "生成乡镇月报表模板：每项指标一行，只需填写黄色单元格；填好后用 ingest 或上传页面导入。")
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -31,7 +31,7 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if ext := strings.ToLower(filepath.Ext(*out)); ext != ".xlsx" {
 		fmt.Fprintf(stderr, "--out %q：模板须保存为 .xlsx 文件\n", *out)
-		return usageError{"--out must end in .xlsx"}
+		return shownUsage("--out 须为 .xlsx 文件")
 	}
 	a, err := kpi.LoadConfig(*config)
 	if err != nil {
@@ -39,7 +39,7 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	p, err := kpi.ParsePeriod(*period)
 	if err != nil {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
 	if p.Year != a.Year {
 		return fmt.Errorf("月份 %s 不在考核年度 %d 内", p, a.Year)

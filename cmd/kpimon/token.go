@@ -23,7 +23,7 @@ func tokenUsage(w io.Writer) {
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		tokenUsage(stderr)
-		return usageError{"token: no subcommand"}
+		return shownUsage("缺少子命令")
 	}
 	switch args[0] {
 	case "add":
@@ -37,7 +37,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	}
 	tokenUsage(stderr)
-	return usageError{"token: unknown subcommand " + args[0]}
+	return shownUsage("未知子命令 " + args[0])
 }
 
 func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -47,7 +47,7 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	township := fs.String("township", "", "乡镇代码或名称")
 	admin := fs.Bool("admin", false, "管理员令牌（可填报所有乡镇）")
 	name := fs.String("name", "", "令牌名称，记入每批数据的审计记录（默认：乡镇名称加“妇联”，或“管理员”）")
-	fs.Usage = func() { tokenUsage(fs.Output()); fs.PrintDefaults() }
+	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *admin == (*township != "") {
 		fmt.Fprintln(stderr, "须指定 --township 或 --admin 之一")
-		return usageError{"token add: --township or --admin"}
+		return shownUsage("须指定 --township 或 --admin 之一")
 	}
 	n := sqlite.NewToken{Admin: *admin, Name: *name, CreatedBy: defaultActor()}
 	scope := "可填报所有乡镇的数据"
@@ -99,14 +99,14 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token list", stderr)
 	dbPath := fs.String("db", "", "数据库文件（SQLite）")
-	fs.Usage = func() { tokenUsage(fs.Output()); fs.PrintDefaults() }
+	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", *dbPath); err != nil {
 		return err
 	}
-	db, err := sqlite.Open(ctx, *dbPath)
+	db, err := openExistingDB(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token revoke", stderr)
 	dbPath := fs.String("db", "", "数据库文件（SQLite）")
-	fs.Usage = func() { tokenUsage(fs.Output()); fs.PrintDefaults() }
+	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -146,14 +146,14 @@ func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "须给出一个令牌编号（见 kpimon token list）")
-		return usageError{"token revoke: one id"}
+		return shownUsage("须给出一个令牌编号")
 	}
 	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
 	if err != nil {
 		fmt.Fprintf(stderr, "令牌编号“%s”不是数字\n", fs.Arg(0))
-		return usageError{"token revoke: bad id"}
+		return shownUsage("令牌编号不是数字")
 	}
-	db, err := sqlite.Open(ctx, *dbPath)
+	db, err := openExistingDB(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
