@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -124,6 +125,12 @@ func (w *webhook) send(ctx context.Context, m message) error {
 	req.Header.Set("User-Agent", "kpimon")
 	resp, err := w.client.Do(req)
 	if err != nil {
+		// a *url.Error carries the whole URL, and a robot's URL carries its key or access
+		// token (and DingTalk's signature): keep only the cause, so logs do not leak them
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
 		return fmt.Errorf("webhook %s: %w", w.Name, err)
 	}
 	defer resp.Body.Close()

@@ -49,7 +49,8 @@ var widths = [nCols]float64{6, 16, 10, 34, 8, 18, 12, 10, 10, 12, 36}
 const instructions = "填写说明：1. 只填写黄色单元格，灰色单元格不必填写；标签已锁定，请勿增删行列或改动工作表名称。" +
 	"2. 数量类指标填写本月新增数（不是累计数）；存量类填写月末实有数。" +
 	"3. 比率类指标分别填写本月的分子和分母，分子不能大于分母；本月没有受理的，分母填 0。" +
-	"4. “是否”一栏从下拉列表中选择“是”或“否”。5. 本月没有发生的事项可以留空，留空的行不会导入。" +
+	"4. “是否”一栏从下拉列表中选择“是”或“否”。" +
+	"5. 数量类、存量类指标本月没有的请填 0，比率类本月没有受理的请填分子 0、分母 0：留空表示未报送，会按逾期未报送预警。节点任务、加分、一票否决事项没有发生的可以留空。" +
 	"6. 填好后保存为 .xlsx（Excel 工作簿）格式，通过上传页面提交或交县（区）妇联；如需更正，改好后重新提交即可，系统保留修改记录。"
 
 // Write writes the form for the townships (all of the assessment's when none are given)
@@ -291,27 +292,23 @@ func writeSheet(f *excelize.File, st styles, a *kpi.Assessment, t kpi.Township, 
 func describe(ind *kpi.Indicator, t kpi.Township) (how, note string) {
 	unit := ind.Unit
 	switch ind.Kind {
-	case kpi.KindCount:
+	case kpi.KindCount, kpi.KindStock:
 		how = "本月新增数"
-		if tg := ind.TargetFor(t.Code); tg != nil {
-			if ind.Direction == kpi.Lower {
-				note = fmt.Sprintf("全年不超过 %s%s", kpi.FormatNumber(*tg), unit)
-			} else {
-				note = fmt.Sprintf("年度目标 %s%s", kpi.FormatNumber(*tg), unit)
-			}
-		} else {
-			note = "只统计，不计分"
+		if ind.Kind == kpi.KindStock {
+			how = "月末实有数"
 		}
-	case kpi.KindStock:
-		how = "月末实有数"
-		if tg := ind.TargetFor(t.Code); tg != nil {
+		switch tg := ind.TargetFor(t.Code); {
+		case tg == nil:
+			note = "只统计，不计分"
+		case ind.Direction == kpi.Lower:
+			note = fmt.Sprintf("全年不超过 %s%s", kpi.FormatNumber(*tg), unit)
+		default:
 			note = fmt.Sprintf("年度目标 %s%s", kpi.FormatNumber(*tg), unit)
-		} else {
-			note = "只统计，不计分"
 		}
+		note += "；没有请填 0"
 	case kpi.KindRatio:
 		how = "本月分子、分母"
-		note = fmt.Sprintf("达标线 %s；分子不能大于分母", kpi.FormatPercent(kpi.Some(ind.ThresholdFor(t.Code))))
+		note = fmt.Sprintf("达标线 %s；分子不能大于分母；没有受理请填 0 和 0", kpi.FormatPercent(kpi.Some(ind.ThresholdFor(t.Code))))
 	case kpi.KindMilestone:
 		how = "本月是否完成"
 		note = fmt.Sprintf("应于 %d 月底前完成；完成当月选“是”", ind.Due)

@@ -91,7 +91,7 @@ func TestTemplateLayoutProtectionAndValidation(t *testing.T) {
 		t.Fatalf("%d rows", len(rows))
 	}
 	first := rows[HeaderRow]
-	if first[cols[collector.FormCodeHeader]-1] != "screenings" || first[cols["说明"]-1] != "年度目标 80人" {
+	if first[cols[collector.FormCodeHeader]-1] != "screenings" || first[cols["说明"]-1] != "年度目标 80人；没有请填 0" {
 		t.Errorf("first indicator row %q", first)
 	}
 	// labels locked, input cells unlocked, only the cells of each kind open
