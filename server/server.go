@@ -144,7 +144,19 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	body.Error = userMessage(body.Error)
 	writeJSON(w, status, body)
+}
+
+// userMessage drops the English sentinels ("bad request: ", "invalid assessment config: ")
+// that wrap a Chinese message for errors.Is, leaving what a person should read.
+func userMessage(msg string) string {
+	for _, sentinel := range []error{ErrBadRequest, ErrNotFound, ErrForbidden, ErrConflict, kpi.ErrBadPeriod, sqlite.ErrLocked} {
+		for strings.HasPrefix(msg, sentinel.Error()+": ") {
+			msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
+		}
+	}
+	return msg
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -188,7 +200,7 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) (*kpi.Result, bo
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.mon.DB().SchemaVersion(r.Context()); err != nil {
 		s.log.Error("health check failed", "err", err)
-		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		http.Error(w, "数据库不可用", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -172,3 +172,17 @@ func TestAPIErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestAPIErrorsAreChinese(t *testing.T) {
+	ts, _ := newTestServer(t)
+	for _, path := range []string{"/api/v1/evaluations?period=2024-13", "/api/v1/rankings?period=2023-12", "/api/v1/history?township=zz&indicator=screenings"} {
+		_, body := getBody(t, ts.URL+path)
+		var eb errorBody
+		if err := json.Unmarshal([]byte(body), &eb); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if strings.Contains(eb.Error, "bad request") || strings.Contains(eb.Error, "not found") || strings.Contains(eb.Error, "period") || !strings.ContainsAny(eb.Error, "月乡") {
+			t.Errorf("%s: error %q is not plain Chinese", path, eb.Error)
+		}
+	}
+}
