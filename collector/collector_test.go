@@ -99,6 +99,9 @@ func TestBadFiles(t *testing.T) {
 		{"empty.bad.csv", []string{"empty.bad.csv"}, ErrMalformed, "文件是空的"},
 		{"bad.json", []string{"bad.json[1]", "bad.json[2]"}, kpi.ErrBadValue, "缺少分母"},
 		{"malformed.bad.json", []string{"malformed.bad.json"}, ErrMalformed, "JSON 格式错误"},
+		{"header_only.bad.csv", []string{"header_only.bad.csv"}, ErrMalformed, "只有表头，没有数据行"},
+		{"empty_array.bad.json", []string{"empty_array.bad.json"}, ErrMalformed, "没有数据"},
+		{"truncated.bad.json", []string{"truncated.bad.json"}, ErrMalformed, "JSON 不完整"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

@@ -69,6 +69,7 @@ func (b *Batch) AddCSV(name string, r io.Reader) {
 		b.fail(csvWhere(name, err), "", "", ErrMalformed, "CSV 格式错误：%v", csvMsg(err))
 		return
 	}
+	errsBefore := len(b.errs)
 	cols, ok := b.header(name+":1", header)
 	if !ok {
 		return
@@ -94,6 +95,9 @@ func (b *Batch) AddCSV(name string, r io.Reader) {
 			file: name, line: line, township: get("township"), indicator: get("indicator"),
 			period: get("period"), value: get("value"), numerator: get("numerator"), denominator: get("denominator"),
 		})
+	}
+	if b.valid == before && errsBefore == len(b.errs) {
+		b.fail(name, "", "", ErrMalformed, "文件只有表头，没有数据行")
 	}
 }
 

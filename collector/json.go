@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -23,6 +24,10 @@ func (b *Batch) AddJSON(name string, r io.Reader) {
 	items, err := jsonItems(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
 	if err != nil {
 		b.fail(name, "", "", ErrMalformed, "JSON 格式错误：%v", err)
+		return
+	}
+	if len(items) == 0 {
+		b.fail(name, "", "", ErrMalformed, "没有数据：观测值数组是空的")
 		return
 	}
 	for i, raw := range items {
@@ -78,7 +83,7 @@ func jsonItems(data []byte) ([]json.RawMessage, error) {
 			Observations []json.RawMessage `json:"observations"`
 		}
 		if err := json.Unmarshal(trimmed, &wrap); err != nil {
-			return nil, err
+			return nil, jsonSyntax(err)
 		}
 		if wrap.Observations == nil {
 			return nil, fmt.Errorf("对象中没有 observations 数组")
@@ -87,9 +92,25 @@ func jsonItems(data []byte) ([]json.RawMessage, error) {
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(trimmed, &items); err != nil {
-		return nil, fmt.Errorf("应为观测值数组：%v", err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf("应为观测值数组（[{…}, …]）或含 observations 数组的对象")
+		}
+		return nil, jsonSyntax(err)
 	}
 	return items, nil
+}
+
+// jsonSyntax says where a JSON document breaks, in Chinese.
+func jsonSyntax(err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input"):
+		return fmt.Errorf("JSON 不完整（文件被截断？）")
+	case errors.As(err, &se):
+		return fmt.Errorf("第 %d 个字节附近不是有效的 JSON", se.Offset)
+	}
+	return fmt.Errorf("不是有效的 JSON")
 }
 
 // jsonField reads a JSON string, number or null as a raw field.
