@@ -119,6 +119,19 @@ func TestLockedMonthRefusesChanges(t *testing.T) {
 		t.Errorf("locks = %+v %v", locks, err)
 	}
 	// after unlocking the correction goes through
+	// a batch changing two locked months names both at once
+	if _, _, err := db.LockPeriod(ctx, kpi.MustPeriod("2024-04"), "县妇联办公室"); err != nil {
+		t.Fatal(err)
+	}
+	both := Batch{Actor: "甲镇", Source: "both.csv", SHA256: "4", Observations: []kpi.Observation{
+		o("aa", "screenings", "2024-03", 13), o("aa", "screenings", "2024-04", 6),
+	}}
+	if _, err := db.Ingest(ctx, a, both); !errors.As(err, &le) || len(le.Periods) != 2 || !strings.Contains(err.Error(), "2024-03、2024-04 已锁定") {
+		t.Errorf("a batch into two locked months: %v", err)
+	}
+	if ok, err := db.UnlockPeriod(ctx, kpi.MustPeriod("2024-04"), "admin"); err != nil || !ok {
+		t.Fatalf("unlock = %v %v", ok, err)
+	}
 	if ok, err := db.UnlockPeriod(ctx, kpi.MustPeriod("2024-03"), "admin"); err != nil || !ok {
 		t.Fatalf("unlock = %v %v", ok, err)
 	}

@@ -87,6 +87,7 @@ func (w *Writer) Write(obs []kpi.Observation) error {
 		return err
 	}
 	w.fresh = w.fresh[:0]
+	unchecked := map[int]bool{} // months this chunk changes whose lock is not checked yet
 	// a small chunk (a township's monthly report) looks its keys up one by one; a large
 	// one reads each month it touches once
 	small := len(obs) <= smallChunk
@@ -119,11 +120,21 @@ func (w *Writer) Write(obs []kpi.Observation) error {
 			}
 			w.res.Corrected++
 		}
-		if err := w.checkLock(k.period); err != nil {
-			return err
+		if !w.checkedLocks[k.period] {
+			unchecked[k.period] = true
 		}
 		if w.keepWritten {
 			w.res.Written = append(w.res.Written, o)
+		}
+	}
+	// every locked month the chunk would change is named at once (the corrections above
+	// are in the transaction and go with it)
+	if len(unchecked) > 0 {
+		for p := range unchecked {
+			w.checkedLocks[p] = true
+		}
+		if err := refuseLocked(w.ctx, w.tx, unchecked); err != nil {
+			return err
 		}
 	}
 	return w.insertFresh()
@@ -144,15 +155,6 @@ func (w *Writer) batchID() (int64, error) {
 		return 0, fmt.Errorf("ingest: record batch: %w", err)
 	}
 	return w.res.BatchID, nil
-}
-
-// checkLock refuses the batch as soon as it would change a locked month.
-func (w *Writer) checkLock(period int) error {
-	if w.checkedLocks[period] {
-		return nil
-	}
-	w.checkedLocks[period] = true
-	return refuseLocked(w.ctx, w.tx, map[int]bool{period: true})
 }
 
 // smallChunk is the largest chunk whose keys are looked up one by one.
