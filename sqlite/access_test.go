@@ -142,7 +142,7 @@ func TestLockedMonthRefusesChanges(t *testing.T) {
 		t.Errorf("ingest after unlock: %v", err)
 	}
 	var events int
-	if err := db.db.GetContext(ctx, &events, `SELECT COUNT(*) FROM lock_events`); err != nil || events != 2 {
-		t.Errorf("lock events = %d %v, want 2", events, err)
+	if err := db.db.GetContext(ctx, &events, `SELECT COUNT(*) FROM lock_events`); err != nil || events != 4 {
+		t.Errorf("lock events = %d %v, want 4 (two locks, two unlocks)", events, err)
 	}
 }
