@@ -55,6 +55,9 @@ func TestLockCommand(t *testing.T) {
 	if out := mustCLI(t, "lock", "--db", db); !strings.Contains(out, "没有已锁定的月份") {
 		t.Errorf("lock list said %q", out)
 	}
+	if _, _, err := cli(t, "lock", "--db", db, "--config", config, "--period", "2019-06"); err == nil || !strings.Contains(err.Error(), "不在考核年度 2024 内") {
+		t.Errorf("locking a month of another year: %v", err)
+	}
 	if out := mustCLI(t, "lock", "--db", db, "--period", "2024-06", "--actor", "县妇联办公室"); !strings.Contains(out, "已锁定 2024-06") {
 		t.Errorf("lock said %q", out)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/kpimon/kpimon/kpi"
 )
@@ -11,11 +12,12 @@ import (
 func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("lock", stderr)
 	dbPath := fs.String("db", "", "数据库文件（SQLite）")
+	config := fs.String("config", "", "考核配置文件（YAML）：给出时核对月份属于考核年度，时间按其时区显示")
 	period := fs.String("period", "", "要锁定（或解锁）的月份 YYYY-MM；省略则列出已锁定的月份")
 	unlock := fs.Bool("unlock", false, "解锁，允许再次修改该月数据")
 	actor := fs.String("actor", defaultActor(), "记入审计记录的操作人")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "用法: kpimon lock --db D --period YYYY-MM [--unlock]")
+		fmt.Fprintln(fs.Output(), "用法: kpimon lock --db D [--config C] --period YYYY-MM [--unlock]")
 		fmt.Fprintln(fs.Output(), "月度通报发布后锁定该月：此后任何改动该月数据的批次整批拒绝，直到管理员解锁。")
 		printFlags(fs)
 	}
@@ -24,6 +26,15 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err := require(fs, "db", *dbPath); err != nil {
 		return err
+	}
+	loc := time.Local
+	var year int
+	if *config != "" {
+		a, err := kpi.LoadConfig(*config)
+		if err != nil {
+			return err
+		}
+		loc, year = a.Location, a.Year
 	}
 	db, err := openExistingDB(ctx, *dbPath)
 	if err != nil {
@@ -45,13 +56,16 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		t := newTable("月份", "锁定时间", "锁定人")
 		for _, l := range locks {
-			t.add(l.Period.String(), l.At.Local().Format("2006-01-02 15:04"), l.By)
+			t.add(l.Period.String(), l.At.In(loc).Format("2006-01-02 15:04"), l.By)
 		}
 		return t.write(stdout)
 	}
 	p, err := kpi.ParsePeriod(*period)
 	if err != nil {
 		return usageError{msg: err.Error()}
+	}
+	if year != 0 && p.Year != year {
+		return usageError{msg: fmt.Sprintf("月份 %s 不在考核年度 %d 内", p, year)}
 	}
 	if *unlock {
 		ok, err := db.UnlockPeriod(ctx, p, *actor)
@@ -70,7 +84,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if !made {
-		fmt.Fprintf(stdout, "%s 已于 %s 由 %s 锁定。\n", p, l.At.Local().Format("2006-01-02 15:04"), l.By)
+		fmt.Fprintf(stdout, "%s 已于 %s 由 %s 锁定。\n", p, l.At.In(loc).Format("2006-01-02 15:04"), l.By)
 		return nil
 	}
 	fmt.Fprintf(stdout, "已锁定 %s：此后改动该月数据的批次将整批拒绝（解锁：kpimon lock --unlock --period %s）。\n", p, p)
