@@ -126,12 +126,24 @@ var ErrInvalid = errors.New("invalid batch")
 // Ingest writes a validated batch and publishes the new data. A batch with errors is
 // refused whole (the error wraps ErrInvalid and the *collector.BatchError).
 func (m *Monitor) Ingest(ctx context.Context, b *collector.Batch, actor string) (res sqlite.IngestResult, err error) {
+	return m.IngestIf(ctx, b, actor, nil)
+}
+
+// IngestIf is Ingest with a precondition checked against the current data while no other
+// batch can be written: when check returns an error, nothing is written and that error is
+// returned. The upload page uses it to write exactly what a person previewed.
+func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string, check func(*kpi.Dataset) error) (res sqlite.IngestResult, err error) {
 	defer func() { m.ingested(res, err) }() // hook.go
 	if err := b.Err(); err != nil {
 		return sqlite.IngestResult{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	m.ingestMu.Lock()
 	defer m.ingestMu.Unlock()
+	if check != nil {
+		if err := check(m.Dataset()); err != nil {
+			return sqlite.IngestResult{Total: b.Len()}, err
+		}
+	}
 	res, err = m.db.Ingest(ctx, m.a, sqlite.Batch{Actor: actor, Source: b.SourceName(), SHA256: b.SHA256(), Observations: b.Observations()})
 	if err != nil {
 		return res, err

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,5 +162,25 @@ func TestReloadPicksUpBatchesWrittenByAnotherProcess(t *testing.T) {
 	r, _ := m.Evaluate(kpi.MustPeriod("2024-02"))
 	if m.Version() != v+1 || r.Evaluations[0].Actual.V != 17 {
 		t.Errorf("after Reload: version %d (was %d), actual %v; want the new batch counted", m.Version(), v, r.Evaluations[0].Actual)
+	}
+}
+
+func TestIngestIfWritesNothingWhenTheCheckFails(t *testing.T) {
+	m := newMonitor(t, nil)
+	ctx := context.Background()
+	stale := errors.New("stale")
+	var seen int
+	_, err := m.IngestIf(ctx, batch(m, "aa,x,2024-01,10\n"), "t", func(d *kpi.Dataset) error { seen = d.Len(); return stale })
+	if !errors.Is(err, stale) || m.Dataset().Len() != 0 || m.Version() != 1 {
+		t.Fatalf("a failed check: err %v, %d observations, version %d", err, m.Dataset().Len(), m.Version())
+	}
+	if b, _ := m.DB().Batches(ctx, 5); len(b) != 0 {
+		t.Errorf("a failed check recorded a batch")
+	}
+	if _, err := m.IngestIf(ctx, batch(m, "aa,x,2024-01,10\n"), "t", func(d *kpi.Dataset) error { seen = d.Len(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if seen != 0 || m.Dataset().Len() != 1 {
+		t.Errorf("the check saw %d observations (want the data before the write, 0); now %d", seen, m.Dataset().Len())
 	}
 }

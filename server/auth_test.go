@@ -487,12 +487,27 @@ func TestUploadPage(t *testing.T) {
 func TestPendingStoreBounds(t *testing.T) {
 	p := newPendingStore()
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	// many tokens: the store holds at most maxPending
 	for i := 0; i < maxPending+10; i++ {
 		id, _ := randomID()
-		p.put(&pending{id: id, tokenID: 1, expires: now.Add(time.Minute)}, now)
+		p.put(&pending{id: id, tokenID: int64(100 + i), expires: now.Add(time.Minute)}, now)
 	}
 	if len(p.items) != maxPending || len(p.order) != maxPending {
 		t.Errorf("%d held, want %d", len(p.items), maxPending)
+	}
+	// one token: at most maxPendingPerToken of its own
+	for i := 0; i < 10; i++ {
+		id, _ := randomID()
+		p.put(&pending{id: id, tokenID: 1, expires: now.Add(time.Minute)}, now)
+	}
+	mine := 0
+	for _, x := range p.items {
+		if x.tokenID == 1 {
+			mine++
+		}
+	}
+	if mine != maxPendingPerToken || len(p.items) != maxPending {
+		t.Errorf("token 1 holds %d previews (want %d), store %d (want %d)", mine, maxPendingPerToken, len(p.items), maxPending)
 	}
 	p.put(&pending{id: "late", tokenID: 1, expires: now.Add(2 * time.Hour)}, now.Add(time.Hour))
 	if len(p.items) != 1 {
@@ -533,5 +548,31 @@ func TestPostXLSX(t *testing.T) {
 	}
 	if resp, body := f.do(t, "POST", "/api/v1/observations?source=三月", f.bb, xlsx, book(31)); resp.StatusCode != 403 {
 		t.Errorf("乙镇 sending 甲镇's workbook: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestTokenOfATownshipThatLeftTheConfigWritesNothing(t *testing.T) {
+	f := newAccessFixture(t)
+	ctx := context.Background()
+	// the county merges 乙镇 away: the same database under a config without bb
+	smaller, err := kpi.ParseConfig("test.yaml", []byte(strings.Replace(testConfig, "  - {code: bb, name: 乙镇}\n", "", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon, err := monitor.New(ctx, smaller, f.db, monitor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(New(mon, nil))
+	defer ts.Close()
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/observations", strings.NewReader(`[{"township":"aa","indicator":"screenings","period":"2024-01","value":1}]`))
+	req.Header.Set("Authorization", "Bearer "+f.bb)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a token of a township no longer assessed: %d, want 401", resp.StatusCode)
 	}
 }

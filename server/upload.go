@@ -34,8 +34,13 @@ var uploadFS embed.FS
 // pendingTTL is how long a preview can be confirmed.
 const pendingTTL = 15 * time.Minute
 
-// maxPending bounds the previews held at once; the oldest go first.
-const maxPending = 256
+// maxPending bounds the previews held at once, and maxPendingPerToken those of one token
+// (a township re-uploading its form replaces its own previews, never another's); the oldest
+// go first.
+const (
+	maxPending         = 64
+	maxPendingPerToken = 3
+)
 
 // pending is a previewed batch awaiting confirmation.
 type pending struct {
@@ -58,6 +63,21 @@ func (p *pendingStore) put(x *pending, now time.Time) {
 		}
 	}
 	p.order = keep
+	mine := 0
+	for _, id := range p.order {
+		if p.items[id].tokenID == x.tokenID {
+			mine++
+		}
+	}
+	for i := 0; mine >= maxPendingPerToken && i < len(p.order); {
+		if id := p.order[i]; p.items[id].tokenID == x.tokenID {
+			delete(p.items, id)
+			p.order = append(p.order[:i], p.order[i+1:]...)
+			mine--
+			continue
+		}
+		i++
+	}
 	for len(p.order) >= maxPending {
 		delete(p.items, p.order[0])
 		p.order = p.order[1:]
@@ -396,8 +416,6 @@ func (s *Server) previewBatch(w http.ResponseWriter, r *http.Request, c *caller,
 
 // preview compares a batch with the current figures.
 func (s *Server) preview(ctx context.Context, b *collector.Batch) ([]previewRow, error) {
-	a := s.mon.Assessment()
-	d := s.mon.Dataset()
 	locks, err := s.mon.DB().Locks(ctx)
 	if err != nil {
 		return nil, err
@@ -406,6 +424,11 @@ func (s *Server) preview(ctx context.Context, b *collector.Batch) ([]previewRow,
 	for _, l := range locks {
 		locked[l.Period] = true
 	}
+	return previewRows(s.mon.Assessment(), s.mon.Dataset(), b, locked), nil
+}
+
+// previewRows says what each row of the batch would do to the data d.
+func previewRows(a *kpi.Assessment, d *kpi.Dataset, b *collector.Batch, locked map[kpi.Period]bool) []previewRow {
 	out := make([]previewRow, 0, len(b.Rows()))
 	for _, row := range b.Rows() {
 		o := row.Observation
@@ -422,8 +445,11 @@ func (s *Server) preview(ctx context.Context, b *collector.Batch) ([]previewRow,
 		x.Locked = locked[o.Period] && x.State != "unchanged"
 		out = append(out, x)
 	}
-	return out, nil
+	return out
 }
+
+// errPreviewStale is a confirm whose figures changed between preview and write.
+var errPreviewStale = errors.New("the figures changed since the preview")
 
 func (s *Server) confirmUpload(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.loggedIn(w, r)
@@ -454,11 +480,24 @@ func (s *Server) confirmUpload(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	res, err := s.mon.Ingest(r.Context(), x.batch, c.token.Name)
+	// the same comparison again under the monitor's write lock, so that no batch can slip in
+	// between the check above and the write
+	unchanged := func(d *kpi.Dataset) error {
+		now := previewRows(s.mon.Assessment(), d, x.batch, nil)
+		for i := range now {
+			if now[i].Old != x.preview[i].Old || now[i].State != x.preview[i].State {
+				return errPreviewStale
+			}
+		}
+		return nil
+	}
+	res, err := s.mon.IngestIf(r.Context(), x.batch, c.token.Name, unchanged)
 	if err != nil {
 		p := s.formPage(c)
 		var le *sqlite.LockedError
 		switch {
+		case errors.Is(err, errPreviewStale):
+			s.previewBatch(w, r, c, x.batch, true)
 		case errors.As(err, &le):
 			p.Error = le.Error()
 			s.render(w, http.StatusConflict, p)
@@ -490,7 +529,9 @@ func (s *Server) uploadTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := kpi.ParsePeriod(q)
 	if err != nil || p.Year != a.Year {
-		s.writeError(w, r, fmt.Errorf("%w: 月份“%s”无效：须为 %d 年的 YYYY-MM", ErrBadRequest, q, a.Year))
+		page := s.formPage(c)
+		page.Error = fmt.Sprintf("月份“%s”无效：须为 %d 年的 YYYY-MM。", q, a.Year)
+		s.render(w, http.StatusBadRequest, page)
 		return
 	}
 	var towns []kpi.Township
@@ -501,7 +542,10 @@ func (s *Server) uploadTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	if err := forms.Write(&buf, a, towns, p); err != nil {
-		s.writeError(w, r, err)
+		s.log.Error("write the monthly form", "err", err)
+		page := s.formPage(c)
+		page.Error = "生成报表模板失败，请稍后重试或联系县（区）妇联。"
+		s.render(w, http.StatusInternalServerError, page)
 		return
 	}
 	sendFile(w, fmt.Sprintf("%s-%s-月报表.xlsx", name, p), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
