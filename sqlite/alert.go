@@ -69,7 +69,12 @@ func (r alertRow) record() AlertRecord {
 
 const alertColumns = `id, alert, township, indicator, severity, period, active_since, summary, started_at, updated_at, resolved_at`
 
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+func stamp(t time.Time) string { return t.UTC().Format(stampFormat) }
+
+// stampFormat writes times in UTC with a fixed nine-digit fraction, so that the text sorts
+// and compares like the time (RFC 3339 with a variable fraction does not: "…:00Z" would
+// sort after "…:00.5Z"). time.RFC3339Nano parses it back.
+const stampFormat = "2006-01-02T15:04:05.000000000Z07:00"
 
 // SyncAlerts records, at now, that exactly the alerts in current hold as of period p: an
 // alert not firing yet starts firing (started_at = now), a firing alert not in current

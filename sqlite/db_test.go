@@ -270,3 +270,16 @@ func TestWriterInChunksIsOneTransaction(t *testing.T) {
 		t.Error("a write after commit was accepted")
 	}
 }
+
+func TestStampsSortLikeTimes(t *testing.T) {
+	a := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
+	b := a.Add(500 * time.Millisecond)
+	c := a.Add(time.Second)
+	if !(stamp(a) < stamp(b) && stamp(b) < stamp(c)) {
+		t.Errorf("stamps %q %q %q do not sort as their times", stamp(a), stamp(b), stamp(c))
+	}
+	back, err := time.Parse(time.RFC3339Nano, stamp(b))
+	if err != nil || !back.Equal(b) {
+		t.Errorf("stamp %q parses back as %v, %v", stamp(b), back, err)
+	}
+}

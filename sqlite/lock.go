@@ -51,11 +51,11 @@ func (db *DB) LockPeriod(ctx context.Context, p kpi.Period, actor string) (Lock,
 		return l, false, err
 	}
 	at := db.now().UTC()
-	stamp := at.Format(time.RFC3339Nano)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO period_locks (period, locked_at, locked_by) VALUES (?, ?, ?)`, periodInt(p), stamp, actor); err != nil {
+	when := stamp(at)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO period_locks (period, locked_at, locked_by) VALUES (?, ?, ?)`, periodInt(p), when, actor); err != nil {
 		return Lock{}, false, fmt.Errorf("lock %s: %w", p, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO lock_events (period, action, actor, at) VALUES (?, 'lock', ?, ?)`, periodInt(p), actor, stamp); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lock_events (period, action, actor, at) VALUES (?, 'lock', ?, ?)`, periodInt(p), actor, when); err != nil {
 		return Lock{}, false, fmt.Errorf("lock %s: %w", p, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -79,7 +79,7 @@ func (db *DB) UnlockPeriod(ctx context.Context, p kpi.Period, actor string) (boo
 		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO lock_events (period, action, actor, at) VALUES (?, 'unlock', ?, ?)`,
-		periodInt(p), actor, db.now().UTC().Format(time.RFC3339Nano)); err != nil {
+		periodInt(p), actor, stamp(db.now())); err != nil {
 		return false, fmt.Errorf("unlock %s: %w", p, err)
 	}
 	if err := tx.Commit(); err != nil {

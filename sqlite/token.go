@@ -76,7 +76,7 @@ func (db *DB) AddToken(ctx context.Context, n NewToken) (Token, string, error) {
 	}
 	r, err := db.db.ExecContext(ctx, `INSERT INTO tokens (name, township, admin, prefix, hash, created_at, created_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, t.Name, t.Township, admin, t.Prefix, HashToken(secret),
-		t.CreatedAt.Format(time.RFC3339Nano), t.CreatedBy)
+		stamp(t.CreatedAt), t.CreatedBy)
 	if err != nil {
 		return Token{}, "", fmt.Errorf("add token: %w", err)
 	}
@@ -142,7 +142,7 @@ func (db *DB) LookupToken(ctx context.Context, secret string) (Token, error) {
 // token or it was already revoked.
 func (db *DB) RevokeToken(ctx context.Context, id int64) (Token, error) {
 	r, err := db.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
-		db.now().UTC().Format(time.RFC3339Nano), id)
+		stamp(db.now()), id)
 	if err != nil {
 		return Token{}, fmt.Errorf("revoke token %d: %w", id, err)
 	}

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -145,7 +144,7 @@ func (w *Writer) batchID() (int64, error) {
 	if w.res.BatchID != 0 {
 		return w.res.BatchID, nil
 	}
-	at := w.db.now().UTC().Format(time.RFC3339Nano)
+	at := stamp(w.db.now())
 	r, err := w.tx.ExecContext(w.ctx, `INSERT INTO batches (created_at, actor, source, sha256, rows_total, rows_new, rows_corrected)
 		VALUES (?, ?, ?, ?, 0, 0, 0)`, at, w.meta.actor, w.meta.source, w.meta.sha256)
 	if err != nil {
