@@ -250,3 +250,25 @@ func TestProvisioningFilesParse(t *testing.T) {
 		}
 	}
 }
+
+func TestProvisionedDataSourceDoesNotClaimDefault(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("grafana", "provisioning", "datasources", "prometheus.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Datasources []struct {
+			Name      string `yaml:"name"`
+			UID       string `yaml:"uid"`
+			IsDefault bool   `yaml:"isDefault"`
+		} `yaml:"datasources"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, ds := range doc.Datasources {
+		if ds.IsDefault || ds.UID == "prometheus" || ds.Name == "Prometheus" {
+			t.Errorf("data source %+v would clash with an office's existing default Prometheus", ds)
+		}
+	}
+}
