@@ -348,6 +348,51 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the heat map did not follow the window: %v px wide at 1280, %v px at 600 (%v)", wide, narrow, err)
 	}
 
+	// A click on the first bar of the ranking opens that township's page.
+	if err := b.setViewport(desktop); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.open(base + "/"); err != nil {
+		t.Fatal(err)
+	}
+	pt, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](`(() => {
+	  const el = document.querySelector('#overview-ranking');
+	  el.scrollIntoView();
+	  const c = echarts.getInstanceByDom(el);
+	  const v = c.getOption().series[0].data[0].value;
+	  const [x, y] = c.convertToPixel({seriesIndex: 0}, [v / 2, 0]);
+	  const r = el.getBoundingClientRect();
+	  return [r.left + x, r.top + y];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A mouse comes to the bar before it clicks, as ECharts expects of a click.
+	if err := chromedp.Do(b.ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, pt[0], pt[1])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`new Promise(r => setTimeout(() => r(true), 200))`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(b.ctx, chromedp.MouseClickXY(pt[0], pt[1])); err != nil {
+		t.Fatal(err)
+	}
+	first := mon.DefaultPeriod()
+	r, _ := mon.Evaluate(first)
+	// The click navigates: read the address until the new page answers (the old page's
+	// script context goes away on the way).
+	var where string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if p, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`location.pathname`)); err == nil && p != "/" {
+			where = p
+			break
+		}
+	}
+	if want := "/townships/" + r.Rankings[0].Township; where != want {
+		t.Errorf("a click on the first ranking bar went to %q, want %s", where, want)
+	}
+	b.take()
+
 	// The screenshot of the overview for the README.
 	if err := b.setViewport(viewport{"screenshot", 1280, 1500, 1, false}); err != nil {
 		t.Fatal(err)

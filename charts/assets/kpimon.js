@@ -47,11 +47,13 @@
     if (spec.links) {
       // On a touch screen the first tap shows the tooltip and a second tap on the same bar
       // or cell opens its page; with a mouse one click opens it.
-      var touch = window.matchMedia && window.matchMedia('(hover: none)').matches;
       var last = null;
       chart.on('click', function (p) {
         var u = pick(spec.links, p);
         if (!safeLink(u)) return;
+        var native = p.event && p.event.event;
+        var touch = native && native.pointerType ? native.pointerType === 'touch'
+          : !!(window.matchMedia && window.matchMedia('(hover: none)').matches);
         var key = p.seriesIndex + ':' + p.dataIndex;
         if (touch && last !== key) { last = key; return; }
         window.location.href = u;
