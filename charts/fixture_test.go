@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // Asia/Shanghai resolves on machines without zoneinfo
 
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/demo"
