@@ -135,11 +135,11 @@ func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
 }
 
 // period is the period the engine evaluates now.
-func (e *Engine) period() kpi.Period {
+func (e *Engine) period(data *kpi.Dataset, now time.Time) kpi.Period {
 	if !e.opt.Period.IsZero() {
 		return e.opt.Period
 	}
-	return e.mon.CurrentPeriod()
+	return monitor.CurrentPeriod(data, now)
 }
 
 // Run syncs at once, then after every change of the data and every interval, and re-sends
@@ -183,7 +183,7 @@ func (e *Engine) Sync(ctx context.Context) (sqlite.AlertChanges, error) {
 	defer e.mu.Unlock()
 	now := e.mon.Now()
 	data := e.mon.Dataset()
-	p := e.period()
+	p := e.period(data, now) // from the same data as the evaluation
 	r, err := kpi.Evaluate(data, p, now)
 	if err != nil {
 		return sqlite.AlertChanges{}, fmt.Errorf("alerting: evaluate %s: %w", p, err)

@@ -137,7 +137,9 @@ func (d *Dataset) LatestPeriod() (Period, bool) {
 
 // Clone returns an independent copy, so a reader can keep evaluating one version while a
 // writer prepares the next. Rows are shared until written; after a Clone neither dataset
-// writes a shared row in place.
+// writes a shared row in place. Clone marks d's rows as shared, so it must not run
+// concurrently with another Clone or Set of d; monitor clones only under its write lock,
+// and readers (Cell, Get, Evaluate) never look at the marks.
 func (d *Dataset) Clone() *Dataset {
 	c := &Dataset{a: d.a, rows: append([][]Cell(nil), d.rows...), owned: make([]bool, len(d.rows)), count: d.count}
 	for t := range d.owned {

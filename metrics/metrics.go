@@ -174,12 +174,12 @@ func (e *Exporter) Refresh() error {
 		p = e.mon.CurrentPeriod()
 	}
 	start := time.Now()
-	version, data := e.mon.Version(), e.mon.Dataset()
-	r, err := e.mon.Evaluate(p) // shared with the pages: cached per data version, incremental after an ingest
+	// shared with the pages: cached per data version, incremental after an ingest
+	view, err := e.mon.EvaluateView(p)
 	if err != nil {
 		return fmt.Errorf("metrics: evaluate %s: %w", p, err)
 	}
-	s, err := e.d.build(e.mon.Assessment(), data, version, r)
+	s, err := e.d.build(e.mon.Assessment(), view.Data, view.Version, view.Result)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}

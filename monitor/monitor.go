@@ -203,6 +203,20 @@ const changeLog = 64
 // cached one is older than the refresh interval. When only some townships changed since the
 // cached evaluation, only those are evaluated again (kpi.Reevaluate).
 func (m *Monitor) Evaluate(p kpi.Period) (*kpi.Result, error) {
+	v, err := m.EvaluateView(p)
+	return v.Result, err
+}
+
+// View is an evaluation with the data version and data it was computed from, read together.
+type View struct {
+	Result  *kpi.Result
+	Version uint64
+	Data    *kpi.Dataset
+}
+
+// EvaluateView is Evaluate that also returns the version and data evaluated, so that a
+// caller (the metrics snapshot) never pairs one version's figures with another's.
+func (m *Monitor) EvaluateView(p kpi.Period) (View, error) {
 	now := m.now()
 	m.mu.RLock()
 	c, ok := m.cache[p]
@@ -225,7 +239,7 @@ func (m *Monitor) Evaluate(p kpi.Period) (*kpi.Result, error) {
 	}
 	m.mu.RUnlock()
 	if fresh && c.version == v {
-		return c.result, nil
+		return View{Result: c.result, Version: v, Data: d}, nil
 	}
 	start := time.Now()
 	var r *kpi.Result
@@ -238,14 +252,14 @@ func (m *Monitor) Evaluate(p kpi.Period) (*kpi.Result, error) {
 		r, err = kpi.Evaluate(d, p, now)
 	}
 	if err != nil {
-		return nil, err
+		return View{}, err
 	}
 	m.mu.Lock()
 	if cur, ok := m.cache[p]; !ok || cur.version <= v {
 		m.cache[p] = &cached{version: v, computed: computed, result: r, took: time.Since(start)}
 	}
 	m.mu.Unlock()
-	return r, nil
+	return View{Result: r, Version: v, Data: d}, nil
 }
 
 // LastEvaluationDuration is how long the latest computed evaluation of p took.
