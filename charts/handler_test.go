@@ -55,6 +55,10 @@ func TestHandlerServesEveryPage(t *testing.T) {
 		{"/assets/nothing.js", 404, ""},
 		{"/?period=2023-05", 400, "不在考核年度 2024 内"},
 		{"/rankings?period=bad", 400, "YYYY-MM"},
+		{"/?period=%00%3Cscript%3E", 400, "&lt;script&gt;"},
+		{"/townships/%2e%2e", 404, ""},
+		{"/indicators/a%2Fb", 404, "没有这个指标"},
+		{"/assets/..%2fpage.go", 404, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
