@@ -79,7 +79,11 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 		d.Ranking, err = progressChart("indicator-townships", "各乡镇完成情况（按完成率排序）", rows, expected)
 		d.Ranking.Note = "柱为占年度目标（达标线、控制上限）的比例；实线为年度目标，橙色虚线和标记为本月应达到的序时进度。"
 	} else {
-		d.Ranking, err = valueChart("indicator-townships", "各乡镇累计（按数值排序）", a, r, i, orderOf(items, func(x item) int { return x.t }), l)
+		order := make([]int, len(items))
+		for k, it := range items {
+			order[k] = it.t
+		}
+		d.Ranking, err = valueChart("indicator-townships", "各乡镇累计（按数值排序）", a, r, i, order, l)
 	}
 	if err != nil {
 		return nil, err
@@ -90,14 +94,6 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 	v.Charts = []chart{d.Ranking, d.County}
 	v.Data = d
 	return v, nil
-}
-
-func orderOf[T any](xs []T, f func(T) int) []int {
-	out := make([]int, len(xs))
-	for k, x := range xs {
-		out[k] = f(x)
-	}
-	return out
 }
 
 // shareScale reports whether the indicator's townships are compared as a share of target.
