@@ -409,7 +409,8 @@ func TestRunResendsAndFollowsTheClockAndIngests(t *testing.T) {
 		}
 		return f
 	}
-	time.Sleep(100 * time.Millisecond)
+	// the engine has looked (twice, so the timer runs too) and nothing is overdue yet
+	waitFor("two syncs", func() bool { return e.syncs.Load() >= 2 })
 	if f := firing(); len(f) != 0 {
 		t.Fatalf("firing before the deadline: %+v", f)
 	}

@@ -29,6 +29,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,7 +66,8 @@ type Engine struct {
 	hooks   []*webhook
 	log     *slog.Logger
 	changed chan struct{}
-	mu      sync.Mutex // one Sync or push at a time
+	mu      sync.Mutex   // one Sync or push at a time
+	syncs   atomic.Int64 // completed Syncs, for tests that wait for the engine to have looked
 
 	deliveries *prometheus.CounterVec
 }
@@ -206,6 +208,7 @@ func (e *Engine) Sync(ctx context.Context) (sqlite.AlertChanges, error) {
 	}
 	e.remind(ctx, data, now)
 	e.rank(ctx, data, r, now)
+	e.syncs.Add(1)
 	return ch, nil
 }
 

@@ -104,7 +104,9 @@ func TestCLIAnotherCountyRankings(t *testing.T) {
 	var jan struct {
 		Rankings []map[string]any `json:"rankings"`
 	}
-	json.Unmarshal([]byte(mustCLI(t, "rank", "--config", config, "--db", db, "--period", "2024-01", "--format", "json")), &jan)
+	if err := json.Unmarshal([]byte(mustCLI(t, "rank", "--config", config, "--db", db, "--period", "2024-01", "--format", "json")), &jan); err != nil || len(jan.Rankings) != 4 {
+		t.Fatalf("January ranking: %v, %d townships", err, len(jan.Rankings))
+	}
 	for _, r := range jan.Rankings {
 		if v, ok := r["rank_change"]; !ok || v != nil {
 			t.Errorf("January rank_change = %v (present %v), want null", v, ok)
