@@ -94,6 +94,7 @@ type Batch struct {
 	seen    map[uint64]uint64 // compact key → where the row that first had it came from (firstAt)
 	locs    []place           // places of valid rows that are not CSV lines, for naming duplicates
 	files   []string          // CSV files read, by index
+	paths   map[string]string // base name → the path AddFile read under it
 	valid   int               // valid rows read so far
 
 	// streaming: valid rows go to sink in chunks instead of rows

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -183,8 +184,43 @@ func TestUnsupportedFormatsAreNamed(t *testing.T) {
 	a := testAssessment(t)
 	b := NewBatch(a)
 	b.AddBytes("报表.xls", []byte{0xd0, 0xcf, 0x11, 0xe0})
-	if err := b.Err(); err == nil || !strings.Contains(err.Error(), "报表.xls: 不支持 .xls 格式") {
+	if err := b.Err(); err == nil || !strings.Contains(err.Error(), "报表.xls: 不支持旧版 Excel（.xls）") {
 		t.Errorf("got %v", err)
+	}
+}
+
+func TestContentDecidesTheFormat(t *testing.T) {
+	a := testAssessment(t)
+	csvText := "township,indicator,period,value\naa,screenings,2024-01,3\n"
+	for _, name := range []string{"六月.xlsx", "六月", "六月.json"} {
+		b := NewBatch(a)
+		if name == "六月.json" {
+			b.AddBytes(name, []byte(`[{"township":"aa","indicator":"screenings","period":"2024-01","value":3}]`))
+		} else {
+			b.AddBytes(name, []byte(csvText))
+		}
+		if err := b.Err(); err != nil || len(b.Observations()) != 1 {
+			t.Errorf("%s: %v, %d rows", name, err, len(b.Observations()))
+		}
+	}
+}
+
+func TestSameBaseNameFromTwoFoldersIsNamedByPath(t *testing.T) {
+	a := testAssessment(t)
+	dir := t.TempDir()
+	for _, sub := range []string{"一月", "二月"} {
+		os.MkdirAll(filepath.Join(dir, sub), 0o755)
+		os.WriteFile(filepath.Join(dir, sub, "甲镇.csv"), []byte("township,indicator,period,value\naa,screenings,2024-01,3\n"), 0o644)
+	}
+	b := NewBatch(a)
+	for _, sub := range []string{"一月", "二月"} {
+		if err := b.AddFile(context.Background(), filepath.Join(dir, sub, "甲镇.csv")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := filepath.Join(dir, "二月", "甲镇.csv") + ":2: 与 甲镇.csv:2 重复"
+	if err := b.Err(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
 	}
 }
 

@@ -11,8 +11,9 @@ import (
 	"strings"
 )
 
-// AddFile reads one file into the batch, choosing the format by its extension (.csv, .json,
-// .xlsx; .txt and .tsv are read as CSV). name is how errors name the file.
+// AddFile reads one file into the batch, choosing the format as AddBytes does. Errors name
+// the file by its base name, or by the path given when two files of the batch share a base
+// name (东城街道.csv from two folders).
 func (b *Batch) AddFile(ctx context.Context, path string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -24,31 +25,44 @@ func (b *Batch) AddFile(ctx context.Context, path string) error {
 	case err != nil:
 		return fmt.Errorf("读取文件 %s 失败: %w", path, err)
 	}
-	b.AddBytes(filepath.Base(path), data)
+	name := filepath.Base(path)
+	if b.paths == nil {
+		b.paths = map[string]string{}
+	}
+	if other, seen := b.paths[name]; seen && other != path {
+		name = path
+	} else {
+		b.paths[name] = path
+	}
+	b.AddBytes(name, data)
 	return nil
 }
 
-// AddBytes reads one file held in memory, choosing the format by the name's extension, or
-// by its content when the extension says nothing.
+// AddBytes reads one file held in memory. The content decides where it can (an .xlsx is a
+// zip archive; JSON starts with [ or {), so a file whose name says otherwise, such as a CSV
+// posted as 六月.xlsx, is still read; old binary formats (.xls, .et) are refused with advice.
 func (b *Batch) AddBytes(name string, data []byte) {
-	switch ext := strings.ToLower(filepath.Ext(name)); ext {
-	case ".csv", ".txt", ".tsv":
-		b.AddCSV(name, bytes.NewReader(data))
-	case ".json":
-		b.AddJSON(name, bytes.NewReader(data))
-	case ".xlsx", ".xlsm":
+	ext := strings.ToLower(filepath.Ext(name))
+	t := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+	switch {
+	case ext == ".xls" || ext == ".et" || ext == ".wps" || ext == ".ods" || bytes.HasPrefix(data, []byte("\xd0\xcf\x11\xe0")):
+		b.fail(name, "", "", ErrMalformed, "不支持旧版 Excel（.xls）、WPS（.et）等格式：请在 Excel 或 WPS 中“另存为” .xlsx（Excel 工作簿）或 .csv 后再上传")
+	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
 		b.AddXLSX(name, data)
-	case ".xls", ".et", ".wps", ".ods":
-		b.fail(name, "", "", ErrMalformed, "不支持 %s 格式：请在 Excel 或 WPS 中“另存为” .xlsx（Excel 工作簿）或 .csv 后再上传", ext)
-	default:
-		t := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
-		switch {
-		case bytes.HasPrefix(data, []byte("PK\x03\x04")):
-			b.AddXLSX(name, data)
+	case ext == ".xlsx" || ext == ".xlsm":
+		// named as a workbook but not a zip: text that is a table is read as such, anything
+		// else is a broken workbook
+		switch first, _, _ := bytes.Cut(t, []byte("\n")); {
 		case len(t) > 0 && (t[0] == '[' || t[0] == '{'):
 			b.AddJSON(name, bytes.NewReader(data))
-		default:
+		case len(t) > 0 && !bytes.ContainsRune(t, 0) && bytes.ContainsAny(first, ",\t;"):
 			b.AddCSV(name, bytes.NewReader(data))
+		default:
+			b.AddXLSX(name, data)
 		}
+	case ext == ".json" || (ext != ".csv" && ext != ".txt" && ext != ".tsv" && len(t) > 0 && (t[0] == '[' || t[0] == '{')):
+		b.AddJSON(name, bytes.NewReader(data))
+	default:
+		b.AddCSV(name, bytes.NewReader(data))
 	}
 }

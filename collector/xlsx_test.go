@@ -216,7 +216,7 @@ func TestXLSXBrokenAndOversizedFiles(t *testing.T) {
 	a := testAssessment(t)
 	// not a zip at all, though named .xlsx
 	b := NewBatch(a)
-	b.AddBytes("坏.xlsx", []byte("township,indicator\n"))
+	b.AddBytes("坏.xlsx", []byte("\x00\x01\x02 garbage"))
 	if err := b.Err(); err == nil || !strings.Contains(err.Error(), "坏.xlsx: 无法读取 Excel 文件") {
 		t.Errorf("broken file: %v", err)
 	}
