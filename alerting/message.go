@@ -241,10 +241,7 @@ func (e *Engine) rankingMessage(r *kpi.Result) message {
 		if x.Tied {
 			rank += "（并列）"
 		}
-		grade := x.Grade
-		if x.Veto {
-			grade += "（一票否决）"
-		}
+		grade := x.GradeLabel()
 		m.items = append(m.items, fmt.Sprintf("- %s [%s](%s)：%.2f 分，%s%s", rank, x.Name, e.TownshipURL(x.Township, p), x.Total, grade, change))
 		rows = append(rows, row{Rank: x.Rank, Township: x.Township, TownshipName: x.Name, Score: x.Total, Grade: x.Grade,
 			Veto: x.Veto, RankChange: x.RankChange, URL: e.TownshipURL(x.Township, p)})

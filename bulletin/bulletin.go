@@ -210,27 +210,6 @@ func figure(ind *kpi.Indicator, n kpi.Num) string {
 	return kpi.FormatNumber(kpi.Round(n.V, 2))
 }
 
-// RankChange writes a rank change as ↑2, ↓1, – (unchanged) or — (January).
-func RankChange(c *int) string {
-	switch {
-	case c == nil:
-		return "—"
-	case *c > 0:
-		return fmt.Sprintf("↑%d", *c)
-	case *c < 0:
-		return fmt.Sprintf("↓%d", -*c)
-	}
-	return "–"
-}
-
-// GradeLabel is the grade as the bulletin shows it, marking a veto.
-func GradeLabel(x kpi.Ranking) string {
-	if x.Veto {
-		return x.Grade + "（一票否决）"
-	}
-	return x.Grade
-}
-
 // Alerts returns the active alerts, critical first, then by township and indicator order.
 func (b *Bulletin) Alerts() []kpi.Alert {
 	a := b.Assessment

@@ -73,8 +73,8 @@ func (b *Bulletin) WriteHTML(w io.Writer, links Links) error {
 		SummaryText: b.Summary().Text(r.Period), Categories: a.Categories()}
 	last := a.Grades[len(a.Grades)-1].Name
 	for _, x := range r.Rankings {
-		hr := htmlRank{Rank: x.Rank, Tied: x.Tied, Change: RankChange(x.RankChange), Name: x.Name,
-			Bonus: kpi.FormatNumber(x.Bonus), Total: fmt.Sprintf("%.2f", x.Total), Grade: GradeLabel(x), Light: "grey"}
+		hr := htmlRank{Rank: x.Rank, Tied: x.Tied, Change: kpi.FormatRankChange(x.RankChange), Name: x.Name,
+			Bonus: kpi.FormatNumber(x.Bonus), Total: fmt.Sprintf("%.2f", x.Total), Grade: x.GradeLabel(), Light: "grey"}
 		for _, c := range d.Categories {
 			hr.Categories = append(hr.Categories, fmt.Sprintf("%.2f", x.Categories[c]))
 		}

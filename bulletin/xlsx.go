@@ -215,7 +215,7 @@ func (b *Bulletin) rankingSheet(f *excelize.File, st xstyles) error {
 		row++
 		col := 1
 		w.set(col, row, x.Rank, st.center)
-		w.set(col+1, row, RankChange(x.RankChange), st.center)
+		w.set(col+1, row, kpi.FormatRankChange(x.RankChange), st.center)
 		w.set(col+2, row, x.Name, st.text)
 		col += 3
 		for _, c := range cats {
@@ -231,7 +231,7 @@ func (b *Bulletin) rankingSheet(f *excelize.File, st xstyles) error {
 		case x.Grade == a.Grades[0].Name:
 			light = "green"
 		}
-		w.set(col+2, row, GradeLabel(x), st.light[light])
+		w.set(col+2, row, x.GradeLabel(), st.light[light])
 	}
 	return w.err
 }

@@ -1,5 +1,7 @@
 package kpi
 
+import "fmt"
+
 // RankingsReport is the JSON shape of a period's ranking (the CLI's and the API's).
 type RankingsReport struct {
 	Period     Period    `json:"period"`
@@ -25,4 +27,26 @@ func (r *Result) AlertsReport() AlertsReport {
 		al = []Alert{}
 	}
 	return AlertsReport{Period: r.Period, Alerts: al}
+}
+
+// FormatRankChange writes a rank change for people: ↑2 (up two places), ↓1, – (no change),
+// or — when there is no previous month (January).
+func FormatRankChange(c *int) string {
+	switch {
+	case c == nil:
+		return "—"
+	case *c > 0:
+		return fmt.Sprintf("↑%d", *c)
+	case *c < 0:
+		return fmt.Sprintf("↓%d", -*c)
+	}
+	return "–"
+}
+
+// GradeLabel is the grade as bulletins show it, marking a veto: 不称职（一票否决）.
+func (s TownshipScore) GradeLabel() string {
+	if s.Veto {
+		return s.Grade + "（一票否决）"
+	}
+	return s.Grade
 }

@@ -150,3 +150,21 @@ func TestCounty(t *testing.T) {
 		t.Errorf("county homes with no reports: status %s, want no_data", h.Status)
 	}
 }
+
+func TestRankChangeAndGradeLabels(t *testing.T) {
+	up, down, same := 2, -1, 0
+	for _, tc := range []struct {
+		c    *int
+		want string
+	}{{nil, "—"}, {&up, "↑2"}, {&down, "↓1"}, {&same, "–"}} {
+		if got := FormatRankChange(tc.c); got != tc.want {
+			t.Errorf("FormatRankChange(%v) = %q, want %q", tc.c, got, tc.want)
+		}
+	}
+	if got := (TownshipScore{Grade: "不称职", Veto: true}).GradeLabel(); got != "不称职（一票否决）" {
+		t.Errorf("veto grade label %q", got)
+	}
+	if got := (TownshipScore{Grade: "优秀"}).GradeLabel(); got != "优秀" {
+		t.Errorf("grade label %q", got)
+	}
+}

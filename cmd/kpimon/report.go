@@ -156,31 +156,14 @@ func runRank(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if x.Tied {
 			rank += "（并列）"
 		}
-		row := []string{rank, rankChange(x.RankChange), x.Name}
+		row := []string{rank, kpi.FormatRankChange(x.RankChange), x.Name}
 		for _, c := range cats {
 			row = append(row, kpi.FormatNumber(x.Categories[c]))
 		}
-		grade := x.Grade
-		if x.Veto {
-			grade += "（一票否决）"
-		}
-		row = append(row, kpi.FormatNumber(x.Bonus), fmt.Sprintf("%.2f", x.Total), grade)
+		row = append(row, kpi.FormatNumber(x.Bonus), fmt.Sprintf("%.2f", x.Total), x.GradeLabel())
 		t.add(row...)
 	}
 	return t.write(stdout)
-}
-
-// rankChange writes a rank change as ↑2, ↓1, – or —.
-func rankChange(c *int) string {
-	switch {
-	case c == nil:
-		return "—"
-	case *c > 0:
-		return fmt.Sprintf("↑%d", *c)
-	case *c < 0:
-		return fmt.Sprintf("↓%d", -*c)
-	}
-	return "–"
 }
 
 // writeRankingCSV writes the ranking with one column per category.
