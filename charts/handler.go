@@ -66,6 +66,27 @@ type renderedPage struct {
 	body   []byte
 	gz     []byte
 	etag   string
+	// the response headers, made once: a cached page is served by copying them, with no
+	// per-request formatting or header-key canonicalising
+	plain, zipped http.Header
+}
+
+// pageHeaders are the headers of every page, plus its own: type, cache, ETag, encoding, length.
+func pageHeaders(etag string, body []byte, gzipped bool) http.Header {
+	h := http.Header{
+		"Content-Security-Policy": {ContentSecurityPolicy},
+		"Referrer-Policy":         {"same-origin"},
+		"X-Frame-Options":         {"DENY"},
+		"Content-Type":            {"text/html; charset=utf-8"},
+		"Cache-Control":           {"no-cache"},
+		"Etag":                    {etag},
+		"Vary":                    {"Accept-Encoding"},
+		"Content-Length":          {strconv.Itoa(len(body))},
+	}
+	if gzipped {
+		h["Content-Encoding"] = []string{"gzip"}
+	}
+	return h
 }
 
 // asset is an embedded file ready to serve.
@@ -246,11 +267,25 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, name string, buil
 		h.cache[key] = pg
 		h.mu.Unlock()
 	}
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, pg.etag) {
+		hd := w.Header()
+		hd.Set("Etag", pg.etag)
+		hd.Set("Vary", "Accept-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body, headers := pg.body, pg.plain
+	if pg.gz != nil && acceptsGzip(r) {
+		body, headers = pg.gz, pg.zipped
+	}
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", ContentSecurityPolicy)
-	hd.Set("Referrer-Policy", "same-origin")
-	hd.Set("X-Frame-Options", "DENY")
-	serveBytes(w, r, "text/html; charset=utf-8", "no-cache", pg.etag, pg.body, pg.gz)
+	for k, v := range headers {
+		hd[k] = v // shared, never modified: net/http only reads them
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
 }
 
 // renderPage renders a page from the period's snapshot.
@@ -271,7 +306,9 @@ func (h *Handler) renderPage(ctx context.Context, p kpi.Period, current *kpi.Res
 	if err != nil {
 		return nil, err
 	}
-	return &renderedPage{result: s.Result(), body: body, gz: gz, etag: etagOf(body)}, nil
+	pg := &renderedPage{result: s.Result(), body: body, gz: gz, etag: etagOf(body)}
+	pg.plain, pg.zipped = pageHeaders(pg.etag, body, false), pageHeaders(pg.etag, gz, true)
+	return pg, nil
 }
 
 // snapshot returns the period's snapshot, taking a new one when the evaluation changed.

@@ -38,6 +38,7 @@ type Monitor struct {
 	subs    []func(Change)
 	changed map[uint64][]int // version → townships whose data that version changed
 	batches int64            // batches in the database that the data reflects (Reload)
+	latest  kpi.Period       // the latest month with reports in data; zero when none
 
 	ingestHooks []func(IngestOutcome) // hook.go
 }
@@ -83,6 +84,7 @@ func New(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt Options) (*M
 		return nil, err
 	}
 	m.batches = batches
+	m.latest, _ = d.LatestPeriod()
 	if st.Skipped > 0 {
 		m.log.Warn("observations of townships or indicators no longer in the config were skipped", "skipped", st.Skipped)
 	}
@@ -168,8 +170,9 @@ func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string
 	for t := range touched {
 		townships = append(townships, t)
 	}
+	latest, _ := next.LatestPeriod()
 	m.mu.Lock()
-	m.data = next
+	m.data, m.latest = next, latest
 	m.version++
 	v := m.version
 	m.changed[v] = townships
@@ -184,8 +187,13 @@ func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string
 	return res, nil
 }
 
-// LatestPeriod is the latest month with reports, or false when nothing was reported.
-func (m *Monitor) LatestPeriod() (kpi.Period, bool) { return m.Dataset().LatestPeriod() }
+// LatestPeriod is the latest month with reports, or false when nothing was reported. It is
+// worked out once per data version, not per request.
+func (m *Monitor) LatestPeriod() (kpi.Period, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.latest, !m.latest.IsZero()
+}
 
 // DefaultPeriod is the latest period with reports, or January of the assessment year.
 func (m *Monitor) DefaultPeriod() kpi.Period {
@@ -293,8 +301,9 @@ func (m *Monitor) Reload(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	latest, _ := d.LatestPeriod()
 	m.mu.Lock()
-	m.data, m.batches = d, n
+	m.data, m.batches, m.latest = d, n, latest
 	m.version++ // not in the change log: the next evaluation is a full one
 	v := m.version
 	subs := append([]func(Change){}, m.subs...)

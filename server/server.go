@@ -27,6 +27,8 @@ type Server struct {
 	log *slog.Logger
 	mux *http.ServeMux
 	acc *access // tokens, the viewer token and upload previews (auth.go)
+
+	nosniff []string // the X-Content-Type-Options value every response carries; never modified
 }
 
 // MaxUploadBytes bounds a POSTed batch.
@@ -37,7 +39,7 @@ func New(mon *monitor.Monitor, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{mon: mon, log: logger, mux: http.NewServeMux(), acc: newAccess()}
+	s := &Server{mon: mon, log: logger, mux: http.NewServeMux(), acc: newAccess(), nosniff: []string{"nosniff"}}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /api/v1/evaluations", s.evaluations)
 	s.mux.HandleFunc("GET /api/v1/rankings", s.rankings)
@@ -54,7 +56,7 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header()["X-Content-Type-Options"] = s.nosniff
 	if !s.allowRead(w, r) { // auth.go: reads need a token when a viewer token is set
 		return
 	}
