@@ -175,6 +175,8 @@ type Assessment struct {
 	Notify            Notify
 	Warnings          []Problem // valid but probably unintended settings, with lines
 
+	categories      []string // of the scored indicators, in config order
+	categoryOf      []int    // indicator position → index in categories (-1 for bonus and veto)
 	townshipByCode  map[string]int
 	townshipByName  map[string]int
 	indicatorByCode map[string]int
@@ -264,18 +266,7 @@ func nameKey(s string) string {
 }
 
 // Categories lists the categories of the scored indicators in config order, each once.
-func (a *Assessment) Categories() []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, ind := range a.Indicators {
-		if !ind.Kind.Scored() || seen[ind.Category] {
-			continue
-		}
-		seen[ind.Category] = true
-		out = append(out, ind.Category)
-	}
-	return out
-}
+func (a *Assessment) Categories() []string { return append([]string(nil), a.categories...) }
 
 // MaxScore is the sum of the weights: the base score of a township that meets everything.
 func (a *Assessment) MaxScore() float64 {
@@ -299,6 +290,21 @@ func (a *Assessment) ratioCount() int {
 
 // index builds the lookup maps; called once validation has passed.
 func (a *Assessment) index() {
+	a.categories, a.categoryOf = nil, make([]int, len(a.Indicators))
+	seen := map[string]int{}
+	for i, ind := range a.Indicators {
+		a.categoryOf[i] = -1
+		if !ind.Kind.Scored() {
+			continue
+		}
+		c, ok := seen[ind.Category]
+		if !ok {
+			c = len(a.categories)
+			seen[ind.Category] = c
+			a.categories = append(a.categories, ind.Category)
+		}
+		a.categoryOf[i] = c
+	}
 	a.townshipByCode = make(map[string]int, len(a.Townships))
 	a.townshipByName = make(map[string]int, len(a.Townships))
 	for i, t := range a.Townships {

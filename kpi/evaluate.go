@@ -3,6 +3,8 @@ package kpi
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 	"time"
 )
 
@@ -105,6 +107,51 @@ func evaluate(ind *Indicator, township string, s *series, k int) Evaluation {
 	e := judge(ind, ind.TargetFor(township), ind.ThresholdFor(township), s, k)
 	e.Township = township
 	return e
+}
+
+// scoreAt is the cell's unrounded score at month k (its bonus points for a bonus): what
+// evaluate's rawScore would be, without building the evaluation. Rank changes need it for
+// every cell a month back.
+func scoreAt(ind *Indicator, township string, s *series, k int) float64 {
+	w := ind.Weight
+	switch ind.Kind {
+	case KindCount, KindStock:
+		target := ind.TargetFor(township)
+		if target == nil || !s.any[k] {
+			return 0
+		}
+		a, t, x := s.actual[k], *target, ind.Pacing.Expected(*target, k)
+		if ind.Direction == Lower {
+			if exceeds(a, t) {
+				return 0
+			}
+			return w
+		}
+		if x == 0 {
+			return w
+		}
+		return w * min(1, a/x)
+	case KindRatio:
+		if !s.any[k] {
+			return 0
+		}
+		if s.den[k] == 0 {
+			return w
+		}
+		a, th := s.num[k]/s.den[k], ind.ThresholdFor(township)
+		if ind.DeductPerPoint != nil {
+			return max(0, w-*ind.DeductPerPoint*100*max(0, th-a))
+		}
+		return w * min(1, a/th)
+	case KindMilestone:
+		if s.actual[k] == 1 || k < ind.Due {
+			return w
+		}
+		return 0
+	case KindBonus:
+		return s.actual[k]
+	}
+	return 0
 }
 
 // judge applies the spec's rules with the target (count, stock) or threshold (ratio) given,
@@ -259,14 +306,37 @@ func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
 		prevTotals:  make([]float64, len(a.Townships)),
 		Townships:   make([]TownshipScore, len(a.Townships)),
 	}
-	ev := newAlertEvaluator(a, p, now)
-	for t := range a.Townships {
-		r.evaluateTownship(t, ev)
+	// Townships are independent until the ranking: a large assessment is evaluated on every
+	// core, each worker with its own alerts (sortAlerts gives them one order afterwards).
+	nT := len(a.Townships)
+	workers := max(1, min(runtime.GOMAXPROCS(0), nT/townshipsPerWorker))
+	evs := make([]*alertEvaluator, workers)
+	var wg sync.WaitGroup
+	for w := range evs {
+		ev := newAlertEvaluator(a, p, now)
+		evs[w] = ev
+		lo, hi := w*nT/workers, (w+1)*nT/workers
+		run := func() {
+			for t := lo; t < hi; t++ {
+				r.evaluateTownship(t, ev)
+			}
+		}
+		if workers == 1 {
+			run()
+			break
+		}
+		wg.Go(run)
 	}
-	r.Alerts = ev.alerts
+	wg.Wait()
+	for _, ev := range evs {
+		r.Alerts = append(r.Alerts, ev.alerts...)
+	}
 	r.conclude()
 	return r, nil
 }
+
+// townshipsPerWorker is the fewest townships worth a goroutine of their own.
+const townshipsPerWorker = 256
 
 // evaluateTownship evaluates every indicator of township t into r, with its score and
 // its alerts (added to ev) and its total a month earlier.
@@ -288,7 +358,7 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 		buildSeries(&s, ind, c, m)
 		e := evaluate(ind, code, &s, m)
 		if m > 1 && (ind.Kind.Scored() || ind.Kind == KindBonus) {
-			prev += evaluate(ind, code, &s, m-1).rawScore
+			prev += scoreAt(ind, code, &s, m-1)
 		}
 		ev.cell(t, i, ind, code, c, &s, &e)
 		var pair *[2]Num

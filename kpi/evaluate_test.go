@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -305,6 +306,46 @@ indicators:
 	for _, al := range r.Alerts {
 		if al.Alert == AlertBelowThreshold && al.Severity != SeverityWarning {
 			t.Errorf("alert %+v: want a warning", al)
+		}
+	}
+}
+
+func TestScoreAtAgreesWithEvaluate(t *testing.T) {
+	a := mustAssessment(t, testConfig())
+	rng := rand.New(rand.NewPCG(1, 2))
+	d := NewDataset(a)
+	for _, tw := range a.Townships {
+		for _, ind := range a.Indicators {
+			for m := 1; m <= 12; m++ {
+				if rng.IntN(4) == 0 {
+					continue // some months unreported
+				}
+				o := Observation{Township: tw.Code, Indicator: ind.Code, Period: Period{Year: 2024, Month: m}}
+				switch ind.Kind {
+				case KindRatio:
+					o.Denominator = float64(rng.IntN(20))
+					o.Numerator = float64(rng.IntN(int(o.Denominator) + 1))
+				case KindMilestone, KindVeto:
+					o.Value = float64(rng.IntN(5) / 4)
+				default:
+					o.Value = float64(rng.IntN(30))
+				}
+				if err := d.Set(o); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	for ti, tw := range a.Townships {
+		for i := range a.Indicators {
+			ind := &a.Indicators[i]
+			var s series
+			buildSeries(&s, ind, d.Cell(ti, i), 12)
+			for k := 1; k <= 12; k++ {
+				if got, want := scoreAt(ind, tw.Code, &s, k), evaluate(ind, tw.Code, &s, k).rawScore; got != want {
+					t.Errorf("%s/%s month %d: scoreAt %v, evaluate %v", tw.Code, ind.Code, k, got, want)
+				}
+			}
 		}
 	}
 }

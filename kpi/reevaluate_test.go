@@ -94,3 +94,29 @@ func BenchmarkReevaluateOneTownship(b *testing.B) {
 		}
 	}
 }
+
+func TestParallelEvaluationEqualsOneTownshipAtATime(t *testing.T) {
+	// enough townships for several workers; Reevaluate of every township runs them one by one
+	d := scaledDataset(t, 1100, 12)
+	p := kpi.Period{Year: 2024, Month: 9}
+	now := time.Date(2024, 10, 20, 0, 0, 0, 0, time.UTC)
+	par, err := kpi.Evaluate(d, p, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := make([]int, len(d.Assessment().Townships))
+	for i := range all {
+		all[i] = i
+	}
+	seq, err := kpi.Reevaluate(par, d, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(par.Evaluations, seq.Evaluations) || !reflect.DeepEqual(par.Rankings, seq.Rankings) ||
+		!reflect.DeepEqual(par.Alerts, seq.Alerts) || !reflect.DeepEqual(par.County, seq.County) {
+		t.Error("the parallel evaluation differs from a township-by-township one")
+	}
+	if len(par.Alerts) == 0 {
+		t.Error("no alerts: the comparison proves little")
+	}
+}

@@ -31,9 +31,15 @@ type Ranking struct {
 // applies grades and vetoes.
 func scoreTownship(a *Assessment, evs []Evaluation, t int) TownshipScore {
 	town := a.Townships[t]
-	ts := TownshipScore{Township: town.Code, Name: town.Name, Categories: map[string]float64{}}
+	ts := TownshipScore{Township: town.Code, Name: town.Name, Categories: make(map[string]float64, len(a.categories))}
 	var base, bonus float64
-	cats := map[string]float64{}
+	var small [8]float64
+	cats := small[:0]
+	if len(a.categories) > len(small) {
+		cats = make([]float64, len(a.categories))
+	} else {
+		cats = small[:len(a.categories)]
+	}
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		e := &evs[i]
@@ -47,11 +53,11 @@ func scoreTownship(a *Assessment, evs []Evaluation, t int) TownshipScore {
 			}
 		default:
 			base += e.rawScore
-			cats[ind.Category] += e.rawScore
+			cats[a.categoryOf[i]] += e.rawScore
 		}
 	}
-	for _, c := range a.Categories() {
-		ts.Categories[c] = Round(cats[c], 2)
+	for c, name := range a.categories {
+		ts.Categories[name] = Round(cats[c], 2)
 	}
 	ts.total = base + bonus
 	ts.Base, ts.Bonus, ts.Total = Round(base, 2), Round(bonus, 2), Round(ts.total, 2)
