@@ -94,19 +94,6 @@ func figure(ind *kpi.Indicator, n kpi.Num) string {
 // points writes a score (得分) with two decimals at most.
 func points(v float64) string { return thousands(v, 2) }
 
-// rankChange writes a rank change as ↑2, ↓1, 持平 or a dash (January).
-func rankChange(c *int) string {
-	switch {
-	case c == nil:
-		return dash
-	case *c > 0:
-		return "↑" + strconv.Itoa(*c)
-	case *c < 0:
-		return "↓" + strconv.Itoa(-*c)
-	}
-	return "持平"
-}
-
 // clock writes a moment in the assessment's time zone, to the minute.
 func clock(t time.Time, loc *time.Location) string {
 	if loc != nil {

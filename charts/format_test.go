@@ -74,19 +74,6 @@ func TestFigureByKind(t *testing.T) {
 	}
 }
 
-func TestRankChange(t *testing.T) {
-	up, down, same := 2, -1, 0
-	tests := []struct {
-		c    *int
-		want string
-	}{{nil, "—"}, {&up, "↑2"}, {&down, "↓1"}, {&same, "持平"}}
-	for _, tt := range tests {
-		if got := rankChange(tt.c); got != tt.want {
-			t.Errorf("rankChange = %q, want %q", got, tt.want)
-		}
-	}
-}
-
 func TestCellTextKeepsFormulasOut(t *testing.T) {
 	for in, want := range map[string]string{"=1+1": "'=1+1", "+x": "'+x", "-x": "'-x", "@x": "'@x", "甲镇": "甲镇", "": ""} {
 		if got := cellText(in); got != want {

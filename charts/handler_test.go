@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"github.com/kpimon/kpimon/kpi"
 	"html"
 	"io"
 	"net/http"
@@ -172,7 +173,7 @@ func TestRankingCSVDownload(t *testing.T) {
 	}
 	r, _ := mon.Evaluate(mustPeriod(t, "2024-03"))
 	for i, x := range r.Rankings {
-		if !strings.HasPrefix(lines[i+1], "2024-03,"+itoa(x.Rank)+","+rankChange(x.RankChange)+","+x.Township+","+x.Name+",") {
+		if !strings.HasPrefix(lines[i+1], "2024-03,"+itoa(x.Rank)+","+kpi.FormatRankChange(x.RankChange)+","+x.Township+","+x.Name+",") {
 			t.Errorf("line %d = %q, want %s at rank %d", i+1, lines[i+1], x.Name, x.Rank)
 		}
 	}

@@ -136,7 +136,7 @@ func rankRows(a *kpi.Assessment, r *kpi.Result, l links) []rankRow {
 	cats := a.Categories()
 	out := make([]rankRow, 0, len(r.Rankings))
 	for _, x := range r.Rankings {
-		row := rankRow{Rank: strconv.Itoa(x.Rank), Change: rankChange(x.RankChange), Name: x.Name, Href: l.Township(x.Township),
+		row := rankRow{Rank: strconv.Itoa(x.Rank), Change: kpi.FormatRankChange(x.RankChange), Name: x.Name, Href: l.Township(x.Township),
 			Base: points(x.Base), Bonus: points(x.Bonus), Total: fmt.Sprintf("%.2f", x.Total), Grade: x.Grade, Veto: x.Veto}
 		if x.Tied {
 			row.Rank += "（并列）"
@@ -170,15 +170,12 @@ func rankingChart(id, title string, a *kpi.Assessment, r *kpi.Result, l links) (
 	hrefs := make([]string, len(r.Rankings))
 	for i, x := range r.Rankings {
 		names[i] = x.Name
-		grade := x.Grade
-		if x.Veto {
-			grade += "（一票否决）"
-		}
+		grade := x.GradeLabel()
 		data[i] = opts.BarData{Value: kpi.Round(x.Total, 2),
 			ItemStyle: itemColor(gradeColor(gradeIndex(a, x.Grade), len(a.Grades))),
 			Label:     &opts.Label{Show: opts.Bool(true), Position: "insideRight", Color: "#fff", Formatter: clean(fmt.Sprintf("%.2f %s", x.Total, grade))}}
 		tips[i] = fmt.Sprintf("第%d名 %s\n总分 %.2f（基础分 %s + 加分 %s）\n等次 %s\n较上月 %s",
-			x.Rank, x.Name, x.Total, points(x.Base), points(x.Bonus), grade, rankChange(x.RankChange))
+			x.Rank, x.Name, x.Total, points(x.Base), points(x.Bonus), grade, kpi.FormatRankChange(x.RankChange))
 		hrefs[i] = l.Township(x.Township)
 	}
 	bar := ec.NewBar()

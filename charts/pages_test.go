@@ -294,8 +294,8 @@ func TestRankingsPageLinksDownloads(t *testing.T) {
 				t.Errorf("%s's %s score %v missing", x.Name, c, x.Categories[c])
 			}
 		}
-		if !strings.Contains(live, ">"+rankChange(x.RankChange)+"<") {
-			t.Errorf("%s's rank change %s missing", x.Name, rankChange(x.RankChange))
+		if !strings.Contains(live, ">"+kpi.FormatRankChange(x.RankChange)+"<") {
+			t.Errorf("%s's rank change %s missing", x.Name, kpi.FormatRankChange(x.RankChange))
 		}
 	}
 }

@@ -99,7 +99,7 @@ func WriteRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
 		if x.Tied {
 			rank += "（并列）"
 		}
-		row := []string{r.Period.String(), rank, rankChange(x.RankChange), cellText(x.Township), cellText(x.Name)}
+		row := []string{r.Period.String(), rank, kpi.FormatRankChange(x.RankChange), cellText(x.Township), cellText(x.Name)}
 		for _, c := range cats {
 			row = append(row, strconv.FormatFloat(x.Categories[c], 'f', -1, 64))
 		}

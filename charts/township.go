@@ -97,11 +97,8 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 			rk = x
 		}
 	}
-	grade := rk.Grade
-	if rk.Veto {
-		grade += "（一票否决）"
-	}
-	rankTile := tile{Label: "名次", Value: fmt.Sprintf("%d / %d", rk.Rank, len(a.Townships)), Note: "较上月 " + rankChange(rk.RankChange), Href: l.Rankings()}
+	grade := rk.GradeLabel()
+	rankTile := tile{Label: "名次", Value: fmt.Sprintf("%d / %d", rk.Rank, len(a.Townships)), Note: "较上月 " + kpi.FormatRankChange(rk.RankChange), Href: l.Rankings()}
 	if rk.Tied {
 		rankTile.Value += "（并列）"
 	}

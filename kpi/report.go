@@ -29,8 +29,8 @@ func (r *Result) AlertsReport() AlertsReport {
 	return AlertsReport{Period: r.Period, Alerts: al}
 }
 
-// FormatRankChange writes a rank change for people: ↑2 (up two places), ↓1, – (no change),
-// or — when there is no previous month (January).
+// FormatRankChange writes a rank change for people: ↑2 (up two places), ↓1, 持平 (no
+// change), or — when there is no previous month (January).
 func FormatRankChange(c *int) string {
 	switch {
 	case c == nil:
@@ -40,7 +40,7 @@ func FormatRankChange(c *int) string {
 	case *c < 0:
 		return fmt.Sprintf("↓%d", -*c)
 	}
-	return "–"
+	return "持平"
 }
 
 // GradeLabel is the grade as bulletins show it, marking a veto: 不称职（一票否决）.

@@ -156,7 +156,7 @@ func TestRankChangeAndGradeLabels(t *testing.T) {
 	for _, tc := range []struct {
 		c    *int
 		want string
-	}{{nil, "—"}, {&up, "↑2"}, {&down, "↓1"}, {&same, "–"}} {
+	}{{nil, "—"}, {&up, "↑2"}, {&down, "↓1"}, {&same, "持平"}} {
 		if got := FormatRankChange(tc.c); got != tc.want {
 			t.Errorf("FormatRankChange(%v) = %q, want %q", tc.c, got, tc.want)
 		}

@@ -78,7 +78,7 @@ func TestBulletinRankingMatchesRank(t *testing.T) {
 			if want.RankChange != nil {
 				change = map[bool]string{true: fmt.Sprintf("↑%d", *want.RankChange), false: fmt.Sprintf("↓%d", -*want.RankChange)}[*want.RankChange > 0]
 				if *want.RankChange == 0 {
-					change = "–"
+					change = "持平"
 				}
 			}
 			if int(num(got[col["名次"]])) != want.Rank || got[col["乡镇（街道）"]] != want.Name || got[col["等次"]] != grade ||
