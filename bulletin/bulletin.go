@@ -96,7 +96,7 @@ func (b *Bulletin) Summary() Summary {
 		s.Top = append(s.Top, r.Rankings[i].Name)
 		s.Bottom = append(s.Bottom, r.Rankings[len(r.Rankings)-k+i].Name)
 	}
-	for _, e := range r.Evaluations {
+	for _, e := range r.Evaluations() {
 		switch e.Status.Light() {
 		case "red":
 			s.Red++

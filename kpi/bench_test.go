@@ -79,7 +79,7 @@ indicators: [{code: screenings, name: 两癌筛查人数, kind: count, weight: 1
 	d := kpi.NewDataset(a)
 	d.Set(kpi.Observation{Township: "lingxi", Indicator: "screenings", Period: kpi.MustPeriod("2024-06"), Value: 140})
 	r, _ := kpi.Evaluate(d, kpi.MustPeriod("2024-06"), time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC))
-	e := r.Evaluations[0]
+	e := r.Evaluations()[0]
 	fmt.Println(e.Actual.V, e.Expected.V, e.Status, e.Score.V, r.Rankings[0].Grade)
 	// Output: 140 150 at_risk 93.33 优秀
 }

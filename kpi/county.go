@@ -28,14 +28,14 @@ type CountyEvaluation struct {
 // sums the townships that reported; the county is no_data only when no township reported.
 // A ratio is judged against the indicator's default threshold. A milestone is met when every
 // township is done, and otherwise judged by its due month like a township's.
-func countyFrom(a *Assessment, evs []Evaluation, m int) []CountyEvaluation {
+func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 	nI := len(a.Indicators)
 	sums := make([]series, nI)
 	target := make([]float64, nI)
 	hasTarget := make([]bool, nI)
 	reported := make([]int, nI)
 	for t, town := range a.Townships {
-		row := evs[t*nI : (t+1)*nI]
+		row := rows[t]
 		for i := range row {
 			e, ind, agg := &row[i], &a.Indicators[i], &sums[i]
 			if e.Reported {

@@ -1,6 +1,8 @@
 package kpi
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"runtime"
@@ -31,23 +33,80 @@ type Evaluation struct {
 	hasData                             bool // a count, stock or ratio has some report ≤ P
 }
 
-// Result is an evaluation of the whole assessment as of a period.
+// Result is an evaluation of the whole assessment as of a period. Its JSON is the spec's
+// shape: {"period", "evaluations" (township-major, in config order), "county"}.
+//
+// The evaluations are held in one block per township, and a result brought up to date by
+// Reevaluate shares the blocks of every township that did not change with the result it
+// came from: a Result is never modified once returned.
 type Result struct {
-	Period      Period             `json:"period"`
-	Evaluations []Evaluation       `json:"evaluations"` // township-major, in config order
-	County      []CountyEvaluation `json:"county"`
-	Townships   []TownshipScore    `json:"-"` // in config order
-	Rankings    []Ranking          `json:"-"` // best first
-	Alerts      []Alert            `json:"-"`
-	Now         time.Time          `json:"-"`
+	Period    Period
+	County    []CountyEvaluation
+	Townships []TownshipScore // in config order
+	Rankings  []Ranking       // best first
+	Alerts    []Alert
+	Now       time.Time
 
-	data       *Dataset  // the data evaluated, kept for Reevaluate
-	prevTotals []float64 // each township's total a month earlier, for rank changes
+	rows       [][]Evaluation // per township, in indicator order
+	data       *Dataset       // the data evaluated, kept for Reevaluate
+	prevTotals []float64      // each township's total a month earlier, for rank changes
 }
 
-// Evaluation returns the evaluation of township index t and indicator index i.
+// Evaluation returns the evaluation of township index t and indicator index i (nIndicators
+// is the assessment's number of indicators, kept for callers written against a flat list).
 func (r *Result) Evaluation(t, i int, nIndicators int) *Evaluation {
-	return &r.Evaluations[t*nIndicators+i]
+	return &r.rows[t][i]
+}
+
+// TownshipEvaluations returns township index t's evaluations in indicator order; callers
+// must not modify them.
+func (r *Result) TownshipEvaluations(t int) []Evaluation { return r.rows[t] }
+
+// Evaluations returns every evaluation, township-major in config order, as a new slice.
+func (r *Result) Evaluations() []Evaluation {
+	n := 0
+	for _, row := range r.rows {
+		n += len(row)
+	}
+	out := make([]Evaluation, 0, n)
+	for _, row := range r.rows {
+		out = append(out, row...)
+	}
+	return out
+}
+
+// MarshalJSON writes the spec's shape, streaming the evaluations block by block.
+func (r *Result) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`{"period":"`)
+	b.WriteString(r.Period.String())
+	b.WriteString(`","evaluations":[`)
+	first := true
+	for _, row := range r.rows {
+		for i := range row {
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			e, err := json.Marshal(&row[i])
+			if err != nil {
+				return nil, err
+			}
+			b.Write(e)
+		}
+	}
+	b.WriteString(`],"county":`)
+	county := r.County
+	if county == nil {
+		county = []CountyEvaluation{}
+	}
+	c, err := json.Marshal(county)
+	if err != nil {
+		return nil, err
+	}
+	b.Write(c)
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // series is one cell's figures as of each month 1 … m, built in one pass over the reports.
@@ -300,11 +359,16 @@ func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
 	if p.Month < 1 || p.Month > 12 {
 		return nil, fmt.Errorf("%w: month %d", ErrBadPeriod, p.Month)
 	}
+	nI := len(a.Indicators)
+	block := make([]Evaluation, len(a.Townships)*nI) // one allocation, cut into township rows
 	r := &Result{
 		Period: p, Now: now, data: d,
-		Evaluations: make([]Evaluation, len(a.Townships)*len(a.Indicators)),
-		prevTotals:  make([]float64, len(a.Townships)),
-		Townships:   make([]TownshipScore, len(a.Townships)),
+		rows:       make([][]Evaluation, len(a.Townships)),
+		prevTotals: make([]float64, len(a.Townships)),
+		Townships:  make([]TownshipScore, len(a.Townships)),
+	}
+	for t := range r.rows {
+		r.rows[t] = block[t*nI : (t+1)*nI : (t+1)*nI]
 	}
 	// Townships are independent until the ranking: a large assessment is evaluated on every
 	// core, each worker with its own alerts (sortAlerts gives them one order afterwards).
@@ -342,7 +406,7 @@ const townshipsPerWorker = 256
 // its alerts (added to ev) and its total a month earlier.
 func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 	d, a, m := r.data, r.data.a, r.Period.Month
-	nI := len(a.Indicators)
+	row := r.rows[t]
 	code := a.Townships[t].Code
 	var s series
 	prev := 0.0
@@ -367,10 +431,10 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 			pair = &pairs[len(pairs)-1]
 		}
 		e.finish(c.Has(m), pair)
-		r.Evaluations[t*nI+i] = e
+		row[i] = e
 	}
 	r.prevTotals[t] = prev
-	r.Townships[t] = scoreTownship(a, r.Evaluations[t*nI:(t+1)*nI], t)
+	r.Townships[t] = scoreTownship(a, row, t)
 }
 
 // conclude ranks the townships, aggregates the county and orders the alerts, from the
@@ -378,6 +442,6 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 func (r *Result) conclude() {
 	a := r.data.a
 	r.Rankings = rank(a, r.Townships, r.prevTotals, r.Period.Month > 1)
-	r.County = countyFrom(a, r.Evaluations, r.Period.Month)
+	r.County = countyFrom(a, r.rows, r.Period.Month)
 	sortAlerts(r.Alerts)
 }

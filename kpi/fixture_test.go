@@ -127,7 +127,7 @@ func mustEvaluate(t testing.TB, d *Dataset, p string, now time.Time) *Result {
 
 func findEval(t testing.TB, r *Result, tw, ind string) Evaluation {
 	t.Helper()
-	for _, e := range r.Evaluations {
+	for _, e := range r.Evaluations() {
 		if e.Township == tw && e.Indicator == ind {
 			return e
 		}

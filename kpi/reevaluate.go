@@ -20,9 +20,9 @@ func Reevaluate(prev *Result, d *Dataset, changed []int) (*Result, error) {
 	a := d.a
 	r := &Result{
 		Period: prev.Period, Now: prev.Now, data: d,
-		Evaluations: slices.Clone(prev.Evaluations),
-		prevTotals:  slices.Clone(prev.prevTotals),
-		Townships:   slices.Clone(prev.Townships),
+		rows:       slices.Clone(prev.rows), // the unchanged townships' blocks are shared
+		prevTotals: slices.Clone(prev.prevTotals),
+		Townships:  slices.Clone(prev.Townships),
 	}
 	redo := make([]bool, len(a.Townships))
 	for _, t := range changed {
@@ -39,6 +39,7 @@ func Reevaluate(prev *Result, d *Dataset, changed []int) (*Result, error) {
 	}
 	for t := range redo {
 		if redo[t] {
+			r.rows[t] = make([]Evaluation, len(a.Indicators)) // a new block: prev's stays as it was
 			r.evaluateTownship(t, ev)
 		}
 	}

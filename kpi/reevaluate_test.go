@@ -46,7 +46,7 @@ func TestReevaluateEqualsAFullEvaluation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got.Evaluations, want.Evaluations) {
+	if !reflect.DeepEqual(got.Evaluations(), want.Evaluations()) {
 		t.Error("evaluations differ")
 	}
 	if !reflect.DeepEqual(got.Rankings, want.Rankings) || !reflect.DeepEqual(got.Townships, want.Townships) {
@@ -58,12 +58,19 @@ func TestReevaluateEqualsAFullEvaluation(t *testing.T) {
 	if !reflect.DeepEqual(got.Alerts, want.Alerts) {
 		t.Errorf("alerts differ: %d vs %d", len(got.Alerts), len(want.Alerts))
 	}
+	// the townships that did not report share their evaluations with the earlier result
+	if &got.TownshipEvaluations(0)[0] != &prev.TownshipEvaluations(0)[0] {
+		t.Error("an untouched township's evaluations were copied, not shared")
+	}
+	if &got.TownshipEvaluations(3)[0] == &prev.TownshipEvaluations(3)[0] {
+		t.Error("a changed township's evaluations are the earlier result's")
+	}
 	if reflect.DeepEqual(prev.Rankings, want.Rankings) {
 		t.Error("the change did not change the ranking; the test proves nothing")
 	}
 	// the earlier result and data are untouched
 	again, _ := kpi.Evaluate(d, p, now)
-	if !reflect.DeepEqual(prev.Evaluations, again.Evaluations) || !reflect.DeepEqual(prev.Alerts, again.Alerts) {
+	if !reflect.DeepEqual(prev.Evaluations(), again.Evaluations()) || !reflect.DeepEqual(prev.Alerts, again.Alerts) {
 		t.Error("Reevaluate or Clone+Set modified the earlier version")
 	}
 }
@@ -112,7 +119,7 @@ func TestParallelEvaluationEqualsOneTownshipAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(par.Evaluations, seq.Evaluations) || !reflect.DeepEqual(par.Rankings, seq.Rankings) ||
+	if !reflect.DeepEqual(par.Evaluations(), seq.Evaluations()) || !reflect.DeepEqual(par.Rankings, seq.Rankings) ||
 		!reflect.DeepEqual(par.Alerts, seq.Alerts) || !reflect.DeepEqual(par.County, seq.County) {
 		t.Error("the parallel evaluation differs from a township-by-township one")
 	}

@@ -344,7 +344,7 @@ func (d *descs) build(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *k
 	for t, tw := range a.Townships {
 		for i := range a.Indicators {
 			ind := &a.Indicators[i]
-			e := &r.Evaluations[t*nI+i]
+			e := r.Evaluation(t, i, nI)
 			l := []string{tw.Code, tw.Name, ind.Code, ind.Name}
 			num(d.actual, e.Actual, l...)
 			num(d.target, e.Target, l...)

@@ -202,7 +202,7 @@ func TestFiguresMatchTheEvaluation(t *testing.T) {
 		perCell[k] = c
 	}
 	scored := 0
-	for _, ev := range r.Evaluations {
+	for _, ev := range r.Evaluations() {
 		if ev.Status != "" {
 			scored++
 		}

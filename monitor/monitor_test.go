@@ -58,8 +58,8 @@ func TestEvaluationsAreCachedPerVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	r3, _ := m.Evaluate(p)
-	if r3 == r1 || r3.Evaluations[0].Actual.V != 10 {
-		t.Errorf("after an ingest: same result %v, actual %v", r3 == r1, r3.Evaluations[0].Actual)
+	if r3 == r1 || r3.Evaluations()[0].Actual.V != 10 {
+		t.Errorf("after an ingest: same result %v, actual %v", r3 == r1, r3.Evaluations()[0].Actual)
 	}
 	if len(changes) != 1 || changes[0].Version != m.Version() || changes[0].Result.New != 1 {
 		t.Errorf("changes = %+v", changes)
@@ -132,8 +132,8 @@ func TestIngestReevaluatesOnlyWhatItTouches(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _ := kpi.Evaluate(m.Dataset(), p, first.Now)
-	if got.Evaluations[0].Actual != want.Evaluations[0].Actual || got.Evaluations[0].Actual.V != 60 || got.Rankings[0].Total != want.Rankings[0].Total {
-		t.Errorf("incremental result %v, full %v", got.Evaluations[0].Actual, want.Evaluations[0].Actual)
+	if got.Evaluations()[0].Actual != want.Evaluations()[0].Actual || got.Evaluations()[0].Actual.V != 60 || got.Rankings[0].Total != want.Rankings[0].Total {
+		t.Errorf("incremental result %v, full %v", got.Evaluations()[0].Actual, want.Evaluations()[0].Actual)
 	}
 	if !got.Now.Equal(first.Now) {
 		t.Errorf("evaluated at %v, want the reused evaluation's clock %v: the ingest was not handled incrementally", got.Now, first.Now)
@@ -163,8 +163,8 @@ func TestReloadPicksUpBatchesWrittenByAnotherProcess(t *testing.T) {
 		t.Fatalf("Reload after another writer: %v %v", loaded, err)
 	}
 	r, _ := m.Evaluate(kpi.MustPeriod("2024-02"))
-	if m.Version() != v+1 || r.Evaluations[0].Actual.V != 17 {
-		t.Errorf("after Reload: version %d (was %d), actual %v; want the new batch counted", m.Version(), v, r.Evaluations[0].Actual)
+	if m.Version() != v+1 || r.Evaluations()[0].Actual.V != 17 {
+		t.Errorf("after Reload: version %d (was %d), actual %v; want the new batch counted", m.Version(), v, r.Evaluations()[0].Actual)
 	}
 }
 

@@ -63,7 +63,7 @@ func TestGeneratedAssessmentIsValidAndDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	statuses := map[kpi.Status]int{}
-	for _, e := range r.Evaluations {
+	for _, e := range r.Evaluations() {
 		statuses[e.Status]++
 	}
 	for _, st := range []kpi.Status{kpi.StatusMet, kpi.StatusOnTrack, kpi.StatusAtRisk, kpi.StatusBehind} {

@@ -105,7 +105,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "%s  截至%s\n\n", a.Name, r.Period.Label())
 	t := newTable("乡镇", "指标", "实际", "序时目标", "年度目标", "完成率", "序时完成", "状态", "分值", "得分").alignRight(2, 3, 4, 5, 6, 8, 9)
-	for _, e := range r.Evaluations {
+	for _, e := range r.Evaluations() {
 		tw, _ := a.Township(e.Township)
 		ind, _ := a.Indicator(e.Indicator)
 		actual, target, expected := fmtNum(e.Actual), fmtNum(e.Target), fmtNum(e.Expected)
