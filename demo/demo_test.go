@@ -2,12 +2,15 @@ package demo
 
 import (
 	"bytes"
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/sqlite"
 )
 
 func TestDemoConfigIsTheQingchengAssessment(t *testing.T) {
@@ -119,5 +122,29 @@ func TestDemoTellsItsStory(t *testing.T) {
 	o, _ := d.Get(kpi.Key{Township: "henghe", Indicator: "cervical_screening_persons", Period: kpi.Period{Year: 2025, Month: 5}})
 	if o.Value >= 500 {
 		t.Errorf("the corrected May figure is %v", o.Value)
+	}
+}
+
+func TestLoadStampsEachReportWithItsTime(t *testing.T) {
+	a, err := Assessment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "demo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n, err := Load(context.Background(), db, a)
+	if err != nil || n != len(Reports(a)) {
+		t.Fatalf("Load = %d, %v", n, err)
+	}
+	batches, err := db.Batches(context.Background(), 1000)
+	if err != nil || len(batches) != n {
+		t.Fatalf("%d batches recorded, %v; want %d", len(batches), err, n)
+	}
+	last := Reports(a)[n-1]
+	if !batches[0].At.Equal(last.At) || batches[0].Actor != last.Actor {
+		t.Errorf("newest batch %+v, want the last report's time %v and actor %s", batches[0], last.At, last.Actor)
 	}
 }

@@ -53,19 +53,9 @@ func demoMonitor(tb testing.TB) *monitor.Monitor {
 		tb.Fatal(err)
 	}
 	db := openDB(tb)
-	for _, r := range demo.Reports(a) {
-		b := collector.NewBatch(a)
-		b.AddCSV(r.Name, bytes.NewReader(r.CSV))
-		if err := b.Err(); err != nil {
-			tb.Fatal(err)
-		}
-		at := r.At
-		db.SetClock(func() time.Time { return at })
-		if _, err := db.Ingest(ctx, a, sqlite.Batch{Actor: r.Actor, Source: r.Name, SHA256: b.SHA256(), Observations: b.Observations()}); err != nil {
-			tb.Fatal(err)
-		}
+	if _, err := demo.Load(ctx, db, a); err != nil {
+		tb.Fatal(err)
 	}
-	db.SetClock(time.Now)
 	mon, err := monitor.New(ctx, a, db, monitor.Options{Now: func() time.Time { return demoNow }})
 	if err != nil {
 		tb.Fatal(err)

@@ -9,12 +9,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/kpimon/kpimon/charts"
-	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/demo"
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
@@ -159,7 +157,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer db.Close()
-	n, err := loadDemo(ctx, a, db)
+	n, err := demo.Load(ctx, db, a)
 	if err != nil {
 		return err
 	}
@@ -211,23 +209,4 @@ func writeDemo(dir string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "已写出 %s/config.yaml 和 %d 份月报（%s/reports/）。\n", dir, len(reports), dir)
 	return nil
-}
-
-// loadDemo ingests the demo's reports, each stamped with the time it was submitted.
-func loadDemo(ctx context.Context, a *kpi.Assessment, db *sqlite.DB) (int, error) {
-	reports := demo.Reports(a)
-	defer db.SetClock(time.Now)
-	for _, r := range reports {
-		b := collector.NewBatch(a)
-		b.AddCSV(r.Name, strings.NewReader(string(r.CSV)))
-		if err := b.Err(); err != nil {
-			return 0, fmt.Errorf("demo report %s: %w", r.Name, err)
-		}
-		at := r.At
-		db.SetClock(func() time.Time { return at })
-		if _, err := db.Ingest(ctx, a, sqlite.Batch{Actor: r.Actor, Source: r.Name, SHA256: b.SHA256(), Observations: b.Observations()}); err != nil {
-			return 0, fmt.Errorf("demo report %s: %w", r.Name, err)
-		}
-	}
-	return len(reports), nil
 }
