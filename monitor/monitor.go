@@ -262,12 +262,32 @@ func (m *Monitor) EvaluateView(p kpi.Period) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
+	if !incremental && ok && c.version == v && sameAlerts(c.result.Alerts, r.Alerts) {
+		// recomputed only because the clock moved, and no deadline passed in between: the
+		// same data give the same figures, so the earlier result stays (pages and
+		// snapshots keyed on it are not rebuilt)
+		r = c.result
+	}
 	m.mu.Lock()
 	if cur, ok := m.cache[p]; !ok || cur.version <= v {
 		m.cache[p] = &cached{version: v, computed: computed, result: r, took: time.Since(start)}
 	}
 	m.mu.Unlock()
 	return View{Result: r, Version: v, Data: d}, nil
+}
+
+// sameAlerts reports whether two evaluations of the same data raise the same alerts: the
+// clock (missing reports becoming overdue) is the only thing that can change them.
+func sameAlerts(a, b []kpi.Alert) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Key() != b[i].Key() || a[i].Severity != b[i].Severity || a[i].ActiveSince != b[i].ActiveSince || a[i].Summary != b[i].Summary {
+			return false
+		}
+	}
+	return true
 }
 
 // LastEvaluationDuration is how long the latest computed evaluation of p took.
