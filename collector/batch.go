@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/text/width"
 
@@ -97,6 +98,8 @@ type Batch struct {
 	paths   map[string]string // base name → the path AddFile read under it
 	valid   int               // valid rows read so far
 
+	notAfter kpi.Period // the latest month a row may be for; zero: no limit
+
 	// streaming: valid rows go to sink in chunks instead of rows
 	sink    func([]kpi.Observation) error
 	chunk   int
@@ -107,6 +110,18 @@ type Batch struct {
 // NewBatch starts an empty batch for the assessment.
 func NewBatch(a *kpi.Assessment) *Batch {
 	return &Batch{a: a, seen: map[uint64]uint64{}}
+}
+
+// RefuseAfter makes the batch refuse rows for months after p: reports for a month that has
+// not begun are mistakes (a wrong year or month), and one such row would otherwise move every
+// page to that month. Callers pass the current month, in the assessment's time zone; the
+// current month itself may be reported.
+func (b *Batch) RefuseAfter(p kpi.Period) { b.notAfter = p }
+
+// CurrentMonth is the month of now in the assessment's time zone, for RefuseAfter.
+func CurrentMonth(a *kpi.Assessment, now time.Time) kpi.Period {
+	t := now.In(a.Location)
+	return kpi.Period{Year: t.Year(), Month: int(t.Month())}
 }
 
 // Stream makes the batch hand its valid observations to sink in chunks of n while files are
@@ -277,6 +292,8 @@ func (b *Batch) add(r record) {
 		b.fail(r.at("period"), "period", ptext, kpi.ErrBadPeriod, "月份“%s”格式不对：应为 YYYY-MM，如 %d-06", ptext, b.a.Year)
 	case p.Year != b.a.Year:
 		b.fail(r.at("period"), "period", ptext, kpi.ErrBadPeriod, "月份 %s 不在考核年度 %d 内", p, b.a.Year)
+	case !b.notAfter.IsZero() && b.notAfter.Before(p):
+		b.fail(r.at("period"), "period", ptext, kpi.ErrBadPeriod, "月份 %s 还没有到（现在是 %s），不能提前报送", p, b.notAfter.Label())
 	default:
 		o.Period = p
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
@@ -262,5 +263,16 @@ func TestStreamHandsRowsInChunksAndStopsAtTheFirstError(t *testing.T) {
 	var be *BatchError
 	if !errors.As(b.Err(), &be) || len(be.Errors) != 2 || be.Errors[1].Msg != "与 s.csv:2 重复：同一乡镇、指标、月份在一批数据中只能出现一次" {
 		t.Errorf("errors: %v", b.Err())
+	}
+}
+
+func TestMonthsThatHaveNotBegunAreRefused(t *testing.T) {
+	a := testAssessment(t)
+	b := NewBatch(a)
+	b.RefuseAfter(CurrentMonth(a, time.Date(2024, 6, 30, 17, 0, 0, 0, time.UTC))) // 1 July in Shanghai
+	b.AddCSV("t.csv", strings.NewReader("township,indicator,period,value\naa,screenings,2024-07,1\naa,screenings,2024-08,1\n"))
+	var be *BatchError
+	if !errors.As(b.Err(), &be) || len(be.Errors) != 1 || be.Errors[0].Where != "t.csv:3" || !strings.Contains(be.Errors[0].Msg, "2024-08 还没有到") {
+		t.Errorf("got %v; want only August refused (July has begun in Shanghai)", b.Err())
 	}
 }

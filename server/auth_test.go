@@ -45,7 +45,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &accessFixture{db: db, clock: time.Date(2024, 2, 3, 9, 0, 0, 0, time.UTC)}
+	f := &accessFixture{db: db, clock: time.Date(2024, 4, 3, 9, 0, 0, 0, time.UTC)}
 	db.SetClock(func() time.Time { return f.clock })
 	add := func(n sqlite.NewToken) string {
 		_, s, err := db.AddToken(ctx, n)

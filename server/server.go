@@ -286,6 +286,7 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 	}
 	name := sourceName(r)
 	b := collector.NewBatch(s.mon.Assessment())
+	b.RefuseAfter(collector.CurrentMonth(s.mon.Assessment(), s.mon.Now()))
 	b.AddBytes(name, data)
 	if err := s.authorize(c, b); err != nil { // a township token writes its own township only
 		s.writeError(w, r, err)

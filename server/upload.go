@@ -347,6 +347,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := collector.NewBatch(s.mon.Assessment())
+	b.RefuseAfter(collector.CurrentMonth(s.mon.Assessment(), s.mon.Now()))
 	b.AddBytes(uploadName(hdr.Filename), data)
 	s.previewBatch(w, r, c, b, false)
 }

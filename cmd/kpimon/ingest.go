@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/user"
+	"time"
 
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
@@ -78,6 +79,7 @@ func ingestFiles(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, actor st
 	defer w.Abort()
 	chunks := make(chan []kpi.Observation, 4)
 	b := collector.NewBatch(a)
+	b.RefuseAfter(collector.CurrentMonth(a, time.Now()))
 	b.Stream(ingestChunk, func(obs []kpi.Observation) error {
 		select {
 		case chunks <- obs:
