@@ -56,8 +56,9 @@ type lastReports struct {
 // pageKey identifies a rendered page: the period and the page ("overview",
 // "township/dongcheng", …).
 type pageKey struct {
-	period kpi.Period
-	page   string
+	period  kpi.Period
+	page    string
+	overdue kpi.Period // the month the overdue note names; zero when none
 }
 
 // renderedPage is a page's bytes, plain and gzipped, with what they were rendered from.
@@ -248,12 +249,12 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, name string, buil
 		h.fail(w, r, err)
 		return
 	}
-	key := pageKey{period: p, page: name}
+	key := pageKey{period: p, page: name, overdue: h.overdue()}
 	h.mu.RLock()
 	pg := h.cache[key]
 	h.mu.RUnlock()
 	if pg == nil || pg.result != current {
-		if pg, err = h.renderPage(r.Context(), p, current, build); err != nil {
+		if pg, err = h.renderPage(r.Context(), p, current, key.overdue, build); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -288,8 +289,21 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, name string, buil
 	}
 }
 
+// overdue is the month the alert lifecycle works on when it is later than the latest month
+// with reports: its deadline passed and nobody reported it. Zero otherwise.
+func (h *Handler) overdue() kpi.Period {
+	cur := h.mon.CurrentPeriod()
+	if latest, ok := h.mon.LatestPeriod(); ok && !latest.Before(cur) {
+		return kpi.Period{}
+	}
+	if _, ok := h.mon.LatestPeriod(); !ok && cur.Month == 1 {
+		return kpi.Period{} // nothing reported and January not yet due
+	}
+	return cur
+}
+
 // renderPage renders a page from the period's snapshot.
-func (h *Handler) renderPage(ctx context.Context, p kpi.Period, current *kpi.Result, build func(context.Context, *Snapshot) (*view, error)) (*renderedPage, error) {
+func (h *Handler) renderPage(ctx context.Context, p kpi.Period, current *kpi.Result, overdue kpi.Period, build func(context.Context, *Snapshot) (*view, error)) (*renderedPage, error) {
 	s, err := h.snapshot(ctx, p, current)
 	if err != nil {
 		return nil, err
@@ -297,6 +311,11 @@ func (h *Handler) renderPage(ctx context.Context, p kpi.Period, current *kpi.Res
 	v, err := build(ctx, s)
 	if err != nil {
 		return nil, err
+	}
+	if !overdue.IsZero() {
+		a := h.mon.Assessment()
+		dl := overdue.Deadline(a.ReportDeadlineDay, a.Location).AddDate(0, 0, -1)
+		v.Overdue = &overdueNote{Label: overdue.Label(), Deadline: fmt.Sprintf("%d月%d日", int(dl.Month()), dl.Day()), Href: "/?period=" + overdue.String()}
 	}
 	body, err := h.render.render(v)
 	if err != nil {

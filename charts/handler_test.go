@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/server"
@@ -259,5 +260,30 @@ func TestEveryLiveLinkAnswers(t *testing.T) {
 		if !seen[want] {
 			t.Errorf("no page links %s", want)
 		}
+	}
+}
+
+func TestOverviewNamesAMonthOverdueWithNoReports(t *testing.T) {
+	// reports for January to March; on 20 April March's deadline has passed and it was
+	// reported, April's is not due yet: no note
+	mon := newMonitor(t, smallConfig, smallBatches(), time.Date(2024, 4, 20, 0, 0, 0, 0, time.UTC))
+	h, err := NewHandler(mon, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := get(t, h, "/").Body.String(); strings.Contains(body, `class="overdue"`) {
+		t.Error("a note before any later deadline passed")
+	}
+	// on 10 May April's deadline (5 May) has passed and nobody reported April
+	mon = newMonitor(t, smallConfig, smallBatches(), time.Date(2024, 5, 10, 0, 0, 0, 0, time.UTC))
+	if h, err = NewHandler(mon, nil); err != nil {
+		t.Fatal(err)
+	}
+	body := get(t, h, "/").Body.String()
+	if !strings.Contains(body, "2024年4月的报表已过报送截止日（5月5日），尚无乡镇报送") || !strings.Contains(body, `href="/?period=2024-04"`) {
+		t.Errorf("no overdue note for April:\n%.3000s", body)
+	}
+	if !strings.Contains(body, "2024年3月") {
+		t.Error("the overview no longer shows the latest month with reports")
 	}
 }

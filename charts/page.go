@@ -34,10 +34,17 @@ type view struct {
 	L          links
 	Months     []monthOption // the month picker
 	AsOf       string        // 数据截至 …
+	Overdue    *overdueNote  // a later month past its deadline that nobody has reported; live pages only
 	Townships  []navItem     // the nav's lists; empty when there are too many to list
 	Indicators []navItem
 	Charts     []chart // every chart on the page, in order
 	Data       any     // the page's own content
+}
+
+// overdueNote points at a month whose report deadline has passed with no report at all:
+// the pages show the latest month with reports, the alerts and group messages that month.
+type overdueNote struct {
+	Label, Deadline, Href string
 }
 
 type monthOption struct {

@@ -13,8 +13,10 @@
 // Metric and label names are an API: the Grafana dashboards in dashboards/ and the rule
 // file `kpimon rules` writes depend on them (Names lists them). Codes are the identity
 // labels (township, indicator); the Chinese names ride along (township_name,
-// indicator_name). The figures describe one period: the live period (see
-// monitor.CurrentPeriod) unless a fixed period is given.
+// indicator_name). The figures describe one period: the latest month that has reports (as
+// the pages do) unless a fixed period is given. The alert lifecycle (package alerting) goes
+// on to a later month whose deadline has passed, so that a month nobody reported is still
+// overdue with the clock.
 package metrics
 
 import (
@@ -171,7 +173,7 @@ func (e *Exporter) Refresh() error {
 	defer e.building.Unlock()
 	p := e.fixed
 	if p.IsZero() {
-		p = e.mon.CurrentPeriod()
+		p = e.mon.DefaultPeriod() // the issue's rule: the latest month that has reports
 	}
 	start := time.Now()
 	// shared with the pages: cached per data version, incremental after an ingest
