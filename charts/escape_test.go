@@ -1,11 +1,14 @@
 package charts
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"html"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kpimon/kpimon/kpi"
 )
@@ -132,4 +135,44 @@ func TestHostileCSVStaysText(t *testing.T) {
 	if !strings.Contains(b.String(), `"""><img src=x onerror=alert(1)>"`) {
 		t.Errorf("a name with quotes is not quoted as CSV: %s", b.String())
 	}
+}
+
+func TestCSVCellsStartingAFormulaStayText(t *testing.T) {
+	const cfg = `name: 公式测试
+year: 2024
+grades:
+  - {name: "+1+1优秀", min: 90}
+  - {name: "-1称职", min: 0}
+townships:
+  - {code: aa, name: "=HYPERLINK(\"http://evil.example\",\"点我\")"}
+  - {code: bb, name: "@SUM(1)镇"}
+indicators:
+  - {code: x, name: 筛查, category: "=1+1组织", kind: count, weight: 100, target: 10}
+`
+	at := time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)
+	mon := newMonitor(t, cfg, []batch{{"t", "t.csv", at, []kpi.Observation{obs("aa", "x", "2024-01", 9), obs("bb", "x", "2024-01", 1)}}}, fixedNow)
+	r, _ := mon.Evaluate(kpi.MustPeriod("2024-01"))
+	var b strings.Builder
+	if err := WriteRankingCSV(&b, mon.Assessment(), r); err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\uFEFF"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range records {
+		for _, cell := range rec {
+			if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) && !isNumber(cell) {
+				t.Errorf("cell %q would be a formula in Excel", cell)
+			}
+		}
+	}
+	if !strings.Contains(b.String(), "'=1+1组织") || !strings.Contains(b.String(), "'@SUM(1)镇") || !strings.Contains(b.String(), "'+1+1优秀") {
+		t.Errorf("hostile cells not kept as text:\n%s", b.String())
+	}
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }

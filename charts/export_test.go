@@ -48,6 +48,12 @@ func TestExportWritesLinkedStaticPages(t *testing.T) {
 			if link == "data:," { // the empty favicon, so that browsers ask for none
 				continue
 			}
+			if strings.HasPrefix(link, "#") { // an anchor on the same page
+				if !strings.Contains(string(b), `id="`+link[1:]+`"`) {
+					t.Errorf("%s: anchor %q has no element", f, link)
+				}
+				continue
+			}
 			if link == "" || strings.HasPrefix(link, "/") || strings.Contains(link, ":") || strings.Contains(link, "?") {
 				t.Errorf("%s: link %q is not a relative file", f, link)
 				continue

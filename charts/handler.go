@@ -112,6 +112,14 @@ func NewHandler(mon *monitor.Monitor, logger *slog.Logger) (*Handler, error) {
 	if err := h.loadAssets(); err != nil {
 		return nil, err
 	}
+	// pages of an older data version are never served again: drop them at once rather
+	// than when their period is next asked for
+	mon.Subscribe(func(monitor.Change) {
+		h.mu.Lock()
+		h.cache = map[pageKey]*renderedPage{}
+		h.snaps = map[kpi.Period]*Snapshot{}
+		h.mu.Unlock()
+	})
 	h.mux.HandleFunc("GET /{$}", h.overview)
 	h.mux.HandleFunc("GET /townships/{code}", h.township)
 	h.mux.HandleFunc("GET /indicators/{code}", h.indicator)
@@ -148,6 +156,9 @@ func (h *Handler) loadAssets() error {
 		return nil
 	})
 }
+
+// gzipETag is the ETag of a body's gzipped form.
+func gzipETag(etag string) string { return strings.TrimSuffix(etag, `"`) + `-gz"` }
 
 func etagOf(b []byte) string {
 	sum := sha256.Sum256(b)
@@ -268,7 +279,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, name string, buil
 		h.cache[key] = pg
 		h.mu.Unlock()
 	}
-	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, pg.etag) {
+	if match := r.Header.Get("If-None-Match"); match != "" && (strings.Contains(match, pg.etag) || strings.Contains(match, gzipETag(pg.etag))) {
 		hd := w.Header()
 		hd.Set("Etag", pg.etag)
 		hd.Set("Vary", "Accept-Encoding")
@@ -326,7 +337,8 @@ func (h *Handler) renderPage(ctx context.Context, p kpi.Period, current *kpi.Res
 		return nil, err
 	}
 	pg := &renderedPage{result: s.Result(), body: body, gz: gz, etag: etagOf(body)}
-	pg.plain, pg.zipped = pageHeaders(pg.etag, body, false), pageHeaders(pg.etag, gz, true)
+	// the gzipped body is another representation: its own ETag, so caches keep them apart
+	pg.plain, pg.zipped = pageHeaders(pg.etag, body, false), pageHeaders(gzipETag(pg.etag), gz, true)
 	return pg, nil
 }
 

@@ -251,6 +251,12 @@ func TestEveryLiveLinkAnswers(t *testing.T) {
 				continue
 			}
 			seen[link] = true
+			if strings.HasPrefix(link, "#") { // an anchor on the same page: its id must be there
+				if !strings.Contains(page, `id="`+link[1:]+`"`) {
+					t.Errorf("%s links %s, which it does not have", name, link)
+				}
+				continue
+			}
 			if rec := get(t, srv, link); rec.Code != http.StatusOK {
 				t.Errorf("%s links %s: %d", name, link, rec.Code)
 			}
@@ -285,5 +291,21 @@ func TestOverviewNamesAMonthOverdueWithNoReports(t *testing.T) {
 	}
 	if !strings.Contains(body, "2024年3月") {
 		t.Error("the overview no longer shows the latest month with reports")
+	}
+}
+
+func TestGzipAndPlainPagesHaveTheirOwnETags(t *testing.T) {
+	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
+	h, err := NewHandler(mon, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := get(t, h, "/").Header().Get("ETag")
+	zipped := get(t, h, "/", "Accept-Encoding", "gzip").Header().Get("ETag")
+	if plain == "" || zipped == "" || plain == zipped {
+		t.Fatalf("ETags plain %q, gzip %q: want two different ones", plain, zipped)
+	}
+	if code := get(t, h, "/", "Accept-Encoding", "gzip", "If-None-Match", zipped).Code; code != http.StatusNotModified {
+		t.Errorf("If-None-Match with the gzip ETag: %d, want 304", code)
 	}
 }

@@ -76,9 +76,13 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 		alerts.Class = "warn"
 	}
 	d.Tiles = append(d.Tiles, rate, alerts)
-	if len(r.Rankings) > 0 {
+	if !s.Latest.IsZero() && len(r.Rankings) > 0 { // nothing reported: no winner to name
 		top := r.Rankings[0]
-		d.Tiles = append(d.Tiles, tile{Label: "第一名", Value: top.Name, Href: l.Township(top.Township),
+		label := "第一名"
+		if top.Tied {
+			label = "并列第一"
+		}
+		d.Tiles = append(d.Tiles, tile{Label: label, Value: top.Name, Href: l.Township(top.Township),
 			Note: fmt.Sprintf("%s 分 · %s", points(top.Total), top.Grade)})
 	}
 
@@ -112,7 +116,7 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 			Name: ind.Name, Href: l.Indicator(ind.Code), Category: ind.Category,
 			Actual: figure(ind, c.Actual), Expected: figure(ind, c.Expected), Target: figure(ind, c.Target),
 			Completion: percent(c.Completion), Pace: percent(c.Pace), StatusText: statusLabel(c.Status),
-			Status: string(c.Status), Reported: fmt.Sprintf("%d/%d", c.Reported, c.Townships),
+			Status: string(c.Status), Reported: reportedShare(ind, c),
 		})
 		got, want := share(ind, c.Actual, c.Target, c.Expected, s.Period.Month)
 		if !ind.Kind.Scored() || (!got.Valid && !want.Valid) {
@@ -287,4 +291,13 @@ func statusChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, e
 		chartSpec{Tips: tips, Links: links},
 		set("yAxis.0.axisLabel", map[string]any{"width": 100, "overflow": "truncate"}),
 	)
+}
+
+// reportedShare is how many townships reported the indicator this month, for the kinds
+// reported every month; milestones, bonuses and vetoes are reported when they happen.
+func reportedShare(ind *kpi.Indicator, c kpi.CountyEvaluation) string {
+	if !ind.Kind.ReportedMonthly() {
+		return dash
+	}
+	return fmt.Sprintf("%d/%d", c.Reported, c.Townships)
 }

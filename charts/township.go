@@ -128,7 +128,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	if reported < due {
 		reportTile.Class = "warn"
 	}
-	alertTile := tile{Label: "预警", Value: strconv.Itoa(len(alerts)) + " 条", Href: l.Alerts()}
+	alertTile := tile{Label: "预警", Value: strconv.Itoa(len(alerts)) + " 条", Href: "#alerts"} // this township's, below
 	if len(alerts) > 0 {
 		alertTile.Class = "warn"
 	}
