@@ -576,3 +576,24 @@ func TestTokenOfATownshipThatLeftTheConfigWritesNothing(t *testing.T) {
 		t.Errorf("a token of a township no longer assessed: %d, want 401", resp.StatusCode)
 	}
 }
+
+func TestBulletinIsWrittenOncePerEvaluation(t *testing.T) {
+	f := newAccessFixture(t)
+	if resp, body := f.do(t, "POST", "/api/v1/observations", f.admin, "application/json",
+		`[{"township":"aa","indicator":"screenings","period":"2024-03","value":5}]`); resp.StatusCode != 200 {
+		t.Fatalf("post: %d %s", resp.StatusCode, body)
+	}
+	_, first := f.do(t, "GET", "/rankings/bulletin.html?period=2024-03", "", "", "")
+	f.clock = f.clock.Add(10 * time.Minute) // the same evaluation: the same bulletin, 生成于 unchanged
+	_, again := f.do(t, "GET", "/rankings/bulletin.html?period=2024-03", "", "", "")
+	if first != again || !strings.Contains(first, "生成于 2024年4月3日 17:00") {
+		t.Errorf("the bulletin was written again for the same evaluation (or its time is wrong)")
+	}
+	if resp, body := f.do(t, "POST", "/api/v1/observations", f.admin, "application/json",
+		`[{"township":"aa","indicator":"screenings","period":"2024-03","value":6}]`); resp.StatusCode != 200 {
+		t.Fatalf("post: %d %s", resp.StatusCode, body)
+	}
+	if _, after := f.do(t, "GET", "/rankings/bulletin.html?period=2024-03", "", "", ""); after == first {
+		t.Error("a correction did not produce a new bulletin")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/kpimon/kpimon/bulletin"
+	"github.com/kpimon/kpimon/kpi"
 )
 
 // The monthly bulletin (月度通报) as downloads linked from the ranking page, and the audit
@@ -19,43 +20,67 @@ func (s *Server) routeBulletin() {
 	s.mux.HandleFunc("GET /api/v1/locks", s.locks)
 }
 
-// bulletinOf builds the bulletin of ?period= (default: the latest month with reports).
-func (s *Server) bulletinOf(w http.ResponseWriter, r *http.Request) (*bulletin.Bulletin, bool) {
+// bulletinFile is a written bulletin, kept while the evaluation it was written from is
+// current: the monitor keeps the same result until the data change or a deadline passes,
+// so a bulletin is written once per change, not once per download.
+type bulletinFile struct {
+	result *kpi.Result
+	name   string
+	body   []byte
+}
+
+type bulletinKey struct {
+	period kpi.Period
+	ext    string // .xlsx or .html
+}
+
+// bulletinFor returns the bulletin of ?period= (default: the latest month with reports) in
+// the format ext, written by write when the cached one is of another evaluation.
+func (s *Server) bulletinFor(w http.ResponseWriter, r *http.Request, ext string, write func(*bulletin.Bulletin, *bytes.Buffer) error) (*bulletinFile, bool) {
 	res, ok := s.result(w, r)
 	if !ok {
 		return nil, false
 	}
-	return bulletin.New(s.mon.Assessment(), res, s.mon.Now()), true
+	key := bulletinKey{res.Period, ext}
+	s.bulletinMu.Lock()
+	f := s.bulletins[key]
+	s.bulletinMu.Unlock()
+	if f != nil && f.result == res {
+		return f, true
+	}
+	b := bulletin.New(s.mon.Assessment(), res, s.mon.Now())
+	var buf bytes.Buffer
+	if err := write(b, &buf); err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	f = &bulletinFile{result: res, name: b.FileName(ext), body: buf.Bytes()}
+	s.bulletinMu.Lock()
+	s.bulletins[key] = f // one per period and format: the older evaluation's goes
+	s.bulletinMu.Unlock()
+	return f, true
 }
 
 func (s *Server) bulletinXLSX(w http.ResponseWriter, r *http.Request) {
-	b, ok := s.bulletinOf(w, r)
+	f, ok := s.bulletinFor(w, r, ".xlsx", func(b *bulletin.Bulletin, buf *bytes.Buffer) error { return b.WriteXLSX(buf) })
 	if !ok {
 		return
 	}
-	var buf bytes.Buffer
-	if err := b.WriteXLSX(&buf); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	sendFile(w, b.FileName(".xlsx"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+	sendFile(w, f.name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f.body)
 }
 
 func (s *Server) bulletinHTML(w http.ResponseWriter, r *http.Request) {
-	b, ok := s.bulletinOf(w, r)
+	f, ok := s.bulletinFor(w, r, ".html", func(b *bulletin.Bulletin, buf *bytes.Buffer) error {
+		p := url.QueryEscape(b.Result.Period.String())
+		return b.WriteHTML(buf, bulletin.Links{XLSX: "/rankings/bulletin.xlsx?period=" + p, Ranking: "/rankings?period=" + p})
+	})
 	if !ok {
-		return
-	}
-	p := url.QueryEscape(b.Result.Period.String())
-	var buf bytes.Buffer
-	if err := b.WriteHTML(&buf, bulletin.Links{XLSX: "/rankings/bulletin.xlsx?period=" + p, Ranking: "/rankings?period=" + p}); err != nil {
-		s.writeError(w, r, err)
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
-	w.Write(buf.Bytes())
+	w.Write(f.body)
 }
 
 // batches lists the accepted batches, newest first: who, when, source, SHA-256 and rows

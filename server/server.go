@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kpimon/kpimon/collector"
@@ -29,6 +30,9 @@ type Server struct {
 	acc *access // tokens, the viewer token and upload previews (auth.go)
 
 	nosniff []string // the X-Content-Type-Options value every response carries; never modified
+
+	bulletinMu sync.Mutex
+	bulletins  map[bulletinKey]*bulletinFile // bulletin.go
 }
 
 // MaxUploadBytes bounds a POSTed batch.
@@ -39,7 +43,8 @@ func New(mon *monitor.Monitor, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{mon: mon, log: logger, mux: http.NewServeMux(), acc: newAccess(), nosniff: []string{"nosniff"}}
+	s := &Server{mon: mon, log: logger, mux: http.NewServeMux(), acc: newAccess(), nosniff: []string{"nosniff"},
+		bulletins: map[bulletinKey]*bulletinFile{}}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /api/v1/evaluations", s.evaluations)
 	s.mux.HandleFunc("GET /api/v1/rankings", s.rankings)
