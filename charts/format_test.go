@@ -1,7 +1,9 @@
 package charts
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kpimon/kpimon/kpi"
 )
@@ -79,5 +81,26 @@ func TestCellTextKeepsFormulasOut(t *testing.T) {
 		if got := cellText(in); got != want {
 			t.Errorf("cellText(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestCeilingRowsSayNotMoreThan(t *testing.T) {
+	a, err := kpi.ParseConfig("t.yaml", []byte(`name: 测试
+year: 2024
+townships: [{code: aa, name: 甲镇}]
+indicators: [{code: r, name: 重复访件数, unit: 件, kind: count, direction: lower, weight: 100, target: 4}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := kpi.NewDataset(a)
+	d.Set(kpi.Observation{Township: "aa", Indicator: "r", Period: kpi.MustPeriod("2024-06"), Value: 1})
+	r, err := kpi.Evaluate(d, kpi.MustPeriod("2024-06"), time.Date(2024, 7, 10, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := newEvalRow(&a.Indicators[0], r.Evaluation(0, 0, 1), "重复访件数", "")
+	if !strings.HasPrefix(row.Target, "不超过 4") || !strings.HasPrefix(row.Expected, "不超过 2") || row.Pace != dash {
+		t.Errorf("ceiling row: target %q, expected %q, pace %q", row.Target, row.Expected, row.Pace)
 	}
 }

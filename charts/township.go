@@ -222,6 +222,10 @@ func newEvalRow(ind *kpi.Indicator, e *kpi.Evaluation, name, href string) evalRo
 	if ind.Kind == kpi.KindBonus {
 		row.Target = "上限 " + figure(ind, e.Target)
 	}
+	if ind.Direction == kpi.Lower && e.Target.Valid {
+		// a ceiling, not a goal: say so, and do not show a share where more is worse
+		row.Expected, row.Target, row.Pace = "不超过 "+row.Expected, "不超过 "+row.Target, dash
+	}
 	if ind.Kind == kpi.KindRatio && e.Numerator != nil && e.Denominator != nil {
 		row.Actual += fmt.Sprintf("（%s/%s）", number(*e.Numerator), number(*e.Denominator))
 	}
