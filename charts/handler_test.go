@@ -309,3 +309,20 @@ func TestGzipAndPlainPagesHaveTheirOwnETags(t *testing.T) {
 		t.Errorf("If-None-Match with the gzip ETag: %d, want 304", code)
 	}
 }
+
+func TestOverviewCountyCeilingSaysNotMoreThan(t *testing.T) {
+	cfg := `name: 测试
+year: 2024
+townships: [{code: aa, name: 甲镇}, {code: bb, name: 乙镇}]
+indicators: [{code: r, name: 重复访件数, unit: 件, kind: count, direction: lower, weight: 100, target: 2}]
+`
+	at := time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)
+	mon := newMonitor(t, cfg, []batch{{"t", "t.csv", at, []kpi.Observation{obs("aa", "r", "2024-01", 1), obs("bb", "r", "2024-01", 0)}}}, fixedNow)
+	h, err := NewHandler(mon, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := get(t, h, "/").Body.String(); !strings.Contains(body, "不超过 4") {
+		t.Error("the county's ceiling (2 + 2) is not shown as 不超过 4")
+	}
+}

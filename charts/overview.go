@@ -112,12 +112,16 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		c := r.County[i]
-		d.CountyRows = append(d.CountyRows, countyRow{
+		cr := countyRow{
 			Name: ind.Name, Href: l.Indicator(ind.Code), Category: ind.Category,
 			Actual: figure(ind, c.Actual), Expected: figure(ind, c.Expected), Target: figure(ind, c.Target),
 			Completion: percent(c.Completion), Pace: percent(c.Pace), StatusText: statusLabel(c.Status),
 			Status: string(c.Status), Reported: reportedShare(ind, c),
-		})
+		}
+		if ind.Direction == kpi.Lower && c.Target.Valid { // a ceiling, as the township tables say
+			cr.Expected, cr.Target, cr.Pace = "不超过 "+cr.Expected, "不超过 "+cr.Target, dash
+		}
+		d.CountyRows = append(d.CountyRows, cr)
 		got, want := share(ind, c.Actual, c.Target, c.Expected, s.Period.Month)
 		if !ind.Kind.Scored() || (!got.Valid && !want.Valid) {
 			continue
