@@ -22,6 +22,7 @@ import (
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
 	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 const dingSecret = "SEC0123456789abcdef"
@@ -303,14 +304,16 @@ func TestLifecycleDeliversFiringAndResolved(t *testing.T) {
 	if len(ch.Fired) != 1 || ch.Fired[0].Alert.Alert != kpi.AlertMissingReport || ch.Fired[0].Township != "bb" || ch.Fired[0].Indicator != "closure" {
 		t.Fatalf("fired = %+v, want missing_report for bb/closure", ch.Fired)
 	}
-	start := clk.Now()
+	// a missing report began at its deadline (00:00 on 6 February), an hour before kpimon
+	// saw it: that is when it starts, and what "持续多久" counts from
+	start := shanghai(t, 2024, 2, 6, 0)
 	am := lastAM(t, rc)["missing_report/bb/closure"]
 	wantLink := "http://kpimon.example/townships/bb?period=2024-01"
 	switch {
 	case am.GeneratorURL != wantLink || am.Annotations["link"] != wantLink:
 		t.Errorf("link = %q / %q, want %q", am.GeneratorURL, am.Annotations["link"], wantLink)
-	case !am.StartsAt.Equal(start) || !am.EndsAt.Equal(start.Add(4*time.Minute)):
-		t.Errorf("startsAt %v endsAt %v, want %v and four re-send intervals later", am.StartsAt, am.EndsAt, start)
+	case !am.StartsAt.Equal(start) || !am.EndsAt.Equal(clk.Now().Add(4*time.Minute)):
+		t.Errorf("startsAt %v endsAt %v, want %v and four re-send intervals after now", am.StartsAt, am.EndsAt, start)
 	case am.Labels["severity"] != "warning" || am.Labels["township_name"] != "乙镇" || am.Labels["indicator_name"] != "信访办结率":
 		t.Errorf("labels = %v", am.Labels)
 	case !strings.Contains(am.Annotations["summary"], "乙镇未按时报送2024年1月“信访办结率”"):
@@ -355,7 +358,7 @@ func TestLifecycleDeliversFiringAndResolved(t *testing.T) {
 		t.Errorf("resolved alert: startsAt %v endsAt %v, want %v and %v", am.StartsAt, am.EndsAt, start, clk.Now())
 	}
 	wecom := rc.bodies(pathWeCom)
-	if len(wecom) != 2 || !strings.Contains(string(wecom[1]), "已恢复") || !strings.Contains(string(wecom[1]), "持续1小时1分钟") {
+	if len(wecom) != 2 || !strings.Contains(string(wecom[1]), "已恢复") || !strings.Contains(string(wecom[1]), "持续2小时1分钟") {
 		t.Errorf("wecom messages = %d, last %s; want a second one saying 已恢复", len(wecom), wecom[len(wecom)-1])
 	}
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(`
@@ -402,8 +405,8 @@ func TestRunResendsAndFollowsTheClockAndIngests(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	firing := func() []sqlite.AlertRecord {
-		f, err := mon.DB().FiringAlerts(ctx)
+	firing := func() []store.AlertRecord {
+		f, err := mon.Store().FiringAlerts(ctx, mon.Assessment().ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -434,7 +437,7 @@ func TestRunResendsAndFollowsTheClockAndIngests(t *testing.T) {
 	// the report comes in: the ingest resolves it without waiting for the timer
 	ingest(t, mon, "bb,closure,2024-01,,3,3\n")
 	waitFor("the alert to resolve after the ingest", func() bool { return len(firing()) == 0 })
-	resolved, err := mon.DB().ResolvedAlerts(ctx, time.Time{})
+	resolved, err := mon.Store().ResolvedAlerts(ctx, mon.Assessment().ID, time.Time{})
 	if err != nil || len(resolved) != 1 {
 		t.Fatalf("resolved = %+v, %v", resolved, err)
 	}

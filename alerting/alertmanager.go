@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/kpimon/kpimon/kpi"
-	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 // errPermanent marks a delivery failure that retrying cannot fix (a 4xx answer).
@@ -35,7 +35,7 @@ type amAlert struct {
 // amAlert converts a lifecycle record: labels carry the identity and the severity (codes,
 // with the Chinese names alongside), annotations the Chinese summary and the link. A
 // firing alert ends at validUntil unless re-sent; a resolved one at its resolution time.
-func (e *Engine) amAlert(r sqlite.AlertRecord, validUntil time.Time) amAlert {
+func (e *Engine) amAlert(r store.AlertRecord, validUntil time.Time) amAlert {
 	link := e.TownshipURL(r.Township, r.Period)
 	state := "持续中"
 	end := validUntil

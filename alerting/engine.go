@@ -36,7 +36,7 @@ import (
 
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
-	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 // Options tune an Engine; the zero value evaluates every minute and delivers to the
@@ -58,7 +58,7 @@ type Options struct {
 // Engine is the alert lifecycle of one monitor. Its methods are safe for concurrent use.
 type Engine struct {
 	mon     *monitor.Monitor
-	db      *sqlite.DB
+	db      store.Alerts
 	a       *kpi.Assessment
 	opt     Options
 	baseURL string
@@ -100,7 +100,7 @@ func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
 	if !opt.Period.IsZero() && opt.Period.Year != a.Year {
 		return nil, fmt.Errorf("alerting: period %s is outside the assessment year %d", opt.Period, a.Year)
 	}
-	e := &Engine{mon: mon, db: mon.DB(), a: a, opt: opt, log: opt.Logger, changed: make(chan struct{}, 1)}
+	e := &Engine{mon: mon, db: mon.Store(), a: a, opt: opt, log: opt.Logger, changed: make(chan struct{}, 1)}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -180,7 +180,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // delivers: the changes to Alertmanager and the alert webhooks, reminders and the ranking
 // when their time has come. Delivery failures are logged and counted; only a failure to
 // evaluate or to record is returned.
-func (e *Engine) Sync(ctx context.Context) (sqlite.AlertChanges, error) {
+func (e *Engine) Sync(ctx context.Context) (store.AlertChanges, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.mon.Now()
@@ -188,9 +188,9 @@ func (e *Engine) Sync(ctx context.Context) (sqlite.AlertChanges, error) {
 	p := e.period(data, now) // from the same data as the evaluation
 	r, err := kpi.Evaluate(data, p, now)
 	if err != nil {
-		return sqlite.AlertChanges{}, fmt.Errorf("alerting: evaluate %s: %w", p, err)
+		return store.AlertChanges{}, fmt.Errorf("alerting: evaluate %s: %w", p, err)
 	}
-	ch, err := e.db.SyncAlerts(ctx, now, p, r.Alerts)
+	ch, err := e.db.SyncAlerts(ctx, e.a.ID, now, p, r.Alerts, e.began)
 	if err != nil {
 		return ch, fmt.Errorf("alerting: %w", err)
 	}
@@ -212,8 +212,18 @@ func (e *Engine) Sync(ctx context.Context) (sqlite.AlertChanges, error) {
 	return ch, nil
 }
 
+// began is when an alert's condition began, which is when it starts in the lifecycle
+// store (and so what "持续多久" counts from): for a missing report, the report deadline of
+// the first month of its run; for the others, when kpimon first sees it (zero here).
+func (e *Engine) began(al kpi.Alert) time.Time {
+	if al.Alert == kpi.AlertMissingReport {
+		return al.ActiveSince.Deadline(e.a.ReportDeadlineDay, e.a.Location)
+	}
+	return time.Time{}
+}
+
 // named fills the Chinese names the store does not keep.
-func (e *Engine) named(rs []sqlite.AlertRecord) {
+func (e *Engine) named(rs []store.AlertRecord) {
 	for i := range rs {
 		rs[i].TownshipName, rs[i].IndicatorName = e.townshipName(rs[i].Township), e.indicatorName(rs[i].Indicator)
 	}
@@ -249,11 +259,11 @@ func (e *Engine) Push(ctx context.Context) error {
 }
 
 func (e *Engine) push(ctx context.Context, now time.Time) error {
-	firing, err := e.db.FiringAlerts(ctx)
+	firing, err := e.db.FiringAlerts(ctx, e.a.ID)
 	if err != nil {
 		return err
 	}
-	resolved, err := e.db.ResolvedAlerts(ctx, now.Add(-e.opt.ResolvedFor))
+	resolved, err := e.db.ResolvedAlerts(ctx, e.a.ID, now.Add(-e.opt.ResolvedFor))
 	if err != nil {
 		return err
 	}
@@ -306,7 +316,7 @@ func (e *Engine) deliver(ctx context.Context, event, key string, m message) {
 			continue
 		}
 		if key != "" {
-			sent, err := e.db.Notified(ctx, h.Name, event, key)
+			sent, err := e.db.Notified(ctx, e.a.ID, h.Name, event, key)
 			if err != nil {
 				e.log.Error("read notifications", "err", err)
 				continue
@@ -322,7 +332,7 @@ func (e *Engine) deliver(ctx context.Context, event, key string, m message) {
 			continue
 		}
 		if key != "" {
-			if err := e.db.RecordNotification(ctx, h.Name, event, key, e.mon.Now()); err != nil {
+			if err := e.db.RecordNotification(ctx, e.a.ID, h.Name, event, key, e.mon.Now()); err != nil {
 				e.log.Error("record notification", "err", err)
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kpimon/kpimon/kpi"
-	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 // message is one grouped notification, rendered as markdown for the robots (cut to their
@@ -92,7 +92,7 @@ type alertItem struct {
 	URL           string     `json:"url"`
 }
 
-func (e *Engine) alertItems(rs []sqlite.AlertRecord, p kpi.Period) []alertItem {
+func (e *Engine) alertItems(rs []store.AlertRecord, p kpi.Period) []alertItem {
 	out := make([]alertItem, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, alertItem{
@@ -105,7 +105,7 @@ func (e *Engine) alertItems(rs []sqlite.AlertRecord, p kpi.Period) []alertItem {
 }
 
 // alertsMessage groups one sync's changes into a single message.
-func (e *Engine) alertsMessage(p kpi.Period, ch sqlite.AlertChanges) message {
+func (e *Engine) alertsMessage(p kpi.Period, ch store.AlertChanges) message {
 	m := message{event: eventAlerts, assessment: e.a.Name, period: p,
 		title: fmt.Sprintf("【考核预警】%s（截至%s）", e.a.Name, p.Label())}
 	var counts []string
@@ -119,7 +119,7 @@ func (e *Engine) alertsMessage(p kpi.Period, ch sqlite.AlertChanges) message {
 		counts = append(counts, fmt.Sprintf("已恢复 %d 条", n))
 	}
 	m.head = []string{"预警变化：" + strings.Join(counts, "，")}
-	line := func(r sqlite.AlertRecord) string {
+	line := func(r store.AlertRecord) string {
 		return fmt.Sprintf("- 【%s】[%s](%s)·%s：%s", kpi.SeverityLabel(r.Severity), r.TownshipName,
 			e.TownshipURL(r.Township, p), kpi.AlertLabel(r.Alert.Alert), r.Summary)
 	}
@@ -143,9 +143,9 @@ func (e *Engine) alertsMessage(p kpi.Period, ch sqlite.AlertChanges) message {
 }
 
 // sortedRecords orders records critical first, then by township and indicator code.
-func sortedRecords(rs []sqlite.AlertRecord) []sqlite.AlertRecord {
-	out := append([]sqlite.AlertRecord(nil), rs...)
-	less := func(a, b sqlite.AlertRecord) bool {
+func sortedRecords(rs []store.AlertRecord) []store.AlertRecord {
+	out := append([]store.AlertRecord(nil), rs...)
+	less := func(a, b store.AlertRecord) bool {
 		if a.Severity != b.Severity {
 			return a.Severity == kpi.SeverityCritical
 		}

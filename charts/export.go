@@ -77,7 +77,7 @@ func Export(ctx context.Context, mon *monitor.Monitor, p kpi.Period, dir string)
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		hist, err := LoadHistory(ctx, mon.DB(), a, t.Code)
+		hist, err := LoadHistory(ctx, mon.Store(), a, t.Code)
 		if err != nil {
 			return res, err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
 	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 // smallConfig is a two-township assessment with one indicator of each kind.
@@ -132,7 +133,7 @@ func monitorFor(tb testing.TB, a *kpi.Assessment, batches []batch, now time.Time
 	for _, b := range batches {
 		at := b.at
 		db.SetClock(func() time.Time { return at })
-		if _, err := db.Ingest(ctx, a, sqlite.Batch{Actor: b.actor, Source: b.source, Observations: b.obs}); err != nil {
+		if _, err := db.Ingest(ctx, a, store.Batch{BatchMeta: store.BatchMeta{Actor: b.actor, Source: b.source}, Observations: b.obs}); err != nil {
 			tb.Fatalf("ingest %s: %v", b.source, err)
 		}
 	}

@@ -229,7 +229,7 @@ func (h *Handler) township(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.page(w, r, "township/"+code, func(ctx context.Context, s *Snapshot) (*view, error) {
-		hist, err := LoadHistory(ctx, h.mon.DB(), s.Assessment, code)
+		hist, err := LoadHistory(ctx, h.mon.Store(), s.Assessment, code)
 		if err != nil {
 			return nil, err
 		}
@@ -353,7 +353,7 @@ func (h *Handler) snapshot(ctx context.Context, p kpi.Period, current *kpi.Resul
 	}
 	v := h.mon.Version()
 	if rep.times == nil || rep.version != v {
-		times, err := h.mon.DB().LastReports(ctx, h.mon.Assessment().Year)
+		times, err := h.mon.Store().LastReports(ctx, h.mon.Assessment().ID, h.mon.Assessment().Year)
 		if err != nil {
 			return nil, err
 		}

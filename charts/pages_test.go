@@ -53,7 +53,7 @@ func renderPages(tb testing.TB, mon *monitor.Monitor, p kpi.Period, static bool)
 	v, err = buildAlerts(s, top)
 	add("alerts.html", v, err)
 	for _, t := range s.Assessment.Townships {
-		hist, err := LoadHistory(ctx, mon.DB(), s.Assessment, t.Code)
+		hist, err := LoadHistory(ctx, mon.Store(), s.Assessment, t.Code)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
-	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 // Snapshot is everything the pages of one period show, gathered once from the monitor so
@@ -31,7 +31,7 @@ func (s *Snapshot) Result() *kpi.Result { return s.Months[len(s.Months)-1] }
 // time of the last report for p.
 func TakeSnapshot(ctx context.Context, mon *monitor.Monitor, p kpi.Period) (*Snapshot, error) {
 	v := mon.Version()
-	times, err := mon.DB().LastReports(ctx, mon.Assessment().Year)
+	times, err := mon.Store().LastReports(ctx, mon.Assessment().ID, mon.Assessment().Year)
 	if err != nil {
 		return nil, err
 	}
@@ -63,8 +63,8 @@ func takeSnapshot(mon *monitor.Monitor, p kpi.Period, v uint64, lastReports map[
 type Correction struct {
 	Indicator string // code
 	Period    kpi.Period
-	Old       sqlite.Revision // the superseded value
-	New       sqlite.Revision // the value that replaced it (the next revision, or the current one)
+	Old       store.Revision // the superseded value
+	New       store.Revision // the value that replaced it (the next revision, or the current one)
 }
 
 // Submission is one batch that wrote figures of a township (报送记录): who, when, from
@@ -86,9 +86,9 @@ type TownshipHistory struct {
 
 // LoadHistory reads the revision history of the township's figures (one query): the values
 // that were replaced, and the batches that wrote its figures.
-func LoadHistory(ctx context.Context, db *sqlite.DB, a *kpi.Assessment, township string) (TownshipHistory, error) {
+func LoadHistory(ctx context.Context, db store.Observations, a *kpi.Assessment, township string) (TownshipHistory, error) {
 	var h TownshipHistory
-	revs, err := db.TownshipHistory(ctx, township)
+	revs, err := db.TownshipHistory(ctx, a.ID, township)
 	if err != nil {
 		return h, err
 	}
@@ -98,7 +98,7 @@ func LoadHistory(ctx context.Context, db *sqlite.DB, a *kpi.Assessment, township
 		for end < len(revs) && revs[end].Indicator == revs[start].Indicator {
 			end++
 		}
-		one := make([]sqlite.Revision, 0, end-start)
+		one := make([]store.Revision, 0, end-start)
 		for _, r := range revs[start:end] {
 			one = append(one, r.Revision)
 		}
@@ -137,7 +137,7 @@ func LoadHistory(ctx context.Context, db *sqlite.DB, a *kpi.Assessment, township
 
 // corrections pairs each superseded revision with the one that replaced it. History lists
 // a key's revisions by period, newest first within a period.
-func corrections(indicator string, revs []sqlite.Revision) []Correction {
+func corrections(indicator string, revs []store.Revision) []Correction {
 	var out []Correction
 	for i, r := range revs {
 		if r.Current || i == 0 || revs[i-1].Period != r.Period {

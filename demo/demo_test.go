@@ -139,7 +139,7 @@ func TestLoadStampsEachReportWithItsTime(t *testing.T) {
 	if err != nil || n != len(Reports(a)) {
 		t.Fatalf("Load = %d, %v", n, err)
 	}
-	batches, err := db.Batches(context.Background(), 1000)
+	batches, err := db.Batches(context.Background(), a.ID, 1000)
 	if err != nil || len(batches) != n {
 		t.Fatalf("%d batches recorded, %v; want %d", len(batches), err, n)
 	}

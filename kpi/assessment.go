@@ -164,6 +164,7 @@ func (ind *Indicator) ThresholdFor(township string) float64 {
 // Assessment is a validated assessment config (考核方案): one year, its townships, its
 // indicators and its grades. Build it with LoadConfig or ParseConfig; do not change it after.
 type Assessment struct {
+	ID                string // the assessment's id in a deployment; by default the config file's base name
 	Name              string
 	Year              int
 	Timezone          string

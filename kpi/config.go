@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -160,6 +161,7 @@ func ParseConfig(name string, data []byte) (*Assessment, error) {
 	}
 	a.index()
 	a.Warnings = c.warnings
+	a.ID = strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
 	return a, nil
 }
 

@@ -118,7 +118,7 @@ func New(ctx context.Context, mon *monitor.Monitor, opt Options) (*Exporter, err
 	for _, r := range []string{"invalid", "failed"} {
 		e.rejected.WithLabelValues(r)
 	}
-	last, ok, err := mon.DB().LastReport(ctx, kpi.Period{})
+	last, ok, err := mon.Store().LastReport(ctx, mon.Assessment().ID, kpi.Period{})
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 func hookAssessment(t *testing.T) *kpi.Assessment {
@@ -112,5 +113,43 @@ func TestCurrentPeriodFollowsDataAndTheClock(t *testing.T) {
 				t.Errorf("CurrentPeriod = %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestOnIngestSeesBatchesWrittenElsewhere: a batch written by another process (the command
+// line) reaches the hooks when Refresh loads it, with its own time and counts, so metrics
+// such as the last ingest time follow command-line ingests too.
+func TestOnIngestSeesBatchesWrittenElsewhere(t *testing.T) {
+	a := hookAssessment(t)
+	now := time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
+	m := newTestMonitor(t, a, now)
+	var got []IngestOutcome
+	m.OnIngest(func(o IngestOutcome) { got = append(got, o) })
+	ctx := context.Background()
+	db := m.Store().(*sqlite.DB)
+	written := time.Date(2024, 2, 20, 8, 30, 0, 0, time.UTC)
+	db.SetClock(func() time.Time { return written })
+	b := csvBatch(a, "aa,screenings,2024-01,10\naa,screenings,2024-02,4\n")
+	if _, err := db.Ingest(ctx, a, store.Batch{BatchMeta: store.BatchMeta{Actor: "cli"}, Observations: b.Observations()}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("hooks called before Refresh: %+v", got)
+	}
+	if ok, err := m.Refresh(ctx); err != nil || !ok {
+		t.Fatalf("refresh = %v %v", ok, err)
+	}
+	if len(got) != 1 || !got[0].Elsewhere || !got[0].Accepted() || got[0].Result.New != 2 || !got[0].At.Equal(written) || got[0].Result.BatchID == 0 {
+		t.Errorf("outcomes = %+v, want one batch written elsewhere at %v with 2 new", got, written)
+	}
+	// the CLI again, then this server: one outcome each, the server's own not told twice
+	if _, err := db.Ingest(ctx, a, store.Batch{Observations: csvBatch(a, "aa,screenings,2024-03,1\n").Observations()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Ingest(ctx, csvBatch(a, "aa,screenings,2024-04,2\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || !got[1].Elsewhere || got[2].Elsewhere {
+		t.Errorf("outcomes = %+v, want the CLI's batch then the server's own, once each", got)
 	}
 }

@@ -1,9 +1,12 @@
 // Package monitor is the running assessment behind the server: the validated config, the
-// database, the current observations held in memory, and evaluations computed once per
-// data version and period rather than on every request.
+// store, the current observations held in memory, and evaluations computed once per data
+// version and period rather than on every request.
 //
-// Ingest writes a batch to the database and then publishes a new in-memory version; readers
-// always see one whole version. Evaluations depend on the clock too (a missing report
+// Ingest writes a batch to the store and then publishes a new in-memory version; readers
+// always see one whole version. Batches written by anyone else — another server on the same
+// database, or `kpimon ingest` on the command line — are picked up by Refresh (run by Watch
+// when the store says a batch was committed), which reads only what changed since the
+// last batch the data reflect. Evaluations depend on the clock too (a missing report
 // becomes overdue when its deadline passes), so a cached evaluation is also recomputed when
 // it is older than the refresh interval.
 package monitor
@@ -18,13 +21,13 @@ import (
 
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
-	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 // Monitor holds one assessment's running state. It is safe for concurrent use.
 type Monitor struct {
 	a       *kpi.Assessment
-	db      *sqlite.DB
+	st      store.Store
 	log     *slog.Logger
 	now     func() time.Time
 	refresh time.Duration
@@ -37,7 +40,7 @@ type Monitor struct {
 	cache   map[kpi.Period]*cached
 	subs    []func(Change)
 	changed map[uint64][]int // version → townships whose data that version changed
-	batches int64            // batches in the database that the data reflects (Reload)
+	batch   int64            // the assessment's latest batch that the data reflect
 	latest  kpi.Period       // the latest month with reports in data; zero when none
 
 	ingestHooks []func(IngestOutcome) // hook.go
@@ -53,7 +56,7 @@ type cached struct {
 // Change tells subscribers that the data changed.
 type Change struct {
 	Version uint64
-	Result  sqlite.IngestResult
+	Result  store.IngestResult // the batch this server wrote; zero for batches others wrote
 }
 
 // Options tune a Monitor; the zero value is sensible.
@@ -63,9 +66,10 @@ type Options struct {
 	Refresh time.Duration    // how long an evaluation may be reused for the same data; 1 minute by default
 }
 
-// New loads the assessment's current observations from db.
-func New(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt Options) (*Monitor, error) {
-	m := &Monitor{a: a, db: db, log: opt.Logger, now: opt.Now, refresh: opt.Refresh, cache: map[kpi.Period]*cached{}, changed: map[uint64][]int{}}
+// New loads the assessment's current observations from the store. Records written before
+// assessments existed are claimed first when they are of the assessment's year.
+func New(ctx context.Context, a *kpi.Assessment, st store.Store, opt Options) (*Monitor, error) {
+	m := &Monitor{a: a, st: st, log: opt.Logger, now: opt.Now, refresh: opt.Refresh, cache: map[kpi.Period]*cached{}, changed: map[uint64][]int{}}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -75,18 +79,19 @@ func New(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt Options) (*M
 	if m.refresh <= 0 {
 		m.refresh = time.Minute
 	}
-	batches, err := db.BatchCount(ctx)
+	if claimed, err := st.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
+		return nil, err
+	} else if claimed {
+		m.log.Info("records written before assessments existed now belong to this assessment", "assessment", a.ID, "year", a.Year)
+	}
+	d, ls, err := st.LoadDataset(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	d, st, err := db.LoadDataset(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	m.batches = batches
+	m.batch = ls.LastBatch
 	m.latest, _ = d.LatestPeriod()
-	if st.Skipped > 0 {
-		m.log.Warn("observations of townships or indicators no longer in the config were skipped", "skipped", st.Skipped)
+	if ls.Skipped > 0 {
+		m.log.Warn("observations of townships or indicators no longer in the config were skipped", "assessment", a.ID, "skipped", ls.Skipped)
 	}
 	m.data, m.version = d, 1
 	return m, nil
@@ -95,8 +100,8 @@ func New(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt Options) (*M
 // Assessment is the assessment being run.
 func (m *Monitor) Assessment() *kpi.Assessment { return m.a }
 
-// DB is the database.
-func (m *Monitor) DB() *sqlite.DB { return m.db }
+// Store is the store the assessment's records are kept in.
+func (m *Monitor) Store() store.Store { return m.st }
 
 // Now is the monitor's clock.
 func (m *Monitor) Now() time.Time { return m.now() }
@@ -127,42 +132,60 @@ var ErrInvalid = errors.New("invalid batch")
 
 // Ingest writes a validated batch and publishes the new data. A batch with errors is
 // refused whole (the error wraps ErrInvalid and the *collector.BatchError).
-func (m *Monitor) Ingest(ctx context.Context, b *collector.Batch, actor string) (res sqlite.IngestResult, err error) {
+func (m *Monitor) Ingest(ctx context.Context, b *collector.Batch, actor string) (res store.IngestResult, err error) {
 	return m.IngestIf(ctx, b, actor, nil)
 }
 
 // IngestIf is Ingest with a precondition checked against the current data while no other
-// batch can be written: when check returns an error, nothing is written and that error is
-// returned. The upload page uses it to write exactly what a person previewed.
-func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string, check func(*kpi.Dataset) error) (res sqlite.IngestResult, err error) {
+// batch can be written through this monitor: when check returns an error, nothing is
+// written and that error is returned. The upload page uses it to write exactly what a
+// person previewed. (Another server or process may still write in between; the store then
+// writes this batch after it, and a confirm checks again what it replaces.)
+func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string, check func(*kpi.Dataset) error) (res store.IngestResult, err error) {
 	defer func() { m.ingested(res, err) }() // hook.go
 	if err := b.Err(); err != nil {
-		return sqlite.IngestResult{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return store.IngestResult{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	m.ingestMu.Lock()
 	defer m.ingestMu.Unlock()
 	if check != nil {
 		if err := check(m.Dataset()); err != nil {
-			return sqlite.IngestResult{Total: b.Len()}, err
+			return store.IngestResult{Total: b.Len()}, err
 		}
 	}
-	res, err = m.db.Ingest(ctx, m.a, sqlite.Batch{Actor: actor, Source: b.SourceName(), SHA256: b.SHA256(), Observations: b.Observations()})
+	res, err = m.st.Ingest(ctx, m.a, store.Batch{BatchMeta: store.BatchMeta{Actor: actor, Source: b.SourceName(), SHA256: b.SHA256()}, Observations: b.Observations()})
 	if err != nil {
 		return res, err
 	}
-	if res.BatchID != 0 {
-		m.mu.Lock()
-		m.batches++
-		m.mu.Unlock()
-	}
-	if len(res.Written) == 0 {
+	if !res.Changed() {
 		return res, nil
 	}
+	m.log.Info("batch ingested", "assessment", m.a.ID, "batch", res.BatchID, "actor", actor, "source", b.SourceName(),
+		"new", res.New, "corrected", res.Corrected, "unchanged", res.Unchanged)
+	m.mu.RLock()
+	upToDate := res.PreviousBatch == m.batch
+	m.mu.RUnlock()
+	if !upToDate {
+		// someone else wrote a batch this monitor has not loaded yet: load everything since
+		if _, err := m.refreshLocked(ctx, res.BatchID); err != nil {
+			return res, fmt.Errorf("publish ingested data: %w", err)
+		}
+		return res, nil
+	}
+	if err := m.publish(res.Written, res.BatchID, res); err != nil {
+		return res, fmt.Errorf("publish ingested data: %w", err)
+	}
+	return res, nil
+}
+
+// publish makes a new version of the data with the observations applied, reflecting the
+// store up to batch, and tells the subscribers. The caller holds ingestMu.
+func (m *Monitor) publish(obs []kpi.Observation, batch int64, res store.IngestResult) error {
 	next := m.Dataset().Clone()
 	touched := map[int]bool{}
-	for _, o := range res.Written {
+	for _, o := range obs {
 		if err := next.Set(o); err != nil {
-			return res, fmt.Errorf("publish ingested data: %w", err)
+			return err
 		}
 		touched[m.a.TownshipIndex(o.Township)] = true
 	}
@@ -172,19 +195,17 @@ func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string
 	}
 	latest, _ := next.LatestPeriod()
 	m.mu.Lock()
-	m.data, m.latest = next, latest
+	m.data, m.latest, m.batch = next, latest, batch
 	m.version++
 	v := m.version
 	m.changed[v] = townships
 	delete(m.changed, v-changeLog)
 	subs := append([]func(Change){}, m.subs...)
 	m.mu.Unlock()
-	m.log.Info("batch ingested", "batch", res.BatchID, "actor", actor, "source", b.SourceName(),
-		"new", res.New, "corrected", res.Corrected, "unchanged", res.Unchanged)
 	for _, f := range subs {
 		f(Change{Version: v, Result: res})
 	}
-	return res, nil
+	return nil
 }
 
 // LatestPeriod is the latest month with reports, or false when nothing was reported. It is
@@ -300,43 +321,70 @@ func (m *Monitor) LastEvaluationDuration(p kpi.Period) time.Duration {
 	return 0
 }
 
-// Reload publishes the database's data when someone else wrote to it (`kpimon ingest` on
-// the command line while the server runs): it compares the number of batches in the
-// database with the number its data reflects and, when they differ, loads the year again.
-// It reports whether it loaded.
-func (m *Monitor) Reload(ctx context.Context) (bool, error) {
+// Refresh publishes what others wrote to the store (another server, `kpimon ingest` on
+// the command line): the figures of every batch after the last one the data reflect. It
+// tells the OnIngest hooks of each such batch, as if it had come through Ingest, and
+// reports whether anything changed.
+func (m *Monitor) Refresh(ctx context.Context) (bool, error) {
 	m.ingestMu.Lock()
 	defer m.ingestMu.Unlock()
-	n, err := m.db.BatchCount(ctx)
+	return m.refreshLocked(ctx, 0)
+}
+
+// refreshLocked is Refresh with ingestMu held; own is a batch this monitor wrote itself
+// (its hooks are told by IngestIf), 0 when none.
+func (m *Monitor) refreshLocked(ctx context.Context, own int64) (bool, error) {
+	m.mu.RLock()
+	after := m.batch
+	m.mu.RUnlock()
+	ch, err := m.st.ChangedSince(ctx, m.a, after)
 	if err != nil {
 		return false, err
 	}
-	m.mu.RLock()
-	same := n == m.batches
-	m.mu.RUnlock()
-	if same {
+	if ch.LastBatch == after {
 		return false, nil
 	}
-	d, st, err := m.db.LoadDataset(ctx, m.a)
-	if err != nil {
+	// the batches in between, for the ingest hooks (metrics count them like their own)
+	var news []store.BatchInfo
+	if bs, err := m.st.Batches(ctx, m.a.ID, refreshBatchesMax); err == nil {
+		for i := len(bs) - 1; i >= 0; i-- {
+			if bs[i].ID > after && bs[i].ID <= ch.LastBatch && bs[i].ID != own {
+				news = append(news, bs[i])
+			}
+		}
+	} else {
+		m.log.Warn("read batches written elsewhere", "assessment", m.a.ID, "err", err)
+	}
+	if err := m.publish(ch.Observations, ch.LastBatch, store.IngestResult{}); err != nil {
 		return false, err
 	}
-	latest, _ := d.LatestPeriod()
-	m.mu.Lock()
-	m.data, m.batches, m.latest = d, n, latest
-	m.version++ // not in the change log: the next evaluation is a full one
-	v := m.version
-	subs := append([]func(Change){}, m.subs...)
-	m.mu.Unlock()
-	m.log.Info("data written by another process loaded", "batches", n, "observations", st.Loaded)
-	for _, f := range subs {
-		f(Change{Version: v})
+	m.log.Info("data written elsewhere loaded", "assessment", m.a.ID, "batches", len(news), "observations", len(ch.Observations), "latest_batch", ch.LastBatch)
+	for _, b := range news {
+		m.ingestedElsewhere(b)
 	}
 	return true, nil
 }
 
-// Watch calls Reload every interval until ctx is done.
+// refreshBatchesMax bounds how many batches written elsewhere one Refresh reports to the
+// ingest hooks.
+const refreshBatchesMax = 1000
+
+// Watch calls Refresh whenever the store reports a batch of this assessment, and every
+// `every` as a fallback, until ctx is done.
 func (m *Monitor) Watch(ctx context.Context, every time.Duration) {
+	poke := make(chan struct{}, 1)
+	go func() {
+		if err := m.st.WatchBatches(ctx, func(id string) {
+			if id == m.a.ID {
+				select {
+				case poke <- struct{}{}:
+				default:
+				}
+			}
+		}); err != nil && ctx.Err() == nil {
+			m.log.Error("watching the store for batches failed", "err", err)
+		}
+	}()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -344,9 +392,10 @@ func (m *Monitor) Watch(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := m.Reload(ctx); err != nil && ctx.Err() == nil {
-				m.log.Error("reload failed", "err", err)
-			}
+		case <-poke:
+		}
+		if _, err := m.Refresh(ctx); err != nil && ctx.Err() == nil {
+			m.log.Error("refresh failed", "assessment", m.a.ID, "err", err)
 		}
 	}
 }

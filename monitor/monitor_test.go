@@ -11,6 +11,7 @@ import (
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 func newMonitor(t *testing.T, now func() time.Time) *Monitor {
@@ -136,31 +137,43 @@ func TestIngestReevaluatesOnlyWhatItTouches(t *testing.T) {
 	}
 }
 
-func TestReloadPicksUpBatchesWrittenByAnotherProcess(t *testing.T) {
+func TestRefreshPicksUpBatchesWrittenByAnotherProcess(t *testing.T) {
 	m := newMonitor(t, nil)
 	ctx := context.Background()
-	if loaded, err := m.Reload(ctx); err != nil || loaded {
-		t.Fatalf("Reload with nothing new: %v %v", loaded, err)
+	if loaded, err := m.Refresh(ctx); err != nil || loaded {
+		t.Fatalf("Refresh with nothing new: %v %v", loaded, err)
 	}
 	if _, err := m.Ingest(ctx, batch(m, "aa,x,2024-01,10\n"), "t"); err != nil {
 		t.Fatal(err)
 	}
-	if loaded, _ := m.Reload(ctx); loaded {
-		t.Error("the monitor's own batch made Reload load again")
+	if loaded, _ := m.Refresh(ctx); loaded {
+		t.Error("the monitor's own batch made Refresh load again")
 	}
 	// another process (the CLI) writes straight to the database
 	other := batch(m, "aa,x,2024-02,7\n")
-	if _, err := m.DB().Ingest(ctx, m.Assessment(), sqlite.Batch{Actor: "cli", Source: "s", SHA256: "x", Observations: other.Observations()}); err != nil {
+	if _, err := m.Store().Ingest(ctx, m.Assessment(), store.Batch{BatchMeta: store.BatchMeta{Actor: "cli", Source: "s", SHA256: "x"}, Observations: other.Observations()}); err != nil {
 		t.Fatal(err)
 	}
 	v := m.Version()
-	loaded, err := m.Reload(ctx)
+	loaded, err := m.Refresh(ctx)
 	if err != nil || !loaded {
-		t.Fatalf("Reload after another writer: %v %v", loaded, err)
+		t.Fatalf("Refresh after another writer: %v %v", loaded, err)
 	}
 	r, _ := m.Evaluate(kpi.MustPeriod("2024-02"))
 	if m.Version() != v+1 || r.Evaluations()[0].Actual.V != 17 {
-		t.Errorf("after Reload: version %d (was %d), actual %v; want the new batch counted", m.Version(), v, r.Evaluations()[0].Actual)
+		t.Errorf("after Refresh: version %d (was %d), actual %v; want the new batch counted", m.Version(), v, r.Evaluations()[0].Actual)
+	}
+	// the CLI writes again, then this server: its own batch comes after one it has not
+	// loaded, so it loads both
+	if _, err := m.Store().Ingest(ctx, m.Assessment(), store.Batch{Observations: batch(m, "aa,x,2024-03,1\n").Observations()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Ingest(ctx, batch(m, "aa,x,2024-04,2\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = m.Evaluate(kpi.MustPeriod("2024-04"))
+	if got := r.Evaluations()[0].Actual.V; got != 20 {
+		t.Errorf("after the server's own batch: actual %v, want 20 (10+7+1+2: the CLI's March too)", got)
 	}
 }
 
@@ -173,7 +186,7 @@ func TestIngestIfWritesNothingWhenTheCheckFails(t *testing.T) {
 	if !errors.Is(err, stale) || m.Dataset().Len() != 0 || m.Version() != 1 {
 		t.Fatalf("a failed check: err %v, %d observations, version %d", err, m.Dataset().Len(), m.Version())
 	}
-	if b, _ := m.DB().Batches(ctx, 5); len(b) != 0 {
+	if b, _ := m.Store().Batches(ctx, m.Assessment().ID, 5); len(b) != 0 {
 		t.Errorf("a failed check recorded a batch")
 	}
 	if _, err := m.IngestIf(ctx, batch(m, "aa,x,2024-01,10\n"), "t", func(d *kpi.Dataset) error { seen = d.Len(); return nil }); err != nil {

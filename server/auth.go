@@ -15,7 +15,7 @@ import (
 	"sync"
 
 	"github.com/kpimon/kpimon/collector"
-	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 // Access control.
@@ -67,10 +67,10 @@ func (s *Server) SetViewerToken(token string) {
 
 // caller is who a request comes from.
 type caller struct {
-	token  sqlite.Token // a valid API token (zero when viewer)
-	viewer bool         // the viewer token: reads only
-	secret string       // the credential presented, for the CSRF value
-	cookie bool         // presented by cookie rather than header
+	token  store.Token // a valid API token (zero when viewer)
+	viewer bool        // the viewer token: reads only
+	secret string      // the credential presented, for the CSRF value
+	cookie bool        // presented by cookie rather than header
 }
 
 func (c *caller) canWrite() bool { return c != nil && !c.viewer && c.token.ID != 0 }
@@ -112,8 +112,8 @@ func (s *Server) identifySecret(ctx context.Context, secret string) (*caller, er
 			return &caller{viewer: true, secret: secret}, nil
 		}
 	}
-	tok, err := s.mon.DB().LookupToken(ctx, secret)
-	if errors.Is(err, sqlite.ErrUnknownToken) {
+	tok, err := s.mon.Store().LookupToken(ctx, secret)
+	if errors.Is(err, store.ErrUnknownToken) {
 		return nil, nil
 	}
 	if err != nil {

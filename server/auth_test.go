@@ -21,6 +21,7 @@ import (
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
 	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 // accessFixture is a server on 127.0.0.1 with no token injected, and tokens of each kind.
@@ -47,18 +48,18 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	t.Cleanup(func() { db.Close() })
 	f := &accessFixture{db: db, clock: time.Date(2024, 4, 3, 9, 0, 0, 0, time.UTC)}
 	db.SetClock(func() time.Time { return f.clock })
-	add := func(n sqlite.NewToken) string {
+	add := func(n store.NewToken) string {
 		_, s, err := db.AddToken(ctx, n)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	f.admin = add(sqlite.NewToken{Name: "县妇联办公室", Admin: true})
-	f.aa = add(sqlite.NewToken{Name: "甲镇妇联", Township: "aa"})
-	f.bb = add(sqlite.NewToken{Name: "乙镇妇联", Township: "bb"})
-	f.gone = add(sqlite.NewToken{Name: "旧令牌", Township: "aa"})
-	list, _ := db.Tokens(ctx)
+	f.admin = add(store.NewToken{Assessment: "test", Name: "县妇联办公室", Admin: true})
+	f.aa = add(store.NewToken{Assessment: "test", Name: "甲镇妇联", Township: "aa"})
+	f.bb = add(store.NewToken{Assessment: "test", Name: "乙镇妇联", Township: "bb"})
+	f.gone = add(store.NewToken{Assessment: "test", Name: "旧令牌", Township: "aa"})
+	list, _ := db.Tokens(ctx, "test")
 	if _, err := db.RevokeToken(ctx, list[3].ID); err != nil {
 		t.Fatal(err)
 	}
@@ -130,14 +131,14 @@ func TestWritesNeedAToken(t *testing.T) {
 func (f *accessFixture) assertNothingWritten(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	if bs, _ := f.db.Batches(ctx, 10); len(bs) != 0 {
+	if bs, _ := f.db.Batches(ctx, "test", 10); len(bs) != 0 {
 		t.Errorf("batches recorded: %+v", bs)
 	}
 	if f.mon.Dataset().Len() != 0 {
 		t.Errorf("%d observations in memory", f.mon.Dataset().Len())
 	}
 	for _, tw := range []string{"aa", "bb"} {
-		if h, _ := f.db.History(ctx, tw, "screenings", kpi.Period{}); len(h) != 0 {
+		if h, _ := f.db.History(ctx, "test", tw, "screenings", kpi.Period{}); len(h) != 0 {
 			t.Errorf("history of %s: %+v", tw, h)
 		}
 	}
@@ -174,7 +175,7 @@ func TestTownshipTokenWritesItsOwnTownshipOnly(t *testing.T) {
 	// the correction is in the history with who and when
 	resp, body = f.do(t, "GET", "/api/v1/history?township=aa&indicator=screenings&period=2024-01", "", "", "")
 	var hist struct {
-		Revisions []sqlite.Revision `json:"revisions"`
+		Revisions []store.Revision `json:"revisions"`
 	}
 	if err := json.Unmarshal([]byte(body), &hist); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("history: %d %s", resp.StatusCode, body)
@@ -192,7 +193,7 @@ func TestTownshipTokenWritesItsOwnTownshipOnly(t *testing.T) {
 	// the audit trail lists both batches with their digests
 	resp, body = f.do(t, "GET", "/api/v1/batches?limit=10", "", "", "")
 	var bs struct {
-		Batches []sqlite.BatchInfo `json:"batches"`
+		Batches []store.BatchInfo `json:"batches"`
 	}
 	if err := json.Unmarshal([]byte(body), &bs); err != nil || resp.StatusCode != 200 || len(bs.Batches) != 2 {
 		t.Fatalf("batches: %d %s", resp.StatusCode, body)
@@ -210,7 +211,7 @@ func TestLockedMonthRefusesACorrectionOverHTTP(t *testing.T) {
 	if resp, body := f.do(t, "POST", "/api/v1/observations", f.aa, "text/csv", "township,indicator,period,value\naa,screenings,2024-01,10\n"); resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
-	if _, _, err := f.db.LockPeriod(context.Background(), kpi.MustPeriod("2024-01"), "县妇联办公室"); err != nil {
+	if _, _, err := f.db.LockPeriod(context.Background(), "test", kpi.MustPeriod("2024-01"), "县妇联办公室"); err != nil {
 		t.Fatal(err)
 	}
 	v := f.mon.Version()
@@ -221,7 +222,7 @@ func TestLockedMonthRefusesACorrectionOverHTTP(t *testing.T) {
 	if f.mon.Version() != v {
 		t.Error("a refused batch changed the data")
 	}
-	if h, _ := f.db.History(context.Background(), "aa", "screenings", kpi.Period{}); len(h) != 1 || h[0].Value != 10 {
+	if h, _ := f.db.History(context.Background(), "test", "aa", "screenings", kpi.Period{}); len(h) != 1 || h[0].Value != 10 {
 		t.Errorf("history after a refused correction: %+v", h)
 	}
 	resp, body = f.do(t, "GET", "/api/v1/locks", "", "", "")
@@ -427,7 +428,7 @@ func TestUploadPage(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, "新增 2 条") {
 		t.Fatalf("confirm: %d\n%s", resp.StatusCode, body)
 	}
-	h, _ := f.db.History(context.Background(), "aa", "closure", kpi.Period{})
+	h, _ := f.db.History(context.Background(), "test", "aa", "closure", kpi.Period{})
 	if len(h) != 1 || h[0].Actor != "甲镇妇联" || h[0].Source != "一月.csv" || h[0].Value != 9 {
 		t.Errorf("history after upload: %+v", h)
 	}
@@ -454,7 +455,7 @@ func TestUploadPage(t *testing.T) {
 	}
 
 	// a locked month: the preview says so and offers no confirm
-	f.db.LockPeriod(context.Background(), kpi.MustPeriod("2024-01"), "县妇联办公室")
+	f.db.LockPeriod(context.Background(), "test", kpi.MustPeriod("2024-01"), "县妇联办公室")
 	resp, body = br.upload("更正.csv", "township,indicator,period,value\naa,screenings,2024-01,16\n", csrf)
 	if resp.StatusCode != 409 || !strings.Contains(body, "2024-01 已锁定") || strings.Contains(body, "确认写入") {
 		t.Errorf("locked preview: %d\n%s", resp.StatusCode, body)

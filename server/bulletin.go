@@ -95,7 +95,7 @@ func (s *Server) batches(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	bs, err := s.mon.DB().Batches(r.Context(), limit)
+	bs, err := s.mon.Store().Batches(r.Context(), s.mon.Assessment().ID, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -105,7 +105,7 @@ func (s *Server) batches(w http.ResponseWriter, r *http.Request) {
 
 // locks lists the locked months with who locked them and when.
 func (s *Server) locks(w http.ResponseWriter, r *http.Request) {
-	ls, err := s.mon.DB().Locks(r.Context())
+	ls, err := s.mon.Store().Locks(r.Context(), s.mon.Assessment().ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

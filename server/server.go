@@ -19,7 +19,7 @@ import (
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
-	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 // Server serves one monitor over HTTP.
@@ -34,6 +34,10 @@ type Server struct {
 	bulletinMu sync.Mutex
 	bulletins  map[bulletinKey]*bulletinFile // bulletin.go
 }
+
+// retryAfterSeconds is the Retry-After of a 503: how long a client should wait before it
+// tries a write again.
+const retryAfterSeconds = "5"
 
 // MaxUploadBytes bounds a POSTed batch.
 const MaxUploadBytes = 32 << 20
@@ -127,8 +131,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		for _, e := range fe.Errors {
 			body.Errors = append(body.Errors, rowError{Where: e.Where, Field: e.Field, Message: e.Msg})
 		}
-	case errors.Is(err, sqlite.ErrLocked):
+	case errors.Is(err, store.ErrLocked):
 		status, body.Error = http.StatusConflict, err.Error()
+	case errors.Is(err, store.ErrUnavailable):
+		// the database is restarting or another process holds it for a long write: nothing
+		// was written, and the same request will work shortly
+		status, body.Error = http.StatusServiceUnavailable, "数据库暂时繁忙或不可用，本次请求未写入任何数据，请稍后重试"
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		s.log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	case errors.As(err, &be):
 		status = http.StatusBadRequest
 		body.Error = fmt.Sprintf("%d 处错误，本批数据未写入", len(be.Errors))
@@ -158,7 +168,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // userMessage drops the English sentinels ("bad request: ", "invalid assessment config: ")
 // that wrap a Chinese message for errors.Is, leaving what a person should read.
 func userMessage(msg string) string {
-	for _, sentinel := range []error{ErrBadRequest, ErrNotFound, ErrForbidden, ErrConflict, kpi.ErrBadPeriod, sqlite.ErrLocked} {
+	for _, sentinel := range []error{ErrBadRequest, ErrNotFound, ErrForbidden, ErrConflict, kpi.ErrBadPeriod, store.ErrLocked} {
 		for strings.HasPrefix(msg, sentinel.Error()+": ") {
 			msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
 		}
@@ -205,7 +215,7 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) (*kpi.Result, bo
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.mon.DB().SchemaVersion(r.Context()); err != nil {
+	if err := s.mon.Store().Ping(r.Context()); err != nil {
 		s.log.Error("health check failed", "err", err)
 		http.Error(w, "数据库不可用", http.StatusServiceUnavailable)
 		return
@@ -252,7 +262,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	revs, err := s.mon.DB().History(r.Context(), tw, ind, p)
+	revs, err := s.mon.Store().History(r.Context(), a.ID, tw, ind, p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

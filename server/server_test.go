@@ -13,6 +13,7 @@ import (
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
 	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 const testConfig = `name: 测试县
@@ -41,7 +42,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *monitor.Monitor) {
 		t.Fatal(err)
 	}
 	// writes need a token (auth.go): these tests act as an admin client that always sends one
-	_, secret, err := db.AddToken(context.Background(), sqlite.NewToken{Name: "测试管理员", Admin: true})
+	_, secret, err := db.AddToken(context.Background(), store.NewToken{Assessment: "test", Name: "测试管理员", Admin: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestPostInvalidBatchWritesNothing(t *testing.T) {
 	if mon.Version() != v || mon.Dataset().Len() != 0 {
 		t.Error("a refused batch changed the data")
 	}
-	batches, _ := mon.DB().Batches(context.Background(), 10)
+	batches, _ := mon.Store().Batches(context.Background(), "test", 10)
 	if len(batches) != 0 {
 		t.Errorf("a refused batch was recorded: %+v", batches)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/forms"
 	"github.com/kpimon/kpimon/kpi"
-	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 // The upload page (填报上传) for township staff: log in once with the token, choose a file,
@@ -417,7 +417,7 @@ func (s *Server) previewBatch(w http.ResponseWriter, r *http.Request, c *caller,
 
 // preview compares a batch with the current figures.
 func (s *Server) preview(ctx context.Context, b *collector.Batch) ([]previewRow, error) {
-	locks, err := s.mon.DB().Locks(ctx)
+	locks, err := s.mon.Store().Locks(ctx, s.mon.Assessment().ID)
 	if err != nil {
 		return nil, err
 	}
@@ -495,7 +495,7 @@ func (s *Server) confirmUpload(w http.ResponseWriter, r *http.Request) {
 	res, err := s.mon.IngestIf(r.Context(), x.batch, c.token.Name, unchanged)
 	if err != nil {
 		p := s.formPage(c)
-		var le *sqlite.LockedError
+		var le *store.LockedError
 		switch {
 		case errors.Is(err, errPreviewStale):
 			s.previewBatch(w, r, c, x.batch, true)

@@ -7,35 +7,8 @@ import (
 	"time"
 
 	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/store"
 )
-
-// AlertRecord is one run of an alert in the lifecycle store: when kpimon first saw it hold
-// and, once it stopped holding, when. The embedded kpi.Alert carries the latest severity,
-// summary and active_since; TownshipName and IndicatorName are filled only when the alert
-// came from an evaluation (the store keeps codes).
-type AlertRecord struct {
-	ID int64
-	kpi.Alert
-	Period     kpi.Period // the latest evaluated period in which it held
-	StartedAt  time.Time  // when it started firing
-	UpdatedAt  time.Time  // when its severity, summary or period last changed
-	ResolvedAt *time.Time // when it resolved; nil while firing
-}
-
-// Firing reports whether the alert still holds.
-func (r AlertRecord) Firing() bool { return r.ResolvedAt == nil }
-
-// AlertChanges says what one SyncAlerts changed.
-type AlertChanges struct {
-	Fired     []AlertRecord // started firing now
-	Resolved  []AlertRecord // stopped holding now
-	Escalated []AlertRecord // still firing, with a changed severity
-}
-
-// Empty reports whether nothing started, stopped or changed severity.
-func (c AlertChanges) Empty() bool {
-	return len(c.Fired) == 0 && len(c.Resolved) == 0 && len(c.Escalated) == 0
-}
 
 type alertRow struct {
 	ID          int64          `db:"id"`
@@ -51,17 +24,17 @@ type alertRow struct {
 	ResolvedAt  sql.NullString `db:"resolved_at"`
 }
 
-func (r alertRow) record() AlertRecord {
-	out := AlertRecord{
+func (r alertRow) record() store.AlertRecord {
+	out := store.AlertRecord{
 		ID: r.ID,
 		Alert: kpi.Alert{Alert: r.Alert, Township: r.Township, Indicator: r.Indicator, Severity: r.Severity,
 			ActiveSince: intPeriod(r.ActiveSince), Summary: r.Summary},
-		Period: intPeriod(r.Period),
+		Period:    intPeriod(r.Period),
+		StartedAt: parseStamp(r.StartedAt),
+		UpdatedAt: parseStamp(r.UpdatedAt),
 	}
-	out.StartedAt, _ = time.Parse(time.RFC3339Nano, r.StartedAt)
-	out.UpdatedAt, _ = time.Parse(time.RFC3339Nano, r.UpdatedAt)
 	if r.ResolvedAt.Valid {
-		t, _ := time.Parse(time.RFC3339Nano, r.ResolvedAt.String)
+		t := parseStamp(r.ResolvedAt.String)
 		out.ResolvedAt = &t
 	}
 	return out
@@ -69,103 +42,72 @@ func (r alertRow) record() AlertRecord {
 
 const alertColumns = `id, alert, township, indicator, severity, period, active_since, summary, started_at, updated_at, resolved_at`
 
-func stamp(t time.Time) string { return t.UTC().Format(stampFormat) }
-
-// stampFormat writes times in UTC with a fixed nine-digit fraction, so that the text sorts
-// and compares like the time (RFC 3339 with a variable fraction does not: "…:00Z" would
-// sort after "…:00.5Z"). time.RFC3339Nano parses it back.
-const stampFormat = "2006-01-02T15:04:05.000000000Z07:00"
-
-// SyncAlerts records, at now, that exactly the alerts in current hold as of period p: an
-// alert not firing yet starts firing (started_at = now), a firing alert not in current
-// resolves (resolved_at = now), and a firing alert that still holds keeps its start and
-// takes the latest severity, summary and period. The same condition never fires twice
-// while it holds. All in one transaction.
-func (db *DB) SyncAlerts(ctx context.Context, now time.Time, p kpi.Period, current []kpi.Alert) (AlertChanges, error) {
-	var ch AlertChanges
+// SyncAlerts records, at now, that exactly the alerts in current hold as of period p, by
+// the shared transition store.PlanAlerts, in one transaction.
+func (db *DB) SyncAlerts(ctx context.Context, assessment string, now time.Time, p kpi.Period, current []kpi.Alert, began func(kpi.Alert) time.Time) (store.AlertChanges, error) {
 	tx, err := db.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return ch, fmt.Errorf("sync alerts: begin: %w", err)
+		return store.AlertChanges{}, fmt.Errorf("sync alerts: begin: %w", busy(err))
 	}
 	defer tx.Rollback()
 	var rows []alertRow
-	if err := tx.SelectContext(ctx, &rows, `SELECT `+alertColumns+` FROM alerts WHERE resolved_at IS NULL`); err != nil {
-		return ch, fmt.Errorf("sync alerts: read firing: %w", err)
+	if err := tx.SelectContext(ctx, &rows, `SELECT `+alertColumns+` FROM alerts WHERE assessment = ? AND resolved_at IS NULL`, assessment); err != nil {
+		return store.AlertChanges{}, fmt.Errorf("sync alerts: read firing: %w", err)
 	}
-	firing := make(map[kpi.AlertKey]alertRow, len(rows))
-	for _, r := range rows {
-		firing[kpi.AlertKey{Alert: r.Alert, Township: r.Township, Indicator: r.Indicator}] = r
+	firing := make([]store.AlertRecord, len(rows))
+	for i, r := range rows {
+		firing[i] = r.record()
 	}
-	at, per := stamp(now), periodInt(p)
-	seen := make(map[kpi.AlertKey]bool, len(current))
-	for _, al := range current {
-		k := al.Key()
-		if seen[k] {
-			return ch, fmt.Errorf("sync alerts: %v listed twice", k)
+	plan, err := store.PlanAlerts(firing, current, p, now, began)
+	if err != nil {
+		return store.AlertChanges{}, fmt.Errorf("sync alerts: %w", err)
+	}
+	for i := range plan.Start {
+		r := &plan.Start[i]
+		res, err := tx.ExecContext(ctx, `INSERT INTO alerts (assessment, alert, township, indicator, severity, period, active_since, summary, started_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, assessment, r.Alert.Alert, r.Township, r.Indicator, r.Severity, periodInt(r.Period),
+			periodInt(r.ActiveSince), r.Summary, stamp(r.StartedAt), stamp(r.UpdatedAt))
+		if err != nil {
+			return store.AlertChanges{}, fmt.Errorf("sync alerts: start %v: %w", r.Key(), err)
 		}
-		seen[k] = true
-		old, ok := firing[k]
-		if !ok {
-			res, err := tx.ExecContext(ctx, `INSERT INTO alerts (alert, township, indicator, severity, period, active_since, summary, started_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, al.Alert, al.Township, al.Indicator, al.Severity, per, periodInt(al.ActiveSince), al.Summary, at, at)
-			if err != nil {
-				return ch, fmt.Errorf("sync alerts: start %v: %w", k, err)
-			}
-			id, err := res.LastInsertId()
-			if err != nil {
-				return ch, fmt.Errorf("sync alerts: start %v: %w", k, err)
-			}
-			ch.Fired = append(ch.Fired, AlertRecord{ID: id, Alert: al, Period: p, StartedAt: now.UTC(), UpdatedAt: now.UTC()})
-			continue
+		if r.ID, err = res.LastInsertId(); err != nil {
+			return store.AlertChanges{}, fmt.Errorf("sync alerts: start %v: %w", r.Key(), err)
 		}
-		if old.Severity == al.Severity && old.Summary == al.Summary && old.Period == per && old.ActiveSince == periodInt(al.ActiveSince) {
-			continue
-		}
+	}
+	for _, r := range plan.Update {
 		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET severity = ?, summary = ?, period = ?, active_since = ?, updated_at = ? WHERE id = ?`,
-			al.Severity, al.Summary, per, periodInt(al.ActiveSince), at, old.ID); err != nil {
-			return ch, fmt.Errorf("sync alerts: update %v: %w", k, err)
-		}
-		if old.Severity != al.Severity {
-			rec := old.record()
-			rec.Alert, rec.Period, rec.UpdatedAt = al, p, now.UTC()
-			ch.Escalated = append(ch.Escalated, rec)
+			r.Severity, r.Summary, periodInt(r.Period), periodInt(r.ActiveSince), stamp(r.UpdatedAt), r.ID); err != nil {
+			return store.AlertChanges{}, fmt.Errorf("sync alerts: update %v: %w", r.Key(), err)
 		}
 	}
-	for _, r := range rows {
-		k := kpi.AlertKey{Alert: r.Alert, Township: r.Township, Indicator: r.Indicator}
-		if seen[k] {
-			continue
+	for _, r := range plan.Resolve {
+		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET resolved_at = ? WHERE id = ?`, stamp(*r.ResolvedAt), r.ID); err != nil {
+			return store.AlertChanges{}, fmt.Errorf("sync alerts: resolve %v: %w", r.Key(), err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET resolved_at = ? WHERE id = ?`, at, r.ID); err != nil {
-			return ch, fmt.Errorf("sync alerts: resolve %v: %w", k, err)
-		}
-		rec := r.record()
-		t := now.UTC()
-		rec.ResolvedAt = &t
-		ch.Resolved = append(ch.Resolved, rec)
 	}
 	if err := tx.Commit(); err != nil {
-		return ch, fmt.Errorf("sync alerts: commit: %w", err)
+		return store.AlertChanges{}, fmt.Errorf("sync alerts: commit: %w", busy(err))
 	}
-	return ch, nil
+	return plan.Changes(), nil
 }
 
-// FiringAlerts lists the alerts that hold, oldest first.
-func (db *DB) FiringAlerts(ctx context.Context) ([]AlertRecord, error) {
-	return db.alerts(ctx, `SELECT `+alertColumns+` FROM alerts WHERE resolved_at IS NULL ORDER BY started_at, id`)
+// FiringAlerts lists the assessment's alerts that hold, oldest first.
+func (db *DB) FiringAlerts(ctx context.Context, assessment string) ([]store.AlertRecord, error) {
+	return db.alerts(ctx, `SELECT `+alertColumns+` FROM alerts WHERE assessment = ? AND resolved_at IS NULL ORDER BY started_at, id`, assessment)
 }
 
-// ResolvedAlerts lists the alerts that resolved at or after since, latest first.
-func (db *DB) ResolvedAlerts(ctx context.Context, since time.Time) ([]AlertRecord, error) {
-	return db.alerts(ctx, `SELECT `+alertColumns+` FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at >= ? ORDER BY resolved_at DESC, id DESC`, stamp(since))
+// ResolvedAlerts lists the assessment's alerts that resolved at or after since, latest first.
+func (db *DB) ResolvedAlerts(ctx context.Context, assessment string, since time.Time) ([]store.AlertRecord, error) {
+	return db.alerts(ctx, `SELECT `+alertColumns+` FROM alerts WHERE assessment = ? AND resolved_at IS NOT NULL AND resolved_at >= ?
+		ORDER BY resolved_at DESC, id DESC`, assessment, stamp(since))
 }
 
-func (db *DB) alerts(ctx context.Context, q string, args ...any) ([]AlertRecord, error) {
+func (db *DB) alerts(ctx context.Context, q string, args ...any) ([]store.AlertRecord, error) {
 	var rows []alertRow
 	if err := db.db.SelectContext(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
+		return nil, fmt.Errorf("list alerts: %w", busy(err))
 	}
-	out := make([]AlertRecord, len(rows))
+	out := make([]store.AlertRecord, len(rows))
 	for i, r := range rows {
 		out[i] = r.record()
 	}
@@ -174,20 +116,21 @@ func (db *DB) alerts(ctx context.Context, q string, args ...any) ([]AlertRecord,
 
 // Notified reports whether a message of kind for the occasion key was already sent to
 // channel.
-func (db *DB) Notified(ctx context.Context, channel, kind, key string) (bool, error) {
+func (db *DB) Notified(ctx context.Context, assessment, channel, kind, key string) (bool, error) {
 	var n int
-	if err := db.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM notifications WHERE channel = ? AND kind = ? AND key = ?`, channel, kind, key); err != nil {
-		return false, fmt.Errorf("read notifications: %w", err)
+	if err := db.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM notifications WHERE assessment = ? AND channel = ? AND kind = ? AND key = ?`,
+		assessment, channel, kind, key); err != nil {
+		return false, fmt.Errorf("read notifications: %w", busy(err))
 	}
 	return n > 0, nil
 }
 
 // RecordNotification notes that a message of kind for the occasion key was sent to
 // channel at the time given; recording it again changes nothing.
-func (db *DB) RecordNotification(ctx context.Context, channel, kind, key string, at time.Time) error {
-	if _, err := db.db.ExecContext(ctx, `INSERT INTO notifications (channel, kind, key, sent_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (channel, kind, key) DO NOTHING`, channel, kind, key, stamp(at)); err != nil {
-		return fmt.Errorf("record notification: %w", err)
+func (db *DB) RecordNotification(ctx context.Context, assessment, channel, kind, key string, at time.Time) error {
+	if _, err := db.db.ExecContext(ctx, `INSERT INTO notifications (assessment, channel, kind, key, sent_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (assessment, channel, kind, key) DO NOTHING`, assessment, channel, kind, key, stamp(at)); err != nil {
+		return fmt.Errorf("record notification: %w", busy(err))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/store"
 )
 
 // Writer writes one batch that arrives in chunks (a large file read while it is written) in
@@ -22,7 +23,7 @@ type Writer struct {
 	db   *DB
 	a    *kpi.Assessment
 	tx   *sqlx.Tx
-	meta struct{ actor, source, sha256 string }
+	meta store.BatchMeta
 
 	tids, iids    map[string]int64
 	empty         bool // the table was empty when the batch began: nothing to compare with
@@ -31,7 +32,7 @@ type Writer struct {
 	checkedLocks  map[int]bool
 	keepWritten   bool
 
-	res     IngestResult
+	res     store.IngestResult
 	fresh   []freshRow
 	args    []any
 	insert  *sql.Stmt // the full-size multi-row INSERT
@@ -49,29 +50,41 @@ type freshRow struct {
 // insertChunk is how many rows one multi-row INSERT carries (6 parameters each).
 const insertChunk = 256
 
-// NewWriter begins a batch. keepWritten asks Commit to return the new and corrected
+// NewWriter begins a batch of the assessment that arrives in chunks.
+func (db *DB) NewWriter(ctx context.Context, a *kpi.Assessment, meta store.BatchMeta) (store.Writer, error) {
+	return db.newWriter(ctx, a, meta, false)
+}
+
+// newWriter begins a batch. keepWritten asks Commit to return the new and corrected
 // observations (the server publishes them); a command-line ingest does not need them.
-func (db *DB) NewWriter(ctx context.Context, a *kpi.Assessment, actor, source, sha256 string, keepWritten bool) (*Writer, error) {
+// The transaction is immediate: it holds the database's write lock from the start, so
+// batches are written one at a time and their ids grow in commit order.
+func (db *DB) newWriter(ctx context.Context, a *kpi.Assessment, meta store.BatchMeta, keepWritten bool) (*Writer, error) {
 	tx, err := db.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("ingest: begin: %w", err)
+		return nil, fmt.Errorf("ingest: begin: %w", busy(err))
 	}
-	w := &Writer{ctx: ctx, db: db, a: a, tx: tx, tids: map[string]int64{}, iids: map[string]int64{},
+	w := &Writer{ctx: ctx, db: db, a: a, tx: tx, meta: meta, tids: map[string]int64{}, iids: map[string]int64{},
 		existing: map[obsKey]storedValue{}, loadedPeriods: map[int]bool{}, checkedLocks: map[int]bool{}, keepWritten: keepWritten}
-	w.meta.actor, w.meta.source, w.meta.sha256 = actor, source, sha256
-	var n int
-	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM (SELECT 1 FROM observations LIMIT 1) x`); err != nil {
+	if err := loadTownships(ctx, tx, a.ID, w.tids); err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	w.empty = n == 0
-	if err := loadCodes(ctx, tx, "townships", w.tids); err != nil {
+	if err := loadIndicators(ctx, tx, w.iids); err != nil {
 		tx.Rollback()
-		return nil, err
+		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	if err := loadCodes(ctx, tx, "indicators", w.iids); err != nil {
+	// nothing to compare with when the assessment has no figure yet (a first load)
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM (SELECT 1 FROM observations o JOIN townships t ON t.id = o.township_id
+		WHERE t.assessment = ? LIMIT 1) x`, a.ID); err != nil {
 		tx.Rollback()
-		return nil, err
+		return nil, fmt.Errorf("ingest: %w", busy(err))
+	}
+	w.empty = n == 0
+	if err := tx.GetContext(ctx, &w.res.PreviousBatch, `SELECT COALESCE(MAX(id), 0) FROM batches WHERE assessment = ?`, a.ID); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("ingest: %w", busy(err))
 	}
 	return w, nil
 }
@@ -132,7 +145,7 @@ func (w *Writer) Write(obs []kpi.Observation) error {
 		for p := range unchecked {
 			w.checkedLocks[p] = true
 		}
-		if err := refuseLocked(w.ctx, w.tx, unchecked); err != nil {
+		if err := refuseLocked(w.ctx, w.tx, w.a.ID, unchecked); err != nil {
 			return err
 		}
 	}
@@ -145,8 +158,8 @@ func (w *Writer) batchID() (int64, error) {
 		return w.res.BatchID, nil
 	}
 	at := stamp(w.db.now())
-	r, err := w.tx.ExecContext(w.ctx, `INSERT INTO batches (created_at, actor, source, sha256, rows_total, rows_new, rows_corrected)
-		VALUES (?, ?, ?, ?, 0, 0, 0)`, at, w.meta.actor, w.meta.source, w.meta.sha256)
+	r, err := w.tx.ExecContext(w.ctx, `INSERT INTO batches (assessment, created_at, actor, source, sha256, rows_total, rows_new, rows_corrected)
+		VALUES (?, ?, ?, ?, ?, 0, 0, 0)`, w.a.ID, at, w.meta.Actor, w.meta.Source, w.meta.SHA256)
 	if err != nil {
 		return 0, fmt.Errorf("ingest: record batch: %w", err)
 	}
@@ -185,7 +198,8 @@ func (w *Writer) loadPeriod(p int) error {
 		return nil
 	}
 	w.loadedPeriods[p] = true
-	rows, err := w.tx.QueryContext(w.ctx, `SELECT township_id, indicator_id, value, denominator FROM observations WHERE period = ?`, p)
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT township_id, indicator_id, value, denominator FROM observations
+		WHERE period = ? AND township_id IN (SELECT id FROM townships WHERE assessment = ?)`, p, w.a.ID)
 	if err != nil {
 		return fmt.Errorf("ingest: read current values: %w", err)
 	}
@@ -298,22 +312,26 @@ func (w *Writer) ensureCodes(obs []kpi.Observation) error {
 			newI = append(newI, o.Indicator)
 		}
 	}
-	for _, x := range []struct {
-		table string
-		codes []string
-		ids   map[string]int64
-	}{{"townships", newT, w.tids}, {"indicators", newI, w.iids}} {
-		if len(x.codes) == 0 {
-			continue
-		}
-		sort.Strings(x.codes)
-		for _, c := range x.codes {
-			if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO `+x.table+` (code) VALUES (?) ON CONFLICT (code) DO NOTHING`, c); err != nil {
-				return fmt.Errorf("ingest: add %s %q: %w", x.table, c, err)
+	if len(newT) > 0 {
+		sort.Strings(newT)
+		for _, c := range newT {
+			if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO townships (assessment, code) VALUES (?, ?) ON CONFLICT (assessment, code) DO NOTHING`, w.a.ID, c); err != nil {
+				return fmt.Errorf("ingest: add township %q: %w", c, err)
 			}
 		}
-		if err := loadCodes(w.ctx, w.tx, x.table, x.ids); err != nil {
-			return err
+		if err := loadTownships(w.ctx, w.tx, w.a.ID, w.tids); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+	}
+	if len(newI) > 0 {
+		sort.Strings(newI)
+		for _, c := range newI {
+			if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO indicators (code) VALUES (?) ON CONFLICT (code) DO NOTHING`, c); err != nil {
+				return fmt.Errorf("ingest: add indicator %q: %w", c, err)
+			}
+		}
+		if err := loadIndicators(w.ctx, w.tx, w.iids); err != nil {
+			return fmt.Errorf("ingest: %w", err)
 		}
 	}
 	return nil
@@ -322,12 +340,12 @@ func (w *Writer) ensureCodes(obs []kpi.Observation) error {
 // Describe sets the batch's source and digest for the audit trail, for a batch whose
 // digest is known only once its files are read.
 func (w *Writer) Describe(source, sha256 string) {
-	w.meta.source, w.meta.sha256 = source, sha256
+	w.meta.Source, w.meta.SHA256 = source, sha256
 }
 
 // Commit records the batch's counts and commits. A batch that changed nothing is rolled
 // back and recorded nowhere (BatchID 0).
-func (w *Writer) Commit() (IngestResult, error) {
+func (w *Writer) Commit() (store.IngestResult, error) {
 	if w.done {
 		return w.res, fmt.Errorf("ingest: commit after commit or abort")
 	}
@@ -338,12 +356,12 @@ func (w *Writer) Commit() (IngestResult, error) {
 		return res, nil
 	}
 	if _, err := w.tx.ExecContext(w.ctx, `UPDATE batches SET rows_total = ?, rows_new = ?, rows_corrected = ?, source = ?, sha256 = ? WHERE id = ?`,
-		res.Total, res.New, res.Corrected, w.meta.source, w.meta.sha256, res.BatchID); err != nil {
-		return IngestResult{Total: res.Total}, fmt.Errorf("ingest: record batch: %w", err)
+		res.Total, res.New, res.Corrected, w.meta.Source, w.meta.SHA256, res.BatchID); err != nil {
+		return store.IngestResult{Total: res.Total}, fmt.Errorf("ingest: record batch: %w", busy(err))
 	}
 	w.closeStmts()
 	if err := w.tx.Commit(); err != nil {
-		return IngestResult{Total: res.Total}, fmt.Errorf("ingest: commit: %w", err)
+		return store.IngestResult{Total: res.Total}, fmt.Errorf("ingest: commit: %w", busy(err))
 	}
 	w.done = true
 	return res, nil

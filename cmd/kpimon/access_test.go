@@ -16,11 +16,11 @@ func TestTokenCommands(t *testing.T) {
 	if !strings.HasPrefix(secret, "kpm_") || len(secret) != 68 || strings.Contains(secret, " ") {
 		t.Fatalf("last line %q is not the token alone:\n%s", secret, out)
 	}
-	if !strings.Contains(out, "灵溪镇妇联") || !strings.Contains(out, "只能填报灵溪镇的数据") {
+	if !strings.Contains(out, "灵溪镇妇联") || !strings.Contains(out, "中灵溪镇的数据") {
 		t.Errorf("add said %q", out)
 	}
 	admin := mustCLI(t, "token", "add", "--db", db, "--admin", "--name", "县妇联办公室")
-	if !strings.Contains(admin, "可填报所有乡镇") {
+	if !strings.Contains(admin, "可填报全部考核、所有乡镇") {
 		t.Errorf("admin add said %q", admin)
 	}
 	list := mustCLI(t, "token", "list", "--db", db)
@@ -52,16 +52,19 @@ func TestTokenCommands(t *testing.T) {
 
 func TestLockCommand(t *testing.T) {
 	config, db := loadCangnan(t)
-	if out := mustCLI(t, "lock", "--db", db); !strings.Contains(out, "没有已锁定的月份") {
+	if _, stderr, err := cli(t, "lock", "--db", db); err == nil || !strings.Contains(stderr, "须指定 --config 或 --assessment") {
+		t.Errorf("lock without naming the assessment: %v %s", err, stderr)
+	}
+	if out := mustCLI(t, "lock", "--db", db, "--config", config); !strings.Contains(out, "没有已锁定的月份") {
 		t.Errorf("lock list said %q", out)
 	}
 	if _, _, err := cli(t, "lock", "--db", db, "--config", config, "--period", "2019-06"); err == nil || !strings.Contains(err.Error(), "不在考核年度 2024 内") {
 		t.Errorf("locking a month of another year: %v", err)
 	}
-	if out := mustCLI(t, "lock", "--db", db, "--period", "2024-06", "--actor", "县妇联办公室"); !strings.Contains(out, "已锁定 2024-06") {
+	if out := mustCLI(t, "lock", "--db", db, "--config", config, "--period", "2024-06", "--actor", "县妇联办公室"); !strings.Contains(out, "已锁定 2024-06") || !strings.Contains(out, "kpimon lock --unlock --db "+db+" --assessment config --period 2024-06") {
 		t.Errorf("lock said %q", out)
 	}
-	if out := mustCLI(t, "lock", "--db", db); !strings.Contains(out, "2024-06") || !strings.Contains(out, "县妇联办公室") {
+	if out := mustCLI(t, "lock", "--db", db, "--assessment", "config"); !strings.Contains(out, "2024-06") || !strings.Contains(out, "县妇联办公室") {
 		t.Errorf("lock list said %q", out)
 	}
 	before := mustCLI(t, "eval", "--config", config, "--db", db, "--period", "2024-06", "--format", "json")
@@ -75,7 +78,7 @@ func TestLockCommand(t *testing.T) {
 	if after := mustCLI(t, "eval", "--config", config, "--db", db, "--period", "2024-06", "--format", "json"); after != before {
 		t.Error("a refused batch changed the evaluation")
 	}
-	if out := mustCLI(t, "lock", "--db", db, "--unlock", "--period", "2024-06"); !strings.Contains(out, "已解锁 2024-06") {
+	if out := mustCLI(t, "lock", "--db", db, "--assessment", "config", "--unlock", "--period", "2024-06"); !strings.Contains(out, "已解锁 2024-06") {
 		t.Errorf("unlock said %q", out)
 	}
 	if out := mustCLI(t, "ingest", "--config", config, "--db", db, fix); !strings.Contains(out, "已写入") {

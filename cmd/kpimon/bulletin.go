@@ -15,7 +15,7 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlags("bulletin", stderr)
 	f := &reportFlags{}
 	fs.StringVar(&f.config, "config", "", "考核配置文件（YAML）")
-	fs.StringVar(&f.db, "db", "", "数据库文件（SQLite）")
+	dbFlag(fs, &f.db)
 	fs.StringVar(&f.period, "period", "", "通报月份 YYYY-MM（默认：最近有报送数据的月份）")
 	out := fs.String("out", "", "写出的文件：.xlsx 为 Excel 工作簿，.html 为可打印的网页（A4 横向）")
 	fs.Usage = func() {

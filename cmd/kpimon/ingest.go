@@ -10,13 +10,14 @@ import (
 
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
-	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ingest", stderr)
 	config := fs.String("config", "", "考核配置文件（YAML）")
-	dbPath := fs.String("db", "", "数据库文件（SQLite）")
+	var dbPath string
+	dbFlag(fs, &dbPath)
 	actor := fs.String("actor", defaultActor(), "记入审计记录的操作人")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon ingest --config C --db D [--actor 名称] 文件…")
@@ -26,7 +27,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	if err := require(fs, "config", *config, "db", *dbPath); err != nil {
+	if err := require(fs, "config", *config, "db", dbPath); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
@@ -34,7 +35,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return shownUsage("没有要导入的文件")
 	}
-	a, db, err := openAssessment(ctx, *config, *dbPath, stderr)
+	a, db, err := openAssessment(ctx, *config, dbPath, stderr)
 	if err != nil {
 		return err
 	}
@@ -71,10 +72,10 @@ func defaultActor() string {
 // (or any error) rolls the whole batch back, so it is still all or nothing; the CLI writes
 // straight to the database, since loading the year into memory as the server's monitor does
 // would only slow an ingest down.
-func ingestFiles(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, actor string, files []string) (sqlite.IngestResult, *collector.BatchError, error) {
-	w, err := db.NewWriter(ctx, a, actor, "", "", false)
+func ingestFiles(ctx context.Context, a *kpi.Assessment, db store.Store, actor string, files []string) (store.IngestResult, *collector.BatchError, error) {
+	w, err := db.NewWriter(ctx, a, store.BatchMeta{Actor: actor})
 	if err != nil {
-		return sqlite.IngestResult{}, nil, err
+		return store.IngestResult{}, nil, err
 	}
 	defer w.Abort()
 	chunks := make(chan []kpi.Observation, 4)
@@ -107,15 +108,15 @@ func ingestFiles(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, actor st
 		}
 	}
 	if err := <-readErr; err != nil {
-		return sqlite.IngestResult{}, nil, err
+		return store.IngestResult{}, nil, err
 	}
 	var be *collector.BatchError
 	if errors.As(b.Err(), &be) {
-		return sqlite.IngestResult{}, be, nil
+		return store.IngestResult{}, be, nil
 	}
 	for _, err := range []error{b.SinkErr(), writeErr} {
 		if err != nil {
-			return sqlite.IngestResult{}, nil, err
+			return store.IngestResult{}, nil, err
 		}
 	}
 	w.Describe(b.SourceName(), b.SHA256())

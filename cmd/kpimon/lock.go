@@ -7,38 +7,51 @@ import (
 	"time"
 
 	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/store"
 )
 
 func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("lock", stderr)
-	dbPath := fs.String("db", "", "数据库文件（SQLite）")
-	config := fs.String("config", "", "考核配置文件（YAML）：给出时核对月份属于考核年度，时间按其时区显示")
+	var dbPath string
+	dbFlag(fs, &dbPath)
+	config := fs.String("config", "", "考核配置文件（YAML）：锁定其考核的月份，核对月份属于考核年度，时间按其时区显示")
+	assessment := fs.String("assessment", "", "考核编号（config 的 id）：不给 --config 时用它指明哪一项考核")
 	period := fs.String("period", "", "要锁定（或解锁）的月份 YYYY-MM；省略则列出已锁定的月份")
 	unlock := fs.Bool("unlock", false, "解锁，允许再次修改该月数据")
 	actor := fs.String("actor", defaultActor(), "记入审计记录的操作人")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "用法: kpimon lock --db D [--config C] --period YYYY-MM [--unlock]")
+		fmt.Fprintln(fs.Output(), "用法: kpimon lock --db D --config C [--period YYYY-MM] [--unlock]")
+		fmt.Fprintln(fs.Output(), "   或: kpimon lock --db D --assessment 考核编号 [--period YYYY-MM] [--unlock]")
 		fmt.Fprintln(fs.Output(), "月度通报发布后锁定该月：此后任何改动该月数据的批次整批拒绝，直到管理员解锁。")
 		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	if err := require(fs, "db", *dbPath); err != nil {
+	if err := require(fs, "db", dbPath); err != nil {
 		return err
+	}
+	if (*config == "") == (*assessment == "") {
+		fmt.Fprintln(stderr, "须指定 --config 或 --assessment 之一：锁定哪一项考核的月份")
+		fs.Usage()
+		return shownUsage("须指定 --config 或 --assessment 之一")
 	}
 	loc := time.Local
 	var year int
+	aid := *assessment
+	var db store.Store
 	if *config != "" {
-		a, err := kpi.LoadConfig(*config)
+		a, st, err := openExistingAssessment(ctx, *config, dbPath, stderr)
 		if err != nil {
 			return err
 		}
-		loc, year = a.Location, a.Year
-	}
-	db, err := openExistingDB(ctx, *dbPath)
-	if err != nil {
-		return err
+		loc, year, aid, db = a.Location, a.Year, a.ID, st
+	} else {
+		st, err := openStore(ctx, dbPath, true)
+		if err != nil {
+			return err
+		}
+		db = st
 	}
 	defer db.Close()
 	if *period == "" {
@@ -46,7 +59,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintln(stderr, "解锁须指定 --period")
 			return shownUsage("解锁须指定 --period")
 		}
-		locks, err := db.Locks(ctx)
+		locks, err := db.Locks(ctx, aid)
 		if err != nil {
 			return err
 		}
@@ -68,7 +81,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{msg: fmt.Sprintf("月份 %s 不在考核年度 %d 内", p, year)}
 	}
 	if *unlock {
-		ok, err := db.UnlockPeriod(ctx, p, *actor)
+		ok, err := db.UnlockPeriod(ctx, aid, p, *actor)
 		if err != nil {
 			return err
 		}
@@ -79,7 +92,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "已解锁 %s：该月数据可以再次修改。\n", p)
 		return nil
 	}
-	l, made, err := db.LockPeriod(ctx, p, *actor)
+	l, made, err := db.LockPeriod(ctx, aid, p, *actor)
 	if err != nil {
 		return err
 	}
@@ -87,6 +100,6 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%s 已于 %s 由 %s 锁定。\n", p, l.At.In(loc).Format("2006-01-02 15:04"), l.By)
 		return nil
 	}
-	fmt.Fprintf(stdout, "已锁定 %s：此后改动该月数据的批次将整批拒绝（解锁：kpimon lock --unlock --period %s）。\n", p, p)
+	fmt.Fprintf(stdout, "已锁定 %s：此后改动该月数据的批次将整批拒绝（解锁：kpimon lock --unlock --db %s --assessment %s --period %s）。\n", p, dbPath, aid, p)
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,30 +10,54 @@ import (
 
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
-// openAssessment loads the config and opens the database, printing config warnings. The
-// database is created when missing (ingest, serve); read-only commands use
-// openExistingAssessment so that a mistyped --db is not silently a new, empty database.
-func openAssessment(ctx context.Context, configPath, dbPath string, stderr io.Writer) (*kpi.Assessment, *sqlite.DB, error) {
-	return openConfigAndDB(ctx, configPath, dbPath, stderr, false)
+// dbUsage is the --db flag's help, the same for every command.
+const dbUsage = "数据库：SQLite 文件路径，或 PostgreSQL 地址 postgres://…（默认取环境变量 KPIMON_DB）"
+
+// dbFlag registers --db, defaulting to $KPIMON_DB.
+func dbFlag(fs interface {
+	StringVar(p *string, name, value, usage string)
+}, p *string) {
+	fs.StringVar(p, "db", os.Getenv("KPIMON_DB"), dbUsage)
 }
 
-// openExistingAssessment is openAssessment for commands that only read: the database file
-// must exist.
-func openExistingAssessment(ctx context.Context, configPath, dbPath string, stderr io.Writer) (*kpi.Assessment, *sqlite.DB, error) {
-	return openConfigAndDB(ctx, configPath, dbPath, stderr, true)
-}
-
-// openExistingDB opens a database file that must exist.
-func openExistingDB(ctx context.Context, dbPath string) (*sqlite.DB, error) {
-	if _, err := os.Stat(dbPath); err != nil {
-		return nil, fmt.Errorf("数据库文件 %s 不存在或无法读取：请检查 --db（新的考核请先用 kpimon ingest 导入数据）: %w", dbPath, err)
+// openStore opens the store --db names. This is the only place that chooses a backend.
+// A read-only command (mustExist) refuses a SQLite file that does not exist rather than
+// creating an empty database.
+func openStore(ctx context.Context, dsn string, mustExist bool) (store.Store, error) {
+	if mustExist {
+		if _, err := os.Stat(dsn); err != nil {
+			return nil, fmt.Errorf("数据库文件 %s 不存在或无法读取：请检查 --db（新的考核请先用 kpimon ingest 导入数据）", dsn)
+		}
 	}
-	return sqlite.Open(ctx, dbPath)
+	db, err := sqlite.Open(ctx, dsn)
+	if err != nil {
+		var se *store.SchemaError
+		if errors.As(err, &se) {
+			return nil, se
+		}
+		return nil, fmt.Errorf("打开数据库 %s 失败: %w", dsn, err)
+	}
+	return db, nil
 }
 
-func openConfigAndDB(ctx context.Context, configPath, dbPath string, stderr io.Writer, mustExist bool) (*kpi.Assessment, *sqlite.DB, error) {
+// openAssessment loads the config and opens the store, printing config warnings, and lets
+// the assessment claim records an older kpimon wrote. The database is created when missing
+// (ingest, serve); read-only commands use openExistingAssessment so that a mistyped --db
+// is not silently a new, empty database.
+func openAssessment(ctx context.Context, configPath, dsn string, stderr io.Writer) (*kpi.Assessment, store.Store, error) {
+	return openConfigAndStore(ctx, configPath, dsn, stderr, false)
+}
+
+// openExistingAssessment is openAssessment for commands that only read: a SQLite file
+// must exist.
+func openExistingAssessment(ctx context.Context, configPath, dsn string, stderr io.Writer) (*kpi.Assessment, store.Store, error) {
+	return openConfigAndStore(ctx, configPath, dsn, stderr, true)
+}
+
+func openConfigAndStore(ctx context.Context, configPath, dsn string, stderr io.Writer, mustExist bool) (*kpi.Assessment, store.Store, error) {
 	a, err := kpi.LoadConfig(configPath)
 	if err != nil {
 		return nil, nil, err
@@ -40,15 +65,15 @@ func openConfigAndDB(ctx context.Context, configPath, dbPath string, stderr io.W
 	for _, w := range a.Warnings {
 		fmt.Fprintf(stderr, "%s:%d: 提示：%s\n", configPath, w.Line, w.Message)
 	}
-	open := sqlite.Open
-	if mustExist {
-		open = openExistingDB
-	}
-	db, err := open(ctx, dbPath)
+	st, err := openStore(ctx, dsn, mustExist)
 	if err != nil {
 		return nil, nil, err
 	}
-	return a, db, nil
+	if _, err := st.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return a, st, nil
 }
 
 // newLogger logs text to w at the level named.

@@ -15,7 +15,8 @@ import (
 func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("render", stderr)
 	config := fs.String("config", "", "考核配置文件（YAML）")
-	dbPath := fs.String("db", "", "数据库文件（SQLite）")
+	dbPath := new(string)
+	dbFlag(fs, dbPath)
 	period := fs.String("period", "", "考核月份 YYYY-MM（默认：最近有报送数据的月份）")
 	out := fs.String("out", "", "输出目录（不存在则创建；同名文件会被覆盖）")
 	fs.Usage = func() {

@@ -22,7 +22,7 @@ func parseReportFlags(name string, args []string, stderr io.Writer, formats stri
 	fs := newFlags(name, stderr)
 	f := &reportFlags{}
 	fs.StringVar(&f.config, "config", "", "考核配置文件（YAML）")
-	fs.StringVar(&f.db, "db", "", "数据库文件（SQLite）")
+	dbFlag(fs, &f.db)
 	fs.StringVar(&f.period, "period", "", "考核月份 YYYY-MM（默认：最近有报送数据的月份）")
 	fs.StringVar(&f.format, "format", "table", "输出格式："+formats)
 	fs.Usage = func() {

@@ -17,7 +17,7 @@ import (
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
 	"github.com/kpimon/kpimon/server"
-	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 // serveOptions are the flags serve and demo share.
@@ -39,7 +39,8 @@ func (o *serveOptions) register(fsAddr func(p *string, name, value, usage string
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
 	config := fs.String("config", "", "考核配置文件（YAML）")
-	dbPath := fs.String("db", "", "数据库文件（SQLite）")
+	dbPath := new(string)
+	dbFlag(fs, dbPath)
 	var opt serveOptions
 	opt.register(fs.StringVar)
 	fs.Usage = func() {
@@ -65,7 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // serve runs the server until ctx is done, printing the address it listens on.
-func serve(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt serveOptions, logger *slog.Logger, stdout io.Writer, banner string) error {
+func serve(ctx context.Context, a *kpi.Assessment, db store.Store, opt serveOptions, logger *slog.Logger, stdout io.Writer, banner string) error {
 	mon, err := monitor.New(ctx, a, db, monitor.Options{Logger: logger})
 	if err != nil {
 		return err
@@ -98,7 +99,7 @@ func serve(ctx context.Context, a *kpi.Assessment, db *sqlite.DB, opt serveOptio
 			fmt.Fprintln(stdout, l)
 		}
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "assessment", a.Name, "db", db.Path())
+	logger.Info("serving", "addr", ln.Addr().String(), "assessment", a.Name, "db", db.Describe())
 	return server.Serve(ctx, ln, srv, logger)
 }
 
@@ -152,30 +153,34 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	db, err := sqlite.Open(ctx, path)
+	st, err := openStore(ctx, path, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer st.Close()
+	db, ok := st.(demo.Store)
+	if !ok {
+		return fmt.Errorf("示例须写入 SQLite 文件")
+	}
 	n, err := demo.Load(ctx, db, a)
 	if err != nil {
 		return err
 	}
 	logger.Info("demo loaded", "reports", n, "db", path)
-	if opt.notes, err = demoTokens(ctx, db); err != nil {
+	if opt.notes, err = demoTokens(ctx, st, a); err != nil {
 		return err
 	}
-	return serve(ctx, a, db, opt, logger, stdout, "kpimon 示例（"+a.Name+"）已启动")
+	return serve(ctx, a, st, opt, logger, stdout, "kpimon 示例（"+a.Name+"）已启动")
 }
 
 // demoTokens makes an admin token and one township's token so that a visitor can try the
 // upload page and the write API, and returns the lines that show them.
-func demoTokens(ctx context.Context, db *sqlite.DB) (func(base string) []string, error) {
-	_, admin, err := db.AddToken(ctx, sqlite.NewToken{Name: "清城区妇联（示例）", Admin: true, CreatedBy: "demo"})
+func demoTokens(ctx context.Context, db store.Tokens, a *kpi.Assessment) (func(base string) []string, error) {
+	_, admin, err := db.AddToken(ctx, store.NewToken{Assessment: a.ID, Name: "清城区妇联（示例）", Admin: true, CreatedBy: "demo"})
 	if err != nil {
 		return nil, err
 	}
-	_, town, err := db.AddToken(ctx, sqlite.NewToken{Name: "飞来峡镇妇联（示例）", Township: "feilaixia", CreatedBy: "demo"})
+	_, town, err := db.AddToken(ctx, store.NewToken{Assessment: a.ID, Name: "飞来峡镇妇联（示例）", Township: "feilaixia", CreatedBy: "demo"})
 	if err != nil {
 		return nil, err
 	}

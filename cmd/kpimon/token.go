@@ -6,16 +6,18 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/kpimon/kpimon/kpi"
-	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 func tokenUsage(w io.Writer) {
 	fmt.Fprintln(w, "用法:")
 	fmt.Fprintln(w, "  kpimon token add --db D --config C --township T [--name 名称]   乡镇填报令牌：只能填报该乡镇的数据")
-	fmt.Fprintln(w, "  kpimon token add --db D --admin [--name 名称]                  管理员令牌：可填报所有乡镇的数据")
-	fmt.Fprintln(w, "  kpimon token list --db D                                       列出令牌（只显示前缀）")
+	fmt.Fprintln(w, "  kpimon token add --db D --config C --admin [--name 名称]       管理员令牌：可填报该考核所有乡镇的数据")
+	fmt.Fprintln(w, "  kpimon token add --db D --admin [--name 名称]                  全部考核的管理员令牌")
+	fmt.Fprintln(w, "  kpimon token list --db D [--config C]                          列出令牌（只显示前缀）")
 	fmt.Fprintln(w, "  kpimon token revoke --db D 编号                                停用令牌")
 	fmt.Fprintln(w, "新令牌只显示一次（输出的最后一行），系统只保存其 SHA-256 摘要。")
 }
@@ -42,8 +44,9 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token add", stderr)
-	dbPath := fs.String("db", "", "数据库文件（SQLite）")
-	config := fs.String("config", "", "考核配置文件（YAML），用于核对 --township")
+	dbPath := new(string)
+	dbFlag(fs, dbPath)
+	config := fs.String("config", "", "考核配置文件（YAML）：令牌属于这项考核，并据此核对 --township")
 	township := fs.String("township", "", "乡镇代码或名称")
 	admin := fs.Bool("admin", false, "管理员令牌（可填报所有乡镇）")
 	name := fs.String("name", "", "令牌名称，记入每批数据的审计记录（默认：乡镇名称加“妇联”，或“管理员”）")
@@ -58,16 +61,23 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stderr, "须指定 --township 或 --admin 之一")
 		return shownUsage("须指定 --township 或 --admin 之一")
 	}
-	n := sqlite.NewToken{Admin: *admin, Name: *name, CreatedBy: defaultActor()}
-	scope := "可填报所有乡镇的数据"
+	n := store.NewToken{Assessment: store.AllAssessments, Admin: *admin, Name: *name, CreatedBy: defaultActor()}
+	scope := "可填报全部考核、所有乡镇的数据"
+	var a *kpi.Assessment
 	if !*admin {
 		if err := require(fs, "config", *config); err != nil {
 			return err
 		}
-		a, err := kpi.LoadConfig(*config)
-		if err != nil {
+	}
+	if *config != "" {
+		var err error
+		if a, err = kpi.LoadConfig(*config); err != nil {
 			return err
 		}
+		n.Assessment = a.ID
+		scope = "可填报“" + a.Name + "”所有乡镇的数据"
+	}
+	if !*admin {
 		i, ok := a.ResolveTownship(*township)
 		if !ok {
 			return fmt.Errorf("未知的乡镇“%s”：须为考核方案中的乡镇代码或名称", *township)
@@ -77,15 +87,20 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if n.Name == "" {
 			n.Name = t.Name + "妇联"
 		}
-		scope = "只能填报" + t.Name + "的数据"
+		scope = "只能填报“" + a.Name + "”中" + t.Name + "的数据"
 	} else if n.Name == "" {
 		n.Name = "管理员"
 	}
-	db, err := sqlite.Open(ctx, *dbPath)
+	db, err := openStore(ctx, *dbPath, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if a != nil {
+		if _, err := db.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
+			return err
+		}
+	}
 	tok, secret, err := db.AddToken(ctx, n)
 	if err != nil {
 		return err
@@ -98,7 +113,9 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token list", stderr)
-	dbPath := fs.String("db", "", "数据库文件（SQLite）")
+	dbPath := new(string)
+	dbFlag(fs, dbPath)
+	config := fs.String("config", "", "考核配置文件（YAML）：只列这项考核的令牌，时间按其时区显示")
 	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -106,12 +123,23 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := require(fs, "db", *dbPath); err != nil {
 		return err
 	}
-	db, err := openExistingDB(ctx, *dbPath)
-	if err != nil {
-		return err
+	aid, loc := "", time.Local
+	var db store.Store
+	if *config != "" {
+		a, st, err := openExistingAssessment(ctx, *config, *dbPath, stderr)
+		if err != nil {
+			return err
+		}
+		aid, loc, db = a.ID, a.Location, st
+	} else {
+		st, err := openStore(ctx, *dbPath, true)
+		if err != nil {
+			return err
+		}
+		db = st
 	}
 	defer db.Close()
-	toks, err := db.Tokens(ctx)
+	toks, err := db.Tokens(ctx, aid)
 	if err != nil {
 		return err
 	}
@@ -119,7 +147,7 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stdout, "还没有令牌：用 kpimon token add 创建。")
 		return nil
 	}
-	t := newTable("编号", "名称", "范围", "前缀", "创建时间", "创建人", "状态").alignRight(0)
+	t := newTable("编号", "名称", "考核", "范围", "前缀", "创建时间", "创建人", "状态").alignRight(0)
 	for _, x := range toks {
 		scope := "乡镇 " + x.Township
 		if x.Admin {
@@ -127,16 +155,21 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		state := "有效"
 		if x.RevokedAt != nil {
-			state = "已停用 " + x.RevokedAt.Local().Format("2006-01-02 15:04")
+			state = "已停用 " + x.RevokedAt.In(loc).Format("2006-01-02 15:04")
 		}
-		t.add(strconv.FormatInt(x.ID, 10), x.Name, scope, x.Prefix+"…", x.CreatedAt.Local().Format("2006-01-02 15:04"), x.CreatedBy, state)
+		assessment := x.Assessment
+		if assessment == store.AllAssessments {
+			assessment = "全部"
+		}
+		t.add(strconv.FormatInt(x.ID, 10), x.Name, assessment, scope, x.Prefix+"…", x.CreatedAt.In(loc).Format("2006-01-02 15:04"), x.CreatedBy, state)
 	}
 	return t.write(stdout)
 }
 
 func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token revoke", stderr)
-	dbPath := fs.String("db", "", "数据库文件（SQLite）")
+	dbPath := new(string)
+	dbFlag(fs, dbPath)
 	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -153,13 +186,13 @@ func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "令牌编号“%s”不是数字\n", fs.Arg(0))
 		return shownUsage("令牌编号不是数字")
 	}
-	db, err := openExistingDB(ctx, *dbPath)
+	db, err := openStore(ctx, *dbPath, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	tok, err := db.RevokeToken(ctx, id)
-	if errors.Is(err, sqlite.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("没有编号为 %d 的有效令牌（可能已停用）", id)
 	}
 	if err != nil {
