@@ -12,8 +12,10 @@
 //
 // Metric and label names are an API: the Grafana dashboards in dashboards/ and the rule
 // file `kpimon rules` writes depend on them (Names lists them). Codes are the identity
-// labels (township, indicator); the Chinese names ride along (township_name,
-// indicator_name). The figures describe one period: the latest month that has reports (as
+// labels (assessment, township, indicator); the Chinese names ride along (township_name,
+// indicator_name). Every series carries its assessment's id, so that one Prometheus can
+// hold several assessments (each year's, each county's): /metrics?assessment=ID serves one
+// assessment as its own target (Targets), and the health metrics carry the label too. The figures describe one period: the latest month that has reports (as
 // the pages do) unless a fixed period is given. The alert lifecycle (package alerting) goes
 // on to a later month whose deadline has passed, so that a month nobody reported is still
 // overdue with the clock.
@@ -36,6 +38,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/kpimon/kpimon/kpi"
@@ -52,6 +55,7 @@ type Options struct {
 // Exporter is the Prometheus collector of one monitor. It is safe for concurrent use.
 type Exporter struct {
 	mon      *monitor.Monitor
+	id       string // the assessment's id, the assessment label of every series
 	fixed    kpi.Period
 	interval time.Duration
 	log      *slog.Logger
@@ -64,6 +68,7 @@ type Exporter struct {
 	accepted     prometheus.Counter
 	rejected     *prometheus.CounterVec
 	lastIngest   prometheus.Gauge
+	lastAt       atomic.Int64 // lastIngest in Unix nanoseconds, moved only forward
 	evalDuration prometheus.Histogram
 }
 
@@ -78,29 +83,36 @@ type snapshot struct {
 // New builds an exporter for the monitor and evaluates once, so the first scrape has
 // figures. It registers a hook on the monitor to count ingested and refused batches.
 func New(ctx context.Context, mon *monitor.Monitor, opt Options) (*Exporter, error) {
+	id := mon.Assessment().ID
+	own := prometheus.Labels{"assessment": id}
 	e := &Exporter{
-		mon: mon, fixed: opt.Period, interval: opt.Interval, log: opt.Logger,
+		mon: mon, id: id, fixed: opt.Period, interval: opt.Interval, log: opt.Logger,
 		d: newDescs(), changed: make(chan struct{}, 1),
 		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kpimon_observations_ingested_total",
-			Help: "Observations in accepted batches, by result: new (first report of a key), corrected (a changed value), unchanged (re-reported as it was).",
+			Name:        "kpimon_observations_ingested_total",
+			Help:        "Observations in accepted batches, by result: new (first report of a key), corrected (a changed value), unchanged (re-reported as it was).",
+			ConstLabels: own,
 		}, []string{"result"}),
 		accepted: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "kpimon_batches_accepted_total",
-			Help: "Batches accepted by ingest (including batches that changed nothing).",
+			Name:        "kpimon_batches_accepted_total",
+			Help:        "Batches accepted by ingest (including batches that changed nothing, and batches written by another process).",
+			ConstLabels: own,
 		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kpimon_batches_rejected_total",
-			Help: "Batches refused whole, by reason: invalid (a row broke a rule, every row reported) or failed (storage refused or failed).",
+			Name:        "kpimon_batches_rejected_total",
+			Help:        "Batches refused whole, by reason: invalid (a row broke a rule, every row reported) or failed (storage refused or failed).",
+			ConstLabels: own,
 		}, []string{"reason"}),
 		lastIngest: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "kpimon_last_ingest_timestamp_seconds",
-			Help: "When the latest batch that changed data was written (Unix time); 0 before any.",
+			Name:        "kpimon_last_ingest_timestamp_seconds",
+			Help:        "When the latest batch that changed data was written (Unix time), by this server or another process; 0 before any.",
+			ConstLabels: own,
 		}),
 		evalDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "kpimon_evaluation_duration_seconds",
-			Help:    "Time to evaluate the assessment and build the metric snapshot.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10),
+			Name:        "kpimon_evaluation_duration_seconds",
+			Help:        "Time to evaluate the assessment and build the metric snapshot.",
+			Buckets:     prometheus.ExponentialBuckets(0.0005, 4, 10),
+			ConstLabels: own,
 		}),
 	}
 	if e.interval <= 0 {
@@ -118,12 +130,12 @@ func New(ctx context.Context, mon *monitor.Monitor, opt Options) (*Exporter, err
 	for _, r := range []string{"invalid", "failed"} {
 		e.rejected.WithLabelValues(r)
 	}
-	last, ok, err := mon.Store().LastReport(ctx, mon.Assessment().ID, kpi.Period{})
+	last, ok, err := mon.Store().LastReport(ctx, id, kpi.Period{})
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	if ok {
-		e.lastIngest.Set(float64(last.UnixNano()) / 1e9)
+		e.noteIngest(last)
 	}
 	mon.OnIngest(e.observeIngest)
 	mon.Subscribe(func(monitor.Change) { e.poke() })
@@ -148,7 +160,22 @@ func (e *Exporter) observeIngest(o monitor.IngestOutcome) {
 	e.ingested.WithLabelValues("corrected").Add(float64(o.Result.Corrected))
 	e.ingested.WithLabelValues("unchanged").Add(float64(o.Result.Unchanged))
 	if o.Result.BatchID != 0 {
-		e.lastIngest.Set(float64(o.At.UnixNano()) / 1e9)
+		e.noteIngest(o.At)
+	}
+}
+
+// noteIngest moves the last ingest time forward to at (batches found by a refresh may be
+// older than one already counted).
+func (e *Exporter) noteIngest(at time.Time) {
+	for {
+		old := e.lastAt.Load()
+		if at.UnixNano() <= old {
+			return
+		}
+		if e.lastAt.CompareAndSwap(old, at.UnixNano()) {
+			e.lastIngest.Set(unix(at))
+			return
+		}
 	}
 }
 
@@ -241,11 +268,12 @@ func Names() []string {
 	return names
 }
 
-// Label sets.
+// Label sets. Every figure's series starts with the assessment's id.
 var (
-	cellLabels      = []string{"township", "township_name", "indicator", "indicator_name"}
-	townshipLabels  = []string{"township", "township_name"}
-	indicatorLabels = []string{"indicator", "indicator_name"}
+	cellLabels      = []string{"assessment", "township", "township_name", "indicator", "indicator_name"}
+	townshipLabels  = []string{"assessment", "township", "township_name"}
+	indicatorLabels = []string{"assessment", "indicator", "indicator_name"}
+	assessLabels    = []string{"assessment"}
 )
 
 // spec is one metric's name, help and labels, with the series written so far while a
@@ -307,21 +335,27 @@ func newDescs() *descs {
 	d.rank = mk("kpimon_township_rank", "The township's rank (名次; 1 is best; equal totals share a rank).", townshipLabels)
 	d.grade = mk("kpimon_township_grade", "The township's grade (等次) as a state set: 1 for its grade, 0 for the others.", townshipLabels, []string{"grade"})
 	d.veto = mk("kpimon_township_veto", "1 when a veto (一票否决) applies to the township, else 0.", townshipLabels)
-	d.alert = mk("kpimon_alert_active", "1 for every alert that holds as of the period; identity (alertname, township, indicator).",
+	d.alert = mk("kpimon_alert_active", "1 for every alert that holds as of the period; identity (assessment, alertname, township, indicator).",
 		[]string{"alertname", "severity"}, cellLabels)
-	d.assessInfo = mk("kpimon_assessment_info", "The assessment (考核) and the period the figures describe; always 1.", []string{"assessment", "year", "period"})
-	d.deadline = mk("kpimon_report_deadline_timestamp_seconds", "When the period's reports become overdue (Unix time): 00:00 after the report deadline day.", nil)
-	d.evaluatedAt = mk("kpimon_evaluation_timestamp_seconds", "When the figures were evaluated (Unix time).", nil)
-	d.observations = mk("kpimon_observations", "Observations currently held for the assessment year.", nil)
-	d.version = mk("kpimon_data_version", "The data version; it grows with every batch that changes data.", nil)
+	d.assessInfo = mk("kpimon_assessment_info", "The assessment (考核): its name and year, and the period the figures describe; always 1.", assessLabels, []string{"assessment_name", "year", "period"})
+	d.deadline = mk("kpimon_report_deadline_timestamp_seconds", "When the period's reports become overdue (Unix time): 00:00 after the report deadline day.", assessLabels)
+	d.evaluatedAt = mk("kpimon_evaluation_timestamp_seconds", "When the figures were evaluated (Unix time).", assessLabels)
+	d.observations = mk("kpimon_observations", "Observations currently held for the assessment year.", assessLabels)
+	d.version = mk("kpimon_data_version", "The data version; it grows with every batch that changes data.", assessLabels)
 	return d
 }
 
-// build makes the snapshot of one evaluation. Label sets are unique by construction: codes
-// are unique in a validated config, each cell is visited once, and an alert's identity
-// (alert, township, indicator) is unique in a kpi.Result.
-// Building reuses d's buffers: the caller (Refresh) holds the exporter's building lock.
+// build makes the snapshot of one evaluation. Building reuses d's buffers: the caller
+// (Refresh) holds the exporter's building lock.
 func (d *descs) build(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *kpi.Result) (*snapshot, error) {
+	d.fill(a, data, version, r)
+	return d.snapshot(r.Period)
+}
+
+// fill writes the series of one evaluation into the specs' buffers. Label sets are unique
+// by construction: codes are unique in a validated config, each cell is visited once, and
+// an alert's identity (alert, township, indicator) is unique in a kpi.Result.
+func (d *descs) fill(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *kpi.Result) {
 	nI := len(a.Indicators)
 	for _, s := range d.specs {
 		s.buf, s.series = s.buf[:0], 0
@@ -343,11 +377,12 @@ func (d *descs) build(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *k
 		}
 	}
 	statuses := kpi.AllStatuses()
+	id := a.ID
 	for t, tw := range a.Townships {
 		for i := range a.Indicators {
 			ind := &a.Indicators[i]
 			e := r.Evaluation(t, i, nI)
-			l := []string{tw.Code, tw.Name, ind.Code, ind.Name}
+			l := []string{id, tw.Code, tw.Name, ind.Code, ind.Name}
 			num(d.actual, e.Actual, l...)
 			num(d.target, e.Target, l...)
 			num(d.expected, e.Expected, l...)
@@ -361,7 +396,7 @@ func (d *descs) build(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *k
 			}
 			if e.Status != "" {
 				for _, s := range statuses {
-					gauge(d.status, b2f(e.Status == s), append(l[:4:4], string(s))...)
+					gauge(d.status, b2f(e.Status == s), append(l[:5:5], string(s))...)
 				}
 			}
 			if e.Status != kpi.StatusNotApplicable && (ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock || ind.Kind == kpi.KindMilestone) {
@@ -371,8 +406,8 @@ func (d *descs) build(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *k
 	}
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
-		l := []string{ind.Code, ind.Name}
-		gauge(d.indInfo, 1, ind.Code, ind.Name, ind.Category, ind.Unit, string(ind.Kind), string(ind.Direction))
+		l := []string{id, ind.Code, ind.Name}
+		gauge(d.indInfo, 1, id, ind.Code, ind.Name, ind.Category, ind.Unit, string(ind.Kind), string(ind.Direction))
 		gauge(d.weight, ind.Weight, l...)
 		c := &r.County[i]
 		num(d.countyActual, c.Actual, l...)
@@ -386,13 +421,13 @@ func (d *descs) build(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *k
 	}
 	cats := a.Categories()
 	for _, ts := range r.Townships {
-		l := []string{ts.Township, ts.Name}
+		l := []string{id, ts.Township, ts.Name}
 		gauge(d.townInfo, 1, l...)
 		gauge(d.total, ts.Total, l...)
 		gauge(d.base, ts.Base, l...)
 		gauge(d.bonus, ts.Bonus, l...)
 		for _, c := range cats {
-			gauge(d.category, ts.Categories[c], ts.Township, ts.Name, c)
+			gauge(d.category, ts.Categories[c], id, ts.Township, ts.Name, c)
 		}
 		gauge(d.rank, float64(ranks[ts.Township]), l...)
 		seen := map[string]bool{}
@@ -401,19 +436,18 @@ func (d *descs) build(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *k
 				continue
 			}
 			seen[g.Name] = true
-			gauge(d.grade, b2f(ts.Grade == g.Name), ts.Township, ts.Name, g.Name)
+			gauge(d.grade, b2f(ts.Grade == g.Name), id, ts.Township, ts.Name, g.Name)
 		}
 		gauge(d.veto, b2f(ts.Veto), l...)
 	}
 	for _, al := range r.Alerts {
-		gauge(d.alert, 1, al.Alert, al.Severity, al.Township, al.TownshipName, al.Indicator, al.IndicatorName)
+		gauge(d.alert, 1, al.Alert, al.Severity, id, al.Township, al.TownshipName, al.Indicator, al.IndicatorName)
 	}
-	gauge(d.assessInfo, 1, a.Name, strconv.Itoa(a.Year), r.Period.String())
-	gauge(d.deadline, unix(r.Period.Deadline(a.ReportDeadlineDay, a.Location)))
-	gauge(d.evaluatedAt, unix(r.Now))
-	gauge(d.observations, float64(data.Len()))
-	gauge(d.version, float64(version))
-	return d.snapshot(r.Period)
+	gauge(d.assessInfo, 1, id, a.Name, strconv.Itoa(a.Year), r.Period.String())
+	gauge(d.deadline, unix(r.Period.Deadline(a.ReportDeadlineDay, a.Location)), id)
+	gauge(d.evaluatedAt, unix(r.Now), id)
+	gauge(d.observations, float64(data.Len()), id)
+	gauge(d.version, float64(version), id)
 }
 
 // snapshot joins the families written by build into exposition text and gzips it.
@@ -503,23 +537,32 @@ func appendEscaped(b []byte, s string, quote bool) []byte {
 	return b
 }
 
-// Handler serves the exposition: the registry's families (the health metrics, Go and
-// process collectors) written per request, then the snapshot's cached figures. A scraper
-// that accepts gzip (Prometheus does) gets the registry's part gzipped on the fly followed
-// by the snapshot's precompressed member, a valid multi-member gzip stream.
-func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler {
+// Handler serves the exposition: the registry's families (this assessment's health
+// metrics, the Go and process collectors) written per request, then the snapshot's cached
+// figures. A scraper that accepts gzip (Prometheus does) gets the registry's part gzipped
+// on the fly followed by the snapshot's precompressed member, a valid multi-member gzip
+// stream.
+func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler { return e.handler(g, true) }
+
+// handler is Handler; process says whether the registry's families without an assessment
+// label (the Go and process collectors, kpimon's own counters of the whole server) come
+// too, or only this assessment's.
+func (e *Exporter) handler(g prometheus.Gatherer, process bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mfs, err := g.Gather()
 		if err != nil {
 			e.log.Error("metrics: gather", "err", err)
-			http.Error(w, "gathering metrics failed", http.StatusInternalServerError)
+			http.Error(w, "读取指标失败", http.StatusInternalServerError)
 			return
 		}
 		var head bytes.Buffer
 		for _, mf := range mfs {
+			if mf = ownSeries(mf, e.id, process); mf == nil {
+				continue
+			}
 			if _, err := expfmt.MetricFamilyToText(&head, mf); err != nil {
 				e.log.Error("metrics: encode", "err", err)
-				http.Error(w, "encoding metrics failed", http.StatusInternalServerError)
+				http.Error(w, "编码指标失败", http.StatusInternalServerError)
 				return
 			}
 		}
@@ -541,6 +584,92 @@ func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler {
 		w.Write(zhead.Bytes())
 		w.Write(snap.gz)
 	})
+}
+
+// processHandler serves the registry's families without an assessment label only.
+func (e *Exporter) processHandler(g prometheus.Gatherer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mfs, err := g.Gather()
+		if err != nil {
+			e.log.Error("metrics: gather", "err", err)
+			http.Error(w, "读取指标失败", http.StatusInternalServerError)
+			return
+		}
+		var b bytes.Buffer
+		for _, mf := range mfs {
+			if mf = ownSeries(mf, "", true); mf != nil {
+				if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+					http.Error(w, "编码指标失败", http.StatusInternalServerError)
+					return
+				}
+			}
+		}
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		w.Write(b.Bytes())
+	})
+}
+
+// ownSeries keeps the series of a gathered family that belong to one scrape: those
+// labelled with the assessment id (none when id is empty), and with unlabelled those with
+// no assessment label.
+func ownSeries(mf *dto.MetricFamily, id string, unlabelled bool) *dto.MetricFamily {
+	keep := mf.Metric[:0:0]
+	for _, m := range mf.Metric {
+		of, labelled := "", false
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "assessment" {
+				of, labelled = l.GetValue(), true
+				break
+			}
+		}
+		if (labelled && id != "" && of == id) || (!labelled && unlabelled) {
+			keep = append(keep, m)
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	return &dto.MetricFamily{Name: mf.Name, Help: mf.Help, Type: mf.Type, Unit: mf.Unit, Metric: keep}
+}
+
+// Targets serves several assessments' exporters at one address, as a multi-target
+// exporter: /metrics?assessment=ID is that assessment's figures and health (scraped as a
+// target of its own, so one scrape carries one assessment's series), and /metrics without
+// the parameter is the default assessment's, with the Go and process collectors.
+type Targets struct {
+	byID map[string]*Exporter
+	def  *Exporter
+	g    prometheus.Gatherer
+}
+
+// NewTargets serves the exporters over the registry g; def is the default assessment's.
+func NewTargets(g prometheus.Gatherer, def *Exporter, more ...*Exporter) *Targets {
+	t := &Targets{byID: map[string]*Exporter{def.id: def}, def: def, g: g}
+	for _, e := range more {
+		t.byID[e.id] = e
+	}
+	return t
+}
+
+// ServeHTTP serves one assessment's scrape; ?target=process serves only kpimon's process
+// (the Go and process collectors and counters of the whole server), for a scrape job of
+// its own beside the assessments' targets.
+func (t *Targets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("assessment")
+	if r.URL.Query().Get("target") == "process" {
+		t.def.processHandler(t.g).ServeHTTP(w, r)
+		return
+	}
+	if id == "" {
+		t.def.handler(t.g, true).ServeHTTP(w, r)
+		return
+	}
+	e, ok := t.byID[id]
+	if !ok {
+		http.Error(w, fmt.Sprintf("没有编号为 %q 的考核", id), http.StatusNotFound)
+		return
+	}
+	e.handler(t.g, false).ServeHTTP(w, r)
 }
 
 func acceptsGzip(r *http.Request) bool {

@@ -131,7 +131,7 @@ func TestDemoScrapePassesPromtoolCheckMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
-	if !bytes.Contains(body, []byte(`kpimon_township_score{township="dongcheng",township_name="东城街道"}`)) {
+	if !bytes.Contains(body, []byte(`kpimon_township_score{assessment="`+mon.Assessment().ID+`",township="dongcheng",township_name="东城街道"}`)) {
 		t.Errorf("scrape lacks 东城街道's score; got:\n%.2000s", body)
 	}
 	t.Logf("demo scrape: %d series of figures, %d bytes", e.Series(), len(body))
@@ -364,16 +364,16 @@ func TestHealthCountsBatchesAndRefreshesOnIngest(t *testing.T) {
 	want := `
 # HELP kpimon_observations_ingested_total Observations in accepted batches, by result: new (first report of a key), corrected (a changed value), unchanged (re-reported as it was).
 # TYPE kpimon_observations_ingested_total counter
-kpimon_observations_ingested_total{result="corrected"} 0
-kpimon_observations_ingested_total{result="new"} 3
-kpimon_observations_ingested_total{result="unchanged"} 1
-# HELP kpimon_batches_accepted_total Batches accepted by ingest (including batches that changed nothing).
+kpimon_observations_ingested_total{assessment="t",result="corrected"} 0
+kpimon_observations_ingested_total{assessment="t",result="new"} 3
+kpimon_observations_ingested_total{assessment="t",result="unchanged"} 1
+# HELP kpimon_batches_accepted_total Batches accepted by ingest (including batches that changed nothing, and batches written by another process).
 # TYPE kpimon_batches_accepted_total counter
-kpimon_batches_accepted_total 2
+kpimon_batches_accepted_total{assessment="t"} 2
 # HELP kpimon_batches_rejected_total Batches refused whole, by reason: invalid (a row broke a rule, every row reported) or failed (storage refused or failed).
 # TYPE kpimon_batches_rejected_total counter
-kpimon_batches_rejected_total{reason="failed"} 0
-kpimon_batches_rejected_total{reason="invalid"} 1
+kpimon_batches_rejected_total{assessment="t",reason="failed"} 0
+kpimon_batches_rejected_total{assessment="t",reason="invalid"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "kpimon_observations_ingested_total",
 		"kpimon_batches_accepted_total", "kpimon_batches_rejected_total"); err != nil {
@@ -384,7 +384,7 @@ kpimon_batches_rejected_total{reason="invalid"} 1
 	}
 	// Run refreshes after the change: the figures move to March and show aa's closure rate
 	deadline := time.Now().Add(5 * time.Second)
-	for e.Period().String() != "2024-03" || !strings.Contains(string(scrape(t, e.Handler(reg))), `kpimon_indicator_actual{indicator="closure",indicator_name="信访办结率",township="aa",township_name="甲镇"} 0.8`) {
+	for e.Period().String() != "2024-03" || !strings.Contains(string(scrape(t, e.Handler(reg))), `kpimon_indicator_actual{assessment="t",indicator="closure",indicator_name="信访办结率",township="aa",township_name="甲镇"} 0.8`) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the snapshot was not refreshed after ingest: period %s", e.Period())
 		}

@@ -66,6 +66,7 @@ func commands() []command {
 		{"rank", "月度排名", runRank},
 		{"alerts", "预警", runAlerts},
 		{"rules", "写出 Prometheus 规则文件（与内置预警等价）", runRules},
+		{"backfill", "把逐月历史写成 OpenMetrics，供 Prometheus 导入", runBackfill},
 		{"render", "把某月的页面导出为静态文件（可离线打开或发布）", runRender},
 		{"template", "生成乡镇月报表 Excel 模板（可填写后导入）", runTemplate},
 		{"bulletin", "生成月度通报（Excel 或可打印网页）", runBulletin},

@@ -29,12 +29,13 @@ type rule struct {
 	Annotations map[string]string `yaml:"annotations,omitempty"`
 }
 
-// Joins keep every kpimon instance apart (job and instance come from the scrape).
+// Joins keep every kpimon instance and assessment apart (job and instance come from the
+// scrape; every kpimon series carries its assessment).
 const (
 	// statusIs keeps the cells whose status is s, without the status label.
 	statusIs = `max without (status) (kpimon_indicator_status{status="%s"} == 1)`
 	// infoKind joins on the indicator's metadata.
-	infoKind = `and on (job, instance, indicator) kpimon_indicator_info{%s}`
+	infoKind = `and on (job, instance, assessment, indicator) kpimon_indicator_info{%s}`
 )
 
 // alertingRules are the built-in alerts of kpi (kpi/alert.go, the spec's "Alerts as of P")
@@ -50,7 +51,7 @@ func alertingRules(baseURL string) []rule {
 	cell := `{{ $labels.township_name }}“{{ $labels.indicator_name }}”`
 	behind := fmt.Sprintf(statusIs, "behind")
 	// behind_pace's value is the run of months behind, kept only where the status is behind
-	behindNow := `and on (job, instance, township, indicator) (kpimon_indicator_status{status="behind"} == 1)`
+	behindNow := `and on (job, instance, assessment, township, indicator) (kpimon_indicator_status{status="behind"} == 1)`
 	return []rule{
 		{
 			Alert: "behind_pace",
@@ -87,7 +88,7 @@ func alertingRules(baseURL string) []rule {
 		{
 			Alert: "missing_report",
 			Expr: "kpimon_indicator_reported == 0\n" + fmt.Sprintf(infoKind, `kind=~"count|stock|ratio"`) +
-				"\nand on (job, instance) (time() >= kpimon_report_deadline_timestamp_seconds)",
+				"\nand on (job, instance, assessment) (time() >= kpimon_report_deadline_timestamp_seconds)",
 			Labels:      map[string]string{"severity": "warning"},
 			Annotations: ann(cell+"逾期未报送", "本月数据在报送截止日后仍未报送。"),
 		},
