@@ -42,6 +42,7 @@ type Monitor struct {
 	changed map[uint64][]int // version → townships whose data that version changed
 	batch   int64            // the assessment's latest batch that the data reflect
 	latest  kpi.Period       // the latest month with reports in data; zero when none
+	deps    []*Monitor       // assessments whose data this one's results depend on (follow)
 
 	ingestHooks []func(IngestOutcome) // hook.go
 }
@@ -57,6 +58,10 @@ type cached struct {
 type Change struct {
 	Version uint64
 	Result  store.IngestResult // the batch this server wrote; zero for batches others wrote
+
+	// Dependency says only an assessment this one depends on changed (last year's): its
+	// own data are as they were.
+	Dependency bool
 }
 
 // Options tune a Monitor; the zero value is sensible.
@@ -398,4 +403,25 @@ func (m *Monitor) Watch(ctx context.Context, every time.Duration) {
 			m.log.Error("refresh failed", "assessment", m.a.ID, "err", err)
 		}
 	}
+}
+
+// follow makes m depend on another monitor's data (last year's, for 同比): every change
+// there is a new version here too, so that what is cached per version (evaluations,
+// pages, metrics) is built again. m's own data do not change.
+func (m *Monitor) follow(dep *Monitor) {
+	m.mu.Lock()
+	m.deps = append(m.deps, dep)
+	m.mu.Unlock()
+	dep.Subscribe(func(Change) {
+		m.mu.Lock()
+		m.version++
+		v := m.version
+		m.changed[v] = nil // no township's data changed: an incremental evaluation redoes none
+		delete(m.changed, v-changeLog)
+		subs := append([]func(Change){}, m.subs...)
+		m.mu.Unlock()
+		for _, f := range subs {
+			f(Change{Version: v, Dependency: true})
+		}
+	})
 }
