@@ -168,7 +168,7 @@ func (b *Bulletin) Rows() []Row {
 			if ind.Kind.Scored() {
 				row.Weight = kpi.FormatNumber(e.Weight)
 				if e.Score.Valid {
-					row.Score = kpi.FormatNumber(kpi.Round(e.Score.V, 2))
+					row.Score = kpi.FormatNumber(e.Score.V)
 				}
 			}
 			switch ind.Kind {
@@ -188,10 +188,11 @@ func (b *Bulletin) Rows() []Row {
 	return out
 }
 
-// figure writes an actual, expected or target figure of the indicator's kind.
+// figure writes an actual, expected or target figure of the indicator's kind, numbers by
+// kpi's one formatter in the indicator's unit (12,345.50 for 万元).
 func figure(ind *kpi.Indicator, n kpi.Num) string {
 	if !n.Valid {
-		return "—"
+		return kpi.Dash
 	}
 	switch ind.Kind {
 	case kpi.KindRatio:
@@ -207,7 +208,7 @@ func figure(ind *kpi.Indicator, n kpi.Num) string {
 		}
 		return "未发生"
 	}
-	return kpi.FormatNumber(kpi.Round(n.V, 2))
+	return kpi.FormatFigure(n.V, ind.Unit)
 }
 
 // Alerts returns the active alerts, critical first, then by township and indicator order.
