@@ -97,6 +97,8 @@ type rawInd struct {
 	Direction      string             `yaml:"direction"`
 	Target         *float64           `yaml:"target"`
 	Targets        map[string]float64 `yaml:"targets"`
+	Baseline       *float64           `yaml:"baseline"`
+	Baselines      map[string]float64 `yaml:"baselines"`
 	Pacing         yaml.Node          `yaml:"pacing"`
 	Warn           *float64           `yaml:"warn"`
 	Threshold      *float64           `yaml:"threshold"`
@@ -363,10 +365,7 @@ func (c *configCheck) indicators(raw []rawInd, doc *yaml.Node, towns []Township)
 		c.add(lineOf(doc, "indicators"), "缺少 indicators：至少要有一个考核指标")
 		return nil
 	}
-	known := map[string]bool{}
-	for _, t := range towns {
-		known[t.Code] = true
-	}
+	known := newTownLookup(towns)
 	out := make([]Indicator, 0, len(raw))
 	codes, names := map[string]int{}, map[string]int{}
 	var weightSum float64
@@ -398,7 +397,7 @@ func (c *configCheck) indicators(raw []rawInd, doc *yaml.Node, towns []Township)
 }
 
 // indicator validates one indicator; n is its mapping node, known the township codes.
-func (c *configCheck) indicator(r *rawInd, n *yaml.Node, known map[string]bool) Indicator {
+func (c *configCheck) indicator(r *rawInd, n *yaml.Node, known townLookup) Indicator {
 	ind := Indicator{
 		Code:     strings.TrimSpace(r.Code),
 		Name:     strings.TrimSpace(r.Name),
@@ -431,7 +430,7 @@ func (c *configCheck) indicator(r *rawInd, n *yaml.Node, known map[string]bool) 
 	// fields that make no sense for the kind are mistakes, not silently ignored settings
 	allowed := map[Kind][]string{
 		KindCount:     {"weight", "direction", "target", "targets", "pacing", "warn"},
-		KindStock:     {"weight", "direction", "target", "targets", "pacing", "warn"},
+		KindStock:     {"weight", "direction", "target", "targets", "baseline", "baselines", "pacing", "warn"},
 		KindRatio:     {"weight", "direction", "targets", "threshold", "margin", "deduct_per_point"},
 		KindMilestone: {"weight", "due"},
 		KindBonus:     {"max"},
@@ -488,31 +487,78 @@ func kindFieldHint(k Kind, field string) string {
 		return "：加分项和否决项不计分值（加分项用 max 设上限）"
 	case (k == KindCount || k == KindStock) && field == "threshold":
 		return "：累计量和存量用 target 设全年目标"
+	case field == "baseline" || field == "baselines":
+		return "：年初基数只用于存量（stock）指标，累计量和比率从 0 起算"
 	}
 	return ""
 }
 
-func (c *configCheck) overrides(ind *Indicator, r *rawInd, n *yaml.Node, label string, known map[string]bool, check func(float64) bool, what string) {
-	if len(r.Targets) == 0 {
-		return
+// townLookup finds a township named in a per-township setting (targets, baselines) by its
+// code or, failing that, by its name folded as ingest folds it (full-width forms, spaces).
+type townLookup struct {
+	byCode map[string]bool
+	byName map[string]string // nameKey → code
+}
+
+func newTownLookup(towns []Township) townLookup {
+	l := townLookup{byCode: make(map[string]bool, len(towns)), byName: make(map[string]string, len(towns))}
+	for _, t := range towns {
+		if t.Code != "" {
+			l.byCode[t.Code] = true
+		}
+		if t.Name != "" && t.Code != "" {
+			l.byName[nameKey(t.Name)] = t.Code
+		}
 	}
-	_, tn := mapValue(n, "targets")
-	ind.Targets = make(map[string]float64, len(r.Targets))
-	for code, v := range r.Targets {
-		line := lineOf(tn, code)
-		if !known[code] {
-			c.add(line, "指标 %s 的 targets 为未知乡镇 %q 设置了目标（须用 townships 中的 code）", label, code)
+	return l
+}
+
+// resolve is the code of the township key names, and whether there is one.
+func (l townLookup) resolve(key string) (string, bool) {
+	if l.byCode[key] {
+		return key, true
+	}
+	code, ok := l.byName[nameKey(key)]
+	return code, ok
+}
+
+// perTownship validates a per-township mapping (targets, baselines) given under key: each
+// key a township's code or name, each value passing check. It returns the values by code.
+func (c *configCheck) perTownship(raw map[string]float64, n *yaml.Node, key, label string, known townLookup, check func(float64) bool, what string) map[string]float64 {
+	if len(raw) == 0 {
+		return nil
+	}
+	_, tn := mapValue(n, key)
+	out := make(map[string]float64, len(raw))
+	seen := map[string]string{}
+	// in the file's order, so that a township given twice is reported at its second line
+	for i := 0; tn != nil && i+1 < len(tn.Content); i += 2 {
+		name := tn.Content[i].Value
+		v, ok := raw[name]
+		if !ok {
 			continue
 		}
+		line := tn.Content[i].Line
+		code, found := known.resolve(name)
+		switch {
+		case !found:
+			c.add(line, "指标 %s 的 %s 为未知乡镇 %q 设置了%s（须用 townships 中的 code 或名称）", label, key, name, what)
+			continue
+		case seen[code] != "":
+			c.add(line, "指标 %s 的 %s 为乡镇 %s 设置了两次（%q 和 %q）", label, key, code, seen[code], name)
+			continue
+		}
+		seen[code] = name
 		if !finite(v) || !check(v) {
 			c.add(line, "指标 %s 为乡镇 %s 设置的%s %g 无效", label, code, what, v)
 			continue
 		}
-		ind.Targets[code] = v
+		out[code] = v
 	}
+	return out
 }
 
-func (c *configCheck) countOrStock(ind *Indicator, r *rawInd, n *yaml.Node, label string, known map[string]bool) {
+func (c *configCheck) countOrStock(ind *Indicator, r *rawInd, n *yaml.Node, label string, known townLookup) {
 	switch r.Direction {
 	case "", "higher":
 		ind.Direction = Higher
@@ -529,7 +575,7 @@ func (c *configCheck) countOrStock(ind *Indicator, r *rawInd, n *yaml.Node, labe
 			ind.Target = &t
 		}
 	}
-	c.overrides(ind, r, n, label, known, func(v float64) bool { return v >= 0 }, "目标")
+	ind.Targets = c.perTownship(r.Targets, n, "targets", label, known, func(v float64) bool { return v >= 0 }, "目标")
 	if r.Target == nil && ind.Weight > 0 {
 		c.add(lineOf(n, "weight"), "指标 %s 有分值 %g 却没有 target：只统计不考核的指标不计分，请设置 target 或去掉 weight", label, ind.Weight)
 	}
@@ -542,6 +588,64 @@ func (c *configCheck) countOrStock(ind *Indicator, r *rawInd, n *yaml.Node, labe
 		}
 	}
 	ind.Pacing = c.pacing(&r.Pacing, n, label)
+	c.baselines(ind, r, n, label, known)
+}
+
+// baselines validates a stock's 年初基数: only on a stock whose direction is higher, not
+// negative, and for every township with a target not above that target (a baseline equal to
+// the target leaves no growth to make: such a township scores full marks). A baseline on a
+// township without a target is a mistake too: nothing would be measured from it.
+func (c *configCheck) baselines(ind *Indicator, r *rawInd, n *yaml.Node, label string, known townLookup) {
+	if r.Baseline == nil && len(r.Baselines) == 0 {
+		return
+	}
+	if ind.Direction == Lower {
+		for _, key := range []string{"baseline", "baselines"} {
+			if k, _ := mapValue(n, key); k != nil {
+				c.add(k.Line, "指标 %s 越低越好（direction: lower），不能设置 %s：年初基数只用于越高越好的存量指标", label, key)
+			}
+		}
+		return
+	}
+	if r.Baseline != nil {
+		if !finite(*r.Baseline) || *r.Baseline < 0 {
+			c.add(lineOf(n, "baseline"), "指标 %s 的 baseline（年初基数）应为不小于 0 的数", label)
+		} else {
+			ind.Baseline = *r.Baseline
+		}
+	}
+	ind.Baselines = c.perTownship(r.Baselines, n, "baselines", label, known, func(v float64) bool { return v >= 0 }, "年初基数")
+	for code := range known.byCode {
+		b := ind.BaselineFor(code)
+		if b == 0 {
+			continue
+		}
+		line := lineOf(n, "baseline")
+		if _, ok := ind.Baselines[code]; ok {
+			_, bn := mapValue(n, "baselines")
+			line = baselineLine(bn, code, known)
+		}
+		t := ind.TargetFor(code)
+		switch {
+		case t == nil:
+			c.add(line, "指标 %s 为乡镇 %s 设了年初基数 %g，但该乡镇没有 target：年初基数只用于有目标的存量指标", label, code, b)
+		case b > *t:
+			c.add(line, "指标 %s 乡镇 %s 的年初基数 %g 高于目标 %g：目标应不低于年初基数", label, code, b, *t)
+		}
+	}
+}
+
+// baselineLine is the line of the baselines entry that names the township code.
+func baselineLine(bn *yaml.Node, code string, known townLookup) int {
+	for i := 0; bn != nil && i+1 < len(bn.Content); i += 2 {
+		if c, ok := known.resolve(bn.Content[i].Value); ok && c == code {
+			return bn.Content[i].Line
+		}
+	}
+	if bn != nil {
+		return bn.Line
+	}
+	return 0
 }
 
 func (c *configCheck) pacing(p *yaml.Node, n *yaml.Node, label string) Pacing {
@@ -587,7 +691,7 @@ func (c *configCheck) pacing(p *yaml.Node, n *yaml.Node, label string) Pacing {
 	return LinearPacing()
 }
 
-func (c *configCheck) ratio(ind *Indicator, r *rawInd, n *yaml.Node, label string, known map[string]bool) {
+func (c *configCheck) ratio(ind *Indicator, r *rawInd, n *yaml.Node, label string, known townLookup) {
 	ind.Direction = Higher
 	if r.Direction != "" && r.Direction != "higher" {
 		c.add(lineOf(n, "direction"), "比率类指标 %s 只能越高越好（direction: higher）", label)
@@ -605,7 +709,7 @@ func (c *configCheck) ratio(ind *Indicator, r *rawInd, n *yaml.Node, label strin
 			ind.Threshold = t
 		}
 	}
-	c.overrides(ind, r, n, label, known, func(v float64) bool { return v > 0 && v <= 1 }, "达标线")
+	ind.Targets = c.perTownship(r.Targets, n, "targets", label, known, func(v float64) bool { return v > 0 && v <= 1 }, "达标线")
 	ind.Margin = 0.02
 	if r.Margin != nil {
 		if !finite(*r.Margin) || *r.Margin < 0 || *r.Margin >= 1 {
