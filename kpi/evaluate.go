@@ -51,6 +51,7 @@ type Result struct {
 	rows       [][]Evaluation // per township, in indicator order
 	data       *Dataset       // the data evaluated, kept for Reevaluate
 	prevTotals []float64      // each township's total a month earlier, for rank changes
+	prevVetoed []bool         // whether each township had a veto a month earlier
 }
 
 // Evaluation returns the evaluation of township index t and indicator index i (nIndicators
@@ -402,6 +403,7 @@ func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
 		Period: p, Now: now, data: d,
 		rows:       make([][]Evaluation, len(a.Townships)),
 		prevTotals: make([]float64, len(a.Townships)),
+		prevVetoed: make([]bool, len(a.Townships)),
 		Townships:  make([]TownshipScore, len(a.Townships)),
 	}
 	for t := range r.rows {
@@ -446,7 +448,7 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 	row := r.rows[t]
 	code := a.Townships[t].Code
 	var s series
-	prev := 0.0
+	prev, prevVeto := 0.0, false
 	// one block for the township's ratio figures instead of one allocation per ratio
 	var pairs [][2]Num
 	if nR := a.ratioCount(); nR > 0 {
@@ -461,6 +463,9 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 		if m > 1 && (ind.Kind.Scored() || ind.Kind == KindBonus) {
 			prev += scoreAt(ind, code, &s, m-1)
 		}
+		if m > 1 && ind.Kind == KindVeto && s.actual[m-1] > 0 {
+			prevVeto = true
+		}
 		ev.cell(t, i, ind, code, c, &s, &e)
 		var pair *[2]Num
 		if ind.Kind == KindRatio && e.hasData {
@@ -470,7 +475,7 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 		e.finish(c.Has(m), pair)
 		row[i] = e
 	}
-	r.prevTotals[t] = prev
+	r.prevTotals[t], r.prevVetoed[t] = prev, prevVeto
 	r.Townships[t] = scoreTownship(a, row, t)
 }
 
@@ -478,7 +483,7 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 // townships' evaluations.
 func (r *Result) conclude() {
 	a := r.data.a
-	r.Rankings = rank(a, r.Townships, r.prevTotals, r.Period.Month > 1)
+	r.Rankings = rank(r.Townships, r.prevTotals, r.prevVetoed, r.Period.Month > 1)
 	r.County = countyFrom(a, r.rows, r.Period.Month)
 	sortAlerts(r.Alerts)
 }
