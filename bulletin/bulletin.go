@@ -173,7 +173,7 @@ func (b *Bulletin) Rows() []Row {
 			}
 			switch ind.Kind {
 			case kpi.KindMilestone:
-				row.Target = fmt.Sprintf("%d月底前完成", ind.Due)
+				row.Target = kpi.MilestoneDue(ind.Due)
 			case kpi.KindBonus:
 				row.Status, row.Light = "加分", "grey"
 			case kpi.KindVeto:
@@ -198,10 +198,7 @@ func figure(ind *kpi.Indicator, n kpi.Num) string {
 	case kpi.KindRatio:
 		return kpi.FormatPercent(n)
 	case kpi.KindMilestone:
-		if n.V >= 1 {
-			return "已完成"
-		}
-		return "未完成"
+		return kpi.MilestoneDone(n)
 	case kpi.KindVeto:
 		if n.V > 0 {
 			return "发生"

@@ -54,10 +54,7 @@ func figure(ind *kpi.Indicator, n kpi.Num) string {
 	case kpi.KindRatio:
 		return percent(n)
 	case kpi.KindMilestone:
-		if n.V >= 1 {
-			return "已完成"
-		}
-		return "未完成"
+		return kpi.MilestoneDone(n)
 	case kpi.KindVeto:
 		if n.V > 0 {
 			return "是"

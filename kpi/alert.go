@@ -149,7 +149,7 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 			if m > 1 && behind(m-1) {
 				sev = SeverityCritical
 			}
-			add(AlertBehindPace, sev, since(behind), fmt.Sprintf("%s“%s”应于%d月完成，至今未完成", town, ind.Name, ind.Due))
+			add(AlertBehindPace, sev, since(behind), fmt.Sprintf("%s“%s”应于%s，至今未完成", town, ind.Name, MilestoneDue(ind.Due)))
 		}
 	case KindVeto:
 		if e.Actual.V > 0 {

@@ -187,6 +187,8 @@ func (ind *Indicator) ThresholdFor(township string) float64 {
 // Assessment is a validated assessment config (考核方案): one year, its townships, its
 // indicators and its grades. Build it with LoadConfig or ParseConfig; do not change it after.
 type Assessment struct {
+	ID                string // the assessment's identity (config id:; default the config file's base name)
+	Level             Level  // county (default), district, city or province
 	Name              string
 	Year              int
 	Timezone          string

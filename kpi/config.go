@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -67,6 +68,8 @@ func LoadConfig(path string) (*Assessment, error) {
 }
 
 type rawConfig struct {
+	ID                string        `yaml:"id"`
+	Level             string        `yaml:"level"`
 	Name              string        `yaml:"name"`
 	Year              int           `yaml:"year"`
 	Timezone          string        `yaml:"timezone"`
@@ -155,7 +158,7 @@ func ParseConfig(name string, data []byte) (*Assessment, error) {
 	}
 	doc := root.Content[0]
 	c := &configCheck{}
-	a := c.assessment(&raw, doc)
+	a := c.assessment(&raw, doc, name)
 	if len(c.problems) > 0 {
 		sort.SliceStable(c.problems, func(i, j int) bool { return c.problems[i].Line < c.problems[j].Line })
 		return nil, &ConfigError{File: name, Problems: c.problems}
@@ -250,8 +253,25 @@ var codeRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
-func (c *configCheck) assessment(raw *rawConfig, doc *yaml.Node) *Assessment {
+func (c *configCheck) assessment(raw *rawConfig, doc *yaml.Node, file string) *Assessment {
 	a := &Assessment{Name: strings.TrimSpace(raw.Name), Year: raw.Year}
+	a.ID = strings.TrimSpace(raw.ID)
+	switch {
+	case a.ID == "":
+		a.ID = defaultID(file)
+		if !codeRE.MatchString(a.ID) {
+			c.add(0, "缺少 id：配置文件名 %q 不能用作考核 id（只能用英文字母、数字、下划线、点和连字符），请在配置中写 id（如 id: cangnan-2024）", filepath.Base(file))
+		}
+	case !codeRE.MatchString(a.ID):
+		c.add(lineOf(doc, "id"), "考核 id %q 只能用英文字母、数字、下划线、点和连字符（如 cangnan-2024）", a.ID)
+	}
+	a.Level = Level(strings.TrimSpace(raw.Level))
+	if a.Level == "" {
+		a.Level = LevelCounty
+	} else if !a.Level.Valid() {
+		c.add(lineOf(doc, "level"), "level %q 无效：可选 county（县）、district（区）、city（市）、province（省）", raw.Level)
+		a.Level = LevelCounty
+	}
 	if a.Name == "" {
 		c.add(lineOf(doc, "name"), "缺少 name（考核名称，如“某某县妇联2024年度目标管理考核”）")
 	}

@@ -16,8 +16,9 @@ type CountyEvaluation struct {
 	Completion  Num    `json:"completion"`
 	Pace        Num    `json:"pace"`
 	Status      Status `json:"status"`
-	Reported    int    `json:"reported"`  // townships that reported this period
-	Townships   int    `json:"townships"` // townships assessed
+	Done        *int   `json:"done,omitempty"` // milestone: townships done (MilestoneText writes 4/6 已完成)
+	Reported    int    `json:"reported"`       // townships that reported this period
+	Townships   int    `json:"townships"`      // townships assessed
 }
 
 // countyFrom aggregates the townships' unrounded figures per indicator as of month m.
@@ -67,6 +68,7 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 		}
 	}
 	out := make([]CountyEvaluation, nI)
+	doneCount := make([]*int, nI)
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		agg := &sums[i]
@@ -84,6 +86,8 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 			n := float64(len(a.Townships))
 			done := agg.actual[m]
 			e = Evaluation{Kind: ind.Kind, Actual: Some(done / n), Target: Some(1), Completion: Some(done / n)}
+			nDone := int(done)
+			doneCount[i] = &nDone
 			switch {
 			case done == n:
 				e.Status = StatusMet
@@ -100,7 +104,7 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 			Indicator: ind.Code, Kind: ind.Kind, Actual: e.Actual, Numerator: e.Numerator,
 			Denominator: e.Denominator, Target: e.Target, Expected: e.Expected, Baseline: e.Baseline,
 			Completion: e.Completion, Pace: e.Pace, Status: e.Status,
-			Reported: reported[i], Townships: len(a.Townships),
+			Done: doneCount[i], Reported: reported[i], Townships: len(a.Townships),
 		}
 	}
 	return out
