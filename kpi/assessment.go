@@ -194,6 +194,7 @@ type Assessment struct {
 	Timezone          string
 	Location          *time.Location
 	ReportDeadlineDay int // reports for month P are due by this day of the month after P
+	ForecastFrom      int // forecast_miss alerts run from this month (default 4) to November
 	Grades            []Grade
 	Townships         []Township
 	Indicators        []Indicator
