@@ -168,12 +168,12 @@ func (b *Bulletin) Rows() []Row {
 			if ind.Kind.Scored() {
 				row.Weight = kpi.FormatNumber(e.Weight)
 				if e.Score.Valid {
-					row.Score = kpi.FormatNumber(kpi.Round(e.Score.V, 2))
+					row.Score = kpi.FormatNumber(e.Score.V)
 				}
 			}
 			switch ind.Kind {
 			case kpi.KindMilestone:
-				row.Target = fmt.Sprintf("%d月底前完成", ind.Due)
+				row.Target = kpi.MilestoneDue(ind.Due)
 			case kpi.KindBonus:
 				row.Status, row.Light = "加分", "grey"
 			case kpi.KindVeto:
@@ -188,26 +188,24 @@ func (b *Bulletin) Rows() []Row {
 	return out
 }
 
-// figure writes an actual, expected or target figure of the indicator's kind.
+// figure writes an actual, expected or target figure of the indicator's kind, numbers by
+// kpi's one formatter in the indicator's unit (12,345.50 for 万元).
 func figure(ind *kpi.Indicator, n kpi.Num) string {
 	if !n.Valid {
-		return "—"
+		return kpi.Dash
 	}
 	switch ind.Kind {
 	case kpi.KindRatio:
 		return kpi.FormatPercent(n)
 	case kpi.KindMilestone:
-		if n.V >= 1 {
-			return "已完成"
-		}
-		return "未完成"
+		return kpi.MilestoneDone(n)
 	case kpi.KindVeto:
 		if n.V > 0 {
 			return "发生"
 		}
 		return "未发生"
 	}
-	return kpi.FormatNumber(kpi.Round(n.V, 2))
+	return kpi.FormatFigure(n.V, ind.Unit)
 }
 
 // Alerts returns the active alerts, critical first, then by township and indicator order.

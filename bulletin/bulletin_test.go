@@ -200,3 +200,26 @@ func TestHTMLEscapesAndPrintsA4Landscape(t *testing.T) {
 		t.Error("links shown without addresses")
 	}
 }
+
+func TestFiguresUseTheOneFormatter(t *testing.T) {
+	money := &kpi.Indicator{Kind: kpi.KindCount, Unit: "万元"}
+	people := &kpi.Indicator{Kind: kpi.KindCount, Unit: "人"}
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"money keeps two decimals and 千分位", figure(money, kpi.Some(12345.5)), "12,345.50"},
+		{"a count drops trailing zeros", figure(people, kpi.Some(12345.5)), "12,345.5"},
+		{"no exponent", figure(people, kpi.Some(1e15)), "1,000,000,000,000,000"},
+		{"undefined", figure(people, kpi.Num{}), "—"},
+		{"the workbook's text keeps the row's unit", figureText(Row{Kind: kpi.KindCount, Unit: "万元"}, kpi.Some(300)), "300.00"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("got %q, want %q", tc.got, tc.want)
+			}
+		})
+	}
+}

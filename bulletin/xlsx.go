@@ -291,11 +291,9 @@ func (w *sheetWriter) figure(col, row int, r Row, n kpi.Num, st xstyles) {
 	}
 }
 
+// figureText is figure for a row: the kind and unit are the row's.
 func figureText(r Row, n kpi.Num) string {
-	if !n.Valid {
-		return "—"
-	}
-	ind := kpi.Indicator{Kind: r.Kind}
+	ind := kpi.Indicator{Kind: r.Kind, Unit: r.Unit}
 	return figure(&ind, n)
 }
 

@@ -2,8 +2,6 @@ package charts
 
 import (
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kpimon/kpimon/kpi"
@@ -13,40 +11,20 @@ import (
 const dash = "—"
 
 // thousands writes v rounded to at most `decimals` decimals (trailing zeros dropped) with
-// 千分位 separators: 12,345.5.
+// 千分位 separators (12,345.5), by kpi's one number formatter; a dash for NaN or ±Inf.
 func thousands(v float64, decimals int) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return dash
 	}
-	v = kpi.Round(v, decimals)
-	s := strconv.FormatFloat(math.Abs(v), 'f', decimals, 64)
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	if v < 0 {
-		b.WriteByte('-')
-	}
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if frac != "" {
-		b.WriteByte('.')
-		b.WriteString(frac)
-	}
-	return b.String()
+	return kpi.FormatDecimal(v, decimals, false)
 }
 
-// number writes a figure for people: 千分位, at most two decimals, or a dash.
+// number writes a figure without a unit for people (kpi.FormatNumber), or a dash.
 func number(n kpi.Num) string {
-	if !n.Valid {
+	if !n.Valid || math.IsNaN(n.V) || math.IsInf(n.V, 0) {
 		return dash
 	}
-	return thousands(n.V, 2)
+	return kpi.FormatNumber(n.V)
 }
 
 // percent writes a fraction as a percentage with one decimal (93.3%), or a dash.
@@ -54,7 +32,7 @@ func percent(n kpi.Num) string {
 	if !n.Valid || math.IsNaN(n.V) || math.IsInf(n.V, 0) {
 		return dash
 	}
-	return strconv.FormatFloat(kpi.Round(n.V*100, 1), 'f', 1, 64) + "%"
+	return kpi.FormatPercent(n)
 }
 
 // withUnit appends the indicator's unit to a formatted figure, unless it is a dash.
@@ -76,19 +54,19 @@ func figure(ind *kpi.Indicator, n kpi.Num) string {
 	case kpi.KindRatio:
 		return percent(n)
 	case kpi.KindMilestone:
-		if n.V >= 1 {
-			return "已完成"
-		}
-		return "未完成"
+		return kpi.MilestoneDone(n)
 	case kpi.KindVeto:
 		if n.V > 0 {
 			return "是"
 		}
 		return "否"
 	case kpi.KindBonus:
-		return thousands(n.V, 2) + " 分"
+		return kpi.FormatNumber(n.V) + " 分"
 	}
-	return withUnit(thousands(n.V, 2), ind.Unit)
+	if math.IsNaN(n.V) || math.IsInf(n.V, 0) {
+		return dash
+	}
+	return withUnit(kpi.FormatFigure(n.V, ind.Unit), ind.Unit)
 }
 
 // points writes a score (得分) with two decimals at most.

@@ -59,6 +59,8 @@ func TestFigureByKind(t *testing.T) {
 		want string
 	}{
 		{"count with unit", count, kpi.Some(12345), "12,345 人"},
+		{"money with two decimals, never an exponent", &kpi.Indicator{Kind: kpi.KindCount, Unit: "万元"}, kpi.Some(12345.5), "12,345.50 万元"},
+		{"a huge count without an exponent", count, kpi.Some(1e15), "1,000,000,000,000,000 人"},
 		{"no figure", count, kpi.Num{}, "—"},
 		{"unit percent is not repeated", pct, kpi.Some(12), "12"},
 		{"ratio", &kpi.Indicator{Kind: kpi.KindRatio, Unit: "%"}, kpi.Some(0.9756), "97.6%"},

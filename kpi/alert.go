@@ -121,7 +121,7 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 			}
 			from := since(behind)
 			msg := fmt.Sprintf("%s“%s”累计%s%s，低于序时进度%s%s（完成序时进度的%s）", town, ind.Name,
-				FormatNumber(Round(e.Actual.V, 2)), ind.Unit, FormatNumber(Round(e.Expected.V, 2)), ind.Unit, FormatPercent(e.Pace))
+				FormatFigure(e.Actual.V, ind.Unit), ind.Unit, FormatFigure(e.Expected.V, ind.Unit), ind.Unit, FormatPercent(e.Pace))
 			if n := m - from.Month + 1; n >= 2 {
 				msg += fmt.Sprintf("，已连续%d个月滞后", n)
 			}
@@ -130,7 +130,7 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 		if e.Status == StatusBehind && ind.Direction == Lower {
 			from := since(func(k int) bool { return statusAt(k) == StatusBehind })
 			add(AlertCeilingBreached, SeverityCritical, from, fmt.Sprintf("%s“%s”累计%s%s，超过控制上限%s%s", town, ind.Name,
-				FormatNumber(Round(e.Actual.V, 2)), ind.Unit, FormatNumber(Round(e.Target.V, 2)), ind.Unit))
+				FormatFigure(e.Actual.V, ind.Unit), ind.Unit, FormatFigure(e.Target.V, ind.Unit), ind.Unit))
 		}
 	case KindRatio:
 		if e.Status == StatusAtRisk || e.Status == StatusBehind {
@@ -149,7 +149,7 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 			if m > 1 && behind(m-1) {
 				sev = SeverityCritical
 			}
-			add(AlertBehindPace, sev, since(behind), fmt.Sprintf("%s“%s”应于%d月完成，至今未完成", town, ind.Name, ind.Due))
+			add(AlertBehindPace, sev, since(behind), fmt.Sprintf("%s“%s”应于%s，至今未完成", town, ind.Name, MilestoneDue(ind.Due)))
 		}
 	case KindVeto:
 		if e.Actual.V > 0 {
@@ -185,12 +185,4 @@ func sortAlerts(as []Alert) {
 		}
 		return a.Alert < b.Alert
 	})
-}
-
-// FormatPercent writes a fraction as a percentage with one decimal (93.3%), or "—".
-func FormatPercent(n Num) string {
-	if !n.Valid {
-		return "—"
-	}
-	return fmt.Sprintf("%.1f%%", n.V*100)
 }

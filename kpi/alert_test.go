@@ -169,3 +169,28 @@ func TestAlertSummariesAndOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestAlertSummariesWriteFiguresInWords(t *testing.T) {
+	a := mustAssessment(t, `name: 测试
+year: 2024
+townships: [{code: aa, name: 甲镇}]
+indicators:
+  - {code: loans, name: 巾帼创业贷发放额, unit: 万元, kind: count, weight: 50, target: 300000}
+  - {code: visits, name: 走访人次, unit: 人次, kind: count, direction: lower, weight: 50, target: 10000}
+`)
+	d := dataset(t, a, obs("aa", "loans", "2024-06", 12345.5), obs("aa", "visits", "2024-06", 12345.5))
+	r := mustEvaluate(t, d, "2024-06", late)
+	want := map[string]string{
+		AlertBehindPace:      "甲镇“巾帼创业贷发放额”累计12,345.50万元，低于序时进度150,000.00万元（完成序时进度的8.2%）",
+		AlertCeilingBreached: "甲镇“走访人次”累计12,345.5人次，超过控制上限10,000人次",
+	}
+	got := map[string]string{}
+	for _, al := range r.Alerts {
+		got[al.Alert] = al.Summary
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s summary\n got %q\nwant %q", name, got[name], w)
+		}
+	}
+}

@@ -119,6 +119,15 @@ func (p Pacing) Expected(target float64, m int) float64 {
 	return target * p.Fractions[m-1]
 }
 
+// ExpectedFrom is a stock's expected level with a baseline b (年初基数): b + (target − b) ×
+// f(m), the growth from the baseline paced like a target. With b = 0 it is Expected.
+func (p Pacing) ExpectedFrom(b, target float64, m int) float64 {
+	if b == 0 {
+		return p.Expected(target, m)
+	}
+	return b + p.Expected(target-b, m)
+}
+
 // Indicator is one assessed quantity (考核指标) with its target rules.
 type Indicator struct {
 	Code      string
@@ -133,6 +142,12 @@ type Indicator struct {
 	// per-township overrides. For a ratio, Targets overrides Threshold per township.
 	Target  *float64
 	Targets map[string]float64
+
+	// Baseline is a stock's level at the start of the year (年初基数; direction higher, with
+	// a target), and Baselines the per-township overrides: the year's task is the growth
+	// from the baseline to the target. 0 when not set.
+	Baseline  float64
+	Baselines map[string]float64
 
 	Pacing Pacing  // count and stock
 	Warn   float64 // count/stock higher: at_risk from Warn × expected; default 0.9
@@ -153,6 +168,14 @@ func (ind *Indicator) TargetFor(township string) *float64 {
 	return ind.Target
 }
 
+// BaselineFor is a stock's baseline (年初基数) for the township, 0 when none is set.
+func (ind *Indicator) BaselineFor(township string) float64 {
+	if v, ok := ind.Baselines[township]; ok {
+		return v
+	}
+	return ind.Baseline
+}
+
 // ThresholdFor is a ratio's threshold for the township.
 func (ind *Indicator) ThresholdFor(township string) float64 {
 	if v, ok := ind.Targets[township]; ok {
@@ -164,12 +187,14 @@ func (ind *Indicator) ThresholdFor(township string) float64 {
 // Assessment is a validated assessment config (考核方案): one year, its townships, its
 // indicators and its grades. Build it with LoadConfig or ParseConfig; do not change it after.
 type Assessment struct {
-	ID                string // the assessment's id in a deployment; by default the config file's base name
+	ID                string // the assessment's identity (config id:; default the config file's base name)
+	Level             Level  // county (default), district, city or province
 	Name              string
 	Year              int
 	Timezone          string
 	Location          *time.Location
 	ReportDeadlineDay int // reports for month P are due by this day of the month after P
+	ForecastFrom      int // forecast_miss alerts run from this month (default 4) to November
 	Grades            []Grade
 	Townships         []Township
 	Indicators        []Indicator

@@ -61,7 +61,7 @@ indicators:
 		{"weighted count without a target", base + "  - code: x\n    name: X\n    kind: count\n    weight: 10\n", []string{"test.yaml:10:", "没有 target"}},
 		{"negative target", base + "  - {code: x, name: X, kind: count, target: -1}\n", []string{"test.yaml:7:", "target 应为不小于 0"}},
 		{"unknown field", base + "  - code: x\n    name: X\n    kind: count\n    wieght: 10\n", []string{"test.yaml:10:", `未知的配置项 "wieght"`}},
-		{"wrong type", base + "  - code: x\n    name: X\n    kind: count\n    target: lots\n", []string{"test.yaml:10:", `"lots" 的类型不对`}},
+		{"wrong type", base + "  - code: x\n    name: X\n    kind: count\n    target: lots\n", []string{"test.yaml:10:", `指标 x 的 target 应为一个数，现在是"lots"`}},
 		{"grades not descending", "grades:\n  - {name: A, min: 60}\n  - {name: B, min: 90}\n" + base + "  - {code: x, name: X, kind: count}\n", []string{"test.yaml:3:", "从高到低"}},
 		{"bad timezone", strings.Replace(base, "year: 2024", "year: 2024\ntimezone: Mars/Olympus", 1) + "  - {code: x, name: X, kind: count}\n", []string{"test.yaml:3:", "Mars/Olympus"}},
 		{"no year", strings.Replace(base, "year: 2024\n", "", 1) + "  - {code: x, name: X, kind: count}\n", []string{"year 应为"}},
@@ -114,5 +114,107 @@ func TestParsePeriod(t *testing.T) {
 		if !errors.Is(err, ErrBadPeriod) || !strings.Contains(err.Error(), "月") {
 			t.Errorf("ParsePeriod(%q): %v; want a Chinese error wrapping ErrBadPeriod", bad, err)
 		}
+	}
+}
+
+func TestParseConfigReportsEveryMistakeAtOnce(t *testing.T) {
+	y := `name: 测试
+year: 2024
+tiemzone: Asia/Shanghai
+townships:
+  - {code: aa, name: 甲镇}
+  - {code: bb, name: [乙镇]}
+indicators:
+  - code: closure
+    name: 信访办结率
+    kind: ratio
+    threshold: 98%
+    weight: 20
+  - code: screenings
+    name: 筛查人数
+    kind: count
+    wieght: 10
+    target: 100
+    target: 200
+  - {code: plan, name: 规划, kind: milestone, due: 13}
+  - {code: lectures, name: 讲座, kind: count, target: "1,000"}
+`
+	_, err := ParseConfig("test.yaml", []byte(y))
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("got %v, want a *ConfigError", err)
+	}
+	want := []string{
+		`test.yaml:3: 配置文件有未知的配置项 "tiemzone"（拼写错误？是不是 timezone？）`,
+		`test.yaml:6: townships 第 2 项的 name 应为文字，现在是一个列表`,
+		`test.yaml:11: 指标 closure 的 threshold 应为一个数，现在是"98%"：比例写成小数，98% 应写 0.98`,
+		`test.yaml:16: 指标 screenings 有未知的配置项 "wieght"（拼写错误？是不是 weight？）`,
+		`test.yaml:18: 指标 screenings 的 target 重复设置（第 17 行已有）`,
+		`test.yaml:19: 指标 plan 的 due 应为 1 到 12 的月份，现为 13`,
+		`test.yaml:20: 指标 lectures 的 target 应为一个数，现在是"1,000"：数字中不要用千分位逗号`,
+	}
+	var got []string
+	for _, p := range ce.Problems {
+		got = append(got, p.format("test.yaml"))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestParseConfigNamesTabs(t *testing.T) {
+	y := "name: 测试\nyear: 2024\ntownships:\n\t- {code: aa, name: 甲镇}\nindicators:\n  - {code: x, name: X, kind: count}\n"
+	_, err := ParseConfig("test.yaml", []byte(y))
+	if err == nil {
+		t.Fatal("got no error")
+	}
+	for _, w := range []string{"test.yaml:4:", "制表符（Tab）", "请把 Tab 换成空格"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not contain %q:\n%v", w, err)
+		}
+	}
+}
+
+func TestParseConfigTownshipNamesAndYAMLFeatures(t *testing.T) {
+	y := `name: 测试
+year: 2024
+townships:
+  - {code: fc, name: 凤城街道（东区）}
+  - {code: yt, name: 源潭镇}
+indicators:
+  - &count
+    code: screenings
+    name: 筛查人数
+    kind: count
+    weight: 50
+    target: 100
+    targets: {"凤城街道(东区)": 300, " 源潭镇 ": "150"}
+  - <<: *count
+    code: lectures
+    name: 讲座场次
+    target: 12
+    targets: {yt: 10}
+`
+	a := mustAssessment(t, y)
+	sc, _ := a.Indicator("screenings")
+	lec, _ := a.Indicator("lectures")
+	tests := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"a target keyed by a name with half-width brackets", *sc.TargetFor("fc"), 300.0},
+		{"a target keyed by a name with spaces, the value quoted", *sc.TargetFor("yt"), 150.0},
+		{"a merged indicator keeps its own target", *lec.Target, 12.0},
+		{"a merged indicator takes the rest from the anchor", lec.Weight, 50.0},
+		{"a merged indicator's own overrides", *lec.TargetFor("yt"), 10.0},
+		{"and not the anchor's", *lec.TargetFor("fc"), 12.0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("got %v, want %v", tc.got, tc.want)
+			}
+		})
 	}
 }

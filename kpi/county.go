@@ -12,11 +12,13 @@ type CountyEvaluation struct {
 	Denominator *Num   `json:"denominator,omitempty"`
 	Target      Num    `json:"target"`
 	Expected    Num    `json:"expected"`
+	Baseline    Num    `json:"baseline,omitzero"` // a stock's summed 年初基数 where one is set
 	Completion  Num    `json:"completion"`
 	Pace        Num    `json:"pace"`
 	Status      Status `json:"status"`
-	Reported    int    `json:"reported"`  // townships that reported this period
-	Townships   int    `json:"townships"` // townships assessed
+	Done        *int   `json:"done,omitempty"` // milestone: townships done (MilestoneText writes 4/6 已完成)
+	Reported    int    `json:"reported"`       // townships that reported this period
+	Townships   int    `json:"townships"`      // townships assessed
 }
 
 // countyFrom aggregates the townships' unrounded figures per indicator as of month m.
@@ -24,7 +26,8 @@ type CountyEvaluation struct {
 // one add the same numbers in the same order and agree exactly.
 //
 // Rules the spec leaves open, as an assessment office reads them: a count or stock's county
-// target sums the targets of the townships that have one (none: tracked only); its actual
+// target sums the targets of the townships that have one (none: tracked only), and a stock's
+// baseline sums those townships' baselines the same way; its actual
 // sums the townships that reported; the county is no_data only when no township reported.
 // A ratio is judged against the indicator's default threshold. A milestone is met when every
 // township is done, and otherwise judged by its due month like a township's.
@@ -32,6 +35,7 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 	nI := len(a.Indicators)
 	sums := make([]series, nI)
 	target := make([]float64, nI)
+	baseline := make([]float64, nI)
 	hasTarget := make([]bool, nI)
 	reported := make([]int, nI)
 	for t, town := range a.Townships {
@@ -49,6 +53,7 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 				}
 				if tg := ind.TargetFor(town.Code); tg != nil {
 					target[i] += *tg
+					baseline[i] += ind.BaselineFor(town.Code)
 					hasTarget[i] = true
 				}
 			case KindRatio:
@@ -63,6 +68,7 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 		}
 	}
 	out := make([]CountyEvaluation, nI)
+	doneCount := make([]*int, nI)
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		agg := &sums[i]
@@ -73,13 +79,15 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 			if hasTarget[i] {
 				tp = &target[i]
 			}
-			e = judge(ind, tp, 0, agg, m)
+			e = judge(ind, goal{target: tp, baseline: baseline[i]}, agg, m)
 		case KindRatio:
-			e = judge(ind, nil, ind.Threshold, agg, m)
+			e = judge(ind, goal{threshold: ind.Threshold}, agg, m)
 		case KindMilestone:
 			n := float64(len(a.Townships))
 			done := agg.actual[m]
 			e = Evaluation{Kind: ind.Kind, Actual: Some(done / n), Target: Some(1), Completion: Some(done / n)}
+			nDone := int(done)
+			doneCount[i] = &nDone
 			switch {
 			case done == n:
 				e.Status = StatusMet
@@ -94,9 +102,9 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 		e.finish(false, nil)
 		out[i] = CountyEvaluation{
 			Indicator: ind.Code, Kind: ind.Kind, Actual: e.Actual, Numerator: e.Numerator,
-			Denominator: e.Denominator, Target: e.Target, Expected: e.Expected,
+			Denominator: e.Denominator, Target: e.Target, Expected: e.Expected, Baseline: e.Baseline,
 			Completion: e.Completion, Pace: e.Pace, Status: e.Status,
-			Reported: reported[i], Townships: len(a.Townships),
+			Done: doneCount[i], Reported: reported[i], Townships: len(a.Townships),
 		}
 	}
 	return out

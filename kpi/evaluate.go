@@ -20,7 +20,8 @@ type Evaluation struct {
 	Numerator   *Num    `json:"numerator,omitempty"`   // ratio only
 	Denominator *Num    `json:"denominator,omitempty"` // ratio only
 	Target      Num     `json:"target"`                // ratio: the threshold; milestone: 1
-	Expected    Num     `json:"expected"`              // target × f(m); null where not defined
+	Expected    Num     `json:"expected"`              // target × f(m) (with a baseline b: b + (target − b) × f(m)); null where not defined
+	Baseline    Num     `json:"baseline,omitzero"`     // a stock's 年初基数 where one is set
 	Completion  Num     `json:"completion"`
 	Pace        Num     `json:"pace"`
 	Status      Status  `json:"status"`
@@ -50,6 +51,7 @@ type Result struct {
 	rows       [][]Evaluation // per township, in indicator order
 	data       *Dataset       // the data evaluated, kept for Reevaluate
 	prevTotals []float64      // each township's total a month earlier, for rank changes
+	prevVetoed []bool         // whether each township had a veto a month earlier
 }
 
 // Evaluation returns the evaluation of township index t and indicator index i (nIndicators
@@ -163,9 +165,33 @@ func boundaryTolerance(b float64) float64 { return 1e-9 * max(1, math.Abs(b)) }
 // evaluate applies the spec's rules to one cell at month k; township is the code, for
 // per-township targets. The result is unrounded; output rounding happens in finish.
 func evaluate(ind *Indicator, township string, s *series, k int) Evaluation {
-	e := judge(ind, ind.TargetFor(township), ind.ThresholdFor(township), s, k)
+	e := judge(ind, ind.goalFor(township), s, k)
 	e.Township = township
 	return e
+}
+
+// goal is what a cell is judged against: a count or stock's target (nil: tracked only) and
+// baseline (年初基数, stocks only), or a ratio's threshold.
+type goal struct {
+	target    *float64
+	baseline  float64
+	threshold float64
+}
+
+// goalFor is the indicator's goal for the township, overrides applied.
+func (ind *Indicator) goalFor(township string) goal {
+	return goal{target: ind.TargetFor(township), baseline: ind.BaselineFor(township), threshold: ind.ThresholdFor(township)}
+}
+
+// growthPace is a higher-direction count or stock's pace: the growth from the baseline b
+// over the growth expected by now, (a − b) / (x − b), at least 0; undefined (false) when no
+// growth is expected yet (x = b). Without a baseline (b = 0) it is the spec's actual /
+// expected.
+func growthPace(a, b, x float64) (float64, bool) {
+	if x-b <= 0 {
+		return 0, false
+	}
+	return max(0, (a-b)/(x-b)), true
 }
 
 // scoreAt is the cell's unrounded score at month k (its bonus points for a bonus): what
@@ -175,21 +201,22 @@ func scoreAt(ind *Indicator, township string, s *series, k int) float64 {
 	w := ind.Weight
 	switch ind.Kind {
 	case KindCount, KindStock:
-		target := ind.TargetFor(township)
-		if target == nil || !s.any[k] {
+		g := ind.goalFor(township)
+		if g.target == nil || !s.any[k] {
 			return 0
 		}
-		a, t, x := s.actual[k], *target, ind.Pacing.Expected(*target, k)
+		a, t := s.actual[k], *g.target
 		if ind.Direction == Lower {
 			if exceeds(a, t) {
 				return 0
 			}
 			return w
 		}
-		if x == 0 {
+		pace, ok := growthPace(a, g.baseline, ind.Pacing.ExpectedFrom(g.baseline, t, k))
+		if !ok {
 			return w
 		}
-		return w * min(1, a/x)
+		return w * min(1, pace)
 	case KindRatio:
 		if !s.any[k] {
 			return 0
@@ -213,16 +240,21 @@ func scoreAt(ind *Indicator, township string, s *series, k int) float64 {
 	return 0
 }
 
-// judge applies the spec's rules with the target (count, stock) or threshold (ratio) given,
-// so the county aggregate is judged by the same code as a township.
-func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evaluation {
+// judge applies the spec's rules with the goal given (target and baseline for a count or
+// stock, threshold for a ratio), so the county aggregate is judged by the same code as a
+// township.
+func judge(ind *Indicator, g goal, s *series, k int) Evaluation {
 	e := Evaluation{Indicator: ind.Code, Kind: ind.Kind, Weight: ind.Weight}
-	w := ind.Weight
+	w, th := ind.Weight, g.threshold
 	switch ind.Kind {
 	case KindCount, KindStock:
-		if target != nil {
-			e.Target = Some(*target)
-			e.Expected = Some(ind.Pacing.Expected(*target, k))
+		b := g.baseline
+		if g.target != nil {
+			e.Target = Some(*g.target)
+			e.Expected = Some(ind.Pacing.ExpectedFrom(b, *g.target, k))
+			if b != 0 {
+				e.Baseline = Some(b)
+			}
 		}
 		// no report at all is no_data even for a tracked-only indicator: the spec's
 		// no_data rule comes first, so the page says 未报送 rather than 不适用
@@ -232,16 +264,16 @@ func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evalua
 		}
 		a := s.actual[k]
 		e.Actual, e.rawActual, e.hasData = Some(a), a, true
-		if target == nil {
+		if g.target == nil {
 			// tracked only: shown, not scored, no status of its own
 			e.Status, e.Weight = StatusNotApplicable, 0
 			break
 		}
-		t, x := *target, e.Expected.V
-		if x > 0 {
-			e.Pace = Some(a / x)
-		}
+		t, x := *g.target, e.Expected.V
 		if ind.Direction == Lower {
+			if x > 0 {
+				e.Pace = Some(a / x)
+			}
 			switch {
 			case exceeds(a, t):
 				e.Status = StatusBehind
@@ -257,23 +289,29 @@ func judge(ind *Indicator, target *float64, th float64, s *series, k int) Evalua
 			}
 			break
 		}
-		if t > 0 {
-			e.Completion = Some(a / t)
+		// direction higher: completion and pace measure the growth from the baseline (a
+		// stock's 年初基数; 0 for everything else), each at least 0
+		pace, paced := growthPace(a, b, x)
+		if paced {
+			e.Pace = Some(pace)
+		}
+		if t-b > 0 {
+			e.Completion = Some(max(0, (a-b)/(t-b)))
 		}
 		switch {
 		case atLeast(a, t):
 			e.Status = StatusMet
 		case atLeast(a, x):
 			e.Status = StatusOnTrack
-		case atLeast(a, ind.Warn*x):
+		case atLeast(a-b, ind.Warn*(x-b)):
 			e.Status = StatusAtRisk
 		default:
 			e.Status = StatusBehind
 		}
-		if x == 0 {
+		if !paced {
 			e.rawScore = w
 		} else {
-			e.rawScore = w * min(1, a/x)
+			e.rawScore = w * min(1, pace)
 		}
 	case KindRatio:
 		e.Target = Some(th)
@@ -338,7 +376,7 @@ func (e *Evaluation) finish(reported bool, pair *[2]Num) {
 		e.Numerator, e.Denominator = &pair[0], &pair[1]
 	}
 	e.Reported = reported
-	e.Actual, e.Target, e.Expected = round4(e.Actual), round4(e.Target), round4(e.Expected)
+	e.Actual, e.Target, e.Expected, e.Baseline = round4(e.Actual), round4(e.Target), round4(e.Expected), round4(e.Baseline)
 	e.Completion, e.Pace = round4(e.Completion), round4(e.Pace)
 	if e.Numerator != nil {
 		*e.Numerator, *e.Denominator = round4(*e.Numerator), round4(*e.Denominator)
@@ -365,6 +403,7 @@ func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
 		Period: p, Now: now, data: d,
 		rows:       make([][]Evaluation, len(a.Townships)),
 		prevTotals: make([]float64, len(a.Townships)),
+		prevVetoed: make([]bool, len(a.Townships)),
 		Townships:  make([]TownshipScore, len(a.Townships)),
 	}
 	for t := range r.rows {
@@ -409,7 +448,7 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 	row := r.rows[t]
 	code := a.Townships[t].Code
 	var s series
-	prev := 0.0
+	prev, prevVeto := 0.0, false
 	// one block for the township's ratio figures instead of one allocation per ratio
 	var pairs [][2]Num
 	if nR := a.ratioCount(); nR > 0 {
@@ -424,6 +463,9 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 		if m > 1 && (ind.Kind.Scored() || ind.Kind == KindBonus) {
 			prev += scoreAt(ind, code, &s, m-1)
 		}
+		if m > 1 && ind.Kind == KindVeto && s.actual[m-1] > 0 {
+			prevVeto = true
+		}
 		ev.cell(t, i, ind, code, c, &s, &e)
 		var pair *[2]Num
 		if ind.Kind == KindRatio && e.hasData {
@@ -433,7 +475,7 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 		e.finish(c.Has(m), pair)
 		row[i] = e
 	}
-	r.prevTotals[t] = prev
+	r.prevTotals[t], r.prevVetoed[t] = prev, prevVeto
 	r.Townships[t] = scoreTownship(a, row, t)
 }
 
@@ -441,7 +483,7 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 // townships' evaluations.
 func (r *Result) conclude() {
 	a := r.data.a
-	r.Rankings = rank(a, r.Townships, r.prevTotals, r.Period.Month > 1)
+	r.Rankings = rank(r.Townships, r.prevTotals, r.prevVetoed, r.Period.Month > 1)
 	r.County = countyFrom(a, r.rows, r.Period.Month)
 	sortAlerts(r.Alerts)
 }

@@ -3,7 +3,6 @@ package kpi
 import (
 	"errors"
 	"fmt"
-	"math"
 )
 
 // Sentinel errors an invalid observation unwraps to.
@@ -41,13 +40,19 @@ func (o Observation) Same(p Observation) bool {
 	return o.Key() == p.Key() && o.Value == p.Value && o.Numerator == p.Numerator && o.Denominator == p.Denominator
 }
 
-// Figure writes the reported figure for people: the value, or numerator/denominator.
+// Figure writes the reported figure for people, as typed: the value, or
+// numerator/denominator, with 千分位 and up to six decimals (a preview of an upload must show
+// 0.125 as 0.125, not rounded).
 func (o Observation) Figure(k Kind) string {
 	if k == KindRatio {
-		return fmt.Sprintf("%s/%s", FormatNumber(o.Numerator), FormatNumber(o.Denominator))
+		return fmt.Sprintf("%s/%s", inputFigure(o.Numerator), inputFigure(o.Denominator))
 	}
-	return FormatNumber(o.Value)
+	return inputFigure(o.Value)
 }
+
+// inputFigure writes a figure someone typed, for previews and error messages: up to six
+// decimals, so that −0.001 is not shown as 0 in "不能为负数".
+func inputFigure(v float64) string { return FormatDecimal(v, 6, false) }
 
 // ValueError is a reported figure that breaks a rule of its indicator's kind.
 type ValueError struct {
@@ -81,7 +86,7 @@ func CheckFigures(ind *Indicator, o Observation, hasValue, hasNum, hasDen bool) 
 		case !finite(o.Denominator) || o.Denominator < 0:
 			return badValue("denominator", "分母 %v 应为不小于 0 的数", o.Denominator)
 		case o.Numerator > o.Denominator:
-			return badValue("numerator", "分子 %s 大于分母 %s", FormatNumber(o.Numerator), FormatNumber(o.Denominator))
+			return badValue("numerator", "分子 %s 大于分母 %s", inputFigure(o.Numerator), inputFigure(o.Denominator))
 		}
 		return nil
 	}
@@ -94,11 +99,11 @@ func CheckFigures(ind *Indicator, o Observation, hasValue, hasNum, hasDen bool) 
 	switch ind.Kind {
 	case KindCount, KindStock:
 		if o.Value < 0 {
-			return badValue("value", "“%s”的数值 %s 不能为负数", ind.Name, FormatNumber(o.Value))
+			return badValue("value", "“%s”的数值 %s 不能为负数", ind.Name, inputFigure(o.Value))
 		}
 	case KindMilestone, KindVeto:
 		if o.Value != 0 && o.Value != 1 {
-			return badValue("value", "“%s”只能填 1（是）或 0（否），现为 %s", ind.Name, FormatNumber(o.Value))
+			return badValue("value", "“%s”只能填 1（是）或 0（否），现为 %s", ind.Name, inputFigure(o.Value))
 		}
 	case KindBonus:
 		if o.Value < 0 {
@@ -106,13 +111,4 @@ func CheckFigures(ind *Indicator, o Observation, hasValue, hasNum, hasDen bool) 
 		}
 	}
 	return nil
-}
-
-// FormatNumber writes a figure for people: integers without decimals, others with at most
-// four significant decimals.
-func FormatNumber(f float64) string {
-	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
-		return fmt.Sprintf("%d", int64(f))
-	}
-	return fmt.Sprintf("%.4g", f)
 }

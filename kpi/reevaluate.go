@@ -22,6 +22,7 @@ func Reevaluate(prev *Result, d *Dataset, changed []int) (*Result, error) {
 		Period: prev.Period, Now: prev.Now, data: d,
 		rows:       slices.Clone(prev.rows), // the unchanged townships' blocks are shared
 		prevTotals: slices.Clone(prev.prevTotals),
+		prevVetoed: slices.Clone(prev.prevVetoed),
 		Townships:  slices.Clone(prev.Townships),
 	}
 	redo := make([]bool, len(a.Townships))

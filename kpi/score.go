@@ -83,7 +83,11 @@ func GradeFor(grades []Grade, total float64, veto bool) string {
 
 // competitionRanks orders townships by total (rounded to 2 decimals), highest first, ties
 // listed by code, and gives equal totals the same rank with the next rank skipped (1, 2, 2, 4).
-func competitionRanks(codes []string, totals []float64) (order []int, ranks []int) {
+// A township with a veto (一票否决) is out of the running: it comes after every township
+// without one, and the vetoed townships are ranked among themselves by the same rule, their
+// ranks continuing the numbering (… 7, 8 | 9, 9, 11). A vetoed and an unvetoed township never
+// share a rank, whatever their totals.
+func competitionRanks(codes []string, totals []float64, vetoed []bool) (order []int, ranks []int) {
 	order = make([]int, len(codes))
 	for i := range order {
 		order[i] = i
@@ -94,6 +98,9 @@ func competitionRanks(codes []string, totals []float64) (order []int, ranks []in
 	}
 	sort.SliceStable(order, func(x, y int) bool {
 		a, b := order[x], order[y]
+		if vetoed[a] != vetoed[b] {
+			return !vetoed[a]
+		}
 		if rounded[a] != rounded[b] {
 			return rounded[a] > rounded[b]
 		}
@@ -101,7 +108,7 @@ func competitionRanks(codes []string, totals []float64) (order []int, ranks []in
 	})
 	ranks = make([]int, len(codes))
 	for pos, t := range order {
-		if pos > 0 && rounded[t] == rounded[order[pos-1]] {
+		if pos > 0 && rounded[t] == rounded[order[pos-1]] && vetoed[t] == vetoed[order[pos-1]] {
 			ranks[t] = ranks[order[pos-1]]
 		} else {
 			ranks[t] = pos + 1
@@ -110,17 +117,19 @@ func competitionRanks(codes []string, totals []float64) (order []int, ranks []in
 	return order, ranks
 }
 
-// rank builds the ranking; prevTotals are the totals a month earlier, used when hasPrev.
-func rank(a *Assessment, scores []TownshipScore, prevTotals []float64, hasPrev bool) []Ranking {
+// rank builds the ranking; prevTotals and prevVetoed are the totals and vetoes a month
+// earlier, used when hasPrev, so the rank change follows the same rule.
+func rank(scores []TownshipScore, prevTotals []float64, prevVetoed []bool, hasPrev bool) []Ranking {
 	codes := make([]string, len(scores))
 	totals := make([]float64, len(scores))
+	vetoed := make([]bool, len(scores))
 	for t, s := range scores {
-		codes[t], totals[t] = s.Township, s.total
+		codes[t], totals[t], vetoed[t] = s.Township, s.total, s.Veto
 	}
-	order, ranks := competitionRanks(codes, totals)
+	order, ranks := competitionRanks(codes, totals, vetoed)
 	var prevRanks []int
 	if hasPrev {
-		_, prevRanks = competitionRanks(codes, prevTotals)
+		_, prevRanks = competitionRanks(codes, prevTotals, prevVetoed)
 	}
 	count := map[int]int{}
 	for _, r := range ranks {

@@ -89,6 +89,39 @@ func TestGrades(t *testing.T) {
 	}
 }
 
+func TestVetoRanksLast(t *testing.T) {
+	a := mustAssessment(t, rankConfig("a", "b", "c", "d", "e", "f"))
+	// totals in March: a 100 (vetoed in March), b 90, c 80, d 70 (vetoed in January),
+	// e 70 (vetoed in March), f 60; in February only d had a veto
+	d := dataset(t, a,
+		obs("a", "work", "2024-02", 1200), obs("a", "incident", "2024-03", 1),
+		obs("b", "work", "2024-02", 1080),
+		obs("c", "work", "2024-02", 960),
+		obs("d", "work", "2024-02", 840), obs("d", "incident", "2024-01", 1),
+		obs("e", "work", "2024-02", 840), obs("e", "incident", "2024-03", 1),
+		obs("f", "work", "2024-02", 720),
+	)
+	r := mustEvaluate(t, d, "2024-03", late)
+	var got []string
+	for _, x := range r.Rankings {
+		got = append(got, fmt.Sprintf("%d %s %.0f veto=%v tied=%v change=%d", x.Rank, x.Township, x.Total, x.Veto, x.Tied, *x.RankChange))
+	}
+	// February: a 1, b 2, c 3, e 4 (70), f 5, then the vetoed d 6.
+	// March: the unvetoed b, c, f take 1–3; the vetoed follow by total from 4: a, then d
+	// and e tied at 70 share 5 (listed by code), a vetoed and an unvetoed township never tie.
+	want := []string{
+		"1 b 90 veto=false tied=false change=1",
+		"2 c 80 veto=false tied=false change=1",
+		"3 f 60 veto=false tied=false change=2",
+		"4 a 100 veto=true tied=false change=-3",
+		"5 d 70 veto=true tied=true change=1",
+		"5 e 70 veto=true tied=true change=-1",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ranking\n got %q\nwant %q", got, want)
+	}
+}
+
 func TestTotalsBonusAndVeto(t *testing.T) {
 	a := mustAssessment(t, rankConfig("a", "b"))
 	d := dataset(t, a,
@@ -101,8 +134,8 @@ func TestTotalsBonusAndVeto(t *testing.T) {
 		byCode[x.Township] = x
 	}
 	ra, rb := byCode["a"], byCode["b"]
-	if ra.Total != 103 || ra.Base != 100 || ra.Bonus != 3 || !ra.Veto || ra.Grade != "不称职" || ra.Rank != 1 {
-		t.Errorf("a: got total %v base %v bonus %v veto %v grade %s rank %d; want 103 100 3 true 不称职 1 (veto forces the last grade, ranking stays by total)",
+	if ra.Total != 103 || ra.Base != 100 || ra.Bonus != 3 || !ra.Veto || ra.Grade != "不称职" || ra.Rank != 2 {
+		t.Errorf("a: got total %v base %v bonus %v veto %v grade %s rank %d; want 103 100 3 true 不称职 2 (veto forces the last grade and ranks last)",
 			ra.Total, ra.Base, ra.Bonus, ra.Veto, ra.Grade, ra.Rank)
 	}
 	if rb.Total != 52 || rb.Grade != "不称职" || rb.Veto {

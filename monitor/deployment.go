@@ -65,7 +65,7 @@ func (d *Deployment) previousOf(a *kpi.Assessment) *Monitor {
 	var found []*Monitor
 	for _, m := range d.list {
 		b := m.Assessment()
-		if b.Year == a.Year-1 && sameUnits(a, b) {
+		if b.Year == a.Year-1 && b.Level == a.Level && sameUnits(a, b) {
 			found = append(found, m)
 		}
 	}

@@ -79,13 +79,14 @@ func TestCLIAnotherCountyRankings(t *testing.T) {
 		change   int
 	}
 	// lingxi: 40×145/150 + (30 − 2×100×(0.98−0.975)) + 10 + 20 + min(5, 3+3) = 102.67
-	// jinxiang and qianku tie on 100 (qianku vetoed), listed by code; yishan 40 + 30 (0/0) = 70.
-	// May ranks: lingxi 105, yishan 90, jinxiang 50, qianku 20.
+	// jinxiang and qianku both total 100, but qianku has a veto (since April) and ranks after
+	// every township without one, below yishan's 40 + 30 (0/0) = 70.
+	// May ranks: lingxi 105, yishan 90, jinxiang 50, then the vetoed qianku 20.
 	want := []line{
 		{1, "lingxi", "灵溪镇", 102.67, 5, "优秀", false, 0},
 		{2, "jinxiang", "金乡镇", 100, 0, "优秀", false, 1},
-		{2, "qianku", "钱库镇", 100, 0, "不称职", true, 2},
-		{4, "yishan", "宜山镇", 70, 0, "称职", false, -2},
+		{3, "yishan", "宜山镇", 70, 0, "称职", false, -1},
+		{4, "qianku", "钱库镇", 100, 0, "不称职", true, 0},
 	}
 	if got.Period != "2024-06" || len(got.Rankings) != len(want) {
 		t.Fatalf("got %+v", got)
@@ -274,8 +275,12 @@ func TestCLITablesAndCSV(t *testing.T) {
 			t.Errorf("table row %d is %d columns wide, row 0 is %d:\n%s", i+1, w, widths[0], table)
 		}
 	}
-	if !strings.Contains(table, "2（并列）") || !strings.Contains(table, "不称职（一票否决）") || !strings.Contains(table, "↑2") {
-		t.Errorf("table lacks ties, veto or rank change:\n%s", table)
+	if !strings.HasSuffix(lines[len(lines)-1], "不称职（一票否决）") || !strings.Contains(table, "↑1") {
+		t.Errorf("table lacks the veto on the last line or the rank change:\n%s", table)
+	}
+	// in January 灵溪镇 and 宜山镇 tie on 90
+	if jan := mustCLI(t, "rank", "--config", config, "--db", db, "--period", "2024-01"); !strings.Contains(jan, "1（并列）") {
+		t.Errorf("January table lacks the tie:\n%s", jan)
 	}
 	csvOut := mustCLI(t, "rank", "--config", config, "--db", db, "--period", "2024-06", "--format", "csv")
 	if !strings.HasPrefix(csvOut, "rank,rank_change,township,township_name,关爱帮扶,维权信访,组织建设,base,bonus,score,grade,veto\n1,0,lingxi,灵溪镇,") {

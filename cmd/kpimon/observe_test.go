@@ -14,10 +14,10 @@ func TestDemoServesMetricsFromOneRegistry(t *testing.T) {
 		t.Fatalf("/metrics: HTTP %d", code)
 	}
 	for _, want := range []string{
-		`kpimon_township_score{township="dongcheng",township_name="东城街道"}`,
-		`kpimon_assessment_info{assessment="清城区妇联2025年度镇（街道）妇联工作目标管理考核",period="2025-12",year="2025"} 1`,
-		`kpimon_alert_active{alertname="missing_report",indicator="cervical_screening_persons"`,
-		"\ngo_goroutines ", "\nprocess_cpu_seconds_total ", "\nkpimon_batches_rejected_total{reason=\"invalid\"} 0",
+		`kpimon_township_score{assessment="qingcheng-2025",township="dongcheng",township_name="东城街道"}`,
+		`kpimon_assessment_info{assessment="qingcheng-2025",assessment_name="清城区妇联2025年度镇（街道）妇联工作目标管理考核",period="2025-12",year="2025"} 1`,
+		`kpimon_alert_active{alertname="missing_report",assessment="qingcheng-2025",indicator="cervical_screening_persons"`,
+		"\ngo_goroutines ", "\nprocess_cpu_seconds_total ", "\nkpimon_batches_rejected_total{assessment=\"qingcheng-2025\",reason=\"invalid\"} 0",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)

@@ -84,13 +84,6 @@ func writeJSONOut(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func fmtNum(n kpi.Num) string {
-	if !n.Valid {
-		return "—"
-	}
-	return kpi.FormatNumber(kpi.Round(n.V, 2))
-}
-
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, help, err := parseReportFlags("eval", args, stderr, "table|json")
 	if help || err != nil {
@@ -108,11 +101,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, e := range r.Evaluations() {
 		tw, _ := a.Township(e.Township)
 		ind, _ := a.Indicator(e.Indicator)
-		actual, target, expected := fmtNum(e.Actual), fmtNum(e.Target), fmtNum(e.Expected)
+		actual, target, expected := kpi.FormatNum(e.Actual, ind.Unit), kpi.FormatNum(e.Target, ind.Unit), kpi.FormatNum(e.Expected, ind.Unit)
 		if ind.Kind == kpi.KindRatio {
 			actual, target = kpi.FormatPercent(e.Actual), kpi.FormatPercent(e.Target)
 		}
-		score := fmtNum(e.Score)
+		score := kpi.FormatNum(e.Score, "")
 		t.add(tw.Name, ind.Name, actual, expected, target, kpi.FormatPercent(e.Completion), kpi.FormatPercent(e.Pace),
 			statusCell(e.Status), kpi.FormatNumber(e.Weight), score)
 	}

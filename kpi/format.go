@@ -1,0 +1,93 @@
+package kpi
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Dash stands for a figure that is not defined (no report, nothing expected, not a number).
+const Dash = "—"
+
+// moneyUnits are the units of money figures, written with exactly two decimals as
+// accounts are (12,345.50 万元).
+var moneyUnits = map[string]bool{"元": true, "千元": true, "万元": true, "百万元": true, "亿元": true}
+
+// UnitDecimals is the rule for how a figure in the unit is written: money (元, 千元, 万元,
+// 百万元, 亿元) with exactly two decimals (fixed); every other unit — counting units such as
+// 人, 人次, 场, 次, 个, 件, 户, 篇, 条, 笔, 对, measures such as 小时 or 公里, points (分) and
+// no unit at all — with at most two decimals and the trailing zeros dropped, so whole
+// numbers stay whole (1,500 人, 12.5 小时).
+func UnitDecimals(unit string) (decimals int, fixed bool) {
+	if moneyUnits[strings.TrimSpace(unit)] {
+		return 2, true
+	}
+	return 2, false
+}
+
+// FormatFigure writes a figure in the unit for people: 千分位 separators, never an exponent,
+// decimals by UnitDecimals (12,345.5 人; 12,345.50 万元), and Dash for NaN or ±Inf. It is the
+// one way kpimon writes a figure in words: alert summaries, messages, the CLI, bulletins and
+// pages all use it. The unit itself is not appended.
+func FormatFigure(v float64, unit string) string {
+	d, fixed := UnitDecimals(unit)
+	return FormatDecimal(v, d, fixed)
+}
+
+// FormatNumber writes a figure without a unit (a weight, points, a numerator): at most two
+// decimals, 千分位 separators, never an exponent. It is FormatFigure(v, "").
+func FormatNumber(v float64) string { return FormatFigure(v, "") }
+
+// FormatNum writes a figure that may be undefined: Dash when it is, else FormatFigure.
+func FormatNum(n Num, unit string) string {
+	if !n.Valid {
+		return Dash
+	}
+	return FormatFigure(n.V, unit)
+}
+
+// FormatDecimal writes v rounded half away from zero to decimals places with 千分位
+// separators (12,345.68). With fixed every place is written (0.50); without it trailing
+// zeros and a bare point are dropped (0.5, 7). Never an exponent, whatever the size (1e15 is
+// 1,000,000,000,000,000); no negative zero; Dash for NaN or ±Inf. decimals is clamped to
+// 0 … 10.
+func FormatDecimal(v float64, decimals int, fixed bool) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return Dash
+	}
+	decimals = min(max(decimals, 0), 10)
+	// beyond 2^53 every float64 is a whole number, and scaling it could overflow
+	if math.Abs(v) < 1e15 {
+		v = Round(v, decimals)
+	}
+	s := strconv.FormatFloat(math.Abs(v), 'f', decimals, 64)
+	if !fixed && strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/3 + 1)
+	if v < 0 && strings.Trim(s, "0.") != "" {
+		b.WriteByte('-')
+	}
+	for i := 0; i < len(intPart); i++ {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(intPart[i])
+	}
+	if frac != "" {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return b.String()
+}
+
+// FormatPercent writes a fraction as a percentage with one decimal (93.3%), or Dash when it
+// is undefined or not a finite number.
+func FormatPercent(n Num) string {
+	if !n.Valid || math.IsNaN(n.V) || math.IsInf(n.V, 0) {
+		return Dash
+	}
+	return FormatDecimal(n.V*100, 1, true) + "%"
+}
