@@ -1,32 +1,73 @@
-// Package demo is kpimon's bundled demonstration: the 2025 assessment of the townships of
-// 清远市清城区 (its eight 街道 and 镇) by the district women's federation, and a deterministic
-// generator of a year of their monthly reports that looks like real life: some townships
-// ahead and some behind, one month's report missing, a typo corrected by the district office,
-// commendation bonuses, a breached ceiling on repeat petitions, a late milestone, no veto.
+// Package demo is kpimon's bundled demonstration: the assessments of 清远市's women's
+// federations and a deterministic generator of the monthly reports of their townships that
+// looks like real life.
+//
+//   - qingcheng-2025: 清城区妇联's 2025 assessment of its eight 街道 and 镇, a whole year:
+//     some townships ahead and some behind, one month's report missing, a typo corrected by
+//     the district office, commendation bonuses, a breached ceiling on repeat petitions, a
+//     late milestone, no veto;
+//   - qingcheng-2026: the same district's 2026 assessment, up to the current month, so 同比
+//     compares every figure with the same month of 2025; 飞来峡镇's October report is late;
+//   - fogang-2026: 佛冈县, a second county, whose 石角镇 has the same code as 清城区's;
+//   - qingxin-2026: 清新区, a third county.
 package demo
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"encoding/csv"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"path"
 	"strconv"
 	"time"
 
 	"github.com/kpimon/kpimon/kpi"
 )
 
-//go:embed config.yaml
-var configYAML []byte
+//go:embed configs/*.yaml
+var configs embed.FS
 
-// ConfigYAML is the demo assessment's config file.
-func ConfigYAML() []byte { return bytes.Clone(configYAML) }
+// IDs are the demo's assessments, in the order they are served and written.
+var ids = []string{"qingcheng-2025", "qingcheng-2026", "fogang-2026", "qingxin-2026"}
 
-// Assessment parses the demo config.
-func Assessment() (*kpi.Assessment, error) {
-	return kpi.ParseConfig("demo/config.yaml", configYAML)
+// IDs lists the demo's assessment ids in order.
+func IDs() []string { return append([]string(nil), ids...) }
+
+// ConfigYAML is the config file of the demo assessment with the id.
+func ConfigYAML(id string) ([]byte, error) {
+	b, err := configs.ReadFile(path.Join("configs", id+".yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("demo: no assessment %q", id)
+	}
+	return b, nil
+}
+
+// Assessment parses the demo's first assessment, 清城区's 2025.
+func Assessment() (*kpi.Assessment, error) { return AssessmentByID(ids[0]) }
+
+// AssessmentByID parses the demo assessment with the id.
+func AssessmentByID(id string) (*kpi.Assessment, error) {
+	b, err := ConfigYAML(id)
+	if err != nil {
+		return nil, err
+	}
+	return kpi.ParseConfig(id+".yaml", b)
+}
+
+// Assessments parses every demo assessment, in order.
+func Assessments() ([]*kpi.Assessment, error) {
+	out := make([]*kpi.Assessment, 0, len(ids))
+	for _, id := range ids {
+		a, err := AssessmentByID(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // Report is one submission: a township's monthly report, or an office's correction.
@@ -47,68 +88,125 @@ type profile struct {
 	weakLoans bool
 }
 
-var profiles = map[string]profile{
-	"dongcheng": {perf: 1.08, villages: 16, done: map[string]int{"half_year_summary": 6, "mediation_room": 3, "women_demo_base": 8}, bonus: map[int]float64{3: 2}},
-	"fengcheng": {perf: 1.03, villages: 14, done: map[string]int{"half_year_summary": 7, "mediation_room": 5, "women_demo_base": 9}, bonus: map[int]float64{9: 1}},
-	"zhouxin":   {perf: 1.00, villages: 12, done: map[string]int{"half_year_summary": 7, "mediation_room": 6, "women_demo_base": 10}},
-	"henghe":    {perf: 0.97, villages: 11, done: map[string]int{"half_year_summary": 7, "mediation_room": 4, "women_demo_base": 10}, bonus: map[int]float64{11: 1.5}},
-	"yuantan":   {perf: 1.01, villages: 19, done: map[string]int{"half_year_summary": 6, "mediation_room": 5, "women_demo_base": 7}},
-	"longtang":  {perf: 0.90, villages: 17, done: map[string]int{"half_year_summary": 7, "mediation_room": 6}, repeats: map[int]float64{11: 1}, weakLoans: true},
-	"shijiao":   {perf: 0.96, villages: 15, done: map[string]int{"half_year_summary": 7, "mediation_room": 5, "women_demo_base": 10}, repeats: map[int]float64{5: 1, 9: 1}},
-	"feilaixia": {perf: 0.87, villages: 9, done: map[string]int{"half_year_summary": 8, "mediation_room": 8, "women_demo_base": 10}},
+// profiles are the named townships' years; the others get one drawn from their code.
+var profiles = map[string]map[string]profile{
+	"qingcheng-2025": {
+		"dongcheng": {perf: 1.08, villages: 16, done: map[string]int{"half_year_summary": 6, "mediation_room": 3, "women_demo_base": 8}, bonus: map[int]float64{3: 2}},
+		"fengcheng": {perf: 1.03, villages: 14, done: map[string]int{"half_year_summary": 7, "mediation_room": 5, "women_demo_base": 9}, bonus: map[int]float64{9: 1}},
+		"zhouxin":   {perf: 1.00, villages: 12, done: map[string]int{"half_year_summary": 7, "mediation_room": 6, "women_demo_base": 10}},
+		"henghe":    {perf: 0.97, villages: 11, done: map[string]int{"half_year_summary": 7, "mediation_room": 4, "women_demo_base": 10}, bonus: map[int]float64{11: 1.5}},
+		"yuantan":   {perf: 1.01, villages: 19, done: map[string]int{"half_year_summary": 6, "mediation_room": 5, "women_demo_base": 7}},
+		"longtang":  {perf: 0.90, villages: 17, done: map[string]int{"half_year_summary": 7, "mediation_room": 6}, repeats: map[int]float64{11: 1}, weakLoans: true},
+		"shijiao":   {perf: 0.96, villages: 15, done: map[string]int{"half_year_summary": 7, "mediation_room": 5, "women_demo_base": 10}, repeats: map[int]float64{5: 1, 9: 1}},
+		"feilaixia": {perf: 0.87, villages: 9, done: map[string]int{"half_year_summary": 8, "mediation_room": 8, "women_demo_base": 10}},
+	},
+	"qingcheng-2026": {
+		"dongcheng": {perf: 1.05, villages: 16, done: map[string]int{"half_year_summary": 6, "mediation_room": 4, "women_demo_base": 7}, bonus: map[int]float64{4: 1}},
+		"fengcheng": {perf: 1.04, villages: 14, done: map[string]int{"half_year_summary": 7, "mediation_room": 5, "women_demo_base": 9}},
+		"zhouxin":   {perf: 0.98, villages: 12, done: map[string]int{"half_year_summary": 7, "mediation_room": 6}},
+		"henghe":    {perf: 1.02, villages: 11, done: map[string]int{"half_year_summary": 6, "mediation_room": 4, "women_demo_base": 9}, bonus: map[int]float64{6: 1}},
+		"yuantan":   {perf: 1.00, villages: 19, done: map[string]int{"half_year_summary": 6, "mediation_room": 5, "women_demo_base": 8}},
+		"longtang":  {perf: 0.93, villages: 17, done: map[string]int{"half_year_summary": 7, "mediation_room": 7}, weakLoans: true},
+		"shijiao":   {perf: 0.99, villages: 15, done: map[string]int{"half_year_summary": 7, "mediation_room": 5, "women_demo_base": 10}, repeats: map[int]float64{3: 1}},
+		"feilaixia": {perf: 0.92, villages: 9, done: map[string]int{"half_year_summary": 7, "mediation_room": 7, "women_demo_base": 9}},
+	},
 }
 
-// The demo's story: 飞来峡镇 has not sent its December report; 横荷街道 typed 820 instead of
-// 82 screenings for May, which the district office corrected in June.
-const (
-	missingTownship = "feilaixia"
-	missingMonth    = 12
-	typoTownship    = "henghe"
-	typoIndicator   = "cervical_screening_persons"
-	typoMonth       = 5
-)
+// drawnProfile is the year of a township the demo tells no story of, drawn from its code
+// and the assessment's id so it is always the same.
+func drawnProfile(assessment, code string) profile {
+	h := fnv.New64a()
+	h.Write([]byte(assessment + "/" + code))
+	rng := rand.New(rand.NewPCG(h.Sum64(), 17))
+	p := profile{
+		perf:      0.8 + 0.28*rng.Float64(),
+		villages:  8 + rng.IntN(12),
+		done:      map[string]int{"half_year_summary": 6 + rng.IntN(3), "mediation_room": 3 + rng.IntN(7), "women_demo_base": 6 + rng.IntN(6)},
+		weakLoans: rng.Float64() < 0.3,
+	}
+	if rng.Float64() < 0.4 {
+		p.bonus = map[int]float64{1 + rng.IntN(10): float64(1 + rng.IntN(2))}
+	}
+	return p
+}
 
-// Reports generates the year's submissions in the order they arrived. The same assessment
-// always yields the same reports.
+func profileOf(assessment, code string) profile {
+	if p, ok := profiles[assessment][code]; ok {
+		return p
+	}
+	return drawnProfile(assessment, code)
+}
+
+// story is what happens in an assessment's year beyond the townships' profiles.
+type story struct {
+	missingTownship string // a township whose report of missingMonth never came
+	missingMonth    int
+	typoTownship    string // a figure typed ten times too big, corrected by the office a month later
+	typoIndicator   string
+	typoMonth       int
+	office          string // who corrects: the office of the federation
+}
+
+var stories = map[string]story{
+	// 飞来峡镇 has not sent its December report; 横荷街道 typed 820 instead of 82 screenings
+	// for May, which the district office corrected in June
+	"qingcheng-2025": {missingTownship: "feilaixia", missingMonth: 12, typoTownship: "henghe", typoIndicator: "cervical_screening_persons", typoMonth: 5, office: "清城区妇联办公室"},
+	// 飞来峡镇 is late with October
+	"qingcheng-2026": {missingTownship: "feilaixia", missingMonth: 10, office: "清城区妇联办公室"},
+	"fogang-2026":    {office: "佛冈县妇联办公室"},
+	"qingxin-2026":   {missingTownship: "jintan", missingMonth: 9, office: "清新区妇联办公室"},
+}
+
+// Reports generates the submissions of the assessment's whole year in the order they
+// arrived. The same assessment always yields the same reports.
 func Reports(a *kpi.Assessment) []Report {
+	return ReportsUntil(a, time.Date(a.Year+1, 12, 31, 0, 0, 0, 0, a.Location))
+}
+
+// ReportsUntil is Reports without the submissions that arrive after now: a year under way
+// has the reports of the months that have ended and been reported.
+func ReportsUntil(a *kpi.Assessment, now time.Time) []Report {
 	loc := a.Location
+	st := stories[a.ID]
 	var out []Report
 	type state struct {
 		cum map[string]float64
 		rng *rand.Rand
 	}
 	states := make([]state, len(a.Townships))
-	for t, tw := range a.Townships {
-		states[t] = state{cum: map[string]float64{}, rng: rand.New(rand.NewPCG(uint64(a.Year), uint64(t+1)*7919))}
-		_ = tw
+	seed := uint64(a.Year)
+	if a.ID != ids[0] { // the first assessment keeps the seeds its story was told with
+		h := fnv.New64a()
+		h.Write([]byte(a.ID))
+		seed = h.Sum64()
+	}
+	for t := range a.Townships {
+		states[t] = state{cum: map[string]float64{}, rng: rand.New(rand.NewPCG(seed, uint64(t+1)*7919))}
 	}
 	var typo Report
 	for m := 1; m <= 12; m++ {
 		p := kpi.Period{Year: a.Year, Month: m}
 		for t, tw := range a.Townships {
-			st := &states[t]
-			prof := profiles[tw.Code]
-			if prof.perf == 0 {
-				prof = profile{perf: 1, villages: 12}
-			}
+			st2 := &states[t]
+			prof := profileOf(a.ID, tw.Code)
 			rows := [][]string{}
 			for i := range a.Indicators {
 				ind := &a.Indicators[i]
-				row := monthRow(ind, tw, p, prof, st.cum, st.rng)
+				row := monthRow(ind, tw, p, prof, st2.cum, st2.rng)
 				if row == nil {
 					continue
 				}
-				if tw.Code == typoTownship && ind.Code == typoIndicator && m == typoMonth {
+				if tw.Code == st.typoTownship && ind.Code == st.typoIndicator && m == st.typoMonth {
 					right := row[3]
 					row[3] = right + "0"
-					typo = Report{Name: fmt.Sprintf("%s-10-%s%d月数据更正.csv", p.Next(), tw.Name, m), Actor: "清城区妇联办公室",
+					typo = Report{Name: fmt.Sprintf("%s-10-%s%d月数据更正.csv", p.Next(), tw.Name, m), Actor: st.office,
 						At: time.Date(a.Year, time.Month(m+1), 10, 15, 20, 0, 0, loc), CSV: csvBytes([][]string{{tw.Name, ind.Name, p.String(), right, "", ""}})}
 				}
 				rows = append(rows, row)
 			}
 			// every township draws its submission time, so one missing report does not shift the others
-			day, hour, minute := 1+st.rng.IntN(5), 8+st.rng.IntN(9), st.rng.IntN(60)
-			if tw.Code == missingTownship && m == missingMonth {
+			day, hour, minute := 1+st2.rng.IntN(5), 8+st2.rng.IntN(9), st2.rng.IntN(60)
+			if tw.Code == st.missingTownship && m == st.missingMonth {
 				continue
 			}
 			n := p.Next()
@@ -119,11 +217,17 @@ func Reports(a *kpi.Assessment) []Report {
 				CSV:   csvBytes(rows),
 			})
 		}
-		if m == typoMonth+1 {
+		if st.typoTownship != "" && m == st.typoMonth+1 {
 			out = append(out, typo)
 		}
 	}
-	return out
+	kept := out[:0]
+	for _, r := range out {
+		if !r.At.After(now) {
+			kept = append(kept, r)
+		}
+	}
+	return kept
 }
 
 func csvBytes(rows [][]string) []byte {

@@ -148,3 +148,41 @@ func TestLoadStampsEachReportWithItsTime(t *testing.T) {
 		t.Errorf("newest batch %+v, want the last report's time %v and actor %s", batches[0], last.At, last.Actor)
 	}
 }
+
+// TestAssessmentsOfTheDeployment: the four assessments parse with their ids; a year under
+// way has the reports that have arrived by now and no later; the 2025 year is whole.
+func TestAssessmentsOfTheDeployment(t *testing.T) {
+	as, err := Assessments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range as {
+		got = append(got, a.ID)
+		if len(a.Warnings) != 0 {
+			t.Errorf("%s: warnings %v", a.ID, a.Warnings)
+		}
+	}
+	if strings.Join(got, ",") != "qingcheng-2025,qingcheng-2026,fogang-2026,qingxin-2026" {
+		t.Errorf("assessments %v", got)
+	}
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, as[1].Location)
+	if n := len(ReportsUntil(as[0], now)); n != len(Reports(as[0])) || n != 96 {
+		t.Errorf("2025 until now: %d reports, want the whole year's 96", n)
+	}
+	rs := ReportsUntil(as[1], now)
+	last := rs[len(rs)-1]
+	for _, r := range rs {
+		if r.At.After(now) {
+			t.Errorf("%s arrives %v, after now", r.Name, r.At)
+		}
+	}
+	if !strings.HasPrefix(last.Name, "2026-10-") || len(rs) != 10*8-1 {
+		t.Errorf("2026 until 30 November: %d reports, the last %s; want January … October, 飞来峡镇's October missing", len(rs), last.Name)
+	}
+	// 石角镇 is shijiao in 清城区 and in 佛冈县, with figures of its own in each
+	fg := ReportsUntil(as[2], now)
+	if bytes.Equal(fg[0].CSV, rs[0].CSV) {
+		t.Error("佛冈县's first report is 清城区's")
+	}
+}

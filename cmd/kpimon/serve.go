@@ -136,7 +136,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if *write != "" {
-		return writeDemo(*write, stdout)
+		return writeDemo(*write, time.Now(), stdout)
 	}
 	path := *dbPath
 	if path == "" {
@@ -194,24 +194,34 @@ func demoTokens(ctx context.Context, db store.Tokens, a *kpi.Assessment) (func(b
 	}, nil
 }
 
-// writeDemo writes the demo's config and reports as files.
-func writeDemo(dir string, stdout io.Writer) error {
-	a, err := demo.Assessment()
+// writeDemo writes the demo's configs (configs/ID.yaml) and the reports of each assessment
+// up to now (reports/ID/*.csv) as files.
+func writeDemo(dir string, now time.Time, stdout io.Writer) error {
+	as, err := demo.Assessments()
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "reports"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "configs"), 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), demo.ConfigYAML(), 0o644); err != nil {
-		return err
-	}
-	reports := demo.Reports(a)
-	for _, r := range reports {
-		if err := os.WriteFile(filepath.Join(dir, "reports", r.Name), r.CSV, 0o644); err != nil {
+	for _, a := range as {
+		cfg, err := demo.ConfigYAML(a.ID)
+		if err != nil {
 			return err
 		}
+		if err := os.WriteFile(filepath.Join(dir, "configs", a.ID+".yaml"), cfg, 0o644); err != nil {
+			return err
+		}
+		reports := demo.ReportsUntil(a, now)
+		if err := os.MkdirAll(filepath.Join(dir, "reports", a.ID), 0o755); err != nil {
+			return err
+		}
+		for _, r := range reports {
+			if err := os.WriteFile(filepath.Join(dir, "reports", a.ID, r.Name), r.CSV, 0o644); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(stdout, "%s：%s/configs/%s.yaml，%d 份报表（%s/reports/%s/）\n", a.Name, dir, a.ID, len(reports), dir, a.ID)
 	}
-	fmt.Fprintf(stdout, "已写出 %s/config.yaml 和 %d 份月报（%s/reports/）。\n", dir, len(reports), dir)
 	return nil
 }
