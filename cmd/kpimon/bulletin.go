@@ -14,7 +14,7 @@ import (
 func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bulletin", stderr)
 	f := &reportFlags{}
-	fs.StringVar(&f.config, "config", "", "考核配置文件（YAML）")
+	f.cf.register(fs, "考核配置文件（YAML）")
 	dbFlag(fs, &f.db)
 	fs.StringVar(&f.period, "period", "", "通报月份 YYYY-MM（默认：最近有报送数据的月份）")
 	out := fs.String("out", "", "写出的文件：.xlsx 为 Excel 工作簿，.html 为可打印的网页（A4 横向）")
@@ -26,7 +26,7 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	if err := require(fs, "config", f.config, "db", f.db, "out", *out); err != nil {
+	if err := require(fs, "config", f.cf.String(), "db", f.db, "out", *out); err != nil {
 		return err
 	}
 	ext := strings.ToLower(filepath.Ext(*out))

@@ -15,7 +15,8 @@ import (
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ingest", stderr)
-	config := fs.String("config", "", "考核配置文件（YAML）")
+	var cf configFlags
+	cf.register(fs, "考核配置文件（YAML）")
 	var dbPath string
 	dbFlag(fs, &dbPath)
 	actor := fs.String("actor", defaultActor(), "记入审计记录的操作人")
@@ -27,7 +28,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	if err := require(fs, "config", *config, "db", dbPath); err != nil {
+	if err := require(fs, "config", cf.String(), "db", dbPath); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
@@ -35,7 +36,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return shownUsage("没有要导入的文件")
 	}
-	a, db, err := openAssessment(ctx, *config, dbPath, stderr)
+	a, _, db, err := cf.open(ctx, dbPath, stderr, false)
 	if err != nil {
 		return err
 	}

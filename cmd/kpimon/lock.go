@@ -14,8 +14,8 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("lock", stderr)
 	var dbPath string
 	dbFlag(fs, &dbPath)
-	config := fs.String("config", "", "考核配置文件（YAML）：锁定其考核的月份，核对月份属于考核年度，时间按其时区显示")
-	assessment := fs.String("assessment", "", "考核编号（config 的 id）：不给 --config 时用它指明哪一项考核")
+	var cf configFlags
+	cf.register(fs, "考核配置文件（YAML）：锁定其考核的月份，核对月份属于考核年度，时间按其时区显示")
 	period := fs.String("period", "", "要锁定（或解锁）的月份 YYYY-MM；省略则列出已锁定的月份")
 	unlock := fs.Bool("unlock", false, "解锁，允许再次修改该月数据")
 	actor := fs.String("actor", defaultActor(), "记入审计记录的操作人")
@@ -31,17 +31,17 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := require(fs, "db", dbPath); err != nil {
 		return err
 	}
-	if (*config == "") == (*assessment == "") {
-		fmt.Fprintln(stderr, "须指定 --config 或 --assessment 之一：锁定哪一项考核的月份")
+	if len(cf.paths) == 0 && cf.id == "" {
+		fmt.Fprintln(stderr, "须指定 --config 或 --assessment：锁定哪一项考核的月份")
 		fs.Usage()
-		return shownUsage("须指定 --config 或 --assessment 之一")
+		return shownUsage("须指定 --config 或 --assessment")
 	}
 	loc := time.Local
 	var year int
-	aid := *assessment
+	aid := cf.id
 	var db store.Store
-	if *config != "" {
-		a, st, err := openExistingAssessment(ctx, *config, dbPath, stderr)
+	if len(cf.paths) > 0 {
+		a, _, st, err := cf.open(ctx, dbPath, stderr, true)
 		if err != nil {
 			return err
 		}

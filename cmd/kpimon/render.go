@@ -14,7 +14,8 @@ import (
 // runRender exports a month's pages as static files (kpimon render).
 func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("render", stderr)
-	config := fs.String("config", "", "考核配置文件（YAML）")
+	var cf configFlags
+	cf.register(fs, "考核配置文件（YAML）")
 	dbPath := new(string)
 	dbFlag(fs, dbPath)
 	period := fs.String("period", "", "考核月份 YYYY-MM（默认：最近有报送数据的月份）")
@@ -27,10 +28,10 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	if err := require(fs, "config", *config, "db", *dbPath, "out", *out); err != nil {
+	if err := require(fs, "config", cf.String(), "db", *dbPath, "out", *out); err != nil {
 		return err
 	}
-	a, db, err := openExistingAssessment(ctx, *config, *dbPath, stderr)
+	a, _, db, err := cf.open(ctx, *dbPath, stderr, true)
 	if err != nil {
 		return err
 	}

@@ -15,13 +15,14 @@ import (
 
 // reportFlags are the flags eval, rank and alerts share.
 type reportFlags struct {
-	config, db, period, format string
+	cf                 configFlags
+	db, period, format string
 }
 
 func parseReportFlags(name string, args []string, stderr io.Writer, formats string) (*reportFlags, bool, error) {
 	fs := newFlags(name, stderr)
 	f := &reportFlags{}
-	fs.StringVar(&f.config, "config", "", "考核配置文件（YAML）")
+	f.cf.register(fs, "考核配置文件（YAML）")
 	dbFlag(fs, &f.db)
 	fs.StringVar(&f.period, "period", "", "考核月份 YYYY-MM（默认：最近有报送数据的月份）")
 	fs.StringVar(&f.format, "format", "table", "输出格式："+formats)
@@ -32,7 +33,7 @@ func parseReportFlags(name string, args []string, stderr io.Writer, formats stri
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return nil, help, err
 	}
-	if err := require(fs, "config", f.config, "db", f.db); err != nil {
+	if err := require(fs, "config", f.cf.String(), "db", f.db); err != nil {
 		return nil, false, err
 	}
 	ok := false
@@ -48,7 +49,7 @@ func parseReportFlags(name string, args []string, stderr io.Writer, formats stri
 
 // evaluate loads the assessment and evaluates the period flags name.
 func (f *reportFlags) evaluate(ctx context.Context, stderr io.Writer) (*kpi.Assessment, *kpi.Result, error) {
-	a, db, err := openExistingAssessment(ctx, f.config, f.db, stderr)
+	a, _, db, err := f.cf.open(ctx, f.db, stderr, true)
 	if err != nil {
 		return nil, nil, err
 	}

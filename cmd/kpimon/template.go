@@ -14,7 +14,8 @@ import (
 
 func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("template", stderr)
-	config := fs.String("config", "", "考核配置文件（YAML）")
+	var cf configFlags
+	cf.register(fs, "考核配置文件（YAML）")
 	township := fs.String("township", "", "乡镇代码或名称（省略：每个乡镇一个工作表）")
 	period := fs.String("period", "", "报表月份 YYYY-MM")
 	out := fs.String("out", "", "写出的 Excel 文件（.xlsx）")
@@ -26,14 +27,18 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	if err := require(fs, "config", *config, "period", *period, "out", *out); err != nil {
+	if err := require(fs, "config", cf.String(), "period", *period, "out", *out); err != nil {
 		return err
 	}
 	if ext := strings.ToLower(filepath.Ext(*out)); ext != ".xlsx" {
 		fmt.Fprintf(stderr, "--out %q：模板须保存为 .xlsx 文件\n", *out)
 		return shownUsage("--out 须为 .xlsx 文件")
 	}
-	a, err := kpi.LoadConfig(*config)
+	all, err := cf.load(stderr)
+	if err != nil {
+		return err
+	}
+	a, err := cf.one(all)
 	if err != nil {
 		return err
 	}
