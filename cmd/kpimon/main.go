@@ -18,6 +18,13 @@ import (
 )
 
 func main() {
+	if service, err := asWindowsService(os.Args[1:]); service || err != nil {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "kpimon:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -73,6 +80,9 @@ func commands() []command {
 		{"token", "管理填报令牌：add、list、revoke", runToken},
 		{"lock", "锁定（或解锁）已发布通报的月份", runLock},
 		{"gen", "生成合成的考核方案和报表（性能测试用）", runGen},
+		{"backup", "在线备份数据库（服务运行时也可）", runBackup},
+		{"restore", "检查备份后恢复数据库", runRestore},
+		{"version", "显示版本、提交和构建日期", runVersion},
 	}
 }
 
@@ -98,6 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "-h", "--help", "help":
 		usage(stdout)
 		return nil
+	case "--version", "-v":
+		return runVersion(ctx, nil, stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

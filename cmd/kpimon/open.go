@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 
 	"github.com/kpimon/kpimon/kpi"
@@ -74,13 +73,4 @@ func openConfigAndStore(ctx context.Context, configPath, dsn string, stderr io.W
 		return nil, nil, err
 	}
 	return a, st, nil
-}
-
-// newLogger logs text to w at the level named.
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError{msg: fmt.Sprintf("--log-level %q 无效：可选 debug、info、warn、error", level)}
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }

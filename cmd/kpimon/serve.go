@@ -22,16 +22,18 @@ import (
 
 // serveOptions are the flags serve and demo share.
 type serveOptions struct {
-	addr     string
-	logLevel string
-	observe  observeOptions             // observe.go: /metrics and alert delivery
-	viewer   string                     // the viewer token: reads need it (or any API token) when set
-	notes    func(base string) []string // lines printed after the address (the demo's tokens)
+	addr      string
+	logLevel  string
+	logFormat string
+	observe   observeOptions             // observe.go: /metrics and alert delivery
+	viewer    string                     // the viewer token: reads need it (or any API token) when set
+	notes     func(base string) []string // lines printed after the address (the demo's tokens)
 }
 
 func (o *serveOptions) register(fsAddr func(p *string, name, value, usage string)) {
 	fsAddr(&o.addr, "addr", "127.0.0.1:8080", "监听地址 HOST:PORT（端口 0 表示任选空闲端口）")
 	fsAddr(&o.logLevel, "log-level", "info", "日志级别：debug、info、warn、error")
+	fsAddr(&o.logFormat, "log-format", "text", "日志格式：text（便于阅读）或 json（每行一个 JSON 对象，便于日志系统收集）；日志写到标准错误")
 	o.observe.register(fsAddr)
 	fsAddr(&o.viewer, "viewer-token", os.Getenv("KPIMON_VIEWER_TOKEN"), "查看令牌：设置后浏览页面和 API 须凭此令牌或任一填报令牌（也可用环境变量 KPIMON_VIEWER_TOKEN，避免令牌出现在进程列表中）")
 }
@@ -53,7 +55,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := require(fs, "config", *config, "db", *dbPath); err != nil {
 		return err
 	}
-	logger, err := newLogger(stderr, opt.logLevel)
+	logger, err := newLogger(stderr, opt.logLevel, opt.logFormat)
 	if err != nil {
 		return err
 	}
@@ -131,7 +133,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	logger, err := newLogger(stderr, opt.logLevel)
+	logger, err := newLogger(stderr, opt.logLevel, opt.logFormat)
 	if err != nil {
 		return err
 	}

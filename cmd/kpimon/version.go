@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/kpimon/kpimon/sqlite"
+)
+
+// version is the release's version, set by release/build with
+// -ldflags "-X main.version=v1.2.3"; a build from source says "dev".
+var version = "dev"
+
+// buildInfo is the version, the commit and the build date of this binary: the commit and
+// its date come from the Go toolchain's build information (recorded for builds in a git
+// checkout), and a release stamps its version.
+type buildInfo struct {
+	Version  string
+	Commit   string // the git revision, with "+修改" when the tree had uncommitted changes
+	Date     string // the commit's time, UTC
+	Go       string
+	Platform string
+}
+
+func readBuildInfo() buildInfo {
+	b := buildInfo{Version: version, Commit: "未知", Date: "未知", Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return b
+	}
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			b.Commit = s.Value
+		case "vcs.time":
+			if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
+				b.Date = t.UTC().Format("2006-01-02 15:04 UTC")
+			}
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if modified {
+		b.Commit += "+修改"
+	}
+	return b
+}
+
+func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("version", stderr)
+	fs.Usage = func() { fmt.Fprintln(fs.Output(), "用法: kpimon version") }
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	b := readBuildInfo()
+	fmt.Fprintf(stdout, "kpimon %s\n提交：%s\n构建日期：%s\n%s %s\n数据库结构版本：SQLite %d\n", b.Version, b.Commit, b.Date, b.Go, b.Platform, sqlite.KnownSchema())
+	return nil
+}
