@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -147,6 +148,10 @@ func at(tb testing.TB, v any, p string) any {
 	return v
 }
 
+// TestHeatMapColoursEveryCellByStatus: every cell has the colour of its status, except a
+// figure owed this month and not sent, which is grey 未报送 even when the months reported
+// before put it behind (乙镇's March screenings: 70 of 150 expected), with that status in
+// its tooltip.
 func TestHeatMapColoursEveryCellByStatus(t *testing.T) {
 	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
 	p := kpi.MustPeriod("2024-03")
@@ -159,13 +164,30 @@ func TestHeatMapColoursEveryCellByStatus(t *testing.T) {
 	if len(data) != len(a.Townships)*len(scored) {
 		t.Fatalf("heat map has %d cells, want %d", len(data), len(a.Townships)*len(scored))
 	}
-	for _, cell := range data {
+	unreportedCells := 0
+	for k, cell := range data {
 		v := cell.(map[string]any)["value"].([]any)
 		x, y, st := int(v[0].(float64)), int(v[1].(float64)), int(v[2].(float64))
-		want := r.Evaluation(x, scored[y], len(a.Indicators)).Status
-		if statuses[st] != want {
-			t.Errorf("cell %s × %s is %s, want %s", a.Townships[x].Name, a.Indicators[scored[y]].Name, statuses[st], want)
+		ind, e := &a.Indicators[scored[y]], r.Evaluation(x, scored[y], len(a.Indicators))
+		want := e.Status
+		if ind.Kind.ReportedMonthly() && !e.Reported {
+			want = kpi.StatusNoData
+			unreportedCells++
+			if tip := sp.Tips[0][k]; !strings.Contains(tip, "状态：本月未报送（截止4月5日，已逾期）") || !strings.Contains(tip, "按此前数据："+e.Status.Label()) {
+				t.Errorf("cell %s × %s: tooltip %q does not say it was not reported and what the earlier months give", a.Townships[x].Name, ind.Name, tip)
+			}
 		}
+		if statuses[st] != want {
+			t.Errorf("cell %s × %s is %s, want %s", a.Townships[x].Name, ind.Name, statuses[st], want)
+		}
+	}
+	// The fixture's one unreported figure is behind on the months before: without the rule it
+	// would be red.
+	if e := r.Evaluation(1, a.IndicatorIndex("screenings"), len(a.Indicators)); e.Reported || e.Status != kpi.StatusBehind {
+		t.Fatalf("fixture changed: 乙镇's March screenings reported %v, status %s", e.Reported, e.Status)
+	}
+	if unreportedCells != 1 {
+		t.Errorf("%d unreported cells, want 1 (乙镇's screenings)", unreportedCells)
 	}
 	pieces := at(t, sp.Option, "visualMap.0.pieces").([]any)
 	for i, s := range statuses {
@@ -173,6 +195,9 @@ func TestHeatMapColoursEveryCellByStatus(t *testing.T) {
 		if pc["label"] != s.Label() || pc["color"] != statusColors[string(s)] || int(pc["value"].(float64)) != i {
 			t.Errorf("piece %d = %v, want %s in %s", i, pc, s.Label(), statusColors[string(s)])
 		}
+	}
+	if pc := pieces[slices.Index(statuses, kpi.StatusNoData)].(map[string]any); pc["label"] != "未报送" || pc["color"] != "#9e9e9e" {
+		t.Errorf("the legend's unreported entry is %v, want 未报送 in grey", pc)
 	}
 }
 

@@ -43,10 +43,10 @@ type submissionRow struct {
 type evalRow struct {
 	Name, Href                   string // the indicator on a township's page, the township on an indicator's
 	Category                     string
-	Reported                     string // 已报 / 未报 for the month
 	Actual, Expected, Target     string
 	Completion, Pace, StatusText string
-	Status                       string
+	Status                       string // the status shown, for its colour: no_data (未报送) for a figure owed and not sent
+	Prior                        string // for a figure not sent: the status of the months reported before (按此前数据：滞后)
 	Score                        string // 得分/分值
 }
 
@@ -109,10 +109,10 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	case gi == 0:
 		gradeTile.Class = "ok"
 	}
-	var reported, due int
+	var reported, owed int
 	for i := range a.Indicators {
-		if reportable(&a.Indicators[i]) {
-			due++
+		if a.Indicators[i].Kind.ReportedMonthly() {
+			owed++
 			if r.Evaluation(t, i, nI).Reported {
 				reported++
 			}
@@ -124,8 +124,8 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 			alerts = append(alerts, al)
 		}
 	}
-	reportTile := tile{Label: "本月报送", Value: fmt.Sprintf("%d / %d 项", reported, due)}
-	if reported < due {
+	reportTile := tile{Label: "本月报送", Value: fmt.Sprintf("%d / %d 项", reported, owed)}
+	if reported < owed {
 		reportTile.Class = "warn"
 	}
 	alertTile := tile{Label: "预警", Value: strconv.Itoa(len(alerts)) + " 条", Href: "#alerts"} // this township's, below
@@ -143,6 +143,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 		}
 	}
 	var rows []progressRow
+	due := dueOf(s)
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		e := r.Evaluation(t, i, nI)
@@ -151,8 +152,8 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 		if !ind.Kind.Scored() || (!got.Valid && !want.Valid) {
 			continue
 		}
-		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: e.Status, Link: l.Indicator(ind.Code),
-			Tip: evalTip(tw.Name+" · "+ind.Name, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)})
+		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: shownStatus(ind, e), Link: l.Indicator(ind.Code),
+			Tip: cellTip(tw.Name+" · "+ind.Name, ind, e, due)})
 	}
 	if d.Progress, err = progressChart("township-progress", "各指标完成情况（实际、序时、目标）", rows, kpi.Num{}); err != nil {
 		return nil, err
@@ -167,12 +168,10 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	d.Alerts = alertRows(a, alerts, l, s.Period)
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
-		if !reportable(ind) || r.Evaluation(t, i, nI).Reported {
+		if !unreported(ind, r.Evaluation(t, i, nI)) {
 			continue
 		}
-		dl := s.Period.Deadline(a.ReportDeadlineDay, a.Location)
-		d.Missing = append(d.Missing, missingRow{Indicator: ind.Name, Href: l.Indicator(ind.Code),
-			Deadline: fmt.Sprintf("%d月%d日", s.Period.Next().Month, a.ReportDeadlineDay), Overdue: !r.Now.Before(dl)})
+		d.Missing = append(d.Missing, missingRow{Indicator: ind.Name, Href: l.Indicator(ind.Code), Deadline: due.Label, Overdue: due.Overdue})
 	}
 	for _, c := range hist.Corrections {
 		ind, ok := a.Indicator(c.Indicator)
@@ -207,15 +206,15 @@ func revisionFigure(ind *kpi.Indicator, value float64, den *float64) string {
 	return withUnit(thousands(value, 4), ind.Unit)
 }
 
-// newEvalRow fills a table row from an evaluation.
+// newEvalRow fills a table row from an evaluation. Its status is the one shown (see
+// shownStatus): 未报送 for a figure owed this month and not sent, with the earlier months'
+// status beside it; the figures are the evaluation's.
 func newEvalRow(ind *kpi.Indicator, e *kpi.Evaluation, name, href string) evalRow {
+	st := shownStatus(ind, e)
 	row := evalRow{Name: name, Href: href, Category: ind.Category,
 		Actual: figure(ind, e.Actual), Expected: figure(ind, e.Expected), Target: figure(ind, e.Target),
-		Completion: percent(e.Completion), Pace: percent(e.Pace), StatusText: statusLabel(e.Status), Status: string(e.Status),
-		Reported: "未报"}
-	if e.Reported {
-		row.Reported = "已报"
-	}
+		Completion: percent(e.Completion), Pace: percent(e.Pace), StatusText: statusLabel(st), Status: string(st),
+		Prior: priorStatus(ind, e)}
 	if ind.Kind == kpi.KindMilestone {
 		row.Expected, row.Target = dash, fmt.Sprintf("%d月前完成", ind.Due)
 	}
