@@ -42,6 +42,7 @@ type countyRow struct {
 // rankRow is one line of a ranking table.
 type rankRow struct {
 	Rank       string
+	Tied       bool // the rank is shared (并列)
 	Change     string
 	ChangeDir  string // up, down or empty
 	Name, Href string
@@ -171,9 +172,7 @@ func rankRows(a *kpi.Assessment, r *kpi.Result, l links) []rankRow {
 	for _, x := range r.Rankings {
 		row := rankRow{Rank: strconv.Itoa(x.Rank), Change: kpi.FormatRankChange(x.RankChange), Name: x.Name, Href: l.Township(x.Township),
 			Base: points(x.Base), Bonus: points(x.Bonus), Total: fmt.Sprintf("%.2f", x.Total), Grade: x.Grade, Veto: x.Veto}
-		if x.Tied {
-			row.Rank += "（并列）"
-		}
+		row.Tied = x.Tied
 		if x.RankChange != nil && *x.RankChange > 0 {
 			row.ChangeDir = "up"
 		} else if x.RankChange != nil && *x.RankChange < 0 {

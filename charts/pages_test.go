@@ -254,7 +254,7 @@ func TestTownshipPageShowsCorrectionsMissingReportsAndAlerts(t *testing.T) {
 	aa, bb := pages["townships/aa.html"], pages["townships/bb.html"]
 	// 甲镇's February screenings: 1,000 reported by the township, corrected to 100 by the county
 	// office; times are shown in the configured zone (Asia/Shanghai, UTC+8).
-	for _, want := range []string{"数据修订与报送记录", "2024年2月", "1,000 人", "100 人", "甲镇妇联 · 2024-03-04 18:00", "县妇联办公室", "2024-03-06 18:00", "更正-2024-02.csv"} {
+	for _, want := range []string{"数据修订与报送记录", "2024年2月", "1,000 人", "100 人", "甲镇妇联 · <span>2024-03-04</span> <span>18:00</span>", "县妇联办公室", "<span>2024-03-06</span> <span>18:00</span>", "更正-2024-02.csv"} {
 		if !strings.Contains(aa, want) {
 			t.Errorf("甲镇's page lacks %q", want)
 		}
@@ -265,16 +265,16 @@ func TestTownshipPageShowsCorrectionsMissingReportsAndAlerts(t *testing.T) {
 	// Every batch that wrote 甲镇's figures, with the months and how many figures it wrote
 	// (February's batch wrote 5, one of them later corrected).
 	for _, want := range []string{
-		`<td>2024-04-05 18:00</td><td>甲镇妇联</td><td>2024-03-甲镇.csv</td><td class="wide">2024年3月</td><td class="num">3</td>`,
-		`<td>2024-03-06 18:00</td><td>县妇联办公室</td><td>更正-2024-02.csv</td><td class="wide">2024年2月</td><td class="num">1</td>`,
-		`<td>2024-03-04 18:00</td><td>甲镇妇联</td><td>2024-02-甲镇.csv</td><td class="wide">2024年2月</td><td class="num">5</td>`,
-		`<td>2024-02-03 18:00</td><td>甲镇妇联</td><td>2024-01-甲镇.csv</td><td class="wide">2024年1月</td><td class="num">3</td>`,
+		`<td class="when"><span>2024-04-05</span> <span>18:00</span></td><td>甲镇妇联</td><td class="months"><span>2024年3月</span></td><td class="num">3</td><td class="src">2024-03-甲镇.csv</td>`,
+		`<td class="when"><span>2024-03-06</span> <span>18:00</span></td><td>县妇联办公室</td><td class="months"><span>2024年2月</span></td><td class="num">1</td><td class="src">更正-2024-02.csv</td>`,
+		`<td class="when"><span>2024-03-04</span> <span>18:00</span></td><td>甲镇妇联</td><td class="months"><span>2024年2月</span></td><td class="num">5</td><td class="src">2024-02-甲镇.csv</td>`,
+		`<td class="when"><span>2024-02-03</span> <span>18:00</span></td><td>甲镇妇联</td><td class="months"><span>2024年1月</span></td><td class="num">3</td><td class="src">2024-01-甲镇.csv</td>`,
 	} {
 		if !strings.Contains(aa, want) {
 			t.Errorf("甲镇's submissions lack %s", want)
 		}
 	}
-	if i, j := strings.Index(aa, "2024-03-甲镇.csv</td>"), strings.Index(aa, "2024-01-甲镇.csv</td>"); i < 0 || j < i {
+	if i, j := strings.Index(aa, ">2024-03-甲镇.csv</td>"), strings.Index(aa, ">2024-01-甲镇.csv</td>"); i < 0 || j < i {
 		t.Error("submissions are not listed latest first")
 	}
 	// 乙镇 has not sent March's screenings, and the deadline (5 April) has passed.

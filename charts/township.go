@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	ec "github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -34,9 +35,64 @@ type townshipData struct {
 
 // submissionRow is one batch that wrote the township's figures.
 type submissionRow struct {
-	At, Actor, Source string
-	Periods           string
-	Figures           int
+	At      stamp
+	Actor   string
+	Source  sourceList
+	Periods []string // runs of months (monthRanges), each kept on one line
+	Figures int
+}
+
+// stamp is a moment split for a table cell, so that a narrow column breaks it between the
+// date and the time: 2025-11-08 | 10:00.
+type stamp struct{ Date, Time string }
+
+func stampOf(t time.Time, loc *time.Location) stamp {
+	d, c, _ := strings.Cut(clock(t, loc), " ")
+	return stamp{Date: d, Time: c}
+}
+
+// sourceList is a batch's files for a table cell. One upload may carry many files, stored
+// as one source with the names joined by ", " (the collector's way); a long list folds to its
+// first names and how many there are (a.xlsx、b.xlsx 等 13 个文件), the full list kept in All
+// for a <details>.
+type sourceList struct {
+	Short string
+	All   []string // every name, when the list is folded; nil otherwise
+}
+
+// maxSources is how many file names a source cell shows before it folds.
+const maxSources = 2
+
+func foldSources(source string) sourceList {
+	names := strings.Split(source, ", ")
+	if len(names) <= maxSources+1 { // folding three names would hide one to say "3"
+		return sourceList{Short: strings.Join(names, "、")}
+	}
+	return sourceList{Short: fmt.Sprintf("%s 等 %d 个文件", strings.Join(names[:maxSources], "、"), len(names)), All: names}
+}
+
+// monthRanges writes months in order as runs, the year where it changes: 2025年1—3月, 5月;
+// 2024年12月, 2025年1月. The page joins them with 、.
+func monthRanges(ps []kpi.Period) []string {
+	var out []string
+	for i := 0; i < len(ps); {
+		j := i
+		for j+1 < len(ps) && ps[j+1].Year == ps[i].Year && ps[j+1].Month == ps[j].Month+1 {
+			j++
+		}
+		var b strings.Builder
+		if i == 0 || ps[i-1].Year != ps[i].Year {
+			fmt.Fprintf(&b, "%d年", ps[i].Year)
+		}
+		if j > i {
+			fmt.Fprintf(&b, "%d—%d月", ps[i].Month, ps[j].Month)
+		} else {
+			fmt.Fprintf(&b, "%d月", ps[i].Month)
+		}
+		out = append(out, b.String())
+		i = j + 1
+	}
+	return out
 }
 
 // evalRow is one township × indicator in a table.
@@ -73,9 +129,11 @@ type correctionRow struct {
 	Indicator, Href string
 	Period          string
 	Old, New        string
-	OldBy, OldAt    string
-	NewBy, NewAt    string
-	Source          string
+	OldBy           string
+	OldAt           stamp
+	NewBy           string
+	NewAt           stamp
+	Source          sourceList
 }
 
 // buildTownship builds the page of the township with the code.
@@ -181,17 +239,13 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 		d.Corrections = append(d.Corrections, correctionRow{
 			Indicator: ind.Name, Href: l.Indicator(ind.Code), Period: c.Period.Label(),
 			Old: revisionFigure(ind, c.Old.Value, c.Old.Denominator), New: revisionFigure(ind, c.New.Value, c.New.Denominator),
-			OldBy: c.Old.Actor, OldAt: clock(c.Old.At, a.Location), NewBy: c.New.Actor, NewAt: clock(c.New.At, a.Location),
-			Source: c.New.Source,
+			OldBy: c.Old.Actor, OldAt: stampOf(c.Old.At, a.Location), NewBy: c.New.Actor, NewAt: stampOf(c.New.At, a.Location),
+			Source: foldSources(c.New.Source),
 		})
 	}
 	for _, sb := range hist.Submissions {
-		months := make([]string, len(sb.Periods))
-		for k, p := range sb.Periods {
-			months[k] = p.Label()
-		}
-		d.Submissions = append(d.Submissions, submissionRow{At: clock(sb.At, a.Location), Actor: sb.Actor, Source: sb.Source,
-			Periods: strings.Join(months, "、"), Figures: sb.Figures})
+		d.Submissions = append(d.Submissions, submissionRow{At: stampOf(sb.At, a.Location), Actor: sb.Actor, Source: foldSources(sb.Source),
+			Periods: monthRanges(sb.Periods), Figures: sb.Figures})
 	}
 	v.Charts = nonEmpty(d.Radar, d.Progress, d.Trend, d.Rank)
 	v.Data = d
