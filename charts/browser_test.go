@@ -276,7 +276,7 @@ func keyCells(page string) []string {
 	case page == "/rankings":
 		return []string{"#ranks 名次", "#ranks 乡镇", "#ranks 总分", "#ranks 等次"}
 	case page == "/alerts":
-		return []string{"#critical td.c-badge", "#critical td.c-title", "#critical td.c-text", "#warning td.c-text"}
+		return []string{"#critical td.c-badge", "#critical td.c-title", "#critical td.c-text", "#warning td.c-text", "?#resolutions td.c-text"}
 	case strings.HasPrefix(page, "/townships/"):
 		return []string{"#evals 名称", "#evals 状态", "?#alerts td.c-text"}
 	case strings.HasPrefix(page, "/indicators/"):

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
@@ -344,20 +345,54 @@ func TestResolutions(t *testing.T) {
 	months := []*kpi.Result{
 		{Period: kpi.MustPeriod("2024-01"), Alerts: []kpi.Alert{al("behind_pace", "aa"), al("missing_report", "bb"), al("veto", "cc")}},
 		{Period: kpi.MustPeriod("2024-02"), Alerts: []kpi.Alert{al("behind_pace", "aa"), al("veto", "cc")}},
-		{Period: kpi.MustPeriod("2024-03"), Alerts: []kpi.Alert{al("veto", "cc")}},
+		{Period: kpi.MustPeriod("2024-03"), Alerts: []kpi.Alert{al("veto", "cc"), al("missing_report", "ee")}},
 	}
-	got := resolutions(&Snapshot{Months: months}, 3)
-	want := []struct{ alert, tw, resolved string }{{"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}
-	if len(got) != len(want) {
-		t.Fatalf("got %d resolutions %v, want %v", len(got), got, want)
+	at := func(day, hour int) time.Time { return time.Date(2024, 4, day, hour, 0, 0, 0, time.UTC) }
+	stored := func(name, tw, p string, when time.Time) AlertResolution {
+		return AlertResolution{Alert: al(name, tw), Period: kpi.MustPeriod(p), ResolvedAt: when}
 	}
-	for i, w := range want {
-		if got[i].Alert.Alert != w.alert || got[i].Alert.Township != w.tw || got[i].Resolved.String() != w.resolved {
-			t.Errorf("resolution %d = %+v, want %v", i, got[i], w)
-		}
-	}
-	if got := resolutions(&Snapshot{Months: months}, 1); len(got) != 1 || got[0].Alert.Township != "aa" {
-		t.Errorf("within one month: %+v, want only aa's", got)
+	type want struct{ alert, tw, resolved string }
+	for _, c := range []struct {
+		name     string
+		n        int
+		resolved []AlertResolution
+		want     []want
+	}{
+		{"month over month", 3, nil, []want{{"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}},
+		{"month over month within one month", 1, nil, []want{{"behind_pace", "aa", "2024-03"}}},
+		{"a late report resolves alerts of its own month", 3, []AlertResolution{
+			stored("missing_report", "dd", "2024-03", at(8, 10)), stored("behind_pace", "dd", "2024-03", at(8, 11))},
+			[]want{{"behind_pace", "dd", "2024-03"}, {"missing_report", "dd", "2024-03"}, {"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}},
+		{"the store moved on to the next month: already listed month over month", 3, []AlertResolution{
+			stored("behind_pace", "aa", "2024-02", at(6, 0))},
+			[]want{{"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}},
+		{"resolved in the store but holding again now", 3, []AlertResolution{
+			stored("missing_report", "ee", "2024-03", at(7, 0)), stored("veto", "cc", "2024-02", at(7, 0))},
+			[]want{{"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}},
+		{"a month after the page's is not shown", 3, []AlertResolution{
+			stored("missing_report", "dd", "2024-04", at(9, 0))},
+			[]want{{"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}},
+		{"a month before the window is not shown", 1, []AlertResolution{
+			stored("missing_report", "dd", "2024-02", at(9, 0))},
+			[]want{{"behind_pace", "aa", "2024-03"}}},
+		{"an alert resolved twice is listed once, for its latest", 3, []AlertResolution{
+			stored("missing_report", "dd", "2024-03", at(8, 0)), stored("missing_report", "dd", "2024-02", at(2, 0))},
+			[]want{{"missing_report", "dd", "2024-03"}, {"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := resolutions(&Snapshot{Months: months, Resolved: c.resolved}, c.n)
+			if len(got) != len(c.want) {
+				t.Fatalf("got %d resolutions %+v, want %v", len(got), got, c.want)
+			}
+			for i, w := range c.want {
+				if got[i].Alert.Alert != w.alert || got[i].Alert.Township != w.tw || got[i].Resolved.String() != w.resolved {
+					t.Errorf("resolution %d = %+v, want %v", i, got[i], w)
+				}
+				if within := w.tw == "dd"; within == got[i].At.IsZero() {
+					t.Errorf("resolution %d (%v): time %v, want one only for a resolution within a month", i, w, got[i].At)
+				}
+			}
+		})
 	}
 }
 
