@@ -131,6 +131,7 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 	if d.Heat, err = heatChart("overview-heat", s, l); err != nil {
 		return nil, err
 	}
+	d.Heat.Note = "灰色为本月应报未报送；此前已报的累计情况见格子的提示。"
 	if d.Statuses, err = statusChart("overview-status", s, l); err != nil {
 		return nil, err
 	}

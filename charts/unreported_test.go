@@ -98,6 +98,9 @@ func TestOverviewCountsUnreportedItems(t *testing.T) {
 	if _, v, _ := tileOf(t, html, "滞后"); v != itoa(behind) {
 		t.Errorf("滞后 tile = %s, want %d (the reported figures behind, not the unreported one)", v, behind)
 	}
+	if !strings.Contains(html, `<h2>乡镇 × 指标状态</h2><p class="note">灰色为本月应报未报送`) {
+		t.Error("the heat map does not say what grey means")
+	}
 	line := section(t, html, "unreported", "</p>")
 	if !strings.Contains(line, `<a href="/townships/bb?period=2024-03#missing">乙镇</a> 1 项`) || strings.Contains(line, "甲镇") || !strings.Contains(line, "已逾期") {
 		t.Errorf("unreported line: %s", line)
