@@ -2,7 +2,9 @@ package charts
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
+	"time"
 
 	ec "github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -25,7 +27,7 @@ type resolutionRow struct {
 	Township, TownshipHref string
 	Indicator, IndHref     string
 	Since                  string // first month of the run that ended
-	Resolved               string // the month it no longer held
+	Resolved               string // how it ended: 2025年11月不再触发, or 2025年10月数据更新后解除（2025-11-08 10:00）
 }
 
 // resolutionMonths is how far back 预警 lists resolutions.
@@ -46,10 +48,16 @@ func buildAlerts(s *Snapshot, l links) (*view, error) {
 	}
 	d.Critical, d.Warning = alertRows(a, crit, l, s.Period), alertRows(a, warn, l, s.Period)
 	for _, res := range resolutions(s, resolutionMonths) {
-		tw, _ := a.Township(res.Alert.Township)
+		tw, ok := a.Township(res.Alert.Township)
+		if !ok {
+			continue // a township no longer in the config
+		}
 		ind, _ := a.Indicator(res.Alert.Indicator)
 		row := resolutionRow{Name: kpi.AlertLabel(res.Alert.Alert), Township: tw.Name, TownshipHref: l.Township(tw.Code),
-			Since: res.Alert.ActiveSince.Label(), Resolved: res.Resolved.Label()}
+			Since: res.Alert.ActiveSince.Label(), Resolved: res.Resolved.Label() + "不再触发"}
+		if !res.At.IsZero() {
+			row.Resolved = fmt.Sprintf("%s数据更新后解除（%s）", res.Resolved.Label(), clock(res.At, a.Location))
+		}
 		if ind != nil {
 			row.Indicator, row.IndHref = ind.Name, l.Indicator(ind.Code)
 		}
@@ -73,34 +81,81 @@ func buildAlerts(s *Snapshot, l links) (*view, error) {
 	return v, nil
 }
 
-// resolution is an alert that held as of one month and no longer the next.
+// resolution is an alert that stopped holding: from one month to the next, or within a
+// month when data for it arrived.
 type resolution struct {
 	Alert    kpi.Alert  // as it last held
-	Resolved kpi.Period // the first month it no longer held
+	Resolved kpi.Period // the first month it no longer held; for a resolution within a month, that month
+	At       time.Time  // when the store saw it resolve, for a resolution within a month; zero otherwise
 }
 
 // resolutions lists the alerts that stopped holding within the last n months up to the
-// snapshot's period and do not hold now, latest first. Each alert is listed once, for its
-// latest resolution.
+// snapshot's period and do not hold now, latest month first. Each alert is listed once, for
+// its latest resolution. There are two ways to stop holding:
+//
+//   - from one month to the next: it held as of month k−1 and no longer as of month k, in the
+//     evaluations of the data as they are now;
+//   - within a month: data for month k arrived after its alerts fired (a late report, a
+//     correction) and the lifecycle store saw an alert of month k resolve (Snapshot.Resolved);
+//     it does not hold as of month k in the data as they are now. An alert the store resolved
+//     while it still holds as of its month stopped because the store moved on to the next
+//     month: that is the first kind, or it is active on this page.
+//
+// Within a month, the store's resolutions come first, latest first.
 func resolutions(s *Snapshot, n int) []resolution {
 	active := map[kpi.AlertKey]bool{}
 	for _, al := range s.Result().Alerts {
 		active[al.Key()] = true
 	}
+	p := s.Result().Period
+	inWindow := func(q kpi.Period) bool {
+		return q.Year == p.Year && q.Month <= p.Month && q.Month > p.Month-n && q.Month >= 1 && q.Month <= len(s.Months)
+	}
+	heldAsOf := map[kpi.Period]map[kpi.AlertKey]bool{}
+	held := func(q kpi.Period, key kpi.AlertKey) bool {
+		m, ok := heldAsOf[q]
+		if !ok {
+			m = map[kpi.AlertKey]bool{}
+			for _, al := range s.Months[q.Month-1].Alerts {
+				m[al.Key()] = true
+			}
+			heldAsOf[q] = m
+		}
+		return m[key]
+	}
+	within := map[int][]resolution{} // by month
+	for _, r := range s.Resolved {
+		key := r.Alert.Key()
+		if !inWindow(r.Period) || active[key] || held(r.Period, key) {
+			continue
+		}
+		within[r.Period.Month] = append(within[r.Period.Month], resolution{Alert: r.Alert, Resolved: r.Period, At: r.ResolvedAt})
+	}
 	seen := map[kpi.AlertKey]bool{}
 	var out []resolution
-	for k := len(s.Months); k >= 2 && k > len(s.Months)-n; k-- {
+	add := func(r resolution) {
+		if key := r.Alert.Key(); !active[key] && !seen[key] {
+			seen[key] = true
+			out = append(out, r)
+		}
+	}
+	for k := len(s.Months); k >= 1 && k > len(s.Months)-n; k-- {
+		same := within[k]
+		sort.SliceStable(same, func(i, j int) bool { return same[i].At.After(same[j].At) })
+		for _, r := range same {
+			add(r)
+		}
+		if k < 2 {
+			continue
+		}
 		now := map[kpi.AlertKey]bool{}
 		for _, al := range s.Months[k-1].Alerts {
 			now[al.Key()] = true
 		}
 		for _, al := range s.Months[k-2].Alerts {
-			key := al.Key()
-			if now[key] || active[key] || seen[key] {
-				continue
+			if !now[al.Key()] {
+				add(resolution{Alert: al, Resolved: s.Months[k-1].Period})
 			}
-			seen[key] = true
-			out = append(out, resolution{Alert: al, Resolved: s.Months[k-1].Period})
 		}
 	}
 	return out

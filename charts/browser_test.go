@@ -3,6 +3,7 @@ package charts
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -265,6 +266,92 @@ func (b *browser) check(t *testing.T, u string, v viewport, allowed func(string)
 	return st
 }
 
+// keyCells names what a leader must see on a phone without scrolling, page by page: "TABLE
+// HEADER" for a table's column (its header and every cell), or a CSS selector of cells
+// (alerts are cards on a phone, without a header row); "?" first: only if the page has them.
+func keyCells(page string) []string {
+	switch {
+	case page == "/":
+		return []string{"#county 指标", "#county 状态"}
+	case page == "/rankings":
+		return []string{"#ranks 名次", "#ranks 乡镇", "#ranks 总分", "#ranks 等次"}
+	case page == "/alerts":
+		return []string{"#critical td.c-badge", "#critical td.c-title", "#critical td.c-text", "#warning td.c-text", "?#resolutions td.c-text"}
+	case strings.HasPrefix(page, "/townships/"):
+		return []string{"#evals 名称", "#evals 状态", "?#alerts td.c-text"}
+	case strings.HasPrefix(page, "/indicators/"):
+		return []string{"#evals 名称", "#evals 状态"}
+	}
+	return nil
+}
+
+// inViewJS measures the cells keyCells entries name on the page as loaded (not scrolled):
+// for each entry, its cells' text, box and the right edge of the table's scroll box (what
+// lies beyond it is hidden until the table is swiped). A column is found by its header.
+const inViewJS = `((specs) => specs.map(spec => {
+  spec = spec.replace(/^\?/, '');
+  const sp = spec.indexOf(' ');
+  const sel = spec.slice(0, sp), rest = spec.slice(sp + 1);
+  let cells;
+  const table = document.querySelector(sel);
+  if (table && table.tagName === 'TABLE') {
+    const ths = Array.from(table.querySelectorAll('thead th'));
+    const i = ths.findIndex(th => th.textContent.trim() === rest);
+    cells = i < 0 ? [] : [ths[i], ...Array.from(table.querySelectorAll('tbody tr')).map(tr => tr.children[i])];
+  } else {
+    cells = Array.from(document.querySelectorAll(spec));
+  }
+  return {
+    scrolled: window.scrollX + Math.max(0, ...Array.from(document.querySelectorAll('.table-wrap')).map(w => w.scrollLeft)),
+    cells: cells.map(c => {
+      const r = c.getBoundingClientRect(), w = c.closest('.table-wrap');
+      return {text: c.textContent.trim().slice(0, 40), left: r.left, right: r.right, width: r.width,
+        clip: w ? w.getBoundingClientRect().right : window.innerWidth};
+    }),
+  };
+}))`
+
+// cellBox is a measured cell and the right edge of the box that shows it.
+type cellBox struct {
+	Text  string  `json:"text"`
+	Left  float64 `json:"left"`
+	Right float64 `json:"right"`
+	Width float64 `json:"width"`
+	Clip  float64 `json:"clip"`
+}
+
+// checkInView checks, on the page the tab shows, that every cell the specs name lies inside
+// the screen with nothing scrolled: it starts at or right of 0 and ends at or left of both
+// the screen's width and its table's scroll box (getBoundingClientRect), and is not hidden.
+func (b *browser) checkInView(t *testing.T, page string, v viewport, specs []string) {
+	t.Helper()
+	q, _ := json.Marshal(specs)
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]struct {
+		Scrolled float64   `json:"scrolled"`
+		Cells    []cellBox `json:"cells"`
+	}](inViewJS+"("+string(q)+")"))
+	if err != nil || len(got) != len(specs) {
+		t.Errorf("%s at %s: measuring %v: %v", page, v.name, specs, err)
+		return
+	}
+	for k, spec := range specs {
+		m := got[k]
+		if len(m.Cells) == 0 && !strings.HasPrefix(spec, "?") {
+			t.Errorf("%s at %s: %s: no such cells", page, v.name, spec)
+		}
+		if m.Scrolled != 0 {
+			t.Errorf("%s at %s: the page or a table is scrolled sideways by %v px", page, v.name, m.Scrolled)
+		}
+		for _, c := range m.Cells {
+			if c.Width <= 0 || c.Left < 0 || c.Right > min(float64(v.width), c.Clip)+0.5 {
+				t.Errorf("%s at %s: %s: %q spans %.1f–%.1f px, not inside the %d px screen (its table shows up to %.1f px)",
+					page, v.name, spec, c.Text, c.Left, c.Right, v.width, c.Clip)
+				break
+			}
+		}
+	}
+}
+
 // onlyFrom allows requests to the prefix and data: addresses.
 func onlyFrom(prefix string) func(string) bool {
 	return func(u string) bool { return strings.HasPrefix(u, prefix) || strings.HasPrefix(u, "data:") }
@@ -276,7 +363,7 @@ func onlyFrom(prefix string) func(string) bool {
 // pass. It also saves a screenshot of the overview (to docs/ with -screenshot).
 func TestBrowser(t *testing.T) {
 	chromium := chromiumPath(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second) // ~40 s on an idle 2-core machine
 	defer cancel()
 
 	mon := demoMonitor(t)
@@ -304,7 +391,27 @@ func TestBrowser(t *testing.T) {
 		for _, p := range pages {
 			st := b.check(t, base+p, v, live)
 			chartsOf[p] = st.Charts
+			if v.mobile {
+				b.checkInView(t, p, v, keyCells(p))
+			}
 		}
+	}
+
+	// A batch of 13 files folds in 报送记录: the table's first columns stay on the screen and
+	// the table is no longer a strip of file names.
+	folded := startServer(t, newMonitor(t, smallConfig, append(smallBatches(), thirteenFiles()), fixedNow))
+	if err := b.setViewport(phone); err != nil {
+		t.Fatal(err)
+	}
+	b.check(t, folded+"/townships/bb?period=2024-03", phone, onlyFrom(folded+"/"))
+	b.checkInView(t, "/townships/bb (13 files)", phone, []string{"#submissions 时间", "#submissions 报送人", "#submissions 月份"})
+	if w, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](`document.querySelector('#submissions').getBoundingClientRect().width`)); err != nil || w > 2*float64(phone.width) {
+		t.Errorf("报送记录 with 13 files is %v px wide on a %d px phone (%v), want at most two screens", w, phone.width, err)
+	}
+	// and the folded list reads within its cell: no name runs over into the next column
+	src, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#submissions td.src')).filter(td => td.scrollWidth > td.clientWidth + 1 || td.innerText.includes('第03份')).map(td => td.innerText.trim())`))
+	if err != nil || len(src) > 0 {
+		t.Errorf("报送记录's sources spill out of their cells or the 13 files do not fold (%v): %q", err, src)
 	}
 
 	// The exported files draw the same charts from file://.

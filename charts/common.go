@@ -139,29 +139,52 @@ func evalTip(head string, ind *kpi.Indicator, actual, target, expected, completi
 	var b strings.Builder
 	b.WriteString(head)
 	fmt.Fprintf(&b, "\n状态：%s", statusLabel(st))
-	fmt.Fprintf(&b, "\n实际：%s", figure(ind, actual))
+	writeFigures(&b, ind, actual, target, expected, completion)
+	return b.String()
+}
+
+// cellTip writes a township × indicator for a tooltip. A figure owed this month and not sent
+// reads 未报送 with the deadline, then the status the months reported before give (按此前数据),
+// then the figures, which are those earlier months' (see shownStatus).
+func cellTip(head string, ind *kpi.Indicator, e *kpi.Evaluation, due reportDue) string {
+	if !unreported(ind, e) {
+		return evalTip(head, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	fmt.Fprintf(&b, "\n状态：本月未报送（%s）", due.Note())
+	if p := priorStatus(ind, e); p != "" {
+		fmt.Fprintf(&b, "\n%s", p)
+	}
+	writeFigures(&b, ind, e.Actual, e.Target, e.Expected, e.Completion)
+	return b.String()
+}
+
+// writeFigures writes the lines of a tooltip after its status: actual, expected, target,
+// completion, each as the kind reads.
+func writeFigures(b *strings.Builder, ind *kpi.Indicator, actual, target, expected, completion kpi.Num) {
+	fmt.Fprintf(b, "\n实际：%s", figure(ind, actual))
 	if ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock {
 		if expected.Valid {
-			fmt.Fprintf(&b, "\n序时目标：%s", figure(ind, expected))
+			fmt.Fprintf(b, "\n序时目标：%s", figure(ind, expected))
 		}
 		if target.Valid {
 			label := "年度目标"
 			if ind.Direction == kpi.Lower {
 				label = "控制上限"
 			}
-			fmt.Fprintf(&b, "\n%s：%s", label, figure(ind, target))
+			fmt.Fprintf(b, "\n%s：%s", label, figure(ind, target))
 		}
 	}
 	if ind.Kind == kpi.KindRatio && target.Valid {
-		fmt.Fprintf(&b, "\n达标线：%s", percent(target))
+		fmt.Fprintf(b, "\n达标线：%s", percent(target))
 	}
 	if ind.Kind == kpi.KindMilestone {
-		fmt.Fprintf(&b, "\n应于%d月完成", ind.Due)
+		fmt.Fprintf(b, "\n应于%d月完成", ind.Due)
 	}
 	if completion.Valid && ind.Kind != kpi.KindMilestone {
-		fmt.Fprintf(&b, "\n完成率：%s", percent(completion))
+		fmt.Fprintf(b, "\n完成率：%s", percent(completion))
 	}
-	return b.String()
 }
 
 // scoredIndicators lists the positions of the indicators that carry a weight and a status.
@@ -175,10 +198,62 @@ func scoredIndicators(a *kpi.Assessment) []int {
 	return out
 }
 
-// reportable reports whether townships send a monthly figure for the indicator (the kinds
-// that raise missing_report).
-func reportable(ind *kpi.Indicator) bool {
-	return ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock || ind.Kind == kpi.KindRatio
+// unreported reports whether the township owed the indicator's figure for the month and
+// has not sent it (本月未报): only kinds reported every month (count, stock, ratio) are owed.
+// Milestones, bonuses and vetoes are reported when they happen and are never unreported.
+func unreported(ind *kpi.Indicator, e *kpi.Evaluation) bool {
+	return ind.Kind.ReportedMonthly() && !e.Reported
+}
+
+// shownStatus is the status the pages show for a township × indicator: its evaluated status,
+// except that a figure owed this month and not sent shows 未报送 (kpi.StatusNoData's label
+// and grey), whatever the months reported before add up to.
+//
+// A leader reading the month's pages needs first to know who has not reported: a township
+// that sent nothing for October still has a cumulative actual from January to September, and
+// its evaluated status (滞后, 预警, even 序时达标) describes those earlier months, not
+// October. Painting it red or amber would pass a missing report off as a township behind
+// its target, and green would hide it. So every heat map cell, status chart bar, progress
+// bar and table status of an unreported figure is grey 未报送, and is counted under 未报送;
+// the status of the earlier months is kept in the tooltip and under the table badge as
+// 按此前数据：滞后 (priorStatus), where it does not mix with the month's statuses.
+func shownStatus(ind *kpi.Indicator, e *kpi.Evaluation) kpi.Status {
+	if unreported(ind, e) {
+		return kpi.StatusNoData
+	}
+	return e.Status
+}
+
+// priorStatus says what the months reported before give for a figure not sent this month
+// (按此前数据：滞后), or "" when that says nothing: the figure is sent, nothing was ever
+// reported (no_data), or the status is 不适用.
+func priorStatus(ind *kpi.Indicator, e *kpi.Evaluation) string {
+	if !unreported(ind, e) || e.Status == "" || e.Status == kpi.StatusNoData || e.Status == kpi.StatusNotApplicable {
+		return ""
+	}
+	return "按此前数据：" + e.Status.Label()
+}
+
+// reportDue is the deadline of the month's reports and whether it has passed as of the
+// evaluation's clock.
+type reportDue struct {
+	Label   string // 1月5日
+	Overdue bool
+}
+
+// dueOf is the deadline of the snapshot's month.
+func dueOf(s *Snapshot) reportDue {
+	a := s.Assessment
+	dl := s.Period.Deadline(a.ReportDeadlineDay, a.Location)
+	return reportDue{Label: fmt.Sprintf("%d月%d日", s.Period.Next().Month, a.ReportDeadlineDay), Overdue: !s.Result().Now.Before(dl)}
+}
+
+// Note writes the deadline for a tooltip: 截止1月5日，已逾期.
+func (d reportDue) Note() string {
+	if d.Overdue {
+		return "截止" + d.Label + "，已逾期"
+	}
+	return "截止" + d.Label + "，未到截止日"
 }
 
 // reportStats counts the month's reports that have arrived (报送率).
@@ -193,7 +268,7 @@ func countReports(a *kpi.Assessment, r *kpi.Result) reportStats {
 	for t := range a.Townships {
 		complete := true
 		for i := range a.Indicators {
-			if !reportable(&a.Indicators[i]) {
+			if !a.Indicators[i].Kind.ReportedMonthly() {
 				continue
 			}
 			st.Due++

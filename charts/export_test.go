@@ -58,9 +58,13 @@ func TestExportWritesLinkedStaticPages(t *testing.T) {
 				t.Errorf("%s: link %q is not a relative file", f, link)
 				continue
 			}
-			target := filepath.Join(dir, filepath.FromSlash(filepath.ToSlash(filepath.Dir(f))), filepath.FromSlash(link))
-			if _, err := os.Stat(target); err != nil {
+			file, anchor, _ := strings.Cut(link, "#")
+			target := filepath.Join(dir, filepath.FromSlash(filepath.ToSlash(filepath.Dir(f))), filepath.FromSlash(file))
+			body, err := os.ReadFile(target)
+			if err != nil {
 				t.Errorf("%s: link %q leads nowhere", f, link)
+			} else if anchor != "" && !strings.Contains(string(body), `id="`+anchor+`"`) {
+				t.Errorf("%s: link %q leads to a page without that anchor", f, link)
 			}
 		}
 	}

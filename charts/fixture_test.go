@@ -107,8 +107,11 @@ func hostileBatches() []batch {
 		o = append(o, obs(t, "screenings", "2024-01", float64(4+3*i)), ratio(t, "closure", "2024-01", float64(8+i), 10))
 	}
 	o = append(o, obs("aa", "honors", "2024-01", 1))
+	// the last batch carries several files, so that 报送记录 folds hostile names into a list
+	many := strings.Join([]string{"</script><script>alert(1)</script>.csv", "\"><img src=x onerror=alert(1)>.xlsx", "a.csv", "__f__function(){alert(1)}__f__.csv"}, ", ")
 	return []batch{{"</script><script>alert(1)</script>", "\"><img src=x onerror=alert(1)>.csv", at, o},
-		{"<b>县</b>", "fix.csv", at.Add(time.Hour), []kpi.Observation{obs("bb", "screenings", "2024-01", 8)}}}
+		{"<b>县</b>", "fix.csv", at.Add(time.Hour), []kpi.Observation{obs("bb", "screenings", "2024-01", 8)}},
+		{"<i>镇</i>", many, at.Add(2 * time.Hour), []kpi.Observation{obs("cc", "screenings", "2024-01", 12)}}}
 }
 
 // newMonitor opens a fresh database in a temp dir, ingests the batches with their times and

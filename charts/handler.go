@@ -216,9 +216,19 @@ func (h *Handler) rankings(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// alerts serves 预警. Its resolutions come from the alert lifecycle store, which changes
+// when the alert engine syncs (after the data change, or when a deadline passes), so the
+// page is cached per version of that store too.
 func (h *Handler) alerts(w http.ResponseWriter, r *http.Request) {
-	h.page(w, r, "alerts", func(ctx context.Context, s *Snapshot) (*view, error) {
-		return buildAlerts(s, liveLinks(s.Period))
+	name := "alerts#" + strconv.FormatUint(h.mon.AlertsVersion(), 10)
+	h.page(w, r, name, func(ctx context.Context, s *Snapshot) (*view, error) {
+		res, err := LoadResolutions(ctx, h.mon.Store(), s.Assessment)
+		if err != nil {
+			return nil, err
+		}
+		withRes := *s // the snapshot is shared by every page: a copy carries the resolutions
+		withRes.Resolved = res
+		return buildAlerts(&withRes, liveLinks(s.Period))
 	})
 }
 

@@ -257,8 +257,11 @@ func TestEveryLiveLinkAnswers(t *testing.T) {
 				}
 				continue
 			}
-			if rec := get(t, srv, link); rec.Code != http.StatusOK {
+			target, anchor, _ := strings.Cut(link, "#")
+			if rec := get(t, srv, target); rec.Code != http.StatusOK {
 				t.Errorf("%s links %s: %d", name, link, rec.Code)
+			} else if anchor != "" && !strings.Contains(rec.Body.String(), `id="`+anchor+`"`) {
+				t.Errorf("%s links %s, a page without that anchor", name, link)
 			}
 		}
 	}

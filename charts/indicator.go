@@ -39,8 +39,9 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 	d.Tiles = []tile{
 		{Label: "全区累计", Value: figure(ind, c.Actual), Note: "状态：" + statusLabel(c.Status)},
 		{Label: "完成率", Value: percent(c.Completion), Note: "序时完成度 " + percent(c.Pace)},
-		{Label: "本月报送", Value: fmt.Sprintf("%d / %d", c.Reported, c.Townships)},
+		reportTile(a, r, i),
 	}
+	due := dueOf(s)
 	type item struct {
 		t   int
 		key float64
@@ -69,8 +70,8 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 			tw := a.Townships[it.t]
 			e := r.Evaluation(it.t, i, nI)
 			got, want := share(ind, e.Actual, e.Target, e.Expected, s.Period.Month)
-			rows = append(rows, progressRow{Name: tw.Name, Got: got, Want: want, Status: e.Status, Link: l.Township(tw.Code),
-				Tip: evalTip(tw.Name+" · "+ind.Name, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)})
+			rows = append(rows, progressRow{Name: tw.Name, Got: got, Want: want, Status: shownStatus(ind, e), Link: l.Township(tw.Code),
+				Tip: cellTip(tw.Name+" · "+ind.Name, ind, e, due)})
 		}
 		var expected kpi.Num
 		if ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock {
@@ -94,6 +95,36 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 	v.Charts = []chart{d.Ranking, d.County}
 	v.Data = d
 	return v, nil
+}
+
+// reportTile says how many townships sent the indicator's figure this month and names
+// those that did not. Milestones, bonuses and vetoes are reported when they happen: no
+// township owes them a monthly figure.
+func reportTile(a *kpi.Assessment, r *kpi.Result, i int) tile {
+	ind, c := &a.Indicators[i], r.County[i]
+	if !ind.Kind.ReportedMonthly() {
+		return tile{Label: "本月报送", Value: "无需月报", Note: "发生或完成时报送"}
+	}
+	tl := tile{Label: "本月报送", Value: fmt.Sprintf("%d / %d", c.Reported, c.Townships)}
+	var missing []string
+	for t, tw := range a.Townships {
+		if unreported(ind, r.Evaluation(t, i, len(a.Indicators))) {
+			missing = append(missing, tw.Name)
+		}
+	}
+	if len(missing) > 0 {
+		tl.Class = "warn"
+		tl.Note = "未报送：" + foldNames(missing, 3, "个乡镇")
+	}
+	return tl
+}
+
+// foldNames lists at most n names, then how many there are in all: 甲镇、乙镇、丙镇等 5 个乡镇.
+func foldNames(names []string, n int, unit string) string {
+	if len(names) <= n {
+		return strings.Join(names, "、")
+	}
+	return fmt.Sprintf("%s等 %d %s", strings.Join(names[:n], "、"), len(names), unit)
 }
 
 // shareScale reports whether the indicator's townships are compared as a share of target.

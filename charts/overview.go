@@ -14,12 +14,20 @@ import (
 type overviewData struct {
 	Tiles       []tile
 	StatusTiles []tile
+	Unreported  []unreportedRow // townships with figures owed this month and not sent
+	Due         reportDue
 	CountyRows  []countyRow
 	RankRows    []rankRow
 	Ranking     chart
 	Heat        chart
 	Statuses    chart
 	County      chart
+}
+
+// unreportedRow is a township that has not sent every figure it owes for the month.
+type unreportedRow struct {
+	Name, Href string
+	Items      int // figures owed and not sent
 }
 
 // countyRow is one indicator for the county as a whole.
@@ -34,6 +42,7 @@ type countyRow struct {
 // rankRow is one line of a ranking table.
 type rankRow struct {
 	Rank       string
+	Tied       bool // the rank is shared (并列)
 	Change     string
 	ChangeDir  string // up, down or empty
 	Name, Href string
@@ -86,26 +95,44 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 			Note: fmt.Sprintf("%s 分 · %s", points(top.Total), top.Grade)})
 	}
 
-	// Counts of township × indicator by status.
+	// Counts of township × indicator by the status shown (see shownStatus): a figure owed
+	// this month and not sent counts under 未报送, never under its earlier months' status.
 	counts := map[kpi.Status]int{}
 	nI := len(a.Indicators)
-	for t := range a.Townships {
+	d.Due = dueOf(s)
+	for t, tw := range a.Townships {
+		missing := 0
 		for _, i := range scoredIndicators(a) {
-			counts[r.Evaluation(t, i, nI).Status]++
+			ind, e := &a.Indicators[i], r.Evaluation(t, i, nI)
+			counts[shownStatus(ind, e)]++
+			if unreported(ind, e) {
+				missing++
+			}
+		}
+		if missing > 0 {
+			d.Unreported = append(d.Unreported, unreportedRow{Name: tw.Name, Href: l.Township(tw.Code) + "#missing", Items: missing})
 		}
 	}
 	for _, stt := range kpi.AllStatuses() {
-		d.StatusTiles = append(d.StatusTiles, tile{Label: stt.Label(), Value: strconv.Itoa(counts[stt]), Class: "st-" + string(stt)})
+		tl := tile{Label: stt.Label(), Value: strconv.Itoa(counts[stt]), Class: "st-" + string(stt)}
+		if stt == kpi.StatusNoData {
+			tl.Note = "本月未报"
+			if counts[stt] > 0 {
+				tl.Href = "#unreported"
+			}
+		}
+		d.StatusTiles = append(d.StatusTiles, tl)
 	}
 
 	var err error
 	if d.Ranking, err = rankingChart("overview-ranking", "排名与等次", a, r, l); err != nil {
 		return nil, err
 	}
-	if d.Heat, err = heatChart("overview-heat", a, r, l); err != nil {
+	if d.Heat, err = heatChart("overview-heat", s, l); err != nil {
 		return nil, err
 	}
-	if d.Statuses, err = statusChart("overview-status", a, r, l); err != nil {
+	d.Heat.Note = "灰色为本月应报未报送；此前已报的累计情况见格子的提示。"
+	if d.Statuses, err = statusChart("overview-status", s, l); err != nil {
 		return nil, err
 	}
 	var rows []progressRow
@@ -146,9 +173,7 @@ func rankRows(a *kpi.Assessment, r *kpi.Result, l links) []rankRow {
 	for _, x := range r.Rankings {
 		row := rankRow{Rank: strconv.Itoa(x.Rank), Change: kpi.FormatRankChange(x.RankChange), Name: x.Name, Href: l.Township(x.Township),
 			Base: points(x.Base), Bonus: points(x.Bonus), Total: fmt.Sprintf("%.2f", x.Total), Grade: x.Grade, Veto: x.Veto}
-		if x.Tied {
-			row.Rank += "（并列）"
-		}
+		row.Tied = x.Tied
 		if x.RankChange != nil && *x.RankChange > 0 {
 			row.ChangeDir = "up"
 		} else if x.RankChange != nil && *x.RankChange < 0 {
@@ -202,8 +227,11 @@ func rankingChart(id, title string, a *kpi.Assessment, r *kpi.Result, l links) (
 	)
 }
 
-// heatChart draws township × indicator coloured by status.
-func heatChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, error) {
+// heatChart draws township × indicator coloured by the status shown: a figure owed this
+// month and not sent is grey 未报送, with its earlier months' status in the tooltip (see
+// shownStatus).
+func heatChart(id string, s *Snapshot, l links) (chart, error) {
+	a, r, due := s.Assessment, s.Result(), dueOf(s)
 	scored := scoredIndicators(a)
 	statuses := kpi.AllStatuses()
 	index := map[kpi.Status]int{}
@@ -226,8 +254,8 @@ func heatChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, err
 		for y, i := range scored {
 			ind := &a.Indicators[i]
 			e := r.Evaluation(t, i, nI)
-			data = append(data, opts.HeatMapData{Value: [3]int{t, y, index[e.Status]}})
-			tips = append(tips, evalTip(tw.Name+" · "+ind.Name, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status))
+			data = append(data, opts.HeatMapData{Value: [3]int{t, y, index[shownStatus(ind, e)]}})
+			tips = append(tips, cellTip(tw.Name+" · "+ind.Name, ind, e, due))
 			hrefs = append(hrefs, l.Township(tw.Code))
 		}
 	}
@@ -255,8 +283,10 @@ func heatChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, err
 	)
 }
 
-// statusChart stacks each township's indicators by status.
-func statusChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, error) {
+// statusChart stacks each township's indicators by the status shown (未报送 for a figure
+// owed this month and not sent).
+func statusChart(id string, s *Snapshot, l links) (chart, error) {
+	a, r := s.Assessment, s.Result()
 	towns := make([]string, len(a.Townships))
 	hrefs := make([]string, len(a.Townships))
 	for t, tw := range a.Townships {
@@ -279,7 +309,7 @@ func statusChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, e
 		for t, tw := range a.Townships {
 			n := 0
 			for _, i := range scored {
-				if r.Evaluation(t, i, nI).Status == stt {
+				if shownStatus(&a.Indicators[i], r.Evaluation(t, i, nI)) == stt {
 					n++
 				}
 			}

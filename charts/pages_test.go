@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
@@ -147,6 +149,10 @@ func at(tb testing.TB, v any, p string) any {
 	return v
 }
 
+// TestHeatMapColoursEveryCellByStatus: every cell has the colour of its status, except a
+// figure owed this month and not sent, which is grey 未报送 even when the months reported
+// before put it behind (乙镇's March screenings: 70 of 150 expected), with that status in
+// its tooltip.
 func TestHeatMapColoursEveryCellByStatus(t *testing.T) {
 	mon := newMonitor(t, smallConfig, smallBatches(), fixedNow)
 	p := kpi.MustPeriod("2024-03")
@@ -159,13 +165,30 @@ func TestHeatMapColoursEveryCellByStatus(t *testing.T) {
 	if len(data) != len(a.Townships)*len(scored) {
 		t.Fatalf("heat map has %d cells, want %d", len(data), len(a.Townships)*len(scored))
 	}
-	for _, cell := range data {
+	unreportedCells := 0
+	for k, cell := range data {
 		v := cell.(map[string]any)["value"].([]any)
 		x, y, st := int(v[0].(float64)), int(v[1].(float64)), int(v[2].(float64))
-		want := r.Evaluation(x, scored[y], len(a.Indicators)).Status
-		if statuses[st] != want {
-			t.Errorf("cell %s × %s is %s, want %s", a.Townships[x].Name, a.Indicators[scored[y]].Name, statuses[st], want)
+		ind, e := &a.Indicators[scored[y]], r.Evaluation(x, scored[y], len(a.Indicators))
+		want := e.Status
+		if ind.Kind.ReportedMonthly() && !e.Reported {
+			want = kpi.StatusNoData
+			unreportedCells++
+			if tip := sp.Tips[0][k]; !strings.Contains(tip, "状态：本月未报送（截止4月5日，已逾期）") || !strings.Contains(tip, "按此前数据："+e.Status.Label()) {
+				t.Errorf("cell %s × %s: tooltip %q does not say it was not reported and what the earlier months give", a.Townships[x].Name, ind.Name, tip)
+			}
 		}
+		if statuses[st] != want {
+			t.Errorf("cell %s × %s is %s, want %s", a.Townships[x].Name, ind.Name, statuses[st], want)
+		}
+	}
+	// The fixture's one unreported figure is behind on the months before: without the rule it
+	// would be red.
+	if e := r.Evaluation(1, a.IndicatorIndex("screenings"), len(a.Indicators)); e.Reported || e.Status != kpi.StatusBehind {
+		t.Fatalf("fixture changed: 乙镇's March screenings reported %v, status %s", e.Reported, e.Status)
+	}
+	if unreportedCells != 1 {
+		t.Errorf("%d unreported cells, want 1 (乙镇's screenings)", unreportedCells)
 	}
 	pieces := at(t, sp.Option, "visualMap.0.pieces").([]any)
 	for i, s := range statuses {
@@ -173,6 +196,9 @@ func TestHeatMapColoursEveryCellByStatus(t *testing.T) {
 		if pc["label"] != s.Label() || pc["color"] != statusColors[string(s)] || int(pc["value"].(float64)) != i {
 			t.Errorf("piece %d = %v, want %s in %s", i, pc, s.Label(), statusColors[string(s)])
 		}
+	}
+	if pc := pieces[slices.Index(statuses, kpi.StatusNoData)].(map[string]any); pc["label"] != "未报送" || pc["color"] != "#9e9e9e" {
+		t.Errorf("the legend's unreported entry is %v, want 未报送 in grey", pc)
 	}
 }
 
@@ -229,7 +255,7 @@ func TestTownshipPageShowsCorrectionsMissingReportsAndAlerts(t *testing.T) {
 	aa, bb := pages["townships/aa.html"], pages["townships/bb.html"]
 	// 甲镇's February screenings: 1,000 reported by the township, corrected to 100 by the county
 	// office; times are shown in the configured zone (Asia/Shanghai, UTC+8).
-	for _, want := range []string{"数据修订与报送记录", "2024年2月", "1,000 人", "100 人", "甲镇妇联 · 2024-03-04 18:00", "县妇联办公室", "2024-03-06 18:00", "更正-2024-02.csv"} {
+	for _, want := range []string{"数据修订与报送记录", "2024年2月", "1,000 人", "100 人", "甲镇妇联 · <span>2024-03-04</span> <span>18:00</span>", "县妇联办公室", "<span>2024-03-06</span> <span>18:00</span>", "更正-2024-02.csv"} {
 		if !strings.Contains(aa, want) {
 			t.Errorf("甲镇's page lacks %q", want)
 		}
@@ -240,16 +266,16 @@ func TestTownshipPageShowsCorrectionsMissingReportsAndAlerts(t *testing.T) {
 	// Every batch that wrote 甲镇's figures, with the months and how many figures it wrote
 	// (February's batch wrote 5, one of them later corrected).
 	for _, want := range []string{
-		`<td>2024-04-05 18:00</td><td>甲镇妇联</td><td>2024-03-甲镇.csv</td><td class="wide">2024年3月</td><td class="num">3</td>`,
-		`<td>2024-03-06 18:00</td><td>县妇联办公室</td><td>更正-2024-02.csv</td><td class="wide">2024年2月</td><td class="num">1</td>`,
-		`<td>2024-03-04 18:00</td><td>甲镇妇联</td><td>2024-02-甲镇.csv</td><td class="wide">2024年2月</td><td class="num">5</td>`,
-		`<td>2024-02-03 18:00</td><td>甲镇妇联</td><td>2024-01-甲镇.csv</td><td class="wide">2024年1月</td><td class="num">3</td>`,
+		`<td class="when"><span>2024-04-05</span> <span>18:00</span></td><td>甲镇妇联</td><td class="months"><span>2024年3月</span></td><td class="num">3</td><td class="src">2024-03-甲镇.csv</td>`,
+		`<td class="when"><span>2024-03-06</span> <span>18:00</span></td><td>县妇联办公室</td><td class="months"><span>2024年2月</span></td><td class="num">1</td><td class="src">更正-2024-02.csv</td>`,
+		`<td class="when"><span>2024-03-04</span> <span>18:00</span></td><td>甲镇妇联</td><td class="months"><span>2024年2月</span></td><td class="num">5</td><td class="src">2024-02-甲镇.csv</td>`,
+		`<td class="when"><span>2024-02-03</span> <span>18:00</span></td><td>甲镇妇联</td><td class="months"><span>2024年1月</span></td><td class="num">3</td><td class="src">2024-01-甲镇.csv</td>`,
 	} {
 		if !strings.Contains(aa, want) {
 			t.Errorf("甲镇's submissions lack %s", want)
 		}
 	}
-	if i, j := strings.Index(aa, "2024-03-甲镇.csv</td>"), strings.Index(aa, "2024-01-甲镇.csv</td>"); i < 0 || j < i {
+	if i, j := strings.Index(aa, ">2024-03-甲镇.csv</td>"), strings.Index(aa, ">2024-01-甲镇.csv</td>"); i < 0 || j < i {
 		t.Error("submissions are not listed latest first")
 	}
 	// 乙镇 has not sent March's screenings, and the deadline (5 April) has passed.
@@ -319,20 +345,54 @@ func TestResolutions(t *testing.T) {
 	months := []*kpi.Result{
 		{Period: kpi.MustPeriod("2024-01"), Alerts: []kpi.Alert{al("behind_pace", "aa"), al("missing_report", "bb"), al("veto", "cc")}},
 		{Period: kpi.MustPeriod("2024-02"), Alerts: []kpi.Alert{al("behind_pace", "aa"), al("veto", "cc")}},
-		{Period: kpi.MustPeriod("2024-03"), Alerts: []kpi.Alert{al("veto", "cc")}},
+		{Period: kpi.MustPeriod("2024-03"), Alerts: []kpi.Alert{al("veto", "cc"), al("missing_report", "ee")}},
 	}
-	got := resolutions(&Snapshot{Months: months}, 3)
-	want := []struct{ alert, tw, resolved string }{{"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}
-	if len(got) != len(want) {
-		t.Fatalf("got %d resolutions %v, want %v", len(got), got, want)
+	at := func(day, hour int) time.Time { return time.Date(2024, 4, day, hour, 0, 0, 0, time.UTC) }
+	stored := func(name, tw, p string, when time.Time) AlertResolution {
+		return AlertResolution{Alert: al(name, tw), Period: kpi.MustPeriod(p), ResolvedAt: when}
 	}
-	for i, w := range want {
-		if got[i].Alert.Alert != w.alert || got[i].Alert.Township != w.tw || got[i].Resolved.String() != w.resolved {
-			t.Errorf("resolution %d = %+v, want %v", i, got[i], w)
-		}
-	}
-	if got := resolutions(&Snapshot{Months: months}, 1); len(got) != 1 || got[0].Alert.Township != "aa" {
-		t.Errorf("within one month: %+v, want only aa's", got)
+	type want struct{ alert, tw, resolved string }
+	for _, c := range []struct {
+		name     string
+		n        int
+		resolved []AlertResolution
+		want     []want
+	}{
+		{"month over month", 3, nil, []want{{"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}},
+		{"month over month within one month", 1, nil, []want{{"behind_pace", "aa", "2024-03"}}},
+		{"a late report resolves alerts of its own month", 3, []AlertResolution{
+			stored("missing_report", "dd", "2024-03", at(8, 10)), stored("behind_pace", "dd", "2024-03", at(8, 11))},
+			[]want{{"behind_pace", "dd", "2024-03"}, {"missing_report", "dd", "2024-03"}, {"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}},
+		{"the store moved on to the next month: already listed month over month", 3, []AlertResolution{
+			stored("behind_pace", "aa", "2024-02", at(6, 0))},
+			[]want{{"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}},
+		{"resolved in the store but holding again now", 3, []AlertResolution{
+			stored("missing_report", "ee", "2024-03", at(7, 0)), stored("veto", "cc", "2024-02", at(7, 0))},
+			[]want{{"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}},
+		{"a month after the page's is not shown", 3, []AlertResolution{
+			stored("missing_report", "dd", "2024-04", at(9, 0))},
+			[]want{{"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}},
+		{"a month before the window is not shown", 1, []AlertResolution{
+			stored("missing_report", "dd", "2024-02", at(9, 0))},
+			[]want{{"behind_pace", "aa", "2024-03"}}},
+		{"an alert resolved twice is listed once, for its latest", 3, []AlertResolution{
+			stored("missing_report", "dd", "2024-03", at(8, 0)), stored("missing_report", "dd", "2024-02", at(2, 0))},
+			[]want{{"missing_report", "dd", "2024-03"}, {"behind_pace", "aa", "2024-03"}, {"missing_report", "bb", "2024-02"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := resolutions(&Snapshot{Months: months, Resolved: c.resolved}, c.n)
+			if len(got) != len(c.want) {
+				t.Fatalf("got %d resolutions %+v, want %v", len(got), got, c.want)
+			}
+			for i, w := range c.want {
+				if got[i].Alert.Alert != w.alert || got[i].Alert.Township != w.tw || got[i].Resolved.String() != w.resolved {
+					t.Errorf("resolution %d = %+v, want %v", i, got[i], w)
+				}
+				if within := w.tw == "dd"; within == got[i].At.IsZero() {
+					t.Errorf("resolution %d (%v): time %v, want one only for a resolution within a month", i, w, got[i].At)
+				}
+			}
+		})
 	}
 }
 

@@ -22,6 +22,10 @@ type Snapshot struct {
 	Months     []*kpi.Result // Months[k-1] is the evaluation as of month k, for k = 1 … Period.Month
 	LastReport time.Time     // when the latest batch holding a value for Period was written; zero if none
 	Version    uint64        // the data version the snapshot was taken at
+
+	// Resolved are the alert runs the lifecycle store saw resolve this year
+	// (LoadResolutions), for 预警's recent resolutions; nil when not read.
+	Resolved []AlertResolution
 }
 
 // Result is the evaluation as of the snapshot's period.

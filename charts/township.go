@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	ec "github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -34,19 +35,74 @@ type townshipData struct {
 
 // submissionRow is one batch that wrote the township's figures.
 type submissionRow struct {
-	At, Actor, Source string
-	Periods           string
-	Figures           int
+	At      stamp
+	Actor   string
+	Source  sourceList
+	Periods []string // runs of months (monthRanges), each kept on one line
+	Figures int
+}
+
+// stamp is a moment split for a table cell, so that a narrow column breaks it between the
+// date and the time: 2025-11-08 | 10:00.
+type stamp struct{ Date, Time string }
+
+func stampOf(t time.Time, loc *time.Location) stamp {
+	d, c, _ := strings.Cut(clock(t, loc), " ")
+	return stamp{Date: d, Time: c}
+}
+
+// sourceList is a batch's files for a table cell. One upload may carry many files, stored
+// as one source with the names joined by ", " (the collector's way); a long list folds to its
+// first names and how many there are (a.xlsx、b.xlsx 等 13 个文件), the full list kept in All
+// for a <details>.
+type sourceList struct {
+	Short string
+	All   []string // every name, when the list is folded; nil otherwise
+}
+
+// maxSources is how many file names a source cell shows before it folds.
+const maxSources = 2
+
+func foldSources(source string) sourceList {
+	names := strings.Split(source, ", ")
+	if len(names) <= maxSources+1 { // folding three names would hide one to say "3"
+		return sourceList{Short: strings.Join(names, "、")}
+	}
+	return sourceList{Short: fmt.Sprintf("%s 等 %d 个文件", strings.Join(names[:maxSources], "、"), len(names)), All: names}
+}
+
+// monthRanges writes months in order as runs, the year where it changes: 2025年1—3月, 5月;
+// 2024年12月, 2025年1月. The page joins them with 、.
+func monthRanges(ps []kpi.Period) []string {
+	var out []string
+	for i := 0; i < len(ps); {
+		j := i
+		for j+1 < len(ps) && ps[j+1].Year == ps[i].Year && ps[j+1].Month == ps[j].Month+1 {
+			j++
+		}
+		var b strings.Builder
+		if i == 0 || ps[i-1].Year != ps[i].Year {
+			fmt.Fprintf(&b, "%d年", ps[i].Year)
+		}
+		if j > i {
+			fmt.Fprintf(&b, "%d—%d月", ps[i].Month, ps[j].Month)
+		} else {
+			fmt.Fprintf(&b, "%d月", ps[i].Month)
+		}
+		out = append(out, b.String())
+		i = j + 1
+	}
+	return out
 }
 
 // evalRow is one township × indicator in a table.
 type evalRow struct {
 	Name, Href                   string // the indicator on a township's page, the township on an indicator's
 	Category                     string
-	Reported                     string // 已报 / 未报 for the month
 	Actual, Expected, Target     string
 	Completion, Pace, StatusText string
-	Status                       string
+	Status                       string // the status shown, for its colour: no_data (未报送) for a figure owed and not sent
+	Prior                        string // for a figure not sent: the status of the months reported before (按此前数据：滞后)
 	Score                        string // 得分/分值
 }
 
@@ -73,9 +129,11 @@ type correctionRow struct {
 	Indicator, Href string
 	Period          string
 	Old, New        string
-	OldBy, OldAt    string
-	NewBy, NewAt    string
-	Source          string
+	OldBy           string
+	OldAt           stamp
+	NewBy           string
+	NewAt           stamp
+	Source          sourceList
 }
 
 // buildTownship builds the page of the township with the code.
@@ -109,10 +167,10 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	case gi == 0:
 		gradeTile.Class = "ok"
 	}
-	var reported, due int
+	var reported, owed int
 	for i := range a.Indicators {
-		if reportable(&a.Indicators[i]) {
-			due++
+		if a.Indicators[i].Kind.ReportedMonthly() {
+			owed++
 			if r.Evaluation(t, i, nI).Reported {
 				reported++
 			}
@@ -124,8 +182,8 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 			alerts = append(alerts, al)
 		}
 	}
-	reportTile := tile{Label: "本月报送", Value: fmt.Sprintf("%d / %d 项", reported, due)}
-	if reported < due {
+	reportTile := tile{Label: "本月报送", Value: fmt.Sprintf("%d / %d 项", reported, owed)}
+	if reported < owed {
 		reportTile.Class = "warn"
 	}
 	alertTile := tile{Label: "预警", Value: strconv.Itoa(len(alerts)) + " 条", Href: "#alerts"} // this township's, below
@@ -143,6 +201,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 		}
 	}
 	var rows []progressRow
+	due := dueOf(s)
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		e := r.Evaluation(t, i, nI)
@@ -151,8 +210,8 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 		if !ind.Kind.Scored() || (!got.Valid && !want.Valid) {
 			continue
 		}
-		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: e.Status, Link: l.Indicator(ind.Code),
-			Tip: evalTip(tw.Name+" · "+ind.Name, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)})
+		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: shownStatus(ind, e), Link: l.Indicator(ind.Code),
+			Tip: cellTip(tw.Name+" · "+ind.Name, ind, e, due)})
 	}
 	if d.Progress, err = progressChart("township-progress", "各指标完成情况（实际、序时、目标）", rows, kpi.Num{}); err != nil {
 		return nil, err
@@ -167,12 +226,10 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	d.Alerts = alertRows(a, alerts, l, s.Period)
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
-		if !reportable(ind) || r.Evaluation(t, i, nI).Reported {
+		if !unreported(ind, r.Evaluation(t, i, nI)) {
 			continue
 		}
-		dl := s.Period.Deadline(a.ReportDeadlineDay, a.Location)
-		d.Missing = append(d.Missing, missingRow{Indicator: ind.Name, Href: l.Indicator(ind.Code),
-			Deadline: fmt.Sprintf("%d月%d日", s.Period.Next().Month, a.ReportDeadlineDay), Overdue: !r.Now.Before(dl)})
+		d.Missing = append(d.Missing, missingRow{Indicator: ind.Name, Href: l.Indicator(ind.Code), Deadline: due.Label, Overdue: due.Overdue})
 	}
 	for _, c := range hist.Corrections {
 		ind, ok := a.Indicator(c.Indicator)
@@ -182,17 +239,13 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 		d.Corrections = append(d.Corrections, correctionRow{
 			Indicator: ind.Name, Href: l.Indicator(ind.Code), Period: c.Period.Label(),
 			Old: revisionFigure(ind, c.Old.Value, c.Old.Denominator), New: revisionFigure(ind, c.New.Value, c.New.Denominator),
-			OldBy: c.Old.Actor, OldAt: clock(c.Old.At, a.Location), NewBy: c.New.Actor, NewAt: clock(c.New.At, a.Location),
-			Source: c.New.Source,
+			OldBy: c.Old.Actor, OldAt: stampOf(c.Old.At, a.Location), NewBy: c.New.Actor, NewAt: stampOf(c.New.At, a.Location),
+			Source: foldSources(c.New.Source),
 		})
 	}
 	for _, sb := range hist.Submissions {
-		months := make([]string, len(sb.Periods))
-		for k, p := range sb.Periods {
-			months[k] = p.Label()
-		}
-		d.Submissions = append(d.Submissions, submissionRow{At: clock(sb.At, a.Location), Actor: sb.Actor, Source: sb.Source,
-			Periods: strings.Join(months, "、"), Figures: sb.Figures})
+		d.Submissions = append(d.Submissions, submissionRow{At: stampOf(sb.At, a.Location), Actor: sb.Actor, Source: foldSources(sb.Source),
+			Periods: monthRanges(sb.Periods), Figures: sb.Figures})
 	}
 	v.Charts = nonEmpty(d.Radar, d.Progress, d.Trend, d.Rank)
 	v.Data = d
@@ -207,15 +260,15 @@ func revisionFigure(ind *kpi.Indicator, value float64, den *float64) string {
 	return withUnit(thousands(value, 4), ind.Unit)
 }
 
-// newEvalRow fills a table row from an evaluation.
+// newEvalRow fills a table row from an evaluation. Its status is the one shown (see
+// shownStatus): 未报送 for a figure owed this month and not sent, with the earlier months'
+// status beside it; the figures are the evaluation's.
 func newEvalRow(ind *kpi.Indicator, e *kpi.Evaluation, name, href string) evalRow {
+	st := shownStatus(ind, e)
 	row := evalRow{Name: name, Href: href, Category: ind.Category,
 		Actual: figure(ind, e.Actual), Expected: figure(ind, e.Expected), Target: figure(ind, e.Target),
-		Completion: percent(e.Completion), Pace: percent(e.Pace), StatusText: statusLabel(e.Status), Status: string(e.Status),
-		Reported: "未报"}
-	if e.Reported {
-		row.Reported = "已报"
-	}
+		Completion: percent(e.Completion), Pace: percent(e.Pace), StatusText: statusLabel(st), Status: string(st),
+		Prior: priorStatus(ind, e)}
 	if ind.Kind == kpi.KindMilestone {
 		row.Expected, row.Target = dash, fmt.Sprintf("%d月前完成", ind.Due)
 	}

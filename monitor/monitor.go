@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kpimon/kpimon/collector"
@@ -45,6 +46,8 @@ type Monitor struct {
 	deps    []*Monitor       // assessments whose data this one's results depend on (follow)
 
 	ingestHooks []func(IngestOutcome) // hook.go
+
+	alerts atomic.Uint64 // grows whenever the alert lifecycle store changed (AlertsChanged)
 }
 
 type cached struct {
@@ -425,3 +428,10 @@ func (m *Monitor) follow(dep *Monitor) {
 		}
 	})
 }
+
+// AlertsChanged notes that the alert lifecycle store changed (alerts started, resolved or
+// escalated): pages that show it (预警's resolutions) are built again.
+func (m *Monitor) AlertsChanged() { m.alerts.Add(1) }
+
+// AlertsVersion grows with every AlertsChanged.
+func (m *Monitor) AlertsVersion() uint64 { return m.alerts.Load() }
