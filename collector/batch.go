@@ -308,7 +308,8 @@ func (b *Batch) add(r record) {
 		}
 		v, ok := parseNumber(f.fld.text)
 		if !ok {
-			b.fail(r.at(f.name), f.name, clean(f.fld.text), kpi.ErrBadValue, "%s“%s”不是有效的数字", fieldLabel(f.name), clean(f.fld.text))
+			text := clean(f.fld.text)
+			b.fail(r.at(f.name), f.name, text, kpi.ErrBadValue, "%s“%s”不是有效的数字%s", fieldLabel(f.name), text, numberHint(text))
 			continue
 		}
 		*f.dst, has[k] = v, true
@@ -322,6 +323,8 @@ func (b *Batch) add(r record) {
 				field = ve.Field
 			}
 			b.fail(r.at(field), field, "", err, "%s", err.Error())
+		} else if field, v, lim := outOfRange(ind, o); field != "" {
+			b.fail(r.at(field), field, kpi.FormatNumber(v), kpi.ErrBadValue, "%s", lim.message(ind, field, v))
 		}
 	}
 	if len(b.errs) > before || ti < 0 {
@@ -382,7 +385,10 @@ func clean(s string) string {
 }
 
 // parseNumber reads a finite number as people type it: thousands separators (1,234.5),
-// full-width digits and surrounding spaces are accepted; NaN and infinities are not.
+// full-width digits and separators (１，２３４), a leading sign and surrounding spaces are
+// accepted. Only decimal notation is: NaN, infinities, hexadecimal (0x1p4) and digit
+// underscores (1_000), which strconv.ParseFloat would take, are refused, and so is a
+// number too large for a float64 (1e400).
 func parseNumber(s string) (float64, bool) {
 	t := clean(s)
 	if strings.Contains(t, ",") {
@@ -391,6 +397,9 @@ func parseNumber(s string) (float64, bool) {
 		}
 		t = strings.ReplaceAll(t, ",", "")
 	}
+	if !decimal(t) {
+		return 0, false
+	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, false
@@ -398,9 +407,64 @@ func parseNumber(s string) (float64, bool) {
 	return v, true
 }
 
+// decimal reports whether s is a plain decimal number: an optional sign, digits with at
+// most one decimal point (at least one digit), and an optional exponent (e3, E-2).
+func decimal(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits, point := 0, false
+mantissa:
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !point:
+			point = true
+		default:
+			break mantissa
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i == len(s) {
+		return true
+	}
+	if s[i] != 'e' && s[i] != 'E' {
+		return false
+	}
+	i++
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	if i == len(s) {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// numberHint says more about a figure parseNumber refused, when there is more to say.
+func numberHint(text string) string {
+	t := strings.ReplaceAll(clean(text), ",", "")
+	switch {
+	case strings.HasSuffix(t, "%"):
+		return "：请填写数字本身，不带百分号；比率类指标请分别填写分子和分母（件数、人数）"
+	case decimal(t):
+		return "：数字太大，超出了可以处理的范围"
+	}
+	return ""
+}
+
 // thousands reports whether s groups its integer digits by three with commas.
 func thousands(s string) bool {
-	intPart, _, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	intPart, _, _ := strings.Cut(strings.TrimLeft(s, "+-"), ".")
 	groups := strings.Split(intPart, ",")
 	if len(groups[0]) < 1 || len(groups[0]) > 3 {
 		return false
@@ -411,4 +475,51 @@ func thousands(s string) bool {
 		}
 	}
 	return true
+}
+
+// limit is the largest figure a township may report for one month.
+type limit struct {
+	max   float64
+	label string // the bound as people read it: 10 亿
+}
+
+// The bounds of a month's figures; the package documentation says why.
+var (
+	countLimit = limit{1e9, "1000000000（10 亿）"}
+	yuanLimit  = limit{1e12, "1000000000000（1 万亿）"}
+)
+
+// outOfRange checks a month's figures, already known to be valid for the indicator's kind,
+// against the bounds of that kind. It returns the field that is too large, its value and
+// the bound it exceeds, or an empty field.
+func outOfRange(ind *kpi.Indicator, o kpi.Observation) (string, float64, limit) {
+	switch ind.Kind {
+	case kpi.KindCount, kpi.KindStock:
+		lim := countLimit
+		if strings.TrimSpace(ind.Unit) == "元" {
+			lim = yuanLimit
+		}
+		if o.Value > lim.max {
+			return "value", o.Value, lim
+		}
+	case kpi.KindRatio:
+		// the numerator is not above the denominator: the denominator is the one to name
+		// when both are too large
+		if o.Denominator > countLimit.max {
+			return "denominator", o.Denominator, countLimit
+		}
+	case kpi.KindBonus:
+		if o.Value > ind.Max {
+			return "value", o.Value, limit{ind.Max, kpi.FormatNumber(ind.Max) + " 分"}
+		}
+	}
+	return "", 0, limit{}
+}
+
+// message says what is wrong with a figure beyond the bound, in Chinese.
+func (l limit) message(ind *kpi.Indicator, field string, v float64) string {
+	if ind.Kind == kpi.KindBonus {
+		return fmt.Sprintf("加分“%s”本月 %s 分，超过了全年加分上限 %s：请核对分数", ind.Name, kpi.FormatNumber(v), l.label)
+	}
+	return fmt.Sprintf("“%s”的%s %s 超出合理范围：一个月的数字不能超过 %s，请检查是否多打了数字", ind.Name, fieldLabel(field), kpi.FormatNumber(v), l.label)
 }

@@ -3,4 +3,32 @@
 // gathers the rows of one or more files, checks every one, and either yields all of them or
 // lists every invalid row as FILE:LINE: what is wrong, so a clerk fixes a file in one pass.
 // Writing a valid batch is the storage package's job.
+//
+// # Numbers
+//
+// A figure is written in decimal as people type it: an optional sign, digits with at most
+// one decimal point, an optional exponent (1e3), thousands separators grouped by three
+// (1,234.5), full-width digits and separators (１，２３４) and surrounding spaces. Anything
+// else is refused, including what Go's strconv.ParseFloat would take but no clerk means:
+// NaN, Inf, hexadecimal (0x1p4), digit underscores (1_000) and numbers too large for a
+// float64 (1e400). A percent sign is refused with advice: a ratio is reported as its
+// numerator and denominator, never as a percentage.
+//
+// # Bounds
+//
+// A month's figure for one township must also be plausible, so that a slip of the finger
+// (1e308, a pasted ID number) cannot reach the sums, the pages and /metrics as an overflow
+// or +Inf:
+//
+//   - count and stock: at most 1e9 (10 亿). A county has fewer than 10 million people, and
+//     events, places and amounts in 万元 stay far below; an indicator whose unit is 元 may
+//     reach 1e12 (1 万亿), since amounts in yuan run larger.
+//   - ratio: the denominator (and so the numerator, which may not exceed it) at most 1e9:
+//     a ratio counts cases or people.
+//   - bonus: at most the indicator's max, the cap on the whole year's points: a month above
+//     the year's cap is a mistake (50 for 5.0), and would be capped away in any case.
+//   - milestone and veto: 0 or 1.
+//
+// Negative counts, stocks and bonuses, and a numerator above its denominator, are refused by
+// the kpi package's rules of each kind.
 package collector

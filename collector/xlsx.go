@@ -325,7 +325,7 @@ func (s *sheetReader) longRow(cells []string, row int) {
 // what typing 2025-06 into a cell gives) back into YYYY-MM; other text is left as it is.
 func periodText(s string) string {
 	t := strings.TrimSpace(s)
-	if t == "" || strings.ContainsAny(t, "-/年.") {
+	if t == "" || strings.ContainsAny(t, "-/年.") || !decimal(t) {
 		return s
 	}
 	v, err := strconv.ParseFloat(t, 64)
