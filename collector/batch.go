@@ -33,22 +33,35 @@ func (e *RowError) Error() string { return e.Where + ": " + e.Msg }
 // Unwrap returns the sentinel.
 func (e *RowError) Unwrap() error { return e.Err }
 
-// BatchError is a refused batch: every invalid row, in file order.
+// MaxListedErrors is how many errors a refused batch lists. Any more are only counted: a
+// large file of bad rows then costs neither memory nor a huge answer, and a clerk fixes the
+// first thousand before reading further.
+const MaxListedErrors = 1000
+
+// BatchError is a refused batch: its first MaxListedErrors errors in file order, and how
+// many more there were.
 type BatchError struct {
 	Errors []*RowError
+	More   int // errors found beyond those listed
 }
+
+// Count is the number of errors found, listed or not.
+func (e *BatchError) Count() int { return len(e.Errors) + e.More }
 
 func (e *BatchError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d 处错误，本批数据未写入", len(e.Errors))
+	fmt.Fprintf(&b, "%d 处错误，本批数据未写入", e.Count())
 	for _, r := range e.Errors {
 		b.WriteString("\n")
 		b.WriteString(r.Error())
 	}
+	if e.More > 0 {
+		fmt.Fprintf(&b, "\n另有 %d 处错误未列出", e.More)
+	}
 	return b.String()
 }
 
-// Unwrap lets errors.Is find the sentinels of the rows.
+// Unwrap lets errors.Is find the sentinels of the listed rows.
 func (e *BatchError) Unwrap() []error {
 	out := make([]error, len(e.Errors))
 	for i, r := range e.Errors {
@@ -90,7 +103,8 @@ func (p place) Where() string {
 type Batch struct {
 	a       *kpi.Assessment
 	rows    []Row
-	errs    []*RowError
+	errs    []*RowError // the first MaxListedErrors errors
+	nerr    int         // errors found, listed or not
 	sources []Source
 	seen    map[uint64]uint64 // compact key → where the row that first had it came from (firstAt)
 	locs    []place           // places of valid rows that are not CSV lines, for naming duplicates
@@ -135,7 +149,7 @@ func (b *Batch) Stream(n int, sink func([]kpi.Observation) error) {
 
 // Flush hands the last partial chunk to the sink.
 func (b *Batch) Flush() {
-	if b.sink != nil && len(b.pending) > 0 && len(b.errs) == 0 && b.sinkErr == nil {
+	if b.sink != nil && len(b.pending) > 0 && b.nerr == 0 && b.sinkErr == nil {
 		b.sinkErr = b.sink(b.pending)
 	}
 	b.pending = nil
@@ -160,10 +174,10 @@ func (b *Batch) Len() int { return b.valid }
 
 // Err is nil for a valid batch, or a *BatchError listing every invalid row.
 func (b *Batch) Err() error {
-	if len(b.errs) == 0 {
+	if b.nerr == 0 {
 		return nil
 	}
-	return &BatchError{Errors: b.errs}
+	return &BatchError{Errors: b.errs, More: b.nerr - len(b.errs)}
 }
 
 // Rows returns the valid rows in file order.
@@ -208,10 +222,29 @@ func (b *Batch) addSource(name string, data []byte, rows int) {
 	b.sources = append(b.sources, Source{Name: name, SHA256: hex.EncodeToString(sum[:]), Rows: rows})
 }
 
-// fail records a row error.
+// fail records an error; beyond MaxListedErrors it only counts it.
 func (b *Batch) fail(where, field, value string, err error, format string, args ...any) {
+	b.nerr++
+	if len(b.errs) >= MaxListedErrors {
+		return
+	}
 	b.errs = append(b.errs, &RowError{Where: where, Field: field, Value: value, Msg: fmt.Sprintf(format, args...), Err: err})
 }
+
+// failAt records an error in a field of a record, building its place only when the error
+// is listed.
+func (b *Batch) failAt(r *record, field, value string, err error, format string, args ...any) {
+	if len(b.errs) >= MaxListedErrors {
+		b.nerr++
+		return
+	}
+	b.fail(r.at(field), field, value, err, format, args...)
+}
+
+// lazy is a message part built only when the error is listed (fmt calls String).
+type lazy func() string
+
+func (l lazy) String() string { return l() }
 
 // field is one cell of a raw record: its text and whether the record had it at all.
 type field struct {
@@ -249,6 +282,19 @@ func (r *record) at(name string) string {
 	return r.loc()
 }
 
+// text is the cleaned text of a figure field.
+func (r *record) text(name string) string {
+	switch name {
+	case "value":
+		return clean(r.value.text)
+	case "numerator":
+		return clean(r.numerator.text)
+	case "denominator":
+		return clean(r.denominator.text)
+	}
+	return ""
+}
+
 func (r *record) empty() bool {
 	return r.township.blank() && r.indicator.blank() && r.period.blank() && r.value.blank() && r.numerator.blank() && r.denominator.blank()
 }
@@ -258,42 +304,42 @@ func (b *Batch) add(r record) {
 	if r.empty() {
 		return // blank lines at the end of spreadsheets are not mistakes
 	}
-	before := len(b.errs)
+	before := b.nerr
 	o := kpi.Observation{}
 	ti, ii := -1, -1
 	switch tw := clean(r.township.text); {
 	case tw == "":
-		b.fail(r.at("township"), "township", "", kpi.ErrUnknownTownship, "缺少乡镇（township）")
+		b.failAt(&r, "township", "", kpi.ErrUnknownTownship, "缺少乡镇（township）")
 	default:
 		if i, ok := b.a.ResolveTownship(tw); ok {
 			ti = i
 			o.Township = b.a.Townships[i].Code
 		} else {
-			b.fail(r.at("township"), "township", tw, kpi.ErrUnknownTownship, "未知的乡镇“%s”：须为考核方案中的乡镇代码或名称", tw)
+			b.failAt(&r, "township", tw, kpi.ErrUnknownTownship, "未知的乡镇“%s”：须为考核方案中的乡镇代码或名称", tw)
 		}
 	}
 	switch in := clean(r.indicator.text); {
 	case in == "":
-		b.fail(r.at("indicator"), "indicator", "", kpi.ErrUnknownIndicator, "缺少指标（indicator）")
+		b.failAt(&r, "indicator", "", kpi.ErrUnknownIndicator, "缺少指标（indicator）")
 	default:
 		if i, ok := b.a.ResolveIndicator(in); ok {
 			ii = i
 			o.Indicator = b.a.Indicators[i].Code
 		} else {
-			b.fail(r.at("indicator"), "indicator", in, kpi.ErrUnknownIndicator, "未知的指标“%s”：须为考核方案中的指标代码或名称", in)
+			b.failAt(&r, "indicator", in, kpi.ErrUnknownIndicator, "未知的指标“%s”：须为考核方案中的指标代码或名称", in)
 		}
 	}
 	ptext := clean(r.period.text)
 	p, err := kpi.ParsePeriod(ptext)
 	switch {
 	case ptext == "":
-		b.fail(r.at("period"), "period", "", kpi.ErrBadPeriod, "缺少月份（period，格式 YYYY-MM）")
+		b.failAt(&r, "period", "", kpi.ErrBadPeriod, "缺少月份（period，格式 YYYY-MM）")
 	case err != nil:
-		b.fail(r.at("period"), "period", ptext, kpi.ErrBadPeriod, "月份“%s”格式不对：应为 YYYY-MM，如 %d-06", ptext, b.a.Year)
+		b.failAt(&r, "period", ptext, kpi.ErrBadPeriod, "月份“%s”格式不对：应为 YYYY-MM，如 %d-06", ptext, b.a.Year)
 	case p.Year != b.a.Year:
-		b.fail(r.at("period"), "period", ptext, kpi.ErrBadPeriod, "月份 %s 不在考核年度 %d 内", p, b.a.Year)
+		b.failAt(&r, "period", ptext, kpi.ErrBadPeriod, "月份 %s 不在考核年度 %d 内", p, b.a.Year)
 	case !b.notAfter.IsZero() && b.notAfter.Before(p):
-		b.fail(r.at("period"), "period", ptext, kpi.ErrBadPeriod, "月份 %s 还没有到（现在是 %s），不能提前报送", p, b.notAfter.Label())
+		b.failAt(&r, "period", ptext, kpi.ErrBadPeriod, "月份 %s 还没有到（现在是 %s），不能提前报送", p, b.notAfter.Label())
 	default:
 		o.Period = p
 	}
@@ -309,12 +355,12 @@ func (b *Batch) add(r record) {
 		v, ok := parseNumber(f.fld.text)
 		if !ok {
 			text := clean(f.fld.text)
-			b.fail(r.at(f.name), f.name, text, kpi.ErrBadValue, "%s“%s”不是有效的数字%s", fieldLabel(f.name), text, numberHint(text))
+			b.failAt(&r, f.name, text, kpi.ErrBadValue, "%s“%s”不是有效的数字%s", fieldLabel(f.name), text, lazy(func() string { return numberHint(text) }))
 			continue
 		}
 		*f.dst, has[k] = v, true
 	}
-	if ii >= 0 && len(b.errs) == before {
+	if ii >= 0 && b.nerr == before {
 		ind := &b.a.Indicators[ii]
 		if err := kpi.CheckFigures(ind, o, has[0], has[1], has[2]); err != nil {
 			var ve *kpi.ValueError
@@ -322,12 +368,12 @@ func (b *Batch) add(r record) {
 			if errors.As(err, &ve) {
 				field = ve.Field
 			}
-			b.fail(r.at(field), field, "", err, "%s", err.Error())
+			b.failAt(&r, field, "", err, "%s", err.Error())
 		} else if field, v, lim := outOfRange(ind, o); field != "" {
-			b.fail(r.at(field), field, kpi.FormatNumber(v), kpi.ErrBadValue, "%s", lim.message(ind, field, v))
+			b.failAt(&r, field, r.text(field), kpi.ErrBadValue, "%s", lazy(func() string { return lim.message(ind, field, v) }))
 		}
 	}
-	if len(b.errs) > before || ti < 0 {
+	if b.nerr > before || ti < 0 {
 		return
 	}
 	key := uint64(ti)<<32 | uint64(ii)<<8 | uint64(o.Period.Month)
@@ -352,7 +398,7 @@ func (b *Batch) add(r record) {
 		b.rows = append(b.rows, Row{Observation: o, place: pl})
 		return
 	}
-	if len(b.errs) > 0 || b.sinkErr != nil {
+	if b.nerr > 0 || b.sinkErr != nil {
 		return // the batch will be refused: nothing more to write
 	}
 	b.pending = append(b.pending, o)

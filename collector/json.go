@@ -22,6 +22,11 @@ func (b *Batch) AddJSON(name string, r io.Reader) {
 		b.fail(name, "", "", ErrMalformed, "读取失败：%v", err)
 		return
 	}
+	b.addJSON(name, data)
+}
+
+// addJSON reads a JSON document held in memory, without copying it.
+func (b *Batch) addJSON(name string, data []byte) {
 	before := b.valid
 	defer func() { b.addSource(name, data, b.valid-before) }()
 	items, err := jsonItems(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))

@@ -70,7 +70,7 @@ func (b *Batch) addXLSX(name string, data []byte, limit int64) {
 		return
 	}
 	defer f.Close()
-	found, errsBefore := false, len(b.errs)
+	found, errsBefore := false, b.nerr
 	for _, sheet := range f.GetSheetList() {
 		if visible, err := f.GetSheetVisible(sheet); err == nil && !visible {
 			continue
@@ -82,9 +82,9 @@ func (b *Batch) addXLSX(name string, data []byte, limit int64) {
 		}
 		found = found || ok
 	}
-	if !found && len(b.errs) == errsBefore {
+	if !found && b.nerr == errsBefore {
 		b.fail(name, "", "", ErrMalformed, "工作簿中没有数据：请填写后再上传")
-	} else if found && b.valid == before && len(b.errs) == errsBefore {
+	} else if found && b.valid == before && b.nerr == errsBefore {
 		b.fail(name, "", "", ErrMalformed, "工作簿中没有填写任何数据：请在黄色单元格中填写本月数据后再上传")
 	}
 }
