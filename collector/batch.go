@@ -353,6 +353,14 @@ func (b *Batch) add(r record) {
 			continue
 		}
 		v, ok := parseNumber(f.fld.text)
+		if !ok && k == 0 && ii >= 0 && yesNoKind(b.a.Indicators[ii].Kind) {
+			// a milestone or veto may say 是/否, as the Excel form's drop-down does
+			if v, ok = yesNo(f.fld.text); !ok {
+				text := clean(f.fld.text)
+				b.failAt(&r, f.name, text, kpi.ErrBadValue, "数值“%s”无效：“%s”请填“%s”或“%s”（也可填 1 或 0）", text, b.a.Indicators[ii].Name, FormYes, FormNo)
+				continue
+			}
+		}
 		if !ok {
 			text := clean(f.fld.text)
 			b.failAt(&r, f.name, text, kpi.ErrBadValue, "%s“%s”不是有效的数字%s", fieldLabel(f.name), text, lazy(func() string { return numberHint(text) }))

@@ -358,3 +358,68 @@ func TestMonthsThatHaveNotBegunAreRefused(t *testing.T) {
 		t.Errorf("got %v; want only August refused (July has begun in Shanghai)", b.Err())
 	}
 }
+
+func TestYesNoWordsInEveryFormat(t *testing.T) {
+	a := testAssessment(t)
+	tests := []struct {
+		name string
+		add  func(b *Batch, value string)
+	}{
+		{"csv", func(b *Batch, v string) {
+			b.AddCSV("m.csv", strings.NewReader("township,indicator,period,value\naa,plan,2024-01,\""+v+"\"\nbb,incident,2024-01,\""+v+"\"\n"))
+		}},
+		{"json", func(b *Batch, v string) {
+			b.AddJSON("m.json", strings.NewReader(`[{"township":"aa","indicator":"plan","period":"2024-01","value":"`+v+`"},
+				{"township":"bb","indicator":"incident","period":"2024-01","value":"`+v+`"}]`))
+		}},
+		{"excel value column", func(b *Batch, v string) {
+			b.AddBytes("m.xlsx", workbook(t, []sheetSpec{{name: "S", rows: [][]any{
+				{"乡镇", "指标", "月份", "数值"}, {"aa", "plan", "2024-01", v}, {"bb", "incident", "2024-01", v},
+			}}}))
+		}},
+		{"excel form drop-down", func(b *Batch, v string) {
+			b.AddBytes("m.xlsx", workbook(t, []sheetSpec{
+				formSheet("甲镇", "甲镇", "2024-01", []any{3, "plan", "规划中期评估", "", nil, nil, nil, v}),
+				formSheet("乙镇", "乙镇", "2024-01", []any{5, "incident", "重大责任事故", "", nil, nil, nil, v}),
+			}))
+		}},
+	}
+	words := map[string]float64{
+		"是": 1, "否": 0, "已完成": 1, "完成": 1, "未完成": 0, "Y": 1, "n": 0, "Ｙ": 1, " yes ": 1, "No": 0,
+		"TRUE": 1, "false": 0, "√": 1, "✓": 1, "×": 0, "✗": 0, "有": 1, "无": 0, "1": 1, "0": 0,
+	}
+	for _, tc := range tests {
+		for word, want := range words {
+			t.Run(tc.name+"/"+word, func(t *testing.T) {
+				b := NewBatch(a)
+				tc.add(b, word)
+				obs := b.Observations()
+				if err := b.Err(); err != nil || len(obs) != 2 || obs[0].Value != want || obs[1].Value != want {
+					t.Errorf("got %+v, %v; want two rows of %v", obs, err, want)
+				}
+			})
+		}
+		t.Run(tc.name+"/refused", func(t *testing.T) {
+			b := NewBatch(a)
+			tc.add(b, "好")
+			var be *BatchError
+			if !errors.As(b.Err(), &be) || len(be.Errors) != 2 || !errors.Is(b.Err(), kpi.ErrBadValue) || !strings.Contains(be.Errors[0].Msg, "“好”无效") {
+				t.Errorf("got %v, want both rows refused as 好 is no answer", b.Err())
+			}
+		})
+	}
+	// a count is a number, not a yes
+	b := NewBatch(a)
+	b.AddCSV("c.csv", strings.NewReader("township,indicator,period,value\naa,screenings,2024-01,是\n"))
+	if err := b.Err(); err == nil || !strings.Contains(err.Error(), "数值“是”不是有效的数字") {
+		t.Errorf("a count of 是: got %v", err)
+	}
+	// JSON booleans answer a milestone too
+	b = NewBatch(a)
+	b.AddJSON("b.json", strings.NewReader(`[{"township":"aa","indicator":"plan","period":"2024-01","value":true},
+		{"township":"aa","indicator":"screenings","period":"2024-01","value":true}]`))
+	var be *BatchError
+	if !errors.As(b.Err(), &be) || len(be.Errors) != 1 || be.Errors[0].Where != "b.json[1]" || b.Len() != 1 {
+		t.Errorf("JSON true: got %v (%d valid), want the milestone read and the count refused", b.Err(), b.Len())
+	}
+}

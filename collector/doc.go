@@ -27,7 +27,8 @@
 //     a ratio counts cases or people.
 //   - bonus: at most the indicator's max, the cap on the whole year's points: a month above
 //     the year's cap is a mistake (50 for 5.0), and would be capped away in any case.
-//   - milestone and veto: 0 or 1.
+//   - milestone and veto: 0 or 1, or a word for yes or no (是/否, 已完成/未完成, Y/N,
+//     √/× …: see yesNo), in every format as in the Excel form's drop-down.
 //
 // Negative counts, stocks and bonuses, and a numerator above its denominator, are refused by
 // the kpi package's rules of each kind.

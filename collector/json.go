@@ -283,7 +283,7 @@ func jsonSyntax(err error) error {
 	return fmt.Errorf("不是有效的 JSON")
 }
 
-// jsonField reads a JSON string, number or null as a raw field.
+// jsonField reads a JSON string, number, boolean or null as a raw field.
 func jsonField(v json.RawMessage) (field, bool) {
 	t := bytes.TrimSpace(v)
 	switch {
@@ -295,6 +295,9 @@ func jsonField(v json.RawMessage) (field, bool) {
 			return field{}, false
 		}
 		return field{text: s, present: true}, true
+	case string(t) == "true" || string(t) == "false":
+		// a milestone or veto: read as yes or no; any other kind refuses it as no number
+		return field{text: string(t), present: true}, true
 	case len(t) > 0 && (t[0] == '-' || (t[0] >= '0' && t[0] <= '9')):
 		return field{text: string(t), present: true}, true
 	}

@@ -48,7 +48,7 @@ func TestJSONErrorsComeInTheOrderWritten(t *testing.T) {
 	a := testAssessment(t)
 	for range 20 { // a map's order would differ from run to run
 		b := NewBatch(a)
-		b.AddJSON("o.json", strings.NewReader(`[{"township":true,"indicator":[1],"period":{"m":1},"value":1}]`))
+		b.AddJSON("o.json", strings.NewReader(`[{"township":["aa"],"indicator":[1],"period":{"m":1},"value":1}]`))
 		var be *BatchError
 		if !errors.As(b.Err(), &be) || len(be.Errors) != 3 {
 			t.Fatalf("got %v, want three errors", b.Err())

@@ -289,7 +289,7 @@ func (s *sheetReader) formRow(cells []string, row int) {
 			s.b.fail(s.ref(yc, row), "value", clean(yn.text), kpi.ErrBadValue, "“%s”无效：请从下拉列表选择“%s”或“%s”", clean(yn.text), FormYes, FormNo)
 			return
 		}
-		val, cell["value"] = field{text: v, present: true}, s.ref(yc, row)
+		val, cell["value"] = field{text: strconv.FormatFloat(v, 'f', -1, 64), present: true}, s.ref(yc, row)
 	}
 	s.b.add(record{
 		where: where, township: s.township, indicator: ind, period: s.period,
@@ -339,13 +339,19 @@ func periodText(s string) string {
 	return fmt.Sprintf("%04d-%02d", d.Year(), int(d.Month()))
 }
 
-// yesNo reads a 是/否 cell as 1 or 0.
-func yesNo(s string) (string, bool) {
+// yesNoKind reports whether an indicator of the kind is reported as yes or no.
+func yesNoKind(k kpi.Kind) bool { return k == kpi.KindMilestone || k == kpi.KindVeto }
+
+// yesNo reads a yes-or-no answer as 1 or 0: one rule for the Excel form's 是否 column and
+// for the value of a milestone or veto in any format. Yes is 是, 完成, 已完成, 有, 发生,
+// 已发生, Y, yes, true, √ or ✓; no is 否, 未完成, 无, 没有, 未发生, N, no, false, × or ✗
+// (case and width do not matter). The form's drop-down offers 是 and 否.
+func yesNo(s string) (float64, bool) {
 	switch strings.ToLower(clean(s)) {
-	case FormYes, "完成", "已完成", "有", "发生", "y", "yes", "true", "1":
-		return "1", true
-	case FormNo, "未完成", "无", "没有", "未发生", "n", "no", "false", "0":
-		return "0", true
+	case FormYes, "完成", "已完成", "有", "发生", "已发生", "y", "yes", "true", "√", "✓", "✔", "1":
+		return 1, true
+	case FormNo, "未完成", "无", "没有", "未发生", "n", "no", "false", "×", "✗", "✘", "0":
+		return 0, true
 	}
-	return "", false
+	return 0, false
 }
