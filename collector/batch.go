@@ -114,6 +114,9 @@ type Batch struct {
 
 	notAfter kpi.Period // the latest month a row may be for; zero: no limit
 
+	blanks    []keyedBlank    // items of Excel forms left blank, in file order
+	blankKeys map[uint64]bool // their compact keys, each listed once
+
 	// streaming: valid rows go to sink in chunks instead of rows
 	sink    func([]kpi.Observation) error
 	chunk   int
@@ -190,6 +193,56 @@ func (b *Batch) Observations() []kpi.Observation {
 		out[i] = r.Observation
 	}
 	return out
+}
+
+// Blank is an item a township left blank on the Excel form (月报表): a count, stock or ratio
+// row with no figure filled in. It is not reported, as if the row were not there; callers
+// list it as 未填 beside what was written, so that the clerk sees what is missing before the
+// missing_report alert does. A milestone, bonus or veto left blank is not listed: blank
+// there means not done, no points, no veto, as the form's instructions say.
+type Blank struct {
+	Township  string     // the township's code
+	Indicator string     // the indicator's code
+	Period    kpi.Period // the form's month
+	Cell      string     // where it is filled in: FILE:SHEET!CELL of the value (numerator for a ratio)
+}
+
+// Blanks lists the items left blank on the batch's Excel forms, in file order, each once;
+// an item that another row of the batch reports (a second file, a corrected sheet) is not
+// blank. Long-form files (CSV, JSON, a table in Excel) have no blank items: a row there
+// with no figure is an error.
+func (b *Batch) Blanks() []Blank {
+	out := make([]Blank, 0, len(b.blanks))
+	for _, x := range b.blanks {
+		if _, reported := b.seen[x.key]; !reported {
+			out = append(out, x.Blank)
+		}
+	}
+	return out
+}
+
+// keyedBlank is a blank item with its compact key.
+type keyedBlank struct {
+	Blank
+	key uint64
+}
+
+// addBlank records a blank item once.
+func (b *Batch) addBlank(x Blank, key uint64) {
+	if b.blankKeys == nil {
+		b.blankKeys = map[uint64]bool{}
+	}
+	if b.blankKeys[key] {
+		return
+	}
+	b.blankKeys[key] = true
+	b.blanks = append(b.blanks, keyedBlank{x, key})
+}
+
+// compactKey is the key of township ti × indicator ii × month p of the assessment's year,
+// as one number: how the batch finds duplicates without building strings.
+func compactKey(ti, ii int, p kpi.Period) uint64 {
+	return uint64(ti)<<32 | uint64(ii)<<8 | uint64(p.Month)
 }
 
 // Sources lists the files of the batch with their digests.
@@ -384,7 +437,7 @@ func (b *Batch) add(r record) {
 	if b.nerr > before || ti < 0 {
 		return
 	}
-	key := uint64(ti)<<32 | uint64(ii)<<8 | uint64(o.Period.Month)
+	key := compactKey(ti, ii, o.Period)
 	if first, dup := b.seen[key]; dup {
 		b.fail(r.loc(), "", "", kpi.ErrDuplicate, "与 %s 重复：同一乡镇、指标、月份在一批数据中只能出现一次", b.firstAt(first).Where())
 		return

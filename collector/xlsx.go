@@ -45,7 +45,8 @@ var formLabels = map[string]string{
 
 // AddXLSX reads an Excel workbook (.xlsx) into the batch. Every visible sheet is either a
 // monthly form written by `kpimon template` (township and month above a header with 指标代码,
-// 数值, 分子, 分母, 是否 columns; a blank row means not reported) or a long-form table with
+// 数值, 分子, 分母, 是否 columns; a blank row means not reported, and Blanks lists the count,
+// stock and ratio rows left so) or a long-form table with
 // the same columns as a CSV file. Errors name FILE:SHEET!CELL. Hidden sheets (the form's
 // drop-down lists) are skipped; a visible sheet with content but no header is an error.
 func (b *Batch) AddXLSX(name string, data []byte) {
@@ -109,6 +110,10 @@ type sheetReader struct {
 	periodCell string
 	form       map[string]int // form header: field → column index
 	long       map[string]int // long-form header: field → column index
+
+	resolved bool       // whether township and period below were worked out
+	ti       int        // the sheet's township, or -1 when it is not one of the assessment's
+	month    kpi.Period // the sheet's month; zero when it is not a valid one
 }
 
 func (s *sheetReader) ref(col, row int) string {
@@ -262,6 +267,14 @@ func (s *sheetReader) formRow(cells []string, row int) {
 	den, dc := cellAt(cells, s.form, "denominator")
 	yn, yc := cellAt(cells, s.form, "yesno")
 	if val.blank() && num.blank() && den.blank() && yn.blank() {
+		cell := ic
+		if nc >= 0 {
+			cell = nc
+		}
+		if vc >= 0 {
+			cell = vc
+		}
+		s.blank(ind, cell, nc, row)
 		return
 	}
 	where := s.ref(ic, row)
@@ -296,6 +309,40 @@ func (s *sheetReader) formRow(cells []string, row int) {
 		value: val, numerator: num, denominator: den,
 		cellOf: func(name string) string { return cell[name] },
 	})
+}
+
+// blank records an indicator row of a form left blank; col is its value column and ncol
+// its numerator column (-1 when the form has none).
+func (s *sheetReader) blank(ind field, col, ncol, row int) {
+	if ind.blank() {
+		return
+	}
+	if !s.resolved {
+		s.resolved, s.ti = true, -1
+		if i, ok := s.b.a.ResolveTownship(clean(s.township.text)); ok {
+			s.ti = i
+		}
+		if p, err := kpi.ParsePeriod(clean(s.period.text)); err == nil && p.Year == s.b.a.Year && (s.b.notAfter.IsZero() || !s.b.notAfter.Before(p)) {
+			s.month = p
+		}
+	}
+	ii, ok := s.b.a.ResolveIndicator(clean(ind.text))
+	if s.ti < 0 || s.month.IsZero() || !ok {
+		return // nothing to name: the sheet's own errors say what is wrong
+	}
+	switch s.b.a.Indicators[ii].Kind {
+	case kpi.KindCount, kpi.KindStock:
+	case kpi.KindRatio:
+		if ncol >= 0 {
+			col = ncol
+		}
+	default:
+		return // a milestone, bonus or veto left blank is not done, no points, no veto
+	}
+	s.b.addBlank(Blank{
+		Township: s.b.a.Townships[s.ti].Code, Indicator: s.b.a.Indicators[ii].Code, Period: s.month,
+		Cell: s.ref(col, row),
+	}, compactKey(s.ti, ii, s.month))
 }
 
 // longRow reads one row of a long-form table.

@@ -318,3 +318,56 @@ func BenchmarkAddXLSX(b *testing.B) {
 		}
 	}
 }
+
+func TestXLSXFormBlanksAreNamed(t *testing.T) {
+	a := testAssessment(t)
+	p := kpi.MustPeriod("2024-06")
+	tests := []struct {
+		name   string
+		sheets []sheetSpec
+		also   string // a CSV added to the same batch
+		want   []Blank
+	}{
+		{"count and ratio left blank", []sheetSpec{formSheet("甲镇", "甲镇", "2024-06",
+			[]any{1, "screenings", "两癌筛查人数", "人"},
+			[]any{2, "closure", "信访办结率", "%"},
+			[]any{3, "plan", "规划中期评估", ""},
+			[]any{4, "honors", "荣誉加分", "分"},
+			[]any{5, "incident", "重大责任事故", "", nil, nil, nil, FormNo},
+		)}, "", []Blank{
+			{Township: "aa", Indicator: "screenings", Period: p, Cell: "x.xlsx:甲镇!E6"},
+			{Township: "aa", Indicator: "closure", Period: p, Cell: "x.xlsx:甲镇!F7"},
+		}},
+		{"two sheets, one filled", []sheetSpec{
+			formSheet("甲镇", "甲镇", "2024-06", []any{1, "screenings", "两癌筛查人数", "人", 3}),
+			formSheet("乙镇", "乙镇", "2024-06", []any{1, "screenings", "两癌筛查人数", "人"}, []any{2, "closure", "信访办结率", "%", nil, 1, 1}),
+		}, "", []Blank{{Township: "bb", Indicator: "screenings", Period: p, Cell: "x.xlsx:乙镇!E6"}}},
+		{"reported by another file of the batch", []sheetSpec{formSheet("甲镇", "甲镇", "2024-06",
+			[]any{1, "screenings", "两癌筛查人数", "人"},
+			[]any{2, "closure", "信访办结率", "%", nil, 1, 2},
+		)}, "township,indicator,period,value\naa,screenings,2024-06,4\n", []Blank{}},
+		{"the same sheet twice", []sheetSpec{
+			formSheet("甲镇", "甲镇", "2024-06", []any{1, "screenings", "两癌筛查人数", "人"}, []any{2, "closure", "信访办结率", "%", nil, 1, 2}),
+			formSheet("甲镇 (2)", "甲镇", "2024-06", []any{1, "screenings", "两癌筛查人数", "人"}, []any{5, "incident", "重大责任事故", "", nil, nil, nil, FormNo}),
+		}, "", []Blank{{Township: "aa", Indicator: "screenings", Period: p, Cell: "x.xlsx:甲镇!E6"}}},
+		{"a long-form table has none", []sheetSpec{{name: "明细", rows: [][]any{
+			{"township", "indicator", "period", "value"}, {"aa", "screenings", "2024-06", 1},
+		}}}, "", []Blank{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBatch(a)
+			b.AddBytes("x.xlsx", workbook(t, tc.sheets))
+			if tc.also != "" {
+				b.AddCSV("also.csv", strings.NewReader(tc.also))
+			}
+			if err := b.Err(); err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			got := b.Blanks()
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("blanks\n got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}

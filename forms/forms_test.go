@@ -205,6 +205,11 @@ func TestFilledTemplateReadsBack(t *testing.T) {
 			t.Errorf("row %d: %+v, want %+v", i, got[i], want[i])
 		}
 	}
+	// the stock left blank is named by the cell to fill in; the bonus left blank is no points
+	blank := []collector.Blank{{Township: "aa", Indicator: "homes", Period: p, Cell: "甲镇3月.xlsx:甲镇!G6"}}
+	if got := b.Blanks(); len(got) != 1 || got[0] != blank[0] {
+		t.Errorf("blanks %+v, want %+v", got, blank)
+	}
 }
 
 func TestTemplateRefusesAnotherYear(t *testing.T) {
