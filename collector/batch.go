@@ -423,6 +423,20 @@ func (b *Batch) add(r record) {
 	}
 	if ii >= 0 && b.nerr == before {
 		ind := &b.a.Indicators[ii]
+		switch {
+		case ind.Kind == kpi.KindRatio && has[0] && !has[1] && !has[2]:
+			// a figure in the wrong column is named where it was typed
+			b.failAt(&r, "value", r.text("value"), kpi.ErrBadValue, "比率类指标“%s”须分别填写分子和分母（件数、人数），不填数值", ind.Name)
+		case ind.Kind != kpi.KindRatio && !has[0] && (has[1] || has[2]):
+			field := "numerator"
+			if !has[1] {
+				field = "denominator"
+			}
+			b.failAt(&r, field, r.text(field), kpi.ErrBadValue, "“%s”不是比率类指标，须填写数值，不填分子、分母", ind.Name)
+		}
+	}
+	if ii >= 0 && b.nerr == before {
+		ind := &b.a.Indicators[ii]
 		if err := kpi.CheckFigures(ind, o, has[0], has[1], has[2]); err != nil {
 			var ve *kpi.ValueError
 			field := "value"

@@ -277,12 +277,22 @@ func (s *sheetReader) formRow(cells []string, row int) {
 		s.blank(ind, cell, nc, row)
 		return
 	}
-	where := s.ref(ic, row)
 	if ind.blank() {
-		s.b.fail(where, "indicator", "", ErrMalformed, "此行填写了数据，但缺少指标代码：请勿在报表中增加行")
+		s.b.fail(s.ref(ic, row), "indicator", "", ErrMalformed, "此行填写了数据，但缺少指标代码：请勿在报表中增加行")
 		return
 	}
-	cell := map[string]string{"township": s.townCell, "period": s.periodCell, "indicator": where}
+	// the row's own place, for a duplicate and for the preview, is the first cell typed in
+	typed := yc
+	for _, c := range []struct {
+		f   field
+		col int
+	}{{den, dc}, {num, nc}, {val, vc}} {
+		if !c.f.blank() {
+			typed = c.col
+		}
+	}
+	where := s.ref(typed, row)
+	cell := map[string]string{"township": s.townCell, "period": s.periodCell, "indicator": s.ref(ic, row)}
 	if vc >= 0 {
 		cell["value"] = s.ref(vc, row)
 	}

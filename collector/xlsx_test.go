@@ -168,6 +168,14 @@ func TestXLSXErrorsNameSheetAndCell(t *testing.T) {
 			[]any{2, "closure", "信访办结率", "%", nil, 1, "2e9"},
 			[]any{4, "honors", "荣誉加分", "分", 50},
 		)}, []string{"x.xlsx:甲镇!E6", "x.xlsx:甲镇!G7", "x.xlsx:甲镇!E8"}, kpi.ErrBadValue, "超出合理范围：一个月的数字不能超过 1000000000（10 亿）"},
+		{"form figure in the wrong column", []sheetSpec{formSheet("甲镇", "甲镇", "2024-06",
+			[]any{1, "screenings", "两癌筛查人数", "人", nil, 12},
+			[]any{2, "closure", "信访办结率", "%", 0.95},
+		)}, []string{"x.xlsx:甲镇!F6", "x.xlsx:甲镇!E7"}, kpi.ErrBadValue, "比率类指标“信访办结率”须分别填写分子和分母"},
+		{"form sent twice", []sheetSpec{
+			formSheet("甲镇", "甲镇", "2024-06", []any{1, "screenings", "两癌筛查人数", "人", 12}, []any{2, "closure", "信访办结率", "%", nil, 1, 2}),
+			formSheet("甲镇 (2)", "aa", "2024-06", []any{1, "screenings", "两癌筛查人数", "人", 13}, []any{2, "closure", "信访办结率", "%", nil, 3, 4}),
+		}, []string{"x.xlsx:甲镇 (2)!E6", "x.xlsx:甲镇 (2)!F7"}, kpi.ErrDuplicate, "与 x.xlsx:甲镇!E6 重复"},
 		{"form header cells", []sheetSpec{formSheet("乙镇", "丙镇", "2023-06",
 			[]any{1, "screenings", "两癌筛查人数", "人", 1},
 		)}, []string{"x.xlsx:乙镇!B2", "x.xlsx:乙镇!E2"}, kpi.ErrUnknownTownship, "未知的乡镇“丙镇”"},
@@ -369,5 +377,25 @@ func TestXLSXFormBlanksAreNamed(t *testing.T) {
 				t.Errorf("blanks\n got %+v\nwant %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestXLSXFormRowsArePlacedAtTheCellTyped(t *testing.T) {
+	a := testAssessment(t)
+	b := NewBatch(a)
+	b.AddBytes("x.xlsx", workbook(t, []sheetSpec{formSheet("甲镇", "甲镇", "2024-06",
+		[]any{1, "screenings", "两癌筛查人数", "人", 12},
+		[]any{2, "closure", "信访办结率", "%", nil, 19, 20},
+		[]any{3, "plan", "规划中期评估", "", nil, nil, nil, FormYes},
+	)}))
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range b.Rows() {
+		got = append(got, r.Where())
+	}
+	if want := "x.xlsx:甲镇!E6 x.xlsx:甲镇!F7 x.xlsx:甲镇!H8"; strings.Join(got, " ") != want {
+		t.Errorf("rows at %q, want %q", got, want)
 	}
 }
