@@ -114,6 +114,9 @@ type Batch struct {
 
 	notAfter kpi.Period // the latest month a row may be for; zero: no limit
 
+	townCands []candidate // names a misspelt township may be meant for, built when needed
+	indCands  []candidate // the same for indicators
+
 	blanks    []keyedBlank    // items of Excel forms left blank, in file order
 	blankKeys map[uint64]bool // their compact keys, each listed once
 
@@ -368,7 +371,7 @@ func (b *Batch) add(r record) {
 			ti = i
 			o.Township = b.a.Townships[i].Code
 		} else {
-			b.failAt(&r, "township", tw, kpi.ErrUnknownTownship, "未知的乡镇“%s”：须为考核方案中的乡镇代码或名称", tw)
+			b.failAt(&r, "township", tw, kpi.ErrUnknownTownship, "%s", lazy(func() string { return b.unknownTownship(tw) }))
 		}
 	}
 	switch in := clean(r.indicator.text); {
@@ -379,7 +382,7 @@ func (b *Batch) add(r record) {
 			ii = i
 			o.Indicator = b.a.Indicators[i].Code
 		} else {
-			b.failAt(&r, "indicator", in, kpi.ErrUnknownIndicator, "未知的指标“%s”：须为考核方案中的指标代码或名称", in)
+			b.failAt(&r, "indicator", in, kpi.ErrUnknownIndicator, "%s", lazy(func() string { return b.unknownIndicator(in) }))
 		}
 	}
 	ptext := clean(r.period.text)
