@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,11 @@ type RowError struct {
 	Value string // the offending text, when there is one
 	Msg   string // what is wrong, in Chinese
 	Err   error  // the sentinel: kpi.ErrUnknownTownship, kpi.ErrBadValue, ErrMalformed, …
+
+	// Rows is how many rows the error stands for: an unknown township or indicator, or a
+	// wrong month, is told once per file however many rows give it, Where naming the first
+	// and Msg the first few. 1 for any other error.
+	Rows int
 }
 
 func (e *RowError) Error() string { return e.Where + ": " + e.Msg }
@@ -42,7 +48,7 @@ const MaxListedErrors = 1000
 // many more there were.
 type BatchError struct {
 	Errors []*RowError
-	More   int // errors found beyond those listed
+	More   int // errors found beyond those listed (past the cap, a repeated unknown name counts once per row)
 }
 
 // Count is the number of errors found, listed or not.
@@ -114,8 +120,10 @@ type Batch struct {
 
 	notAfter kpi.Period // the latest month a row may be for; zero: no limit
 
-	townCands []candidate // names a misspelt township may be meant for, built when needed
-	indCands  []candidate // the same for indicators
+	rowBad    bool                  // whether the row being added has an error
+	groups    map[string]*nameGroup // unknown names by field, file and text, each told once
+	townCands []candidate           // names a misspelt township may be meant for, built when needed
+	indCands  []candidate           // the same for indicators
 
 	blanks    []keyedBlank    // items of Excel forms left blank, in file order
 	blankKeys map[uint64]bool // their compact keys, each listed once
@@ -182,6 +190,9 @@ func (b *Batch) Len() int { return b.valid }
 func (b *Batch) Err() error {
 	if b.nerr == 0 {
 		return nil
+	}
+	for _, g := range b.groups {
+		g.err.Msg = g.message()
 	}
 	return &BatchError{Errors: b.errs, More: b.nerr - len(b.errs)}
 }
@@ -281,10 +292,86 @@ func (b *Batch) addSource(name string, data []byte, rows int) {
 // fail records an error; beyond MaxListedErrors it only counts it.
 func (b *Batch) fail(where, field, value string, err error, format string, args ...any) {
 	b.nerr++
+	b.rowBad = true
 	if len(b.errs) >= MaxListedErrors {
 		return
 	}
-	b.errs = append(b.errs, &RowError{Where: where, Field: field, Value: value, Msg: fmt.Sprintf(format, args...), Err: err})
+	b.errs = append(b.errs, &RowError{Where: where, Field: field, Value: value, Msg: fmt.Sprintf(format, args...), Err: err, Rows: 1})
+}
+
+// nameGroup is one unknown township or indicator name (or wrong month) of one file: told
+// once, with the number of rows that give it and the first few places.
+type nameGroup struct {
+	err    *RowError
+	msg    string   // what is wrong, without the places
+	csv    bool     // places are CSV lines
+	places []string // the first maxGroupPlaces distinct places, short (2, [3], 甲镇!B2)
+	more   bool     // there are more distinct places than those
+}
+
+// maxGroupPlaces is how many places of a repeated unknown name its message lists.
+const maxGroupPlaces = 3
+
+// failName records an unknown name (a township, an indicator, or a month that is wrong)
+// in a field of a record: the first time it is seen in a file as an error, after that as
+// one more row of that error. So a misspelt township on every row of a file, or a form
+// sheet's one township cell read for each of its rows, is one line to fix. msg says what
+// is wrong with the text; it is called once per name.
+func (b *Batch) failName(r *record, field, text string, sentinel error, msg func(string) string) {
+	file := r.file
+	if file == "" {
+		file = r.where
+	}
+	key := field + "\x00" + file + "\x00" + text
+	b.rowBad = true
+	short := r.short(field)
+	if g, ok := b.groups[key]; ok {
+		g.err.Rows++
+		if !slices.Contains(g.places, short) {
+			if len(g.places) < maxGroupPlaces {
+				g.places = append(g.places, short)
+			} else {
+				g.more = true
+			}
+		}
+		return
+	}
+	if len(b.errs) >= MaxListedErrors {
+		b.nerr++
+		return
+	}
+	b.fail(r.at(field), field, text, sentinel, "%s", msg(text))
+	if b.groups == nil {
+		b.groups = map[string]*nameGroup{}
+	}
+	b.groups[key] = &nameGroup{err: b.errs[len(b.errs)-1], msg: b.errs[len(b.errs)-1].Msg, csv: r.where == "", places: []string{short}}
+}
+
+// message is the group's message: what is wrong and, for more than one row, where
+// (第 2、3、4 … 行，共 32 行).
+func (g *nameGroup) message() string {
+	n := g.err.Rows
+	if n <= 1 {
+		return g.msg
+	}
+	unit := "行"
+	if !g.csv && strings.HasPrefix(g.places[0], "[") {
+		unit = "项"
+	}
+	if len(g.places) == 1 { // one cell for every row (a form's township): Where names it
+		return fmt.Sprintf("%s（共 %d %s）", g.msg, n, unit)
+	}
+	list, count := strings.Join(g.places, "、"), ""
+	if g.more {
+		list += " …"
+	}
+	if g.more || len(g.places) < n {
+		count = fmt.Sprintf("，共 %d %s", n, unit)
+	}
+	if g.csv {
+		return fmt.Sprintf("%s（第 %s 行%s）", g.msg, list, count)
+	}
+	return fmt.Sprintf("%s（%s%s）", g.msg, list, count)
 }
 
 // failAt records an error in a field of a record, building its place only when the error
@@ -292,6 +379,7 @@ func (b *Batch) fail(where, field, value string, err error, format string, args 
 func (b *Batch) failAt(r *record, field, value string, err error, format string, args ...any) {
 	if len(b.errs) >= MaxListedErrors {
 		b.nerr++
+		b.rowBad = true
 		return
 	}
 	b.fail(r.at(field), field, value, err, format, args...)
@@ -338,6 +426,15 @@ func (r *record) at(name string) string {
 	return r.loc()
 }
 
+// short is the place of a field without its file: the CSV line, the JSON index ([3]), or
+// the sheet and cell (甲镇!B2).
+func (r *record) short(name string) string {
+	if r.where == "" {
+		return strconv.Itoa(r.line)
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(r.at(name), r.file), ":")
+}
+
 // text is the cleaned text of a figure field.
 func (r *record) text(name string) string {
 	switch name {
@@ -360,7 +457,7 @@ func (b *Batch) add(r record) {
 	if r.empty() {
 		return // blank lines at the end of spreadsheets are not mistakes
 	}
-	before := b.nerr
+	b.rowBad = false
 	o := kpi.Observation{}
 	ti, ii := -1, -1
 	switch tw := clean(r.township.text); {
@@ -371,7 +468,7 @@ func (b *Batch) add(r record) {
 			ti = i
 			o.Township = b.a.Townships[i].Code
 		} else {
-			b.failAt(&r, "township", tw, kpi.ErrUnknownTownship, "%s", lazy(func() string { return b.unknownTownship(tw) }))
+			b.failName(&r, "township", tw, kpi.ErrUnknownTownship, b.unknownTownship)
 		}
 	}
 	switch in := clean(r.indicator.text); {
@@ -382,7 +479,7 @@ func (b *Batch) add(r record) {
 			ii = i
 			o.Indicator = b.a.Indicators[i].Code
 		} else {
-			b.failAt(&r, "indicator", in, kpi.ErrUnknownIndicator, "%s", lazy(func() string { return b.unknownIndicator(in) }))
+			b.failName(&r, "indicator", in, kpi.ErrUnknownIndicator, b.unknownIndicator)
 		}
 	}
 	ptext := clean(r.period.text)
@@ -391,11 +488,17 @@ func (b *Batch) add(r record) {
 	case ptext == "":
 		b.failAt(&r, "period", "", kpi.ErrBadPeriod, "缺少月份（period，格式 YYYY-MM）")
 	case err != nil:
-		b.failAt(&r, "period", ptext, kpi.ErrBadPeriod, "月份“%s”格式不对：应为 YYYY-MM，如 %d-06", ptext, b.a.Year)
+		b.failName(&r, "period", ptext, kpi.ErrBadPeriod, func(string) string {
+			return fmt.Sprintf("月份“%s”格式不对：应为 YYYY-MM，如 %d-06", ptext, b.a.Year)
+		})
 	case p.Year != b.a.Year:
-		b.failAt(&r, "period", ptext, kpi.ErrBadPeriod, "月份 %s 不在考核年度 %d 内", p, b.a.Year)
+		b.failName(&r, "period", ptext, kpi.ErrBadPeriod, func(string) string {
+			return fmt.Sprintf("月份 %s 不在考核年度 %d 内", p, b.a.Year)
+		})
 	case !b.notAfter.IsZero() && b.notAfter.Before(p):
-		b.failAt(&r, "period", ptext, kpi.ErrBadPeriod, "月份 %s 还没有到（现在是 %s），不能提前报送", p, b.notAfter.Label())
+		b.failName(&r, "period", ptext, kpi.ErrBadPeriod, func(string) string {
+			return fmt.Sprintf("月份 %s 还没有到（现在是 %s），不能提前报送", p, b.notAfter.Label())
+		})
 	default:
 		o.Period = p
 	}
@@ -424,7 +527,7 @@ func (b *Batch) add(r record) {
 		}
 		*f.dst, has[k] = v, true
 	}
-	if ii >= 0 && b.nerr == before {
+	if ii >= 0 && !b.rowBad {
 		ind := &b.a.Indicators[ii]
 		switch {
 		case ind.Kind == kpi.KindRatio && has[0] && !has[1] && !has[2]:
@@ -438,7 +541,7 @@ func (b *Batch) add(r record) {
 			b.failAt(&r, field, r.text(field), kpi.ErrBadValue, "“%s”不是比率类指标，须填写数值，不填分子、分母", ind.Name)
 		}
 	}
-	if ii >= 0 && b.nerr == before {
+	if ii >= 0 && !b.rowBad {
 		ind := &b.a.Indicators[ii]
 		if err := kpi.CheckFigures(ind, o, has[0], has[1], has[2]); err != nil {
 			var ve *kpi.ValueError
@@ -451,7 +554,7 @@ func (b *Batch) add(r record) {
 			b.failAt(&r, field, r.text(field), kpi.ErrBadValue, "%s", lazy(func() string { return lim.message(ind, field, v) }))
 		}
 	}
-	if b.nerr > before || ti < 0 {
+	if b.rowBad || ti < 0 {
 		return
 	}
 	key := compactKey(ti, ii, o.Period)

@@ -45,7 +45,7 @@ func (b *Batch) addJSON(name string, data []byte) {
 			b.fail(where, "", "", ErrMalformed, "应为一个对象（{\"township\": …, \"indicator\": …, \"period\": …, \"value\": …}）")
 			continue
 		}
-		rec := record{where: where}
+		rec := record{where: where, file: name}
 		bad := false
 		var keys keySet
 		for _, m := range members {

@@ -16,7 +16,7 @@ import (
 
 // badRowsCSV is about size bytes of CSV in which every row is wrong, each in its own way
 // (a misspelt township seen once, a word for a number, a month that does not exist, a
-// negative count), so that no two errors can be told as one. It returns the text and the
+// negative count), and no two alike, so that no two errors can be told as one. It returns the text and the
 // number of rows.
 func badRowsCSV(size int) ([]byte, int) {
 	var buf bytes.Buffer
@@ -30,7 +30,7 @@ func badRowsCSV(size int) ([]byte, int) {
 		case 1:
 			fmt.Fprintf(&buf, "aa,screenings,2024-02,x%d\n", n)
 		case 2:
-			fmt.Fprintf(&buf, "bb,screenings,2024-%d,1\n", 13+n%80)
+			fmt.Fprintf(&buf, "bb,screenings,2024-%d,1\n", 13+n)
 		case 3:
 			fmt.Fprintf(&buf, "aa,screenings,2024-03,-%d\n", n)
 		}

@@ -315,7 +315,7 @@ func (s *sheetReader) formRow(cells []string, row int) {
 		val, cell["value"] = field{text: strconv.FormatFloat(v, 'f', -1, 64), present: true}, s.ref(yc, row)
 	}
 	s.b.add(record{
-		where: where, township: s.township, indicator: ind, period: s.period,
+		where: where, file: s.file, township: s.township, indicator: ind, period: s.period,
 		value: val, numerator: num, denominator: den,
 		cellOf: func(name string) string { return cell[name] },
 	})
@@ -369,7 +369,7 @@ func (s *sheetReader) longRow(cells []string, row int) {
 		return v
 	}
 	r := record{
-		township: get("township"), indicator: get("indicator"), period: get("period"),
+		file: s.file, township: get("township"), indicator: get("indicator"), period: get("period"),
 		value: get("value"), numerator: get("numerator"), denominator: get("denominator"),
 	}
 	r.period.text = periodText(r.period.text)
