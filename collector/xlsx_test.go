@@ -268,20 +268,6 @@ func TestPeriodText(t *testing.T) {
 	}
 }
 
-func FuzzXLSXNeverPanics(f *testing.F) {
-	a, err := kpi.LoadConfig("testdata/config.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add([]byte("PK\x03\x04"))
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		b := NewBatch(a)
-		b.addXLSX("f.xlsx", data, 1<<20)
-		_ = b.Err()
-	})
-}
-
 // BenchmarkAddXLSX reads a 12,000-row long-form workbook: 1,000 townships × 12 months.
 func BenchmarkAddXLSX(b *testing.B) {
 	var cfg strings.Builder
