@@ -186,7 +186,8 @@ func (b *Batch) firstAt(v uint64) place {
 // Len is the number of valid rows read so far.
 func (b *Batch) Len() int { return b.valid }
 
-// Err is nil for a valid batch, or a *BatchError listing every invalid row.
+// Err is nil for a valid batch, or a *BatchError listing its first MaxListedErrors errors
+// (an unknown name repeated in a file told once) and counting the rest.
 func (b *Batch) Err() error {
 	if b.nerr == 0 {
 		return nil
@@ -716,29 +717,41 @@ var (
 	yuanLimit  = limit{1e12, "1000000000000（1 万亿）"}
 )
 
+// limitFor is the bound of a month's figure (the value; a ratio's denominator) for the
+// indicator.
+func limitFor(ind *kpi.Indicator) limit {
+	switch ind.Kind {
+	case kpi.KindCount, kpi.KindStock:
+		if strings.TrimSpace(ind.Unit) == "元" {
+			return yuanLimit
+		}
+	case kpi.KindBonus:
+		return limit{ind.Max, kpi.FormatNumber(ind.Max) + " 分"}
+	case kpi.KindMilestone, kpi.KindVeto:
+		return limit{1, "1"}
+	}
+	return countLimit
+}
+
+// MaxFigure is the largest figure a township may report for the indicator in one month:
+// the value, or for a ratio the denominator (the package documentation says why). The
+// monthly form uses it to check cells as they are typed.
+func MaxFigure(ind *kpi.Indicator) float64 { return limitFor(ind).max }
+
 // outOfRange checks a month's figures, already known to be valid for the indicator's kind,
 // against the bounds of that kind. It returns the field that is too large, its value and
 // the bound it exceeds, or an empty field.
 func outOfRange(ind *kpi.Indicator, o kpi.Observation) (string, float64, limit) {
-	switch ind.Kind {
-	case kpi.KindCount, kpi.KindStock:
-		lim := countLimit
-		if strings.TrimSpace(ind.Unit) == "元" {
-			lim = yuanLimit
-		}
-		if o.Value > lim.max {
-			return "value", o.Value, lim
-		}
-	case kpi.KindRatio:
+	lim := limitFor(ind)
+	switch {
+	case ind.Kind == kpi.KindRatio:
 		// the numerator is not above the denominator: the denominator is the one to name
 		// when both are too large
-		if o.Denominator > countLimit.max {
-			return "denominator", o.Denominator, countLimit
+		if o.Denominator > lim.max {
+			return "denominator", o.Denominator, lim
 		}
-	case kpi.KindBonus:
-		if o.Value > ind.Max {
-			return "value", o.Value, limit{ind.Max, kpi.FormatNumber(ind.Max) + " 分"}
-		}
+	case o.Value > lim.max:
+		return "value", o.Value, lim
 	}
 	return "", 0, limit{}
 }
