@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 	"unicode/utf8"
 )
@@ -34,11 +35,9 @@ func (b *Batch) addJSON(name string, data []byte) {
 		b.fail(name, "", "", ErrMalformed, "JSON 格式错误：%v", err)
 		return
 	}
-	if len(items) == 0 {
-		b.fail(name, "", "", ErrMalformed, "没有数据：观测值数组是空的")
-		return
-	}
-	for i, raw := range items {
+	n := 0
+	for i, raw := range jsonElements(items) {
+		n++
 		where := fmt.Sprintf("%s[%d]", name, i)
 		members, ok := jsonMembers(raw)
 		if !ok {
@@ -90,6 +89,9 @@ func (b *Batch) addJSON(name string, data []byte) {
 			}
 			b.add(rec)
 		}
+	}
+	if n == 0 {
+		b.fail(name, "", "", ErrMalformed, "没有数据：观测值数组是空的")
 	}
 }
 
@@ -245,30 +247,57 @@ func (s *keySet) add(key, f string) (string, bool) {
 	return "", false
 }
 
-// jsonItems returns the array of a JSON document, or the "observations" array of an object.
-func jsonItems(data []byte) ([]json.RawMessage, error) {
+// jsonItems returns the array of a JSON document, or the "observations" array of an
+// object, as the bytes of the array. The document is checked whole first, so that a
+// broken one is refused with where it breaks and its items can then be cut out of it
+// without decoding or copying them (a large upload costs little more than its size).
+func jsonItems(data []byte) ([]byte, error) {
 	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) > 0 && trimmed[0] == '{' {
-		var wrap struct {
-			Observations []json.RawMessage `json:"observations"`
+	if !json.Valid(trimmed) {
+		var v struct{}
+		return nil, jsonSyntax(json.Unmarshal(trimmed, &v))
+	}
+	switch trimmed[0] {
+	case '[':
+		return trimmed, nil
+	case '{':
+		members, _ := jsonMembers(trimmed)
+		var obs []byte
+		for _, m := range members {
+			if !strings.EqualFold(m.key, "observations") {
+				continue
+			}
+			if obs != nil {
+				return nil, fmt.Errorf("对象中有多个 observations 数组")
+			}
+			obs = m.value
 		}
-		if err := json.Unmarshal(trimmed, &wrap); err != nil {
-			return nil, jsonSyntax(err)
-		}
-		if wrap.Observations == nil {
+		switch {
+		case obs == nil || string(obs) == "null":
 			return nil, fmt.Errorf("对象中没有 observations 数组")
+		case obs[0] != '[':
+			return nil, fmt.Errorf("observations 应为观测值数组（[{…}, …]）")
 		}
-		return wrap.Observations, nil
+		return obs, nil
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(trimmed, &items); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, fmt.Errorf("应为观测值数组（[{…}, …]）或含 observations 数组的对象")
+	return nil, fmt.Errorf("应为观测值数组（[{…}, …]）或含 observations 数组的对象")
+}
+
+// jsonElements yields the index and bytes of each element of a valid JSON array.
+func jsonElements(arr []byte) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		i := skipJSONSpace(arr, 1)
+		for n := 0; i < len(arr) && arr[i] != ']'; n++ {
+			end := jsonValueEnd(arr, i)
+			if !yield(n, arr[i:end]) {
+				return
+			}
+			i = skipJSONSpace(arr, end)
+			if i < len(arr) && arr[i] == ',' {
+				i = skipJSONSpace(arr, i+1)
+			}
 		}
-		return nil, jsonSyntax(err)
 	}
-	return items, nil
 }
 
 // jsonSyntax says where a JSON document breaks, in Chinese.

@@ -87,3 +87,43 @@ func TestJSONMembers(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONDocumentShapes(t *testing.T) {
+	a := testAssessment(t)
+	const obs = `[{"township":"aa","indicator":"screenings","period":"2024-01","value":1}]`
+	tests := []struct {
+		name, doc string
+		rows      int
+		msg       string // the one error; empty: none
+	}{
+		{"an array", obs, 1, ""},
+		{"an object", `{"batch":"六月","observations":` + obs + `}`, 1, ""},
+		{"an object, key in capitals", `{"Observations":` + obs + `}`, 1, ""},
+		{"two arrays", `{"observations":` + obs + `,"observations":[]}`, 0, "对象中有多个 observations 数组"},
+		{"not an array", `{"observations":{"township":"aa"}}`, 0, "observations 应为观测值数组"},
+		{"null", `{"observations":null}`, 0, "对象中没有 observations 数组"},
+		{"no array", `{"rows":` + obs + `}`, 0, "对象中没有 observations 数组"},
+		{"a number", `12`, 0, "应为观测值数组（[{…}, …]）或含 observations 数组的对象"},
+		{"empty", `[ ]`, 0, "没有数据：观测值数组是空的"},
+		{"truncated", `[{"township":"aa",`, 0, "JSON 不完整"},
+		{"broken", `[{"township":"aa"},,]`, 0, "第 20 个字节附近不是有效的 JSON"},
+		{"nothing", ``, 0, "JSON 不完整"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBatch(a)
+			b.AddJSON("d.json", strings.NewReader(tc.doc))
+			err := b.Err()
+			if tc.msg == "" {
+				if err != nil || b.Len() != tc.rows {
+					t.Errorf("got %v, %d rows; want %d rows", err, b.Len(), tc.rows)
+				}
+				return
+			}
+			var be *BatchError
+			if !errors.As(err, &be) || len(be.Errors) != 1 || be.Errors[0].Where != "d.json" || !strings.Contains(be.Errors[0].Msg, tc.msg) || !errors.Is(err, ErrMalformed) {
+				t.Errorf("got %v; want one error d.json: …%s", err, tc.msg)
+			}
+		})
+	}
+}

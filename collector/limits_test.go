@@ -114,6 +114,41 @@ func TestLargeFileOfBadRowsIsCheap(t *testing.T) {
 	}
 }
 
+// The same for JSON: the document is checked whole, then its items are cut out of it one
+// at a time, not decoded into a slice of copies.
+func TestLargeJSONOfBadRowsIsCheap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 31 MB")
+	}
+	a := testAssessment(t)
+	var buf bytes.Buffer
+	buf.WriteString("[")
+	rows := 0
+	for buf.Len() < 31<<20 {
+		if rows > 0 {
+			buf.WriteString(",\n")
+		}
+		fmt.Fprintf(&buf, `{"township":"zz%07d","indicator":"screenings","period":"2024-01","value":"x%d"}`, rows, rows)
+		rows++
+	}
+	buf.WriteString("]")
+	data := buf.Bytes()
+	var err error
+	peak, allocated, elapsed := heapCost(func() {
+		b := NewBatch(a)
+		b.AddBytes("bad.json", data)
+		err = b.Err()
+	})
+	t.Logf("%d bad objects (%d MB): peak heap +%d MB, %d MB allocated, %v", rows, len(data)>>20, peak>>20, allocated>>20, elapsed.Round(time.Millisecond))
+	var be *BatchError
+	if !errors.As(err, &be) || len(be.Errors) != MaxListedErrors || be.Count() != 2*rows {
+		t.Fatalf("got %d errors listed of %d, want %d of %d (two per object)", len(be.Errors), be.Count(), MaxListedErrors, 2*rows)
+	}
+	if peak > 100<<20 {
+		t.Errorf("peak heap grew by %d MB, want well under 200 MB (at most 100)", peak>>20)
+	}
+}
+
 func TestStreamedBatchCapsErrorsToo(t *testing.T) {
 	a := testAssessment(t)
 	data, rows := badRowsCSV(200_000)
