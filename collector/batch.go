@@ -30,7 +30,7 @@ type RowError struct {
 
 	// Rows is how many rows the error stands for: an unknown township or indicator, or a
 	// wrong month, is told once per file however many rows give it, Where naming the first
-	// and Msg the first few. 1 for any other error.
+	// and Msg the first few. The collector sets 1 for any other error.
 	Rows int
 }
 
