@@ -267,14 +267,7 @@ func (s *sheetReader) formRow(cells []string, row int) {
 	den, dc := cellAt(cells, s.form, "denominator")
 	yn, yc := cellAt(cells, s.form, "yesno")
 	if val.blank() && num.blank() && den.blank() && yn.blank() {
-		cell := ic
-		if nc >= 0 {
-			cell = nc
-		}
-		if vc >= 0 {
-			cell = vc
-		}
-		s.blank(ind, cell, nc, row)
+		s.blank(ind, row, ic, vc, nc)
 		return
 	}
 	if ind.blank() {
@@ -283,13 +276,13 @@ func (s *sheetReader) formRow(cells []string, row int) {
 	}
 	// the row's own place, for a duplicate and for the preview, is the first cell typed in
 	typed := yc
-	for _, c := range []struct {
-		f   field
-		col int
-	}{{den, dc}, {num, nc}, {val, vc}} {
-		if !c.f.blank() {
-			typed = c.col
-		}
+	switch {
+	case !val.blank():
+		typed = vc
+	case !num.blank():
+		typed = nc
+	case !den.blank():
+		typed = dc
 	}
 	where := s.ref(typed, row)
 	cell := map[string]string{"township": s.townCell, "period": s.periodCell, "indicator": s.ref(ic, row)}
@@ -321,9 +314,10 @@ func (s *sheetReader) formRow(cells []string, row int) {
 	})
 }
 
-// blank records an indicator row of a form left blank; col is its value column and ncol
-// its numerator column (-1 when the form has none).
-func (s *sheetReader) blank(ind field, col, ncol, row int) {
+// blank records an indicator row of a form left blank, named by the cell to fill in: the
+// value column vc, or the numerator column nc for a ratio (the code column ic when the form
+// lacks it).
+func (s *sheetReader) blank(ind field, row, ic, vc, nc int) {
 	if ind.blank() {
 		return
 	}
@@ -340,14 +334,17 @@ func (s *sheetReader) blank(ind field, col, ncol, row int) {
 	if s.ti < 0 || s.month.IsZero() || !ok {
 		return // nothing to name: the sheet's own errors say what is wrong
 	}
+	col := -1
 	switch s.b.a.Indicators[ii].Kind {
 	case kpi.KindCount, kpi.KindStock:
+		col = vc
 	case kpi.KindRatio:
-		if ncol >= 0 {
-			col = ncol
-		}
+		col = nc
 	default:
 		return // a milestone, bonus or veto left blank is not done, no points, no veto
+	}
+	if col < 0 {
+		col = ic
 	}
 	s.b.addBlank(Blank{
 		Township: s.b.a.Townships[s.ti].Code, Indicator: s.b.a.Indicators[ii].Code, Period: s.month,
