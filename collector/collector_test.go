@@ -226,16 +226,98 @@ func TestSameBaseNameFromTwoFoldersIsNamedByPath(t *testing.T) {
 }
 
 func TestParseNumber(t *testing.T) {
-	good := map[string]float64{"12": 12, " 1,234.5 ": 1234.5, "１２": 12, "-0.5": -0.5, "1e3": 1000}
+	good := map[string]float64{
+		"12": 12, " 1,234.5 ": 1234.5, "１２": 12, "-0.5": -0.5, "1e3": 1000, "1,234": 1234, "１，２３４": 1234,
+		"-1,234": -1234, "+5": 5, ".5": 0.5, "5.": 5, "1E-2": 0.01, "\t7 ": 7,
+	}
 	for in, want := range good {
 		if v, ok := parseNumber(in); !ok || v != want {
 			t.Errorf("parseNumber(%q) = %v, %v; want %v", in, v, ok, want)
 		}
 	}
-	for _, bad := range []string{"abc", "1,23", "12,34,567", "Inf", "NaN", "1.2.3", ""} {
+	for _, bad := range []string{
+		"abc", "1,23", "12,34,567", "Inf", "NaN", "1.2.3", "",
+		// strconv.ParseFloat takes these; a clerk never means them
+		"0x1p4", "0X10", "1_000", "+Inf", "-inf", "infinity", "1e400", "-1e400",
+		"1e", "1e+", ".", "+", "--1", "98%", "1 234", "١٢",
+	} {
 		if v, ok := parseNumber(bad); ok {
 			t.Errorf("parseNumber(%q) = %v, want refusal", bad, v)
 		}
+	}
+}
+
+// rangeConfig has one indicator of each kind with a bound, and an amount in 元.
+const rangeConfig = `name: 范围
+year: 2024
+townships:
+  - {code: aa, name: 甲镇}
+indicators:
+  - {code: people, name: 筛查人数, kind: count, weight: 20, target: 100, unit: 人}
+  - {code: homes, name: 妇女之家数, kind: stock, weight: 20, target: 5, unit: 个}
+  - {code: loans, name: 创业贷款发放额, kind: count, weight: 20, target: 1000000, unit: 元}
+  - {code: closure, name: 信访办结率, kind: ratio, weight: 40, threshold: 0.98}
+  - {code: honors, name: 荣誉加分, kind: bonus, max: 5}
+`
+
+func TestFiguresOutOfRangeAreRefused(t *testing.T) {
+	a, err := kpi.ParseConfig("range.yaml", []byte(rangeConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		row   string // township,indicator,period,value,numerator,denominator
+		field string // the field refused; empty: accepted
+		msg   string
+	}{
+		{"count at the bound", "aa,people,2024-01,1000000000,,", "", ""},
+		{"count above the bound", "aa,people,2024-01,1000000001,,", "value", "“筛查人数”的数值 1000000001 超出合理范围：一个月的数字不能超过 1000000000（10 亿）"},
+		{"count 1e308", "aa,people,2024-01,1e308,,", "value", "数值 1e+308 超出合理范围"},
+		{"count 1e400", "aa,people,2024-01,1e400,,", "value", "数值“1e400”不是有效的数字：数字太大"},
+		{"stock above the bound", "aa,homes,2024-01,\"2,000,000,000\",,", "value", "不能超过 1000000000（10 亿）"},
+		{"yuan may be larger", "aa,loans,2024-01,5000000000,,", "", ""},
+		{"yuan above its bound", "aa,loans,2024-01,2e12,,", "value", "不能超过 1000000000000（1 万亿）"},
+		{"ratio above the bound", "aa,closure,2024-01,,2e9,3e9", "denominator", "“信访办结率”的分母 3000000000 超出合理范围"},
+		{"ratio at the bound", "aa,closure,2024-01,,1e9,1e9", "", ""},
+		{"bonus at its max", "aa,honors,2024-01,5,,", "", ""},
+		{"bonus above its max", "aa,honors,2024-01,6,,", "value", "加分“荣誉加分”本月 6 分，超过了全年加分上限 5 分"},
+		{"hexadecimal", "aa,people,2024-01,0x1p4,,", "value", "数值“0x1p4”不是有效的数字"},
+		{"underscores", "aa,people,2024-01,1_000,,", "value", "数值“1_000”不是有效的数字"},
+		{"infinity", "aa,people,2024-01,+Inf,,", "value", "数值“+Inf”不是有效的数字"},
+		{"percent", "aa,closure,2024-01,,98%,100", "numerator", "分子“98%”不是有效的数字：请填写数字本身，不带百分号"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBatch(a)
+			b.AddCSV("r.csv", strings.NewReader("township,indicator,period,value,numerator,denominator\n"+tc.row+"\n"))
+			if tc.field == "" {
+				if err := b.Err(); err != nil || b.Len() != 1 {
+					t.Fatalf("got %v (%d rows), want the row accepted", err, b.Len())
+				}
+				return
+			}
+			var be *BatchError
+			if !errors.As(b.Err(), &be) || len(be.Errors) != 1 {
+				t.Fatalf("got %v, want one error", b.Err())
+			}
+			e := be.Errors[0]
+			if e.Where != "r.csv:2" || e.Field != tc.field || !errors.Is(e, kpi.ErrBadValue) || !strings.Contains(e.Msg, tc.msg) {
+				t.Errorf("got %s (field %q, %v), want r.csv:2, field %q, ErrBadValue, saying %q", e, e.Field, e.Err, tc.field, tc.msg)
+			}
+		})
+	}
+}
+
+func TestHugeValuesAreRefusedInJSON(t *testing.T) {
+	a := testAssessment(t)
+	b := NewBatch(a)
+	b.AddJSON("big.json", strings.NewReader(`[{"township":"aa","indicator":"screenings","period":"2024-01","value":1e308},
+		{"township":"aa","indicator":"screenings","period":"2024-02","value":"1e400"}]`))
+	var be *BatchError
+	if !errors.As(b.Err(), &be) || len(be.Errors) != 2 || be.Errors[0].Where != "big.json[0]" || !strings.Contains(be.Errors[0].Msg, "超出合理范围") ||
+		be.Errors[1].Where != "big.json[1]" || !strings.Contains(be.Errors[1].Msg, "数字太大") {
+		t.Errorf("JSON: got %v", b.Err())
 	}
 }
 
@@ -274,5 +356,70 @@ func TestMonthsThatHaveNotBegunAreRefused(t *testing.T) {
 	var be *BatchError
 	if !errors.As(b.Err(), &be) || len(be.Errors) != 1 || be.Errors[0].Where != "t.csv:3" || !strings.Contains(be.Errors[0].Msg, "2024-08 还没有到") {
 		t.Errorf("got %v; want only August refused (July has begun in Shanghai)", b.Err())
+	}
+}
+
+func TestYesNoWordsInEveryFormat(t *testing.T) {
+	a := testAssessment(t)
+	tests := []struct {
+		name string
+		add  func(b *Batch, value string)
+	}{
+		{"csv", func(b *Batch, v string) {
+			b.AddCSV("m.csv", strings.NewReader("township,indicator,period,value\naa,plan,2024-01,\""+v+"\"\nbb,incident,2024-01,\""+v+"\"\n"))
+		}},
+		{"json", func(b *Batch, v string) {
+			b.AddJSON("m.json", strings.NewReader(`[{"township":"aa","indicator":"plan","period":"2024-01","value":"`+v+`"},
+				{"township":"bb","indicator":"incident","period":"2024-01","value":"`+v+`"}]`))
+		}},
+		{"excel value column", func(b *Batch, v string) {
+			b.AddBytes("m.xlsx", workbook(t, []sheetSpec{{name: "S", rows: [][]any{
+				{"乡镇", "指标", "月份", "数值"}, {"aa", "plan", "2024-01", v}, {"bb", "incident", "2024-01", v},
+			}}}))
+		}},
+		{"excel form drop-down", func(b *Batch, v string) {
+			b.AddBytes("m.xlsx", workbook(t, []sheetSpec{
+				formSheet("甲镇", "甲镇", "2024-01", []any{3, "plan", "规划中期评估", "", nil, nil, nil, v}),
+				formSheet("乙镇", "乙镇", "2024-01", []any{5, "incident", "重大责任事故", "", nil, nil, nil, v}),
+			}))
+		}},
+	}
+	words := map[string]float64{
+		"是": 1, "否": 0, "已完成": 1, "完成": 1, "未完成": 0, "Y": 1, "n": 0, "Ｙ": 1, " yes ": 1, "No": 0,
+		"TRUE": 1, "false": 0, "√": 1, "✓": 1, "×": 0, "✗": 0, "有": 1, "无": 0, "1": 1, "0": 0,
+	}
+	for _, tc := range tests {
+		for word, want := range words {
+			t.Run(tc.name+"/"+word, func(t *testing.T) {
+				b := NewBatch(a)
+				tc.add(b, word)
+				obs := b.Observations()
+				if err := b.Err(); err != nil || len(obs) != 2 || obs[0].Value != want || obs[1].Value != want {
+					t.Errorf("got %+v, %v; want two rows of %v", obs, err, want)
+				}
+			})
+		}
+		t.Run(tc.name+"/refused", func(t *testing.T) {
+			b := NewBatch(a)
+			tc.add(b, "好")
+			var be *BatchError
+			if !errors.As(b.Err(), &be) || len(be.Errors) != 2 || !errors.Is(b.Err(), kpi.ErrBadValue) || !strings.Contains(be.Errors[0].Msg, "“好”无效") {
+				t.Errorf("got %v, want both rows refused as 好 is no answer", b.Err())
+			}
+		})
+	}
+	// a count is a number, not a yes
+	b := NewBatch(a)
+	b.AddCSV("c.csv", strings.NewReader("township,indicator,period,value\naa,screenings,2024-01,是\n"))
+	if err := b.Err(); err == nil || !strings.Contains(err.Error(), "数值“是”不是有效的数字") {
+		t.Errorf("a count of 是: got %v", err)
+	}
+	// JSON booleans answer a milestone too
+	b = NewBatch(a)
+	b.AddJSON("b.json", strings.NewReader(`[{"township":"aa","indicator":"plan","period":"2024-01","value":true},
+		{"township":"aa","indicator":"screenings","period":"2024-01","value":true}]`))
+	var be *BatchError
+	if !errors.As(b.Err(), &be) || len(be.Errors) != 1 || be.Errors[0].Where != "b.json[1]" || b.Len() != 1 {
+		t.Errorf("JSON true: got %v (%d valid), want the milestone read and the count refused", b.Err(), b.Len())
 	}
 }

@@ -49,6 +49,11 @@ func (b *Batch) AddCSV(name string, r io.Reader) {
 		b.fail(name, "", "", ErrMalformed, "读取文件失败：%v", err)
 		return
 	}
+	b.addCSV(name, data)
+}
+
+// addCSV reads a CSV file held in memory, without copying it.
+func (b *Batch) addCSV(name string, data []byte) {
 	before := b.valid
 	defer func() { b.addSource(name, data, b.valid-before) }()
 	text, _, err := decodeText(data)
@@ -69,7 +74,7 @@ func (b *Batch) AddCSV(name string, r io.Reader) {
 		b.fail(csvWhere(name, err), "", "", ErrMalformed, "CSV 格式错误：%v", csvMsg(err))
 		return
 	}
-	errsBefore := len(b.errs)
+	errsBefore := b.nerr
 	cols, ok := b.header(name+":1", header)
 	if !ok {
 		return
@@ -96,7 +101,7 @@ func (b *Batch) AddCSV(name string, r io.Reader) {
 			period: get("period"), value: get("value"), numerator: get("numerator"), denominator: get("denominator"),
 		})
 	}
-	if b.valid == before && errsBefore == len(b.errs) {
+	if b.valid == before && errsBefore == b.nerr {
 		b.fail(name, "", "", ErrMalformed, "文件只有表头，没有数据行")
 	}
 }

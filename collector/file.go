@@ -54,15 +54,15 @@ func (b *Batch) AddBytes(name string, data []byte) {
 		// else is a broken workbook
 		switch first, _, _ := bytes.Cut(t, []byte("\n")); {
 		case len(t) > 0 && (t[0] == '[' || t[0] == '{'):
-			b.AddJSON(name, bytes.NewReader(data))
+			b.addJSON(name, data)
 		case len(t) > 0 && !bytes.ContainsRune(t, 0) && bytes.ContainsAny(first, ",\t;"):
-			b.AddCSV(name, bytes.NewReader(data))
+			b.addCSV(name, data)
 		default:
 			b.AddXLSX(name, data)
 		}
 	case ext == ".json" || (ext != ".csv" && ext != ".txt" && ext != ".tsv" && len(t) > 0 && (t[0] == '[' || t[0] == '{')):
-		b.AddJSON(name, bytes.NewReader(data))
+		b.addJSON(name, data)
 	default:
-		b.AddCSV(name, bytes.NewReader(data))
+		b.addCSV(name, data)
 	}
 }

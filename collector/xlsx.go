@@ -45,7 +45,8 @@ var formLabels = map[string]string{
 
 // AddXLSX reads an Excel workbook (.xlsx) into the batch. Every visible sheet is either a
 // monthly form written by `kpimon template` (township and month above a header with 指标代码,
-// 数值, 分子, 分母, 是否 columns; a blank row means not reported) or a long-form table with
+// 数值, 分子, 分母, 是否 columns; a blank row means not reported, and Blanks lists the count,
+// stock and ratio rows left so) or a long-form table with
 // the same columns as a CSV file. Errors name FILE:SHEET!CELL. Hidden sheets (the form's
 // drop-down lists) are skipped; a visible sheet with content but no header is an error.
 func (b *Batch) AddXLSX(name string, data []byte) {
@@ -70,7 +71,7 @@ func (b *Batch) addXLSX(name string, data []byte, limit int64) {
 		return
 	}
 	defer f.Close()
-	found, errsBefore := false, len(b.errs)
+	found, errsBefore := false, b.nerr
 	for _, sheet := range f.GetSheetList() {
 		if visible, err := f.GetSheetVisible(sheet); err == nil && !visible {
 			continue
@@ -82,9 +83,9 @@ func (b *Batch) addXLSX(name string, data []byte, limit int64) {
 		}
 		found = found || ok
 	}
-	if !found && len(b.errs) == errsBefore {
+	if !found && b.nerr == errsBefore {
 		b.fail(name, "", "", ErrMalformed, "工作簿中没有数据：请填写后再上传")
-	} else if found && b.valid == before && len(b.errs) == errsBefore {
+	} else if found && b.valid == before && b.nerr == errsBefore {
 		b.fail(name, "", "", ErrMalformed, "工作簿中没有填写任何数据：请在黄色单元格中填写本月数据后再上传")
 	}
 }
@@ -109,6 +110,10 @@ type sheetReader struct {
 	periodCell string
 	form       map[string]int // form header: field → column index
 	long       map[string]int // long-form header: field → column index
+
+	resolved bool       // whether township and period below were worked out
+	ti       int        // the sheet's township, or -1 when it is not one of the assessment's
+	month    kpi.Period // the sheet's month; zero when it is not a valid one
 }
 
 func (s *sheetReader) ref(col, row int) string {
@@ -262,14 +267,25 @@ func (s *sheetReader) formRow(cells []string, row int) {
 	den, dc := cellAt(cells, s.form, "denominator")
 	yn, yc := cellAt(cells, s.form, "yesno")
 	if val.blank() && num.blank() && den.blank() && yn.blank() {
+		s.blank(ind, row, ic, vc, nc)
 		return
 	}
-	where := s.ref(ic, row)
 	if ind.blank() {
-		s.b.fail(where, "indicator", "", ErrMalformed, "此行填写了数据，但缺少指标代码：请勿在报表中增加行")
+		s.b.fail(s.ref(ic, row), "indicator", "", ErrMalformed, "此行填写了数据，但缺少指标代码：请勿在报表中增加行")
 		return
 	}
-	cell := map[string]string{"township": s.townCell, "period": s.periodCell, "indicator": where}
+	// the row's own place, for a duplicate and for the preview, is the first cell typed in
+	typed := yc
+	switch {
+	case !val.blank():
+		typed = vc
+	case !num.blank():
+		typed = nc
+	case !den.blank():
+		typed = dc
+	}
+	where := s.ref(typed, row)
+	cell := map[string]string{"township": s.townCell, "period": s.periodCell, "indicator": s.ref(ic, row)}
 	if vc >= 0 {
 		cell["value"] = s.ref(vc, row)
 	}
@@ -289,13 +305,51 @@ func (s *sheetReader) formRow(cells []string, row int) {
 			s.b.fail(s.ref(yc, row), "value", clean(yn.text), kpi.ErrBadValue, "“%s”无效：请从下拉列表选择“%s”或“%s”", clean(yn.text), FormYes, FormNo)
 			return
 		}
-		val, cell["value"] = field{text: v, present: true}, s.ref(yc, row)
+		val, cell["value"] = field{text: strconv.FormatFloat(v, 'f', -1, 64), present: true}, s.ref(yc, row)
 	}
 	s.b.add(record{
-		where: where, township: s.township, indicator: ind, period: s.period,
+		where: where, file: s.file, township: s.township, indicator: ind, period: s.period,
 		value: val, numerator: num, denominator: den,
 		cellOf: func(name string) string { return cell[name] },
 	})
+}
+
+// blank records an indicator row of a form left blank, named by the cell to fill in: the
+// value column vc, or the numerator column nc for a ratio (the code column ic when the form
+// lacks it).
+func (s *sheetReader) blank(ind field, row, ic, vc, nc int) {
+	if ind.blank() {
+		return
+	}
+	if !s.resolved {
+		s.resolved, s.ti = true, -1
+		if i, ok := s.b.a.ResolveTownship(clean(s.township.text)); ok {
+			s.ti = i
+		}
+		if p, err := kpi.ParsePeriod(clean(s.period.text)); err == nil && p.Year == s.b.a.Year && (s.b.notAfter.IsZero() || !s.b.notAfter.Before(p)) {
+			s.month = p
+		}
+	}
+	ii, ok := s.b.a.ResolveIndicator(clean(ind.text))
+	if s.ti < 0 || s.month.IsZero() || !ok {
+		return // nothing to name: the sheet's own errors say what is wrong
+	}
+	col := -1
+	switch s.b.a.Indicators[ii].Kind {
+	case kpi.KindCount, kpi.KindStock:
+		col = vc
+	case kpi.KindRatio:
+		col = nc
+	default:
+		return // a milestone, bonus or veto left blank is not done, no points, no veto
+	}
+	if col < 0 {
+		col = ic
+	}
+	s.b.addBlank(Blank{
+		Township: s.b.a.Townships[s.ti].Code, Indicator: s.b.a.Indicators[ii].Code, Period: s.month,
+		Cell: s.ref(col, row),
+	}, compactKey(s.ti, ii, s.month))
 }
 
 // longRow reads one row of a long-form table.
@@ -312,7 +366,7 @@ func (s *sheetReader) longRow(cells []string, row int) {
 		return v
 	}
 	r := record{
-		township: get("township"), indicator: get("indicator"), period: get("period"),
+		file: s.file, township: get("township"), indicator: get("indicator"), period: get("period"),
 		value: get("value"), numerator: get("numerator"), denominator: get("denominator"),
 	}
 	r.period.text = periodText(r.period.text)
@@ -325,7 +379,7 @@ func (s *sheetReader) longRow(cells []string, row int) {
 // what typing 2025-06 into a cell gives) back into YYYY-MM; other text is left as it is.
 func periodText(s string) string {
 	t := strings.TrimSpace(s)
-	if t == "" || strings.ContainsAny(t, "-/年.") {
+	if t == "" || strings.ContainsAny(t, "-/年.") || !decimal(t) {
 		return s
 	}
 	v, err := strconv.ParseFloat(t, 64)
@@ -339,13 +393,19 @@ func periodText(s string) string {
 	return fmt.Sprintf("%04d-%02d", d.Year(), int(d.Month()))
 }
 
-// yesNo reads a 是/否 cell as 1 or 0.
-func yesNo(s string) (string, bool) {
+// yesNoKind reports whether an indicator of the kind is reported as yes or no.
+func yesNoKind(k kpi.Kind) bool { return k == kpi.KindMilestone || k == kpi.KindVeto }
+
+// yesNo reads a yes-or-no answer as 1 or 0: one rule for the Excel form's 是否 column and
+// for the value of a milestone or veto in any format. Yes is 是, 完成, 已完成, 有, 发生,
+// 已发生, Y, yes, true, √ or ✓; no is 否, 未完成, 无, 没有, 未发生, N, no, false, × or ✗
+// (case and width do not matter). The form's drop-down offers 是 and 否.
+func yesNo(s string) (float64, bool) {
 	switch strings.ToLower(clean(s)) {
-	case FormYes, "完成", "已完成", "有", "发生", "y", "yes", "true", "1":
-		return "1", true
-	case FormNo, "未完成", "无", "没有", "未发生", "n", "no", "false", "0":
-		return "0", true
+	case FormYes, "完成", "已完成", "有", "发生", "已发生", "y", "yes", "true", "√", "✓", "✔", "1":
+		return 1, true
+	case FormNo, "未完成", "无", "没有", "未发生", "n", "no", "false", "×", "✗", "✘", "0":
+		return 0, true
 	}
-	return "", false
+	return 0, false
 }

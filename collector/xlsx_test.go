@@ -163,6 +163,19 @@ func TestXLSXErrorsNameSheetAndCell(t *testing.T) {
 			[]any{4, "nope", "？", "", 1},
 			[]any{5, "honors", "荣誉加分", "分", -1},
 		)}, []string{"x.xlsx:甲镇!E6", "x.xlsx:甲镇!F7", "x.xlsx:甲镇!H8", "x.xlsx:甲镇!B9", "x.xlsx:甲镇!E10"}, kpi.ErrBadValue, "“好”无效：请从下拉列表选择“是”或“否”"},
+		{"form figures out of range", []sheetSpec{formSheet("甲镇", "甲镇", "2024-06",
+			[]any{1, "screenings", "两癌筛查人数", "人", 1e308},
+			[]any{2, "closure", "信访办结率", "%", nil, 1, "2e9"},
+			[]any{4, "honors", "荣誉加分", "分", 50},
+		)}, []string{"x.xlsx:甲镇!E6", "x.xlsx:甲镇!G7", "x.xlsx:甲镇!E8"}, kpi.ErrBadValue, "超出合理范围：一个月的数字不能超过 1000000000（10 亿）"},
+		{"form figure in the wrong column", []sheetSpec{formSheet("甲镇", "甲镇", "2024-06",
+			[]any{1, "screenings", "两癌筛查人数", "人", nil, 12},
+			[]any{2, "closure", "信访办结率", "%", 0.95},
+		)}, []string{"x.xlsx:甲镇!F6", "x.xlsx:甲镇!E7"}, kpi.ErrBadValue, "比率类指标“信访办结率”须分别填写分子和分母"},
+		{"form sent twice", []sheetSpec{
+			formSheet("甲镇", "甲镇", "2024-06", []any{1, "screenings", "两癌筛查人数", "人", 12}, []any{2, "closure", "信访办结率", "%", nil, 1, 2}),
+			formSheet("甲镇 (2)", "aa", "2024-06", []any{1, "screenings", "两癌筛查人数", "人", 13}, []any{2, "closure", "信访办结率", "%", nil, 3, 4}),
+		}, []string{"x.xlsx:甲镇 (2)!E6", "x.xlsx:甲镇 (2)!F7"}, kpi.ErrDuplicate, "与 x.xlsx:甲镇!E6 重复"},
 		{"form header cells", []sheetSpec{formSheet("乙镇", "丙镇", "2023-06",
 			[]any{1, "screenings", "两癌筛查人数", "人", 1},
 		)}, []string{"x.xlsx:乙镇!B2", "x.xlsx:乙镇!E2"}, kpi.ErrUnknownTownship, "未知的乡镇“丙镇”"},
@@ -255,20 +268,6 @@ func TestPeriodText(t *testing.T) {
 	}
 }
 
-func FuzzXLSXNeverPanics(f *testing.F) {
-	a, err := kpi.LoadConfig("testdata/config.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add([]byte("PK\x03\x04"))
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		b := NewBatch(a)
-		b.addXLSX("f.xlsx", data, 1<<20)
-		_ = b.Err()
-	})
-}
-
 // BenchmarkAddXLSX reads a 12,000-row long-form workbook: 1,000 townships × 12 months.
 func BenchmarkAddXLSX(b *testing.B) {
 	var cfg strings.Builder
@@ -311,5 +310,78 @@ func BenchmarkAddXLSX(b *testing.B) {
 		if err := bt.Err(); err != nil || len(bt.Rows()) != 12000 {
 			b.Fatalf("rows %d, %v", len(bt.Rows()), err)
 		}
+	}
+}
+
+func TestXLSXFormBlanksAreNamed(t *testing.T) {
+	a := testAssessment(t)
+	p := kpi.MustPeriod("2024-06")
+	tests := []struct {
+		name   string
+		sheets []sheetSpec
+		also   string // a CSV added to the same batch
+		want   []Blank
+	}{
+		{"count and ratio left blank", []sheetSpec{formSheet("甲镇", "甲镇", "2024-06",
+			[]any{1, "screenings", "两癌筛查人数", "人"},
+			[]any{2, "closure", "信访办结率", "%"},
+			[]any{3, "plan", "规划中期评估", ""},
+			[]any{4, "honors", "荣誉加分", "分"},
+			[]any{5, "incident", "重大责任事故", "", nil, nil, nil, FormNo},
+		)}, "", []Blank{
+			{Township: "aa", Indicator: "screenings", Period: p, Cell: "x.xlsx:甲镇!E6"},
+			{Township: "aa", Indicator: "closure", Period: p, Cell: "x.xlsx:甲镇!F7"},
+		}},
+		{"two sheets, one filled", []sheetSpec{
+			formSheet("甲镇", "甲镇", "2024-06", []any{1, "screenings", "两癌筛查人数", "人", 3}),
+			formSheet("乙镇", "乙镇", "2024-06", []any{1, "screenings", "两癌筛查人数", "人"}, []any{2, "closure", "信访办结率", "%", nil, 1, 1}),
+		}, "", []Blank{{Township: "bb", Indicator: "screenings", Period: p, Cell: "x.xlsx:乙镇!E6"}}},
+		{"reported by another file of the batch", []sheetSpec{formSheet("甲镇", "甲镇", "2024-06",
+			[]any{1, "screenings", "两癌筛查人数", "人"},
+			[]any{2, "closure", "信访办结率", "%", nil, 1, 2},
+		)}, "township,indicator,period,value\naa,screenings,2024-06,4\n", []Blank{}},
+		{"the same sheet twice", []sheetSpec{
+			formSheet("甲镇", "甲镇", "2024-06", []any{1, "screenings", "两癌筛查人数", "人"}, []any{2, "closure", "信访办结率", "%", nil, 1, 2}),
+			formSheet("甲镇 (2)", "甲镇", "2024-06", []any{1, "screenings", "两癌筛查人数", "人"}, []any{5, "incident", "重大责任事故", "", nil, nil, nil, FormNo}),
+		}, "", []Blank{{Township: "aa", Indicator: "screenings", Period: p, Cell: "x.xlsx:甲镇!E6"}}},
+		{"a long-form table has none", []sheetSpec{{name: "明细", rows: [][]any{
+			{"township", "indicator", "period", "value"}, {"aa", "screenings", "2024-06", 1},
+		}}}, "", []Blank{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBatch(a)
+			b.AddBytes("x.xlsx", workbook(t, tc.sheets))
+			if tc.also != "" {
+				b.AddCSV("also.csv", strings.NewReader(tc.also))
+			}
+			if err := b.Err(); err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			got := b.Blanks()
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("blanks\n got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestXLSXFormRowsArePlacedAtTheCellTyped(t *testing.T) {
+	a := testAssessment(t)
+	b := NewBatch(a)
+	b.AddBytes("x.xlsx", workbook(t, []sheetSpec{formSheet("甲镇", "甲镇", "2024-06",
+		[]any{1, "screenings", "两癌筛查人数", "人", 12},
+		[]any{2, "closure", "信访办结率", "%", nil, 19, 20},
+		[]any{3, "plan", "规划中期评估", "", nil, nil, nil, FormYes},
+	)}))
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range b.Rows() {
+		got = append(got, r.Where())
+	}
+	if want := "x.xlsx:甲镇!E6 x.xlsx:甲镇!F7 x.xlsx:甲镇!H8"; strings.Join(got, " ") != want {
+		t.Errorf("rows at %q, want %q", got, want)
 	}
 }

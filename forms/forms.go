@@ -322,8 +322,8 @@ func describe(ind *kpi.Indicator, t kpi.Township) (how, note string) {
 	return how, note
 }
 
-// validate adds the data validation of an input cell: a number not below 0, or 是/否 from
-// the hidden list.
+// validate adds the data validation of an input cell: a number from 0 to the bound the
+// collector holds the figure to (collector.MaxFigure), or 是/否 from the hidden list.
 func validate(f *excelize.File, sheet, ref string, ind *kpi.Indicator, col int) error {
 	dv := excelize.NewDataValidation(true)
 	dv.SetSqref(ref)
@@ -333,10 +333,11 @@ func validate(f *excelize.File, sheet, ref string, ind *kpi.Indicator, col int) 
 		dv.SetInput(ind.Name, "请选择“是”或“否”")
 		return f.AddDataValidation(sheet, dv)
 	}
-	if err := dv.SetRange(0, 0, excelize.DataValidationTypeDecimal, excelize.DataValidationOperatorGreaterThanOrEqual); err != nil {
+	top := collector.MaxFigure(ind)
+	if err := dv.SetRange(0, top, excelize.DataValidationTypeDecimal, excelize.DataValidationOperatorBetween); err != nil {
 		return err
 	}
-	dv.SetError(excelize.DataValidationErrorStyleStop, "输入有误", "请填写不小于 0 的数字（不要带单位或文字）。")
+	dv.SetError(excelize.DataValidationErrorStyleStop, "输入有误", fmt.Sprintf("请填写 0 到 %s 之间的数字（不要带单位或文字）。", kpi.FormatNumber(top)))
 	prompt := "本月新增数，不是累计数"
 	switch {
 	case ind.Kind == kpi.KindStock:

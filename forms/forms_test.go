@@ -2,6 +2,7 @@ package forms
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -143,8 +144,13 @@ func TestTemplateLayoutProtectionAndValidation(t *testing.T) {
 			}
 		case "decimal":
 			numbers++
-			if dv.Operator != "greaterThanOrEqual" || dv.Formula1 != "0" || dv.Error == nil || !strings.Contains(*dv.Error, "不小于 0") {
-				t.Errorf("number rule %+v", dv)
+			// the bound is the collector's: 10 亿 for counts, stocks and ratios, max for a bonus
+			top, say := "1000000000", "请填写 0 到 1000000000 之间的数字"
+			if row, _ := strconv.Atoi(strings.TrimLeft(dv.Sqref, "ABCDEFGHIJ")); row == HeaderRow+5 {
+				top, say = "5", "请填写 0 到 5 之间的数字"
+			}
+			if dv.Operator != "between" || dv.Formula1 != "0" || dv.Formula2 != top || dv.Error == nil || !strings.Contains(*dv.Error, say) {
+				t.Errorf("number rule %s: %s %s–%s %v, want between 0 and %s", dv.Sqref, dv.Operator, dv.Formula1, dv.Formula2, dv.Error, top)
 			}
 		}
 	}
@@ -204,6 +210,11 @@ func TestFilledTemplateReadsBack(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("row %d: %+v, want %+v", i, got[i], want[i])
 		}
+	}
+	// the stock left blank is named by the cell to fill in; the bonus left blank is no points
+	blank := []collector.Blank{{Township: "aa", Indicator: "homes", Period: p, Cell: "甲镇3月.xlsx:甲镇!G6"}}
+	if got := b.Blanks(); len(got) != 1 || got[0] != blank[0] {
+		t.Errorf("blanks %+v, want %+v", got, blank)
 	}
 }
 

@@ -1,0 +1,167 @@
+package collector
+
+import (
+	"strings"
+
+	"golang.org/x/text/width"
+)
+
+// A misspelt township or indicator is answered with the nearest names of the assessment
+// ("未知的乡镇“东成街道”，是否为“东城街道”？"). Names and codes are compared folded (full-width
+// forms to ASCII, spaces dropped, letters in lower case) by edit distance over runes. A
+// name is suggested when
+//
+//   - at most a third of the characters differ (东成街道 for 东城街道, lingxl for lingxi,
+//     两癌筛查人树 for 两癌筛查人数); two-character names (甲镇, 乙镇) are too short for a
+//     guess, or
+//   - one contains the other and the shorter is at least half the longer and two characters
+//     long (东城 for 东城街道, 灵溪镇政府 for 灵溪镇), or
+//   - they differ only in case or width (AA for aa).
+//
+// The nearest are suggested, at most three of them at the same distance; more would be no
+// help. Inputs longer than maxSuggestRunes get no suggestion.
+const maxSuggestRunes = 64
+
+// candidate is a name or code that may be suggested.
+type candidate struct {
+	key   []rune // folded
+	show  string // what the suggestion says: the name, or a code with its name
+	index int    // the township or indicator it names
+}
+
+// fold makes a name comparable whatever its width, spacing and case.
+func fold(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(width.Fold.String(s)), ""))
+}
+
+// townshipCandidates and indicatorCandidates list what may be suggested, once per batch.
+func (b *Batch) townshipCandidates() []candidate {
+	if b.townCands == nil {
+		for i, t := range b.a.Townships {
+			b.townCands = append(b.townCands, candidate{[]rune(fold(t.Name)), t.Name, i}, candidate{[]rune(fold(t.Code)), t.Code + "（" + t.Name + "）", i})
+		}
+	}
+	return b.townCands
+}
+
+func (b *Batch) indicatorCandidates() []candidate {
+	if b.indCands == nil {
+		for i, ind := range b.a.Indicators {
+			b.indCands = append(b.indCands, candidate{[]rune(fold(ind.Name)), ind.Name, i}, candidate{[]rune(fold(ind.Code)), ind.Code + "（" + ind.Name + "）", i})
+		}
+	}
+	return b.indCands
+}
+
+// nearest returns the suggestions for an unknown name, nearest first; none when nothing is
+// near enough.
+func nearest(input string, cands []candidate) []string {
+	in := []rune(fold(input))
+	if len(in) == 0 || len(in) > maxSuggestRunes {
+		return nil
+	}
+	best, found := -1, []candidate(nil)
+	for _, c := range cands {
+		d, ok := near(in, c.key, best)
+		if !ok {
+			continue
+		}
+		switch {
+		case best < 0 || d < best:
+			best, found = d, append(found[:0], c)
+		case d == best && !named(found, c.index):
+			found = append(found, c)
+		}
+	}
+	if len(found) > 3 {
+		return nil
+	}
+	out := make([]string, len(found))
+	for i, c := range found {
+		out[i] = c.show
+	}
+	return out
+}
+
+// named reports whether a candidate for the same township or indicator is among found.
+func named(found []candidate, index int) bool {
+	for _, c := range found {
+		if c.index == index {
+			return true
+		}
+	}
+	return false
+}
+
+// near is the edit distance of a and b when it is near enough for a suggestion and no
+// worse than best (-1: no best yet).
+func near(a, b []rune, best int) (int, bool) {
+	long, short := max(len(a), len(b)), min(len(a), len(b))
+	if short == 0 {
+		return 0, false
+	}
+	limit := long / 3 // a third of the characters may differ
+	if short >= 2 && 2*short >= long && contains(a, b) {
+		limit = max(limit, long-short)
+	}
+	if best >= 0 {
+		limit = min(limit, best)
+	}
+	d := levenshtein(a, b, limit)
+	return d, d <= limit
+}
+
+// contains reports whether one of a and b contains the other.
+func contains(a, b []rune) bool {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	return strings.Contains(string(a), string(b))
+}
+
+// levenshtein is the edit distance of a and b (insertions, deletions and substitutions of
+// one rune each), or a number above limit as soon as it is known to exceed it.
+func levenshtein(a, b []rune, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		low := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			low = min(low, cur[j])
+		}
+		if low > limit {
+			return limit + 1
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// unknownMessage says that a township or indicator is unknown, with the nearest names.
+func unknownMessage(what, input string, suggestions []string) string {
+	if len(suggestions) == 0 {
+		return "未知的" + what + "“" + input + "”：须为考核方案中的" + what + "代码或名称"
+	}
+	return "未知的" + what + "“" + input + "”，是否为“" + strings.Join(suggestions, "”或“") + "”？"
+}
+
+// unknownTownship and unknownIndicator are the messages for names the assessment lacks.
+func (b *Batch) unknownTownship(input string) string {
+	return unknownMessage("乡镇", input, nearest(input, b.townshipCandidates()))
+}
+
+func (b *Batch) unknownIndicator(input string) string {
+	return unknownMessage("指标", input, nearest(input, b.indicatorCandidates()))
+}
