@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,8 @@ type Batch struct {
 	groups    map[string]*nameGroup // unknown names by field, file and text, each told once
 	townCands []candidate           // names a misspelt township may be meant for, built when needed
 	indCands  []candidate           // the same for indicators
+
+	years map[int]int // rows by the year their month names, valid or not (Years)
 
 	blanks    []keyedBlank    // items of Excel forms left blank, in file order
 	blankKeys map[uint64]bool // their compact keys, each listed once
@@ -485,6 +488,9 @@ func (b *Batch) add(r record) {
 	}
 	ptext := clean(r.period.text)
 	p, err := kpi.ParsePeriod(ptext)
+	if err == nil && ptext != "" {
+		b.noteYear(p.Year)
+	}
 	switch {
 	case ptext == "":
 		b.failAt(&r, "period", "", kpi.ErrBadPeriod, "缺少月份（period，格式 YYYY-MM）")
@@ -762,4 +768,24 @@ func (l limit) message(ind *kpi.Indicator, field string, v float64) string {
 		return fmt.Sprintf("加分“%s”本月 %s 分，超过了全年加分上限 %s：请核对分数", ind.Name, kpi.FormatNumber(v), l.label)
 	}
 	return fmt.Sprintf("“%s”的%s %s 超出合理范围：一个月的数字不能超过 %s，请检查是否多打了数字", ind.Name, fieldLabel(field), kpi.FormatNumber(v), l.label)
+}
+
+// noteYear counts a row whose month is of the year.
+func (b *Batch) noteYear(y int) {
+	if b.years == nil {
+		b.years = map[int]int{}
+	}
+	b.years[y]++
+}
+
+// Years lists the years the rows' months are of, whether or not the rows are otherwise
+// valid, in order: where a batch that names no assessment belongs, when a deployment holds
+// several years.
+func (b *Batch) Years() []int {
+	out := make([]int, 0, len(b.years))
+	for y := range b.years {
+		out = append(out, y)
+	}
+	sort.Ints(out)
+	return out
 }

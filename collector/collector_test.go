@@ -423,3 +423,14 @@ func TestYesNoWordsInEveryFormat(t *testing.T) {
 		t.Errorf("JSON true: got %v (%d valid), want the milestone read and the count refused", b.Err(), b.Len())
 	}
 }
+
+// TestYearsOfTheRows: a batch tells which years its rows' months are of, rows of another
+// year (which it refuses) included, so that a deployment of several years can route it.
+func TestYearsOfTheRows(t *testing.T) {
+	a := testAssessment(t)
+	b := NewBatch(a)
+	b.AddCSV("mixed.csv", strings.NewReader("township,indicator,period,value\naa,screenings,2024-01,1\nzz,screenings,2025-02,1\naa,screenings,bad,1\n"))
+	if got := b.Years(); len(got) != 2 || got[0] != 2024 || got[1] != 2025 {
+		t.Errorf("years = %v, want [2024 2025]", got)
+	}
+}

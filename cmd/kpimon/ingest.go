@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/user"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kpimon/kpimon/collector"
@@ -36,29 +39,110 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return shownUsage("没有要导入的文件")
 	}
-	a, _, db, err := cf.open(ctx, dbPath, stderr, false)
+	all, err := cf.load(stderr)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	res, be, err := ingestFiles(ctx, a, db, *actor, fs.Args())
+	a, err := routeBatch(ctx, &cf, all, fs.Args())
+	if err != nil {
+		return err
+	}
+	_, statErr := os.Stat(dbPath)
+	fresh := !isPostgres(dbPath) && errors.Is(statErr, os.ErrNotExist)
+	db, err := openStore(ctx, dbPath, false)
+	if err != nil {
+		return err
+	}
+	for _, x := range all {
+		if _, err := db.ClaimLegacy(ctx, x.ID, x.Year); err != nil {
+			db.Close()
+			return err
+		}
+	}
+	res, blanks, be, err := ingestFiles(ctx, a, db, *actor, fs.Args())
+	db.Close()
+	if (be != nil || err != nil) && fresh {
+		// a refused first batch leaves no empty database behind
+		for _, side := range []string{"", "-wal", "-shm"} {
+			os.Remove(dbPath + side)
+		}
+	}
 	if be != nil {
 		for _, e := range be.Errors {
 			fmt.Fprintln(stderr, e.Error())
 		}
-		fmt.Fprintf(stderr, "共 %d 处错误，未写入任何数据。\n", len(be.Errors))
+		if be.More > 0 {
+			fmt.Fprintf(stderr, "另有 %d 处错误未列出。\n", be.More)
+		}
+		fmt.Fprintf(stderr, "共 %d 处错误，未写入任何数据。\n", be.Count())
 		return errReported
 	}
 	if err != nil {
 		return err
 	}
+	if len(all) > 1 {
+		fmt.Fprintf(stdout, "导入到考核 %s（%s）。\n", a.ID, a.Name)
+	}
 	if res.BatchID == 0 {
 		fmt.Fprintf(stdout, "数据无变化：%d 条与已有数据相同，未写入。\n", res.Unchanged)
-		return nil
+	} else {
+		fmt.Fprintf(stdout, "已写入批次 #%d：新增 %d 条，更正 %d 条，未变 %d 条（共 %d 条）。\n",
+			res.BatchID, res.New, res.Corrected, res.Unchanged, res.Total)
 	}
-	fmt.Fprintf(stdout, "已写入批次 #%d：新增 %d 条，更正 %d 条，未变 %d 条（共 %d 条）。\n",
-		res.BatchID, res.New, res.Corrected, res.Unchanged, res.Total)
+	if len(blanks) > 0 {
+		fmt.Fprintf(stdout, "未填 %d 项（视为未报送）：\n", len(blanks))
+		for _, bl := range blanks {
+			tw, _ := a.Township(bl.Township)
+			ind, _ := a.Indicator(bl.Indicator)
+			name := bl.Indicator
+			if ind != nil {
+				name = ind.Name
+			}
+			fmt.Fprintf(stdout, "  %s：%s·%s（%s）未填\n", bl.Cell, tw.Name, name, bl.Period.Label())
+		}
+	}
 	return nil
+}
+
+// routeBatch chooses the assessment a command-line batch goes to: the one --assessment
+// names, the only one given, or else the only one whose year the rows' months are of. When
+// several assessments cover that year (a city and its counties), or the rows span years,
+// it asks for --assessment.
+func routeBatch(ctx context.Context, cf *configFlags, all []*kpi.Assessment, files []string) (*kpi.Assessment, error) {
+	if cf.id != "" || len(all) == 1 {
+		return cf.one(all)
+	}
+	probe := collector.NewBatch(all[0])
+	for _, f := range files {
+		if err := probe.AddFile(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	years := probe.Years()
+	switch len(years) {
+	case 0:
+		return nil, usageError{msg: fmt.Sprintf("文件中没有可识别的月份，无法判断属于哪一项考核（%s）：请用 --assessment 指明", idList(all))}
+	case 1:
+	default:
+		ys := make([]string, len(years))
+		for i, y := range years {
+			ys[i] = strconv.Itoa(y)
+		}
+		return nil, usageError{msg: fmt.Sprintf("本批数据跨 %s 年度：请按年度分开导入，或用 --assessment 指明", strings.Join(ys, "、"))}
+	}
+	var covering []*kpi.Assessment
+	for _, a := range all {
+		if a.Year == years[0] {
+			covering = append(covering, a)
+		}
+	}
+	switch len(covering) {
+	case 1:
+		return covering[0], nil
+	case 0:
+		return nil, usageError{msg: fmt.Sprintf("数据是 %d 年度的，给出的考核（%s）没有这一年度", years[0], idList(all))}
+	}
+	return nil, usageError{msg: fmt.Sprintf("%d 年度有 %d 项考核（%s）：请用 --assessment 指明导入哪一项", years[0], len(covering), idList(covering))}
 }
 
 func defaultActor() string {
@@ -73,10 +157,10 @@ func defaultActor() string {
 // (or any error) rolls the whole batch back, so it is still all or nothing; the CLI writes
 // straight to the database, since loading the year into memory as the server's monitor does
 // would only slow an ingest down.
-func ingestFiles(ctx context.Context, a *kpi.Assessment, db store.Store, actor string, files []string) (store.IngestResult, *collector.BatchError, error) {
+func ingestFiles(ctx context.Context, a *kpi.Assessment, db store.Store, actor string, files []string) (store.IngestResult, []collector.Blank, *collector.BatchError, error) {
 	w, err := db.NewWriter(ctx, a, store.BatchMeta{Actor: actor})
 	if err != nil {
-		return store.IngestResult{}, nil, err
+		return store.IngestResult{}, nil, nil, err
 	}
 	defer w.Abort()
 	chunks := make(chan []kpi.Observation, 4)
@@ -109,20 +193,20 @@ func ingestFiles(ctx context.Context, a *kpi.Assessment, db store.Store, actor s
 		}
 	}
 	if err := <-readErr; err != nil {
-		return store.IngestResult{}, nil, err
+		return store.IngestResult{}, nil, nil, err
 	}
 	var be *collector.BatchError
 	if errors.As(b.Err(), &be) {
-		return store.IngestResult{}, be, nil
+		return store.IngestResult{}, nil, be, nil
 	}
 	for _, err := range []error{b.SinkErr(), writeErr} {
 		if err != nil {
-			return store.IngestResult{}, nil, err
+			return store.IngestResult{}, nil, nil, err
 		}
 	}
 	w.Describe(b.SourceName(), b.SHA256())
 	res, err := w.Commit()
-	return res, nil, err
+	return res, b.Blanks(), nil, err
 }
 
 // ingestChunk is how many observations the reader hands the writer at a time.
