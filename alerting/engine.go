@@ -69,6 +69,9 @@ type Engine struct {
 	mu      sync.Mutex   // one Sync or push at a time
 	syncs   atomic.Int64 // completed Syncs, for tests that wait for the engine to have looked
 
+	ledgerMu sync.Mutex
+	ledger   map[string]bool // ledger entries known to be recorded (channel, kind, key)
+
 	deliveries *prometheus.CounterVec
 }
 
@@ -100,7 +103,7 @@ func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
 	if !opt.Period.IsZero() && opt.Period.Year != a.Year {
 		return nil, fmt.Errorf("alerting: period %s is outside the assessment year %d", opt.Period, a.Year)
 	}
-	e := &Engine{mon: mon, db: mon.Store(), a: a, opt: opt, log: opt.Logger, changed: make(chan struct{}, 1)}
+	e := &Engine{mon: mon, db: mon.Store(), a: a, opt: opt, log: opt.Logger, changed: make(chan struct{}, 1), ledger: map[string]bool{}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -204,7 +207,9 @@ func (e *Engine) Sync(ctx context.Context) (store.AlertChanges, error) {
 				e.log.Warn("Alertmanager post failed", "err", err)
 			}
 		}
-		e.deliver(ctx, eventAlerts, "", e.alertsMessage(p, ch))
+	}
+	if err := e.tellAlerts(ctx, p, ch, now); err != nil {
+		e.log.Error("alert messages", "err", err)
 	}
 	e.remind(ctx, data, now)
 	e.rank(ctx, data, r, now)
@@ -246,6 +251,11 @@ func (e *Engine) indicatorName(code string) string {
 // TownshipURL is the link to a township's page for a period.
 func (e *Engine) TownshipURL(township string, p kpi.Period) string {
 	return fmt.Sprintf("%s/townships/%s?period=%s", e.baseURL, url.PathEscape(township), p)
+}
+
+// pageURL is the link to one of kpimon's pages for a period, e.g. /alerts?period=2024-05.
+func (e *Engine) pageURL(path string, p kpi.Period) string {
+	return fmt.Sprintf("%s%s?period=%s", e.baseURL, path, p)
 }
 
 // Push posts the firing alerts and the recently resolved ones to Alertmanager.
@@ -308,6 +318,28 @@ func (e *Engine) count(channel, event string, err error) {
 	e.deliveries.WithLabelValues(channel, event, result).Inc()
 }
 
+// Ledger kinds besides the events (reminders and rankings are recorded under their event's
+// name, keyed by the period).
+const (
+	// kindAlertsSummary, key summaryKey: the channel has been told every alert that held at
+	// some moment (by a summary, or by a change message that listed them all), so from then
+	// on it gets the changes only.
+	kindAlertsSummary = "alerts-summary"
+	summaryKey        = "firing"
+)
+
+// ledgerEntry is one line of the notifications ledger: a message of kind for the occasion
+// key (the channel is the webhook it goes to).
+type ledgerEntry struct{ kind, key string }
+
+// outgoing is one message for one webhook, with the ledger entries that note it once it is
+// delivered.
+type outgoing struct {
+	event  string // alerts, reminders or rankings: what the delivery is counted as
+	msg    message
+	record []ledgerEntry
+}
+
 // deliver sends a message to every webhook that takes its event; key, when not empty,
 // makes it a once-per-occasion message recorded in the store.
 func (e *Engine) deliver(ctx context.Context, event, key string, m message) {
@@ -315,8 +347,9 @@ func (e *Engine) deliver(ctx context.Context, event, key string, m message) {
 		if !h.takes(event) {
 			continue
 		}
+		out := outgoing{event: event, msg: m}
 		if key != "" {
-			sent, err := e.db.Notified(ctx, e.a.ID, h.Name, event, key)
+			sent, err := e.notified(ctx, h.Name, event, key)
 			if err != nil {
 				e.log.Error("read notifications", "err", err)
 				continue
@@ -324,19 +357,110 @@ func (e *Engine) deliver(ctx context.Context, event, key string, m message) {
 			if sent {
 				continue
 			}
+			out.record = []ledgerEntry{{event, key}}
 		}
-		err := e.retry(ctx, func() error { return h.send(ctx, m) })
-		e.count(h.Name, event, err)
-		if err != nil {
-			e.log.Warn("webhook delivery failed", "webhook", h.Name, "type", h.Type, "event", event, "err", err)
-			continue
-		}
-		if key != "" {
-			if err := e.db.RecordNotification(ctx, e.a.ID, h.Name, event, key, e.mon.Now()); err != nil {
-				e.log.Error("record notification", "err", err)
-			}
+		e.send(ctx, h, out)
+	}
+}
+
+// send delivers one message to one webhook, retrying, and notes its ledger entries once it
+// went through. It reports whether it was delivered.
+func (e *Engine) send(ctx context.Context, h *webhook, out outgoing) bool {
+	err := e.retry(ctx, func() error { return h.send(ctx, out.msg) })
+	e.count(h.Name, out.event, err)
+	if err != nil {
+		e.log.Warn("webhook delivery failed", "webhook", h.Name, "type", h.Type, "event", out.event, "err", err)
+		return false
+	}
+	for _, l := range out.record {
+		if err := e.record(ctx, h.Name, l); err != nil {
+			e.log.Error("record notification", "webhook", h.Name, "kind", l.kind, "key", l.key, "err", err)
 		}
 	}
+	return true
+}
+
+// notified is the ledger's Notified with its positive answers remembered: the ledger only
+// grows, so what was sent stays sent.
+func (e *Engine) notified(ctx context.Context, channel, kind, key string) (bool, error) {
+	k := channel + "\x00" + kind + "\x00" + key
+	e.ledgerMu.Lock()
+	known := e.ledger[k]
+	e.ledgerMu.Unlock()
+	if known {
+		return true, nil
+	}
+	sent, err := e.db.Notified(ctx, e.a.ID, channel, kind, key)
+	if err != nil {
+		return false, err
+	}
+	if sent {
+		e.ledgerMu.Lock()
+		e.ledger[k] = true
+		e.ledgerMu.Unlock()
+	}
+	return sent, nil
+}
+
+// record notes a ledger entry for the channel.
+func (e *Engine) record(ctx context.Context, channel string, l ledgerEntry) error {
+	if err := e.db.RecordNotification(ctx, e.a.ID, channel, l.kind, l.key, e.mon.Now()); err != nil {
+		return err
+	}
+	e.ledgerMu.Lock()
+	e.ledger[channel+"\x00"+l.kind+"\x00"+l.key] = true
+	e.ledgerMu.Unlock()
+	return nil
+}
+
+// tellAlerts sends the alert webhooks what this sync changed. A webhook that has not yet
+// been told the alerts of this assessment (one added to the config while alerts held) gets,
+// once, one summary of every firing alert instead, and the changes from then on; when
+// everything that fires started firing in this sync, the change message is that summary.
+func (e *Engine) tellAlerts(ctx context.Context, p kpi.Period, ch store.AlertChanges, now time.Time) error {
+	var (
+		firing  []store.AlertRecord
+		loaded  bool
+		changes message
+	)
+	if !ch.Empty() {
+		changes = e.alertsMessage(p, ch)
+	}
+	for _, h := range e.hooks {
+		if !h.takes(eventAlerts) {
+			continue
+		}
+		told, err := e.notified(ctx, h.Name, kindAlertsSummary, summaryKey)
+		if err != nil {
+			return err
+		}
+		if told {
+			if !ch.Empty() {
+				e.send(ctx, h, outgoing{event: eventAlerts, msg: changes})
+			}
+			continue
+		}
+		if !loaded {
+			if firing, err = e.db.FiringAlerts(ctx, e.a.ID); err != nil {
+				return err
+			}
+			e.named(firing)
+			loaded = true
+		}
+		introduced := []ledgerEntry{{kindAlertsSummary, summaryKey}}
+		switch {
+		case len(firing) == 0:
+			// nothing holds: the webhook knows all there is, and hears of what fires next
+			if err := e.record(ctx, h.Name, introduced[0]); err != nil {
+				return err
+			}
+		case len(ch.Fired) == len(firing):
+			e.send(ctx, h, outgoing{event: eventAlerts, msg: changes, record: introduced})
+		default:
+			e.send(ctx, h, outgoing{event: eventAlerts, msg: e.summaryMessage(p, firing, now), record: introduced})
+		}
+	}
+	return nil
 }
 
 // wantsAny reports whether some webhook takes the event.

@@ -2,6 +2,7 @@ package alerting
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,9 +19,21 @@ type message struct {
 	period     kpi.Period
 	title      string         // one line
 	head       []string       // markdown lines always shown
-	items      []string       // markdown list items, cut to fit
+	items      []item         // markdown list items, cut to fit
 	more       string         // a link shown under the items
 	data       map[string]any // the event's own fields in the JSON body
+}
+
+// item is one line of a message and how many things (alerts, townships) it stands for, so
+// that a cut message can say how many it left out.
+type item struct {
+	text string
+	n    int
+}
+
+// add appends a line standing for n things.
+func (m *message) add(n int, format string, args ...any) {
+	m.items = append(m.items, item{text: fmt.Sprintf(format, args...), n: n})
 }
 
 // markdown renders the message within limit bytes: the title and head, as many items as
@@ -35,14 +48,19 @@ func (m message) markdown(limit int) string {
 	if m.more != "" {
 		tail = "\n[查看详情](" + m.more + ")"
 	}
+	left := 0
+	for _, it := range m.items {
+		left += it.n
+	}
 	for i, it := range m.items {
-		line := it + "\n"
+		line := it.text + "\n"
+		left -= it.n
 		reserve := len(tail)
-		if rest := len(m.items) - i - 1; rest > 0 {
-			reserve += len(fmt.Sprintf("……另有 %d 条未列出\n", rest))
+		if i < len(m.items)-1 {
+			reserve += len(fmt.Sprintf("……另有 %d 条未列出\n", left))
 		}
 		if b.Len()+len(line)+reserve > limit {
-			fmt.Fprintf(&b, "……另有 %d 条未列出\n", len(m.items)-i)
+			fmt.Fprintf(&b, "……另有 %d 条未列出\n", left+it.n)
 			break
 		}
 		b.WriteString(line)
@@ -124,15 +142,15 @@ func (e *Engine) alertsMessage(p kpi.Period, ch store.AlertChanges) message {
 			e.TownshipURL(r.Township, p), kpi.AlertLabel(r.Alert.Alert), r.Summary)
 	}
 	// critical first within each group, as kpi orders them
-	for _, r := range sortedRecords(ch.Fired) {
-		m.items = append(m.items, line(r))
+	for _, r := range e.sorted(ch.Fired) {
+		m.add(1, "%s", line(r))
 	}
-	for _, r := range sortedRecords(ch.Escalated) {
-		m.items = append(m.items, line(r)+"（升级）")
+	for _, r := range e.sorted(ch.Escalated) {
+		m.add(1, "%s（升级）", line(r))
 	}
-	for _, r := range sortedRecords(ch.Resolved) {
-		m.items = append(m.items, fmt.Sprintf("- 【已恢复】[%s](%s)·%s·%s（持续%s）", r.TownshipName, e.TownshipURL(r.Township, p),
-			r.IndicatorName, kpi.AlertLabel(r.Alert.Alert), duration(r.ResolvedAt.Sub(r.StartedAt))))
+	for _, r := range e.sorted(ch.Resolved) {
+		m.add(1, "- 【已恢复】[%s](%s)·%s·%s（持续%s）", r.TownshipName, e.TownshipURL(r.Township, p),
+			r.IndicatorName, kpi.AlertLabel(r.Alert.Alert), duration(r.ResolvedAt.Sub(r.StartedAt)))
 	}
 	m.data = map[string]any{
 		"fired":     e.alertItems(ch.Fired, p),
@@ -142,23 +160,35 @@ func (e *Engine) alertsMessage(p kpi.Period, ch store.AlertChanges) message {
 	return m
 }
 
-// sortedRecords orders records critical first, then by township and indicator code.
-func sortedRecords(rs []store.AlertRecord) []store.AlertRecord {
+// sorted orders records as kpi orders alerts: critical first, then by township and
+// indicator in config order (codes the config no longer has last, by code).
+func (e *Engine) sorted(rs []store.AlertRecord) []store.AlertRecord {
 	out := append([]store.AlertRecord(nil), rs...)
-	less := func(a, b store.AlertRecord) bool {
+	pos := func(code string, index func(string) int) int {
+		if i := index(code); i >= 0 {
+			return i
+		}
+		return 1 << 30
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
 		if a.Severity != b.Severity {
 			return a.Severity == kpi.SeverityCritical
 		}
-		if a.Township != b.Township {
+		if ta, tb := pos(a.Township, e.a.TownshipIndex), pos(b.Township, e.a.TownshipIndex); ta != tb || a.Township != b.Township {
+			if ta != tb {
+				return ta < tb
+			}
 			return a.Township < b.Township
 		}
-		return a.Indicator < b.Indicator
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && less(out[j], out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
+		if ia, ib := pos(a.Indicator, e.a.IndicatorIndex), pos(b.Indicator, e.a.IndicatorIndex); ia != ib {
+			return ia < ib
 		}
-	}
+		if a.Indicator != b.Indicator {
+			return a.Indicator < b.Indicator
+		}
+		return a.Alert.Alert < b.Alert.Alert
+	})
 	return out
 }
 
@@ -181,8 +211,8 @@ func (e *Engine) reminderMessage(p kpi.Period, deadline time.Time, miss []townsh
 	last := deadline.Add(-time.Nanosecond).In(e.a.Location)
 	m := message{event: eventReminders, assessment: e.a.Name, period: p,
 		title: fmt.Sprintf("【报送提醒】%s月报将于%d月%d日截止", p.Label(), int(last.Month()), last.Day())}
-	m.head = []string{fmt.Sprintf("%s的月报须在 %d月%d日24时前报送，以下 %d 个镇（街道）尚未报齐：",
-		p.Label(), int(last.Month()), last.Day(), len(miss))}
+	m.head = []string{fmt.Sprintf("%s的月报须在 %d月%d日24时前报送，以下 %d 个%s尚未报齐：",
+		p.Label(), int(last.Month()), last.Day(), len(miss), unitWord(e.a))}
 	type town struct {
 		Township     string   `json:"township"`
 		TownshipName string   `json:"township_name"`
@@ -200,7 +230,7 @@ func (e *Engine) reminderMessage(p kpi.Period, deadline time.Time, miss []townsh
 		if len(names) > 3 {
 			shown += "等"
 		}
-		m.items = append(m.items, fmt.Sprintf("- [%s](%s)：%d 项未报送（%s）", tm.Township.Name, e.TownshipURL(tm.Township.Code, p), len(names), shown))
+		m.add(1, "- [%s](%s)：%d 项未报送（%s）", tm.Township.Name, e.TownshipURL(tm.Township.Code, p), len(names), shown)
 		towns = append(towns, town{Township: tm.Township.Code, TownshipName: tm.Township.Name, Missing: tm.Missing,
 			MissingNames: names, URL: e.TownshipURL(tm.Township.Code, p)})
 	}
@@ -213,7 +243,7 @@ func (e *Engine) rankingMessage(r *kpi.Result) message {
 	p := r.Period
 	m := message{event: eventRankings, assessment: e.a.Name, period: p,
 		title: fmt.Sprintf("【月度排名】%s %s", e.a.Name, p.Label())}
-	m.head = []string{fmt.Sprintf("截至%s，%d 个镇（街道）得分与排名：", p.Label(), len(r.Rankings))}
+	m.head = []string{fmt.Sprintf("截至%s，%d 个%s得分与排名：", p.Label(), len(r.Rankings), unitWord(e.a))}
 	type row struct {
 		Rank         int     `json:"rank"`
 		Township     string  `json:"township"`
@@ -242,7 +272,7 @@ func (e *Engine) rankingMessage(r *kpi.Result) message {
 			rank += "（并列）"
 		}
 		grade := x.GradeLabel()
-		m.items = append(m.items, fmt.Sprintf("- %s [%s](%s)：%.2f 分，%s%s", rank, x.Name, e.TownshipURL(x.Township, p), x.Total, grade, change))
+		m.add(1, "- %s [%s](%s)：%.2f 分，%s%s", rank, x.Name, e.TownshipURL(x.Township, p), x.Total, grade, change)
 		rows = append(rows, row{Rank: x.Rank, Township: x.Township, TownshipName: x.Name, Score: x.Total, Grade: x.Grade,
 			Veto: x.Veto, RankChange: x.RankChange, URL: e.TownshipURL(x.Township, p)})
 	}
@@ -251,4 +281,68 @@ func (e *Engine) rankingMessage(r *kpi.Result) message {
 	}
 	m.data = map[string]any{"rankings": rows}
 	return m
+}
+
+// summaryMessage lists every firing alert, for a webhook that has not been told them: one
+// line per severity and township (critical first, townships in config order), each kind of
+// alert with its count and indicators, and since when the oldest has held.
+func (e *Engine) summaryMessage(p kpi.Period, firing []store.AlertRecord, now time.Time) message {
+	m := message{event: eventAlerts, assessment: e.a.Name, period: p,
+		title: fmt.Sprintf("【当前预警】%s（截至%s）", e.a.Name, p.Label())}
+	sorted := e.sorted(firing)
+	critical, towns := 0, map[string]bool{}
+	for _, r := range sorted {
+		if r.Severity == kpi.SeverityCritical {
+			critical++
+		}
+		towns[r.Township] = true
+	}
+	m.head = []string{fmt.Sprintf("本群此前未收到本考核的预警，现汇总当前预警：%s共 %d 条（严重 %d 条、警告 %d 条），涉及 %d 个%s。此后只推送变化。",
+		scopeWord(e.a), len(sorted), critical, len(sorted)-critical, len(towns), unitWord(e.a))}
+	for _, g := range groupRecords(sorted, func(r store.AlertRecord) string { return r.Severity + "/" + r.Township }) {
+		first := g[0]
+		oldest := first.StartedAt
+		var kinds []string
+		for _, k := range groupRecords(g, func(r store.AlertRecord) string { return r.Alert.Alert }) {
+			names := make([]string, len(k))
+			for i, r := range k {
+				names[i] = r.IndicatorName
+				if r.StartedAt.Before(oldest) {
+					oldest = r.StartedAt
+				}
+			}
+			kinds = append(kinds, fmt.Sprintf("%s %d 项（%s）", kpi.AlertLabel(k[0].Alert.Alert), len(k), compactNames(names)))
+		}
+		m.add(len(g), "- 【%s】[%s](%s)：%s；已持续%s", kpi.SeverityLabel(first.Severity), first.TownshipName,
+			e.TownshipURL(first.Township, p), strings.Join(kinds, "、"), duration(now.Sub(oldest)))
+	}
+	m.more = e.pageURL("/alerts", p)
+	m.data = map[string]any{"summary": true, "firing": e.alertItems(sorted, p)}
+	return m
+}
+
+// groupRecords splits records into runs of the same key, in the order the keys first
+// appear.
+func groupRecords(rs []store.AlertRecord, key func(store.AlertRecord) string) [][]store.AlertRecord {
+	var out [][]store.AlertRecord
+	at := map[string]int{}
+	for _, r := range rs {
+		k := key(r)
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], r)
+	}
+	return out
+}
+
+// compactNames lists up to three names and says 等 when there are more.
+func compactNames(names []string) string {
+	if len(names) <= 3 {
+		return strings.Join(names, "、")
+	}
+	return strings.Join(names[:3], "、") + "等"
 }
