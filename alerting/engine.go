@@ -58,7 +58,7 @@ type Options struct {
 // Engine is the alert lifecycle of one monitor. Its methods are safe for concurrent use.
 type Engine struct {
 	mon     *monitor.Monitor
-	db      store.Alerts
+	db      store.Store
 	a       *kpi.Assessment
 	opt     Options
 	baseURL string
@@ -71,6 +71,8 @@ type Engine struct {
 
 	ledgerMu sync.Mutex
 	ledger   map[string]bool // ledger entries known to be recorded (channel, kind, key)
+
+	published rankingMemory // ranking.go
 
 	deliveries *prometheus.CounterVec
 }
@@ -103,7 +105,7 @@ func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
 	if !opt.Period.IsZero() && opt.Period.Year != a.Year {
 		return nil, fmt.Errorf("alerting: period %s is outside the assessment year %d", opt.Period, a.Year)
 	}
-	e := &Engine{mon: mon, db: mon.Store(), a: a, opt: opt, log: opt.Logger, changed: make(chan struct{}, 1), ledger: map[string]bool{}}
+	e := &Engine{mon: mon, db: mon.Store(), a: a, opt: opt, log: opt.Logger, changed: make(chan struct{}, 1), ledger: map[string]bool{}, published: newRankingMemory()}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -213,6 +215,7 @@ func (e *Engine) Sync(ctx context.Context) (store.AlertChanges, error) {
 	}
 	e.remind(ctx, data, now)
 	e.rank(ctx, data, r, now)
+	e.correct(ctx, r)
 	e.syncs.Add(1)
 	return ch, nil
 }
@@ -521,21 +524,4 @@ func (e *Engine) remind(ctx context.Context, d *kpi.Dataset, now time.Time) {
 		e.deliver(ctx, eventReminders, p.String(), e.reminderMessage(p, deadline, miss))
 		return
 	}
-}
-
-// rank sends the period's ranking once the period is complete: every township reported
-// every monthly indicator, or the report deadline has passed.
-func (e *Engine) rank(ctx context.Context, d *kpi.Dataset, r *kpi.Result, now time.Time) {
-	if !e.wantsAny(eventRankings) {
-		return
-	}
-	p := r.Period
-	if latest, ok := d.LatestPeriod(); !ok || latest.Before(p) {
-		return // nobody has reported the month: nothing to rank yet
-	}
-	complete := len(missingReports(e.a, d, p)) == 0 || !now.Before(p.Deadline(e.a.ReportDeadlineDay, e.a.Location))
-	if !complete {
-		return
-	}
-	e.deliver(ctx, eventRankings, p.String(), e.rankingMessage(r))
 }

@@ -238,51 +238,6 @@ func (e *Engine) reminderMessage(p kpi.Period, deadline time.Time, miss []townsh
 	return m
 }
 
-// rankingMessage is the month's ranking (月度排名).
-func (e *Engine) rankingMessage(r *kpi.Result) message {
-	p := r.Period
-	m := message{event: eventRankings, assessment: e.a.Name, period: p,
-		title: fmt.Sprintf("【月度排名】%s %s", e.a.Name, p.Label())}
-	m.head = []string{fmt.Sprintf("截至%s，%d 个%s得分与排名：", p.Label(), len(r.Rankings), unitWord(e.a))}
-	type row struct {
-		Rank         int     `json:"rank"`
-		Township     string  `json:"township"`
-		TownshipName string  `json:"township_name"`
-		Score        float64 `json:"score"`
-		Grade        string  `json:"grade"`
-		Veto         bool    `json:"veto"`
-		RankChange   *int    `json:"rank_change"`
-		URL          string  `json:"url"`
-	}
-	var rows []row
-	for _, x := range r.Rankings {
-		change := ""
-		if x.RankChange != nil {
-			switch c := *x.RankChange; {
-			case c > 0:
-				change = fmt.Sprintf("，较上月↑%d", c)
-			case c < 0:
-				change = fmt.Sprintf("，较上月↓%d", -c)
-			default:
-				change = "，与上月持平"
-			}
-		}
-		rank := fmt.Sprintf("第%d名", x.Rank)
-		if x.Tied {
-			rank += "（并列）"
-		}
-		grade := x.GradeLabel()
-		m.add(1, "- %s [%s](%s)：%.2f 分，%s%s", rank, x.Name, e.TownshipURL(x.Township, p), x.Total, grade, change)
-		rows = append(rows, row{Rank: x.Rank, Township: x.Township, TownshipName: x.Name, Score: x.Total, Grade: x.Grade,
-			Veto: x.Veto, RankChange: x.RankChange, URL: e.TownshipURL(x.Township, p)})
-	}
-	if e.baseURL != "" {
-		m.more = e.baseURL + "/?period=" + p.String()
-	}
-	m.data = map[string]any{"rankings": rows}
-	return m
-}
-
 // summaryMessage lists every firing alert, for a webhook that has not been told them: one
 // line per severity and township (critical first, townships in config order), each kind of
 // alert with its count and indicators, and since when the oldest has held.
