@@ -220,14 +220,26 @@ func (e *Engine) Sync(ctx context.Context) (store.AlertChanges, error) {
 	return ch, nil
 }
 
-// began is when an alert's condition began, which is when it starts in the lifecycle
-// store (and so what "持续多久" counts from): for a missing report, the report deadline of
-// the first month of its run; for the others, when kpimon first sees it (zero here).
+// began is when an alert's condition began. It is when the alert's run starts in the
+// lifecycle store, and so what everything counts from: 持续多久 in the messages, 已持续 in a
+// summary, the Alertmanager startsAt and description, started_at in the JSON bodies.
+//
+//   - missing_report: the report deadline of the first month of its run (00:00 on the day
+//     after report_deadline_day), when the report became overdue.
+//   - behind_pace, below_threshold, ceiling_breached, veto: the end of the first month of
+//     its run (00:00 on the 1st of the month after active_since, in the assessment's time
+//     zone). These conditions are about the figures as of a month's end — the pace and the
+//     ceiling are measured there, a rate or a veto event is that month's — so that is when
+//     they first held, whenever the report came in.
+//
+// A run cannot start later than kpimon sees it (store.PlanAlerts takes now then), as when a
+// township reports the month that is under way and is already behind.
 func (e *Engine) began(al kpi.Alert) time.Time {
 	if al.Alert == kpi.AlertMissingReport {
 		return al.ActiveSince.Deadline(e.a.ReportDeadlineDay, e.a.Location)
 	}
-	return time.Time{}
+	end := al.ActiveSince.Next()
+	return time.Date(end.Year, time.Month(end.Month), 1, 0, 0, 0, 0, e.a.Location)
 }
 
 // named fills the Chinese names the store does not keep.

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
@@ -123,4 +122,5 @@ func wantCounts(t *testing.T, rc *receiver, when string, want map[string]int) {
 	}
 }
 
-var _ = time.Second
+// jsonOf decodes a body.
+func jsonOf(b []byte, v any) error { return json.Unmarshal(b, v) }
