@@ -20,7 +20,9 @@ type message struct {
 	title      string         // one line
 	head       []string       // markdown lines always shown
 	items      []item         // markdown list items, cut to fit
-	more       string         // a link shown under the items
+	more       string         // a link shown under the items, or in the cut line
+	moreText   string         // its text; 查看详情 by default
+	unit       string         // what an item's n counts, in the cut line; 项 by default
 	data       map[string]any // the event's own fields in the JSON body
 }
 
@@ -37,7 +39,7 @@ func (m *message) add(n int, format string, args ...any) {
 }
 
 // markdown renders the message within limit bytes: the title and head, as many items as
-// fit, and a line saying how many were left out.
+// fit and, when some do not, “……等 N 项，详见 [link](…)” in place of the rest.
 func (m message) markdown(limit int) string {
 	var b strings.Builder
 	b.WriteString("### " + m.title + "\n")
@@ -46,7 +48,7 @@ func (m message) markdown(limit int) string {
 	}
 	tail := ""
 	if m.more != "" {
-		tail = "\n[查看详情](" + m.more + ")"
+		tail = "\n[" + m.moreLabel() + "](" + m.more + ")"
 	}
 	left := 0
 	for _, it := range m.items {
@@ -55,18 +57,38 @@ func (m message) markdown(limit int) string {
 	for i, it := range m.items {
 		line := it.text + "\n"
 		left -= it.n
+		// room for the rest: the link at the end, or a cut line instead of it
 		reserve := len(tail)
 		if i < len(m.items)-1 {
-			reserve += len(fmt.Sprintf("……另有 %d 条未列出\n", left))
+			reserve = max(reserve, len(m.cut(left)))
 		}
 		if b.Len()+len(line)+reserve > limit {
-			fmt.Fprintf(&b, "……另有 %d 条未列出\n", left+it.n)
-			break
+			b.WriteString(m.cut(left + it.n))
+			return truncateUTF8(b.String(), limit)
 		}
 		b.WriteString(line)
 	}
 	b.WriteString(tail)
 	return truncateUTF8(strings.TrimRight(b.String(), "\n"), limit)
+}
+
+// cut is the line that stands for n things left out.
+func (m message) cut(n int) string {
+	unit := m.unit
+	if unit == "" {
+		unit = "项"
+	}
+	if m.more == "" {
+		return fmt.Sprintf("……等 %d %s未列出", n, unit)
+	}
+	return fmt.Sprintf("……等 %d %s，详见[%s](%s)", n, unit, m.moreLabel(), m.more)
+}
+
+func (m message) moreLabel() string {
+	if m.moreText != "" {
+		return m.moreText
+	}
+	return "查看详情"
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.
@@ -137,27 +159,74 @@ func (e *Engine) alertsMessage(p kpi.Period, ch store.AlertChanges) message {
 		counts = append(counts, fmt.Sprintf("已恢复 %d 条", n))
 	}
 	m.head = []string{"预警变化：" + strings.Join(counts, "，")}
-	line := func(r store.AlertRecord) string {
-		return fmt.Sprintf("- 【%s】[%s](%s)·%s：%s", kpi.SeverityLabel(r.Severity), r.TownshipName,
-			e.TownshipURL(r.Township, p), kpi.AlertLabel(r.Alert.Alert), r.Summary)
+	// one line per township and kind of alert (and severity, for new ones): critical first,
+	// townships and indicators in config order
+	bySeverity := func(r store.AlertRecord) string { return r.Severity + "/" + r.Township + "/" + r.Alert.Alert }
+	for _, g := range groupRecords(e.sorted(ch.Fired), bySeverity) {
+		e.firedLine(&m, p, g, "")
 	}
-	// critical first within each group, as kpi orders them
-	for _, r := range e.sorted(ch.Fired) {
-		m.add(1, "%s", line(r))
+	for _, g := range groupRecords(e.sorted(ch.Escalated), bySeverity) {
+		e.firedLine(&m, p, g, "（升级）")
 	}
-	for _, r := range e.sorted(ch.Escalated) {
-		m.add(1, "%s（升级）", line(r))
+	for _, g := range groupRecords(e.sorted(ch.Resolved), func(r store.AlertRecord) string { return r.Township + "/" + r.Alert.Alert }) {
+		e.resolvedLine(&m, p, g)
 	}
-	for _, r := range e.sorted(ch.Resolved) {
-		m.add(1, "- 【已恢复】[%s](%s)·%s·%s（持续%s）", r.TownshipName, e.TownshipURL(r.Township, p),
-			r.IndicatorName, kpi.AlertLabel(r.Alert.Alert), duration(r.ResolvedAt.Sub(r.StartedAt)))
-	}
+	m.more, m.moreText = e.pageURL("/alerts", p), "预警列表"
 	m.data = map[string]any{
 		"fired":     e.alertItems(ch.Fired, p),
 		"escalated": e.alertItems(ch.Escalated, p),
 		"resolved":  e.alertItems(ch.Resolved, p),
 	}
 	return m
+}
+
+// firedLine adds the line of alerts of one severity, township and kind that fired (or
+// changed severity, with a note): one alert with its summary, several with their count and
+// indicators, e.g. “【警告】乙镇·逾期未报送 7 项：两癌筛查人数、信访办结率、…等”.
+func (e *Engine) firedLine(m *message, p kpi.Period, g []store.AlertRecord, note string) {
+	r := g[0]
+	head := fmt.Sprintf("- 【%s】[%s](%s)·%s", kpi.SeverityLabel(r.Severity), r.TownshipName, e.TownshipURL(r.Township, p), kpi.AlertLabel(r.Alert.Alert))
+	if len(g) == 1 {
+		m.add(1, "%s：%s%s", head, r.Summary, note)
+		return
+	}
+	m.add(len(g), "%s %d 项%s：%s", head, len(g), note, compactNames(indicatorNames(g)))
+}
+
+// resolvedLine adds the line of one township's alerts of one kind that resolved together:
+// for missing reports “乙镇补报7项，相关预警已解除”, for others the count and indicators;
+// with how long they lasted (the longest, when they differ).
+func (e *Engine) resolvedLine(m *message, p kpi.Period, g []store.AlertRecord) {
+	r := g[0]
+	var longest time.Duration
+	same := true
+	for _, x := range g {
+		d := x.ResolvedAt.Sub(x.StartedAt)
+		same = same && (longest == 0 || d == longest)
+		longest = max(longest, d)
+	}
+	lasted := "持续" + duration(longest)
+	if !same {
+		lasted = "最长持续" + duration(longest)
+	}
+	town := fmt.Sprintf("[%s](%s)", r.TownshipName, e.TownshipURL(r.Township, p))
+	switch {
+	case r.Alert.Alert == kpi.AlertMissingReport:
+		m.add(len(g), "- 【已恢复】%s补报%d项，相关预警已解除（%s；%s）", town, len(g), compactNames(indicatorNames(g)), lasted)
+	case len(g) == 1:
+		m.add(1, "- 【已恢复】%s·%s·%s（%s）", town, r.IndicatorName, kpi.AlertLabel(r.Alert.Alert), lasted)
+	default:
+		m.add(len(g), "- 【已恢复】%s·%s %d 项（%s；%s）", town, kpi.AlertLabel(r.Alert.Alert), len(g), compactNames(indicatorNames(g)), lasted)
+	}
+}
+
+// indicatorNames are the records' indicator names.
+func indicatorNames(rs []store.AlertRecord) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.IndicatorName
+	}
+	return out
 }
 
 // sorted orders records as kpi orders alerts: critical first, then by township and
@@ -234,6 +303,7 @@ func (e *Engine) reminderMessage(p kpi.Period, deadline time.Time, miss []townsh
 		towns = append(towns, town{Township: tm.Township.Code, TownshipName: tm.Township.Name, Missing: tm.Missing,
 			MissingNames: names, URL: e.TownshipURL(tm.Township.Code, p)})
 	}
+	m.unit = "个" + unitWord(e.a)
 	m.data = map[string]any{"deadline": deadline.UTC().Format(time.RFC3339), "townships": towns}
 	return m
 }
@@ -259,19 +329,17 @@ func (e *Engine) summaryMessage(p kpi.Period, firing []store.AlertRecord, now ti
 		oldest := first.StartedAt
 		var kinds []string
 		for _, k := range groupRecords(g, func(r store.AlertRecord) string { return r.Alert.Alert }) {
-			names := make([]string, len(k))
-			for i, r := range k {
-				names[i] = r.IndicatorName
+			for _, r := range k {
 				if r.StartedAt.Before(oldest) {
 					oldest = r.StartedAt
 				}
 			}
-			kinds = append(kinds, fmt.Sprintf("%s %d 项（%s）", kpi.AlertLabel(k[0].Alert.Alert), len(k), compactNames(names)))
+			kinds = append(kinds, fmt.Sprintf("%s %d 项（%s）", kpi.AlertLabel(k[0].Alert.Alert), len(k), compactNames(indicatorNames(k))))
 		}
 		m.add(len(g), "- 【%s】[%s](%s)：%s；已持续%s", kpi.SeverityLabel(first.Severity), first.TownshipName,
 			e.TownshipURL(first.Township, p), strings.Join(kinds, "、"), duration(now.Sub(oldest)))
 	}
-	m.more = e.pageURL("/alerts", p)
+	m.more, m.moreText = e.pageURL("/alerts", p), "预警列表"
 	m.data = map[string]any{"summary": true, "firing": e.alertItems(sorted, p)}
 	return m
 }

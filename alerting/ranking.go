@@ -339,6 +339,7 @@ func (e *Engine) rankingMessage(r *kpi.Result) message {
 	if e.baseURL != "" {
 		m.more = e.baseURL + "/?period=" + p.String()
 	}
+	m.unit = "个" + unitWord(e.a)
 	m.data = map[string]any{"rankings": e.rankingJSON(r)}
 	return m
 }
@@ -451,7 +452,7 @@ func (e *Engine) correctionMessage(r *kpi.Result, old []rankRow, known bool) mes
 		}
 		data["changes"] = changes
 	}
-	m.more = e.pageURL("/rankings", p)
+	m.more, m.moreText, m.unit = e.pageURL("/rankings", p), "完整排名", "个"+unitWord(e.a)
 	m.data = data
 	return m
 }
