@@ -441,6 +441,10 @@ func TestRunResendsAndFollowsTheClockAndIngests(t *testing.T) {
 	if err != nil || len(resolved) != 1 {
 		t.Fatalf("resolved = %+v, %v", resolved, err)
 	}
+	// the resolution is recorded before it is delivered: wait for the message, then make
+	// sure no third one follows
+	waitFor("the resolution's message", func() bool { return len(rc.bodies(pathWeCom)) >= 2 })
+	time.Sleep(50 * time.Millisecond)
 	if n := len(rc.bodies(pathWeCom)); n != 2 {
 		t.Errorf("wecom got %d messages, want 2 (fired, resolved)", n)
 	}
