@@ -46,6 +46,8 @@ type receiver struct {
 	got []request
 	// wecomErrcode is what the WeCom robot answers; 0 accepts.
 	wecomErrcode int
+	// wecomDelay is how long the WeCom robot takes to answer.
+	wecomDelay time.Duration
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -92,8 +94,9 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rc.mu.Lock()
-		code := rc.wecomErrcode
+		code, delay := rc.wecomErrcode, rc.wecomDelay
 		rc.mu.Unlock()
+		time.Sleep(delay)
 		fmt.Fprintf(w, `{"errcode":%d,"errmsg":"%s"}`, code, map[bool]string{true: "ok", false: "invalid"}[code == 0])
 	case "/robot/send": // DingTalk: markdown {title, text}; signed with timestamp and sign
 		var m struct {
@@ -297,7 +300,7 @@ func TestLifecycleDeliversFiringAndResolved(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	ch, err := e.Sync(ctx)
+	ch, err := syncFlush(t, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +339,7 @@ func TestLifecycleDeliversFiringAndResolved(t *testing.T) {
 
 	// nothing changed: nothing sent again, nothing fires twice
 	clk.Add(time.Minute)
-	if ch, err := e.Sync(ctx); err != nil || !ch.Empty() {
+	if ch, err := syncFlush(t, e); err != nil || !ch.Empty() {
 		t.Fatalf("second sync = %+v, %v", ch, err)
 	}
 	if n := len(rc.bodies(pathWeCom)); n != 1 {
@@ -346,7 +349,7 @@ func TestLifecycleDeliversFiringAndResolved(t *testing.T) {
 	// the late report arrives: the alert resolves, with its end time
 	clk.Add(time.Hour)
 	ingest(t, mon, "bb,closure,2024-01,,3,3\n")
-	ch, err = e.Sync(ctx)
+	ch, err = syncFlush(t, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,7 +494,7 @@ notify:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := e.Sync(context.Background())
+	ch, err := syncFlush(t, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,8 +544,7 @@ func TestRemindersGoOutOncePerMonthNearTheDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if _, err := e.Sync(ctx); err != nil {
+	if _, err := syncFlush(t, e); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(rc.bodies(pathWeCom)); n != 0 {
@@ -550,7 +552,7 @@ func TestRemindersGoOutOncePerMonthNearTheDeadline(t *testing.T) {
 	}
 	clk.Set(shanghai(t, 2024, 2, 3, 9))
 	for range 3 {
-		if _, err := e.Sync(ctx); err != nil {
+		if _, err := syncFlush(t, e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -588,8 +590,7 @@ func TestAFailedRobotIsCountedAndTriedAgainLater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if _, err := e.Sync(ctx); err != nil {
+	if _, err := syncFlush(t, e); err != nil {
 		t.Fatalf("a delivery failure failed the sync: %v", err)
 	}
 	if got := testutil.ToFloat64(e.deliveries.WithLabelValues("区妇联工作群", "reminders", "error")); got != 1 {
@@ -602,7 +603,7 @@ func TestAFailedRobotIsCountedAndTriedAgainLater(t *testing.T) {
 	rc.mu.Lock()
 	rc.wecomErrcode = 0
 	rc.mu.Unlock()
-	if _, err := e.Sync(ctx); err != nil {
+	if _, err := syncFlush(t, e); err != nil {
 		t.Fatal(err)
 	}
 	if got := testutil.ToFloat64(e.deliveries.WithLabelValues("区妇联工作群", "reminders", "ok")); got != 1 {
@@ -623,8 +624,7 @@ func TestRankingIsSentOnceTheMonthIsComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if _, err := e.Sync(ctx); err != nil {
+	if _, err := syncFlush(t, e); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(rc.bodies(pathWeCom)); n != 0 {
@@ -632,7 +632,7 @@ func TestRankingIsSentOnceTheMonthIsComplete(t *testing.T) {
 	}
 	ingest(t, mon, "bb,closure,2024-01,,4,5\n")
 	for range 2 {
-		if _, err := e.Sync(ctx); err != nil {
+		if _, err := syncFlush(t, e); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,7 +22,6 @@ package alerting
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -66,8 +65,13 @@ type Engine struct {
 	hooks   []*webhook
 	log     *slog.Logger
 	changed chan struct{}
-	mu      sync.Mutex   // one Sync or push at a time
+	mu      sync.Mutex   // one Sync at a time: the lifecycle, the ledger's reading, the queues
 	syncs   atomic.Int64 // completed Syncs, for tests that wait for the engine to have looked
+
+	channels []*channel // delivery.go: one per webhook, with its queue
+	amMu     sync.Mutex // one Alertmanager post at a time
+	amWanted atomic.Bool
+	amWake   chan struct{}
 
 	ledgerMu sync.Mutex
 	ledger   map[string]bool // ledger entries known to be recorded (channel, kind, key)
@@ -105,7 +109,7 @@ func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
 	if !opt.Period.IsZero() && opt.Period.Year != a.Year {
 		return nil, fmt.Errorf("alerting: period %s is outside the assessment year %d", opt.Period, a.Year)
 	}
-	e := &Engine{mon: mon, db: mon.Store(), a: a, opt: opt, log: opt.Logger, changed: make(chan struct{}, 1), ledger: map[string]bool{}, published: newRankingMemory()}
+	e := &Engine{mon: mon, db: mon.Store(), a: a, opt: opt, log: opt.Logger, changed: make(chan struct{}, 1), amWake: make(chan struct{}, 1), ledger: map[string]bool{}, published: newRankingMemory()}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -121,7 +125,9 @@ func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
 		e.am = &alertmanager{url: strings.TrimRight(u.String(), "/") + "/api/v2/alerts", client: opt.Client}
 	}
 	for _, w := range a.Notify.Webhooks {
-		e.hooks = append(e.hooks, &webhook{Webhook: w, client: opt.Client})
+		h := &webhook{Webhook: w, client: opt.Client}
+		e.hooks = append(e.hooks, h)
+		e.channels = append(e.channels, newChannel(h))
 	}
 	e.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kpimon_notifications_total",
@@ -149,29 +155,28 @@ func (e *Engine) period(data *kpi.Dataset, now time.Time) kpi.Period {
 	return monitor.CurrentPeriod(data, now)
 }
 
-// Run syncs at once, then after every change of the data and every interval, and re-sends
-// to Alertmanager every resend interval, until ctx is done.
+// Run sends what Sync queues (one sender per webhook, one for Alertmanager, which also
+// re-sends every resend interval), and syncs at once, then after every change of the data
+// and every interval, until ctx is done; it returns once its senders have stopped.
+// Messages still queued then are not sent.
 func (e *Engine) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, c := range e.channels {
+		wg.Go(func() { e.sendLoop(ctx, c) })
+	}
+	if e.am != nil {
+		wg.Go(func() { e.amLoop(ctx) })
+	}
 	if _, err := e.Sync(ctx); err != nil && ctx.Err() == nil {
 		e.log.Error("alert sync failed", "err", err)
 	}
 	tick := time.NewTicker(e.opt.Interval)
 	defer tick.Stop()
-	var resend <-chan time.Time
-	if e.am != nil {
-		t := time.NewTicker(e.opt.Resend)
-		defer t.Stop()
-		resend = t.C
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-resend:
-			if err := e.Push(ctx); err != nil && ctx.Err() == nil {
-				e.log.Warn("Alertmanager re-send failed", "err", err)
-			}
-			continue
 		case <-e.changed:
 		case <-tick.C:
 		}
@@ -182,9 +187,9 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // Sync evaluates the period now, records which alerts started and stopped holding, and
-// delivers: the changes to Alertmanager and the alert webhooks, reminders and the ranking
-// when their time has come. Delivery failures are logged and counted; only a failure to
-// evaluate or to record is returned.
+// queues what is to be delivered: the changes for Alertmanager and the alert webhooks,
+// reminders and the ranking (or its correction) when their time has come. It sends nothing
+// itself (Run's senders do, or Flush); only a failure to evaluate or to record is returned.
 func (e *Engine) Sync(ctx context.Context) (store.AlertChanges, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -204,11 +209,7 @@ func (e *Engine) Sync(ctx context.Context) (store.AlertChanges, error) {
 	e.named(ch.Escalated)
 	if !ch.Empty() {
 		e.log.Info("alerts changed", "period", p.String(), "fired", len(ch.Fired), "resolved", len(ch.Resolved), "escalated", len(ch.Escalated))
-		if e.am != nil {
-			if err := e.push(ctx, now); err != nil {
-				e.log.Warn("Alertmanager post failed", "err", err)
-			}
-		}
+		e.wantPush()
 	}
 	if err := e.tellAlerts(ctx, p, ch, now); err != nil {
 		e.log.Error("alert messages", "err", err)
@@ -273,165 +274,11 @@ func (e *Engine) pageURL(path string, p kpi.Period) string {
 	return fmt.Sprintf("%s%s?period=%s", e.baseURL, path, p)
 }
 
-// Push posts the firing alerts and the recently resolved ones to Alertmanager.
-func (e *Engine) Push(ctx context.Context) error {
-	if e.am == nil {
-		return nil
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.push(ctx, e.mon.Now())
-}
-
-func (e *Engine) push(ctx context.Context, now time.Time) error {
-	firing, err := e.db.FiringAlerts(ctx, e.a.ID)
-	if err != nil {
-		return err
-	}
-	resolved, err := e.db.ResolvedAlerts(ctx, e.a.ID, now.Add(-e.opt.ResolvedFor))
-	if err != nil {
-		return err
-	}
-	e.named(firing)
-	e.named(resolved)
-	// Like Prometheus: a firing alert is valid for four re-send intervals, so Alertmanager
-	// resolves it on its own only when kpimon stops sending.
-	validUntil := now.Add(4 * e.opt.Resend)
-	body := make([]amAlert, 0, len(firing)+len(resolved))
-	for _, r := range append(firing, resolved...) {
-		body = append(body, e.amAlert(r, validUntil))
-	}
-	if len(body) == 0 {
-		return nil
-	}
-	err = e.retry(ctx, func() error { return e.am.post(ctx, body) })
-	e.count("alertmanager", eventAlerts, err)
-	return err
-}
-
-// retry runs f, then up to Retries more times with a doubling wait, while ctx lasts.
-func (e *Engine) retry(ctx context.Context, f func() error) error {
-	wait := e.opt.RetryWait
-	err := f()
-	for i := 0; i < e.opt.Retries && err != nil && !errors.Is(err, errPermanent); i++ {
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(wait):
-		}
-		wait *= 2
-		err = f()
-	}
-	return err
-}
-
-func (e *Engine) count(channel, event string, err error) {
-	result := "ok"
-	if err != nil {
-		result = "error"
-	}
-	e.deliveries.WithLabelValues(channel, event, result).Inc()
-}
-
-// Ledger kinds besides the events (reminders and rankings are recorded under their event's
-// name, keyed by the period).
-const (
-	// kindAlertsSummary, key summaryKey: the channel has been told every alert that held at
-	// some moment (by a summary, or by a change message that listed them all), so from then
-	// on it gets the changes only.
-	kindAlertsSummary = "alerts-summary"
-	summaryKey        = "firing"
-)
-
-// ledgerEntry is one line of the notifications ledger: a message of kind for the occasion
-// key (the channel is the webhook it goes to).
-type ledgerEntry struct{ kind, key string }
-
-// outgoing is one message for one webhook, with the ledger entries that note it once it is
-// delivered.
-type outgoing struct {
-	event  string // alerts, reminders or rankings: what the delivery is counted as
-	msg    message
-	record []ledgerEntry
-}
-
-// deliver sends a message to every webhook that takes its event; key, when not empty,
-// makes it a once-per-occasion message recorded in the store.
-func (e *Engine) deliver(ctx context.Context, event, key string, m message) {
-	for _, h := range e.hooks {
-		if !h.takes(event) {
-			continue
-		}
-		out := outgoing{event: event, msg: m}
-		if key != "" {
-			sent, err := e.notified(ctx, h.Name, event, key)
-			if err != nil {
-				e.log.Error("read notifications", "err", err)
-				continue
-			}
-			if sent {
-				continue
-			}
-			out.record = []ledgerEntry{{event, key}}
-		}
-		e.send(ctx, h, out)
-	}
-}
-
-// send delivers one message to one webhook, retrying, and notes its ledger entries once it
-// went through. It reports whether it was delivered.
-func (e *Engine) send(ctx context.Context, h *webhook, out outgoing) bool {
-	err := e.retry(ctx, func() error { return h.send(ctx, out.msg) })
-	e.count(h.Name, out.event, err)
-	if err != nil {
-		e.log.Warn("webhook delivery failed", "webhook", h.Name, "type", h.Type, "event", out.event, "err", err)
-		return false
-	}
-	for _, l := range out.record {
-		if err := e.record(ctx, h.Name, l); err != nil {
-			e.log.Error("record notification", "webhook", h.Name, "kind", l.kind, "key", l.key, "err", err)
-		}
-	}
-	return true
-}
-
-// notified is the ledger's Notified with its positive answers remembered: the ledger only
-// grows, so what was sent stays sent.
-func (e *Engine) notified(ctx context.Context, channel, kind, key string) (bool, error) {
-	k := channel + "\x00" + kind + "\x00" + key
-	e.ledgerMu.Lock()
-	known := e.ledger[k]
-	e.ledgerMu.Unlock()
-	if known {
-		return true, nil
-	}
-	sent, err := e.db.Notified(ctx, e.a.ID, channel, kind, key)
-	if err != nil {
-		return false, err
-	}
-	if sent {
-		e.ledgerMu.Lock()
-		e.ledger[k] = true
-		e.ledgerMu.Unlock()
-	}
-	return sent, nil
-}
-
-// record notes a ledger entry for the channel.
-func (e *Engine) record(ctx context.Context, channel string, l ledgerEntry) error {
-	if err := e.db.RecordNotification(ctx, e.a.ID, channel, l.kind, l.key, e.mon.Now()); err != nil {
-		return err
-	}
-	e.ledgerMu.Lock()
-	e.ledger[channel+"\x00"+l.kind+"\x00"+l.key] = true
-	e.ledgerMu.Unlock()
-	return nil
-}
-
-// tellAlerts sends the alert webhooks what this sync changed. A webhook that has not yet
-// been told the alerts of this assessment (one added to the config while alerts held) gets,
-// once, one summary of every firing alert instead, and the changes from then on; when
-// everything that fires started firing in this sync, the change message is that summary.
+// tellAlerts queues for the alert webhooks what this sync changed. A webhook that has not
+// yet been told the alerts of this assessment (one added to the config while alerts held)
+// gets, once, one summary of every firing alert instead, and the changes from then on;
+// when everything that fires started firing in this sync, the change message is that
+// summary.
 func (e *Engine) tellAlerts(ctx context.Context, p kpi.Period, ch store.AlertChanges, now time.Time) error {
 	var (
 		firing  []store.AlertRecord
@@ -441,17 +288,18 @@ func (e *Engine) tellAlerts(ctx context.Context, p kpi.Period, ch store.AlertCha
 	if !ch.Empty() {
 		changes = e.alertsMessage(p, ch)
 	}
-	for _, h := range e.hooks {
-		if !h.takes(eventAlerts) {
+	introduced := ledgerEntry{kindAlertsSummary, summaryKey}
+	for _, c := range e.channels {
+		if !c.takes(eventAlerts) {
 			continue
 		}
-		told, err := e.notified(ctx, h.Name, kindAlertsSummary, summaryKey)
+		told, err := e.notified(ctx, c.Name, introduced.kind, introduced.key)
 		if err != nil {
 			return err
 		}
-		if told {
+		if told || c.busy(topicSummary) {
 			if !ch.Empty() {
-				e.send(ctx, h, outgoing{event: eventAlerts, msg: changes})
+				c.enqueue(outgoing{event: eventAlerts, msg: changes, needs: &introduced})
 			}
 			continue
 		}
@@ -462,17 +310,16 @@ func (e *Engine) tellAlerts(ctx context.Context, p kpi.Period, ch store.AlertCha
 			e.named(firing)
 			loaded = true
 		}
-		introduced := []ledgerEntry{{kindAlertsSummary, summaryKey}}
 		switch {
 		case len(firing) == 0:
 			// nothing holds: the webhook knows all there is, and hears of what fires next
-			if err := e.record(ctx, h.Name, introduced[0]); err != nil {
+			if err := e.record(ctx, c.Name, introduced); err != nil {
 				return err
 			}
 		case len(ch.Fired) == len(firing):
-			e.send(ctx, h, outgoing{event: eventAlerts, msg: changes, record: introduced})
+			c.enqueue(outgoing{event: eventAlerts, topic: topicSummary, msg: changes, record: []ledgerEntry{introduced}})
 		default:
-			e.send(ctx, h, outgoing{event: eventAlerts, msg: e.summaryMessage(p, firing, now), record: introduced})
+			c.enqueue(outgoing{event: eventAlerts, topic: topicSummary, msg: e.summaryMessage(p, firing, now), record: []ledgerEntry{introduced}})
 		}
 	}
 	return nil
@@ -533,7 +380,20 @@ func (e *Engine) remind(ctx context.Context, d *kpi.Dataset, now time.Time) {
 		if len(miss) == 0 {
 			return
 		}
-		e.deliver(ctx, eventReminders, p.String(), e.reminderMessage(p, deadline, miss))
+		m := e.reminderMessage(p, deadline, miss)
+		for _, c := range e.channels {
+			if !c.takes(eventReminders) || c.busy(topicReminder(p.String())) {
+				continue
+			}
+			sent, err := e.notified(ctx, c.Name, eventReminders, p.String())
+			if err != nil {
+				e.log.Error("read notifications", "err", err)
+				continue
+			}
+			if !sent {
+				c.enqueue(outgoing{event: eventReminders, topic: topicReminder(p.String()), msg: m, record: []ledgerEntry{{eventReminders, p.String()}}})
+			}
+		}
 		return
 	}
 }

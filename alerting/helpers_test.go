@@ -11,6 +11,7 @@ import (
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
 	"github.com/kpimon/kpimon/sqlite"
+	"github.com/kpimon/kpimon/store"
 )
 
 // Webhook lines for countyConfig; %[1]s is the receiver's address.
@@ -70,10 +71,19 @@ func open(t *testing.T, cfg, path string, clk *clock) *monitor.Monitor {
 // dbPath is a new database file for a test.
 func dbPath(t *testing.T) string { return filepath.Join(t.TempDir(), "kpimon.db") }
 
-// mustSync runs one Sync and fails the test on an error.
+// mustSync runs one Sync and sends what it queued (Flush), failing the test on an error.
 func mustSync(t *testing.T, e *Engine) {
 	t.Helper()
 	if _, err := e.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	flush(t, e)
+}
+
+// flush sends what Syncs queued.
+func flush(t *testing.T, e *Engine) {
+	t.Helper()
+	if err := e.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -124,3 +134,13 @@ func wantCounts(t *testing.T, rc *receiver, when string, want map[string]int) {
 
 // jsonOf decodes a body.
 func jsonOf(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// syncFlush is Sync followed by Flush.
+func syncFlush(t *testing.T, e *Engine) (store.AlertChanges, error) {
+	t.Helper()
+	ch, err := e.Sync(context.Background())
+	if err == nil {
+		flush(t, e)
+	}
+	return ch, err
+}

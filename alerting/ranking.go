@@ -131,6 +131,22 @@ func (m *rankingMemory) rows(p kpi.Period, digest string) ([]rankRow, bool) {
 	return r, ok
 }
 
+// isChecked reports whether corrections were looked for at this data version.
+func (m *rankingMemory) isChecked(version uint64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.checked == version
+}
+
+func (m *rankingMemory) setChecked(version uint64) {
+	m.mu.Lock()
+	m.checked = version
+	m.mu.Unlock()
+}
+
+// forgetChecked makes the next Sync look for corrections again.
+func (m *rankingMemory) forgetChecked() { m.setChecked(0) }
+
 func (m *rankingMemory) toldKey(channel string, p kpi.Period) string {
 	return channel + "\x00" + p.String()
 }
@@ -172,11 +188,11 @@ func (e *Engine) rank(ctx context.Context, d *kpi.Dataset, r *kpi.Result, now ti
 	digest := rankingDigest(rows)
 	e.published.see(p, digest, rows)
 	m := e.rankingMessage(r)
-	for _, h := range e.hooks {
-		if !h.takes(eventRankings) {
+	for _, c := range e.channels {
+		if !c.takes(eventRankings) || c.busy(topicRanking(p.String())) {
 			continue
 		}
-		sent, err := e.notified(ctx, h.Name, eventRankings, p.String())
+		sent, err := e.notified(ctx, c.Name, eventRankings, p.String())
 		if err != nil {
 			e.log.Error("read notifications", "err", err)
 			continue
@@ -184,26 +200,22 @@ func (e *Engine) rank(ctx context.Context, d *kpi.Dataset, r *kpi.Result, now ti
 		if sent {
 			continue
 		}
-		out := outgoing{event: eventRankings, msg: m, record: []ledgerEntry{
-			{eventRankings, p.String()}, {kindRankingVersion, versionKey(p, 1)}, {kindRankingDigest, digestKey(p, 1, digest)}}}
-		if e.send(ctx, h, out) {
-			e.published.setTold(h.Name, p, toldRanking{version: 1, digest: digest})
-		}
+		c.enqueue(outgoing{event: eventRankings, topic: topicRanking(p.String()), msg: m,
+			record: []ledgerEntry{{eventRankings, p.String()}, {kindRankingVersion, versionKey(p, 1)}, {kindRankingDigest, digestKey(p, 1, digest)}},
+			sent:   func() { e.published.setTold(c.Name, p, toldRanking{version: 1, digest: digest}) }})
 	}
 }
 
-// correct sends a 更正 to every webhook that was told a month's ranking which has changed
-// since. It looks at the months up to the live one that are not locked, whenever the data
-// changed (rankings do not move with the clock).
+// correct queues a 更正 for every webhook that was told a month's ranking which has
+// changed since. It looks at the months up to the live one that are not locked, whenever
+// the data changed (rankings do not move with the clock) or a correction could not be
+// delivered.
 func (e *Engine) correct(ctx context.Context, live *kpi.Result) {
 	if !e.wantsAny(eventRankings) {
 		return
 	}
 	version := e.mon.Version()
-	e.published.mu.Lock()
-	checked := e.published.checked
-	e.published.mu.Unlock()
-	if checked == version {
+	if e.published.isChecked(version) {
 		return
 	}
 	locks, err := e.db.Locks(ctx, e.a.ID)
@@ -215,71 +227,83 @@ func (e *Engine) correct(ctx context.Context, live *kpi.Result) {
 	for _, l := range locks {
 		locked[l.Period] = true
 	}
-	done := true
+	var queue []func()
+	complete := true
 	for m := 1; m <= live.Period.Month; m++ {
 		p := kpi.Period{Year: e.a.Year, Month: m}
 		if locked[p] {
 			continue
 		}
-		ok, err := e.correctMonth(ctx, p, live)
+		q, all, err := e.correctMonth(ctx, p, live)
 		if err != nil {
 			e.log.Error("ranking corrections", "period", p.String(), "err", err)
+			return // looked at again at the next sync
 		}
-		done = done && ok && err == nil
+		queue = append(queue, q...)
+		complete = complete && all
 	}
-	if done {
-		e.published.mu.Lock()
-		e.published.checked = version
-		e.published.mu.Unlock()
+	// checked before the messages are queued, so that a failed delivery (which forgets the
+	// check) cannot come first; not checked while a webhook's ranking message of some month
+	// was still on its way (looked at again once it is out)
+	if complete {
+		e.published.setChecked(version)
+	}
+	for _, q := range queue {
+		q()
 	}
 }
 
-// correctMonth sends month p's corrections; it reports false when one could not be
-// delivered (to be tried again).
-func (e *Engine) correctMonth(ctx context.Context, p kpi.Period, live *kpi.Result) (bool, error) {
-	var r *kpi.Result // evaluated when some webhook was told the month's ranking
-	var rows []rankRow
-	var digest string
-	ok := true
-	for _, h := range e.hooks {
-		if !h.takes(eventRankings) {
+// correctMonth works out month p's corrections, returned as the calls that queue them; all
+// is false when a webhook was passed over because a ranking message of the month was still
+// on its way to it.
+func (e *Engine) correctMonth(ctx context.Context, p kpi.Period, live *kpi.Result) (queue []func(), all bool, err error) {
+	var (
+		r      *kpi.Result // evaluated when some webhook was told the month's ranking
+		rows   []rankRow
+		digest string
+	)
+	all = true
+	for _, c := range e.channels {
+		if !c.takes(eventRankings) {
 			continue
 		}
-		sent, err := e.notified(ctx, h.Name, eventRankings, p.String())
+		if c.busy(topicRanking(p.String())) {
+			all = false
+			continue
+		}
+		sent, err := e.notified(ctx, c.Name, eventRankings, p.String())
 		if err != nil {
-			return false, err
+			return nil, false, err
 		}
 		if !sent {
-			continue // the month's ranking goes out whole (rank), or did before this month ended
+			continue // the month's ranking goes out whole (rank), or went before this month ended
 		}
 		if r == nil {
 			if r = live; p != live.Period {
 				if r, err = e.mon.Evaluate(p); err != nil {
-					return false, fmt.Errorf("evaluate %s: %w", p, err)
+					return nil, false, fmt.Errorf("evaluate %s: %w", p, err)
 				}
 			}
 			rows = rankRows(r)
 			digest = rankingDigest(rows)
 			e.published.see(p, digest, rows)
 		}
-		told, err := e.told(ctx, h.Name, p, digest)
+		told, err := e.told(ctx, c.Name, p, digest)
 		if err != nil {
-			return false, err
+			return nil, false, err
 		}
 		if told.digest == digest {
 			continue
 		}
 		next := told.version + 1
 		old, known := e.published.rows(p, told.digest)
-		out := outgoing{event: eventRankings, msg: e.correctionMessage(r, old, known), record: []ledgerEntry{
-			{kindRankingVersion, versionKey(p, next)}, {kindRankingDigest, digestKey(p, next, digest)}}}
-		if e.send(ctx, h, out) {
-			e.published.setTold(h.Name, p, toldRanking{version: next, digest: digest})
-		} else {
-			ok = false
-		}
+		out := outgoing{event: eventRankings, topic: topicRanking(p.String()), msg: e.correctionMessage(r, old, known),
+			record: []ledgerEntry{{kindRankingVersion, versionKey(p, next)}, {kindRankingDigest, digestKey(p, next, digest)}},
+			sent:   func() { e.published.setTold(c.Name, p, toldRanking{version: next, digest: digest}) },
+			failed: e.published.forgetChecked}
+		queue = append(queue, func() { c.enqueue(out) })
 	}
-	return ok, nil
+	return queue, all, nil
 }
 
 // told is the latest version of month p's ranking the webhook was told, from memory or the
