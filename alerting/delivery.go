@@ -146,6 +146,11 @@ func (e *Engine) deliver(ctx context.Context, c *channel, out outgoing) {
 			out.failed()
 		}
 	}
+	if !e.Leads() {
+		e.log.Warn("message not sent: another server sends the assessment's messages now", "webhook", c.Name, "event", out.event)
+		fail()
+		return
+	}
 	if out.needs != nil {
 		told, err := e.notified(ctx, c.Name, out.needs.kind, out.needs.key)
 		if err != nil || !told {
@@ -218,9 +223,10 @@ func (e *Engine) wantPush() {
 	}
 }
 
-// Push posts the firing alerts and the recently resolved ones to Alertmanager.
+// Push posts the firing alerts and the recently resolved ones to Alertmanager, when this
+// engine holds the lease.
 func (e *Engine) Push(ctx context.Context) error {
-	if e.am == nil {
+	if e.am == nil || !e.Leads() {
 		return nil
 	}
 	// one post at a time, so an earlier state never arrives after a later one

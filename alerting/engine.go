@@ -50,6 +50,7 @@ type Options struct {
 	Retries         int           // further attempts for a failed webhook or Alertmanager post; 2 by default
 	RetryWait       time.Duration // wait before the first retry, doubling; 1 second by default
 	Client          *http.Client  // 10-second timeout by default
+	LeaseTTL        time.Duration // how long the sender's lease lasts unrenewed; 15 seconds by default (lease.go)
 	Logger          *slog.Logger
 	Registerer      prometheus.Registerer // where the delivery counters go; nil: nowhere
 }
@@ -68,6 +69,7 @@ type Engine struct {
 	mu      sync.Mutex   // one Sync at a time: the lifecycle, the ledger's reading, the queues
 	syncs   atomic.Int64 // completed Syncs, for tests that wait for the engine to have looked
 
+	lease    *lease     // lease.go: only the holder syncs and sends
 	channels []*channel // delivery.go: one per webhook, with its queue
 	amMu     sync.Mutex // one Alertmanager post at a time
 	amWanted atomic.Bool
@@ -105,6 +107,9 @@ func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
 	if opt.Client == nil {
 		opt.Client = &http.Client{Timeout: 10 * time.Second}
 	}
+	if opt.LeaseTTL <= 0 {
+		opt.LeaseTTL = 15 * time.Second
+	}
 	a := mon.Assessment()
 	if !opt.Period.IsZero() && opt.Period.Year != a.Year {
 		return nil, fmt.Errorf("alerting: period %s is outside the assessment year %d", opt.Period, a.Year)
@@ -113,6 +118,11 @@ func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	holder, err := newHolder()
+	if err != nil {
+		return nil, err
+	}
+	e.lease = &lease{name: leaseName(a.ID), holder: holder, ttl: opt.LeaseTTL}
 	e.baseURL = strings.TrimRight(a.Notify.BaseURL, "/")
 	if e.baseURL == "" {
 		e.baseURL = strings.TrimRight(opt.BaseURL, "/")
@@ -156,9 +166,10 @@ func (e *Engine) period(data *kpi.Dataset, now time.Time) kpi.Period {
 }
 
 // Run sends what Sync queues (one sender per webhook, one for Alertmanager, which also
-// re-sends every resend interval), and syncs at once, then after every change of the data
-// and every interval, until ctx is done; it returns once its senders have stopped.
-// Messages still queued then are not sent.
+// re-sends every resend interval), renews the lease, and syncs at once, then after every
+// change of the data, every interval and on taking the lease over, until ctx is done; it
+// returns once its senders have stopped. Messages still queued then are not sent, and the
+// lease is kept until it runs out (Release gives it up).
 func (e *Engine) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -168,6 +179,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if e.am != nil {
 		wg.Go(func() { e.amLoop(ctx) })
 	}
+	wg.Go(func() { e.renewLoop(ctx) })
 	if _, err := e.Sync(ctx); err != nil && ctx.Err() == nil {
 		e.log.Error("alert sync failed", "err", err)
 	}
@@ -190,9 +202,20 @@ func (e *Engine) Run(ctx context.Context) error {
 // queues what is to be delivered: the changes for Alertmanager and the alert webhooks,
 // reminders and the ranking (or its correction) when their time has come. It sends nothing
 // itself (Run's senders do, or Flush); only a failure to evaluate or to record is returned.
+//
+// It does all that only while this engine holds the store's lease (lease.go); otherwise
+// another server does, and Sync returns no changes.
 func (e *Engine) Sync(ctx context.Context) (store.AlertChanges, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if holds, _ := e.acquire(ctx); !holds {
+		return store.AlertChanges{}, nil
+	}
+	// everything any server or command wrote, so as not to act on older data than the
+	// holder before
+	if _, err := e.mon.Refresh(ctx); err != nil {
+		return store.AlertChanges{}, fmt.Errorf("alerting: load the latest data: %w", err)
+	}
 	now := e.mon.Now()
 	data := e.mon.Dataset()
 	p := e.period(data, now) // from the same data as the evaluation

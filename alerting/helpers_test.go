@@ -144,3 +144,12 @@ func syncFlush(t *testing.T, e *Engine) (store.AlertChanges, error) {
 	}
 	return ch, err
 }
+
+// release gives up e's lease, as a server stopped gracefully does, so that the next engine
+// on the database (a restarted server) sends at once.
+func release(t *testing.T, e *Engine) {
+	t.Helper()
+	if err := e.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -144,6 +144,15 @@ func (m *rankingMemory) setChecked(version uint64) {
 	m.mu.Unlock()
 }
 
+// forgetTold forgets what the webhooks were told (read again from the ledger) and makes the
+// next Sync look for corrections.
+func (m *rankingMemory) forgetTold() {
+	m.mu.Lock()
+	m.told = map[string]toldRanking{}
+	m.checked = 0
+	m.mu.Unlock()
+}
+
 // forgetChecked makes the next Sync look for corrections again.
 func (m *rankingMemory) forgetChecked() { m.setChecked(0) }
 

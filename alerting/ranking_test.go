@@ -15,12 +15,17 @@ func TestAChangedRankingIsCorrectedOncePerChange(t *testing.T) {
 	cfg := countyConfig(rc, ", events: [rankings]", hookWeCom, hookDing, hookJSON)
 	opt := Options{RetryWait: time.Millisecond}
 	all := []string{pathWeCom, pathDing, pathJSON}
-	start := func() (*Engine, func(rows string)) {
+	var running *Engine
+	start := func() (*Engine, func(rows string)) { // a (re)started server
+		if running != nil {
+			release(t, running)
+		}
 		mon := open(t, cfg, path, clk)
 		e, err := New(mon, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
+		running = e
 		return e, func(rows string) { ingest(t, mon, rows) }
 	}
 	want := func(when string, n int) {

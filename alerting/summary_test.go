@@ -23,6 +23,7 @@ func TestARobotAddedLaterGetsTheFiringAlertsOnceAsOneSummary(t *testing.T) {
 	}
 	mustSync(t, e)
 	wantCounts(t, rc, "the first sync", map[string]int{pathWeCom: 1})
+	release(t, e)
 
 	// an hour later the operator adds a DingTalk robot and the OA system and restarts
 	clk.Add(time.Hour)
@@ -34,6 +35,7 @@ func TestARobotAddedLaterGetsTheFiringAlertsOnceAsOneSummary(t *testing.T) {
 		}
 		mustSync(t, e)
 		mustSync(t, e)
+		release(t, e)
 		wantCounts(t, rc, "after the robots were added", map[string]int{pathWeCom: 1, pathDing: 1, pathJSON: 1})
 		if restart > 0 {
 			break
