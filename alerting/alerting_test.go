@@ -329,6 +329,10 @@ func TestLifecycleDeliversFiringAndResolved(t *testing.T) {
 			t.Errorf("%s got %d messages, want 1", p, n)
 		}
 	}
+	// the overdue report links to the township's page and to where it reports
+	if c, line := markdownOf(t, rc.bodies(pathWeCom)[0]), "- 【警告】[乙镇](http://kpimon.example/townships/bb?period=2024-01)·逾期未报送：乙镇未按时报送2024年1月“信访办结率”（截止2月5日），[去补报](http://kpimon.example/my)"; !strings.Contains(c, line) {
+		t.Errorf("alert message lacks the line %q:\n%s", line, c)
+	}
 	var jb struct {
 		Event string      `json:"event"`
 		Fired []alertItem `json:"fired"`
@@ -508,7 +512,7 @@ notify:
 	var w wecomBody
 	json.Unmarshal(wecom[0], &w)
 	// one line per township (its two missing reports together), cut with 等 N 项，详见 …
-	if !strings.Contains(w.Markdown.Content, "新增 120 条") || !strings.Contains(w.Markdown.Content, "·逾期未报送 2 项：两癌筛查人数、信访办结率\n") {
+	if !strings.Contains(w.Markdown.Content, "新增 120 条") || !strings.Contains(w.Markdown.Content, "·逾期未报送 2 项：两癌筛查人数、信访办结率，[去补报](/my)\n") {
 		t.Errorf("wecom content should count 120 alerts and group each township's two:\n%s", w.Markdown.Content)
 	}
 	var d dingtalkBody
@@ -566,14 +570,20 @@ func TestRemindersGoOutOncePerMonthNearTheDeadline(t *testing.T) {
 	if c := w.Markdown.Content; !strings.Contains(c, "乙镇") || strings.Contains(c, "甲镇") || !strings.Contains(c, "2月5日24时") || !strings.Contains(c, "信访办结率") {
 		t.Errorf("reminder should name 乙镇 (and not 甲镇), its missing indicator and the deadline:\n%s", c)
 	}
+	// the township's line links to where it reports: /my asks its chair to log in
+	if c, line := w.Markdown.Content, "- 乙镇：1 项未报送（信访办结率），[去报送](http://kpimon.example/my)"; !strings.Contains(c, line) {
+		t.Errorf("reminder lacks the line %q:\n%s", line, c)
+	}
 	var j struct {
 		Event     string `json:"event"`
 		Townships []struct {
-			Township string   `json:"township"`
-			Missing  []string `json:"missing"`
+			Township  string   `json:"township"`
+			Missing   []string `json:"missing"`
+			ReportURL string   `json:"report_url"`
 		} `json:"townships"`
 	}
-	if err := json.Unmarshal(rc.bodies(pathJSON)[0], &j); err != nil || j.Event != "reminders" || len(j.Townships) != 1 || j.Townships[0].Township != "bb" || strings.Join(j.Townships[0].Missing, ",") != "closure" {
+	if err := json.Unmarshal(rc.bodies(pathJSON)[0], &j); err != nil || j.Event != "reminders" || len(j.Townships) != 1 || j.Townships[0].Township != "bb" ||
+		strings.Join(j.Townships[0].Missing, ",") != "closure" || j.Townships[0].ReportURL != "http://kpimon.example/my" {
 		t.Errorf("json reminder = %+v (%v)", j, err)
 	}
 }

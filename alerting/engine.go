@@ -17,7 +17,8 @@
 //     and webhook.
 //
 // Links point at the township's page, /townships/{code}?period=YYYY-MM, under notify.base_url
-// or else the address kpimon serves on.
+// or else the address kpimon serves on; reminders and overdue reports link to /my, where a
+// township's chair logs in and reports.
 package alerting
 
 import (
@@ -291,6 +292,10 @@ func (e *Engine) indicatorName(code string) string {
 func (e *Engine) TownshipURL(township string, p kpi.Period) string {
 	return fmt.Sprintf("%s/townships/%s?period=%s", e.baseURL, url.PathEscape(township), p)
 }
+
+// ReportURL is where a township reports: /my, the township's own page, which asks its
+// chair to log in (a login link is personal and cannot go to a group chat).
+func (e *Engine) ReportURL() string { return e.baseURL + "/my" }
 
 // pageURL is the link to one of kpimon's pages for a period, e.g. /alerts?period=2024-05.
 func (e *Engine) pageURL(path string, p kpi.Period) string {

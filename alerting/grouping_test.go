@@ -70,7 +70,7 @@ func TestOneTownshipsAlertsOfOneKindAreOneLine(t *testing.T) {
 		want []string
 	}{
 		{"fired", got[0], []string{
-			"- 【警告】[北流镇](http://kpimon.example/townships/beiliu?period=2024-01)·逾期未报送 7 项：指标1、指标2、指标3等",
+			"- 【警告】[北流镇](http://kpimon.example/townships/beiliu?period=2024-01)·逾期未报送 7 项：指标1、指标2、指标3等，[去补报](http://kpimon.example/my)",
 			"- 【警告】[新圩镇](http://kpimon.example/townships/xinxu?period=2024-01)·未达序时进度 3 项：指标1、指标2、指标3",
 		}},
 		{"resolved", got[1], []string{

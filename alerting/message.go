@@ -182,15 +182,20 @@ func (e *Engine) alertsMessage(p kpi.Period, ch store.AlertChanges) message {
 
 // firedLine adds the line of alerts of one severity, township and kind that fired (or
 // changed severity, with a note): one alert with its summary, several with their count and
-// indicators, e.g. “【警告】乙镇·逾期未报送 7 项：两癌筛查人数、信访办结率、…等”.
+// indicators, e.g. “【警告】乙镇·逾期未报送 7 项：两癌筛查人数、信访办结率、…等”. The township
+// links to its page; an overdue report also links to where the township reports.
 func (e *Engine) firedLine(m *message, p kpi.Period, g []store.AlertRecord, note string) {
 	r := g[0]
 	head := fmt.Sprintf("- 【%s】[%s](%s)·%s", kpi.SeverityLabel(r.Severity), r.TownshipName, e.TownshipURL(r.Township, p), kpi.AlertLabel(r.Alert.Alert))
+	report := "" // an overdue report: where to make it
+	if r.Alert.Alert == kpi.AlertMissingReport {
+		report = fmt.Sprintf("，[去补报](%s)", e.ReportURL())
+	}
 	if len(g) == 1 {
-		m.add(1, "%s：%s%s", head, r.Summary, note)
+		m.add(1, "%s：%s%s%s", head, r.Summary, note, report)
 		return
 	}
-	m.add(len(g), "%s %d 项%s：%s", head, len(g), note, compactNames(indicatorNames(g)))
+	m.add(len(g), "%s %d 项%s：%s%s", head, len(g), note, compactNames(indicatorNames(g)), report)
 }
 
 // resolvedLine adds the line of one township's alerts of one kind that resolved together:
@@ -275,19 +280,20 @@ func duration(d time.Duration) string {
 }
 
 // reminderMessage asks the townships that have not reported month p to report before the
-// deadline.
+// deadline, each line with a link to where a township reports (ReportURL).
 func (e *Engine) reminderMessage(p kpi.Period, deadline time.Time, miss []townshipMissing) message {
 	last := deadline.Add(-time.Nanosecond).In(e.a.Location)
 	m := message{event: eventReminders, assessment: e.a.Name, period: p,
 		title: fmt.Sprintf("【报送提醒】%s月报将于%d月%d日截止", p.Label(), int(last.Month()), last.Day())}
-	m.head = []string{fmt.Sprintf("%s的月报须在 %d月%d日24时前报送，以下 %d 个%s尚未报齐：",
+	m.head = []string{fmt.Sprintf("%s的月报须在 %d月%d日24时前报送，以下 %d 个%s尚未报齐（点“去报送”，登录后填报）：",
 		p.Label(), int(last.Month()), last.Day(), len(miss), unitWord(e.a))}
 	type town struct {
 		Township     string   `json:"township"`
 		TownshipName string   `json:"township_name"`
 		Missing      []string `json:"missing"`       // indicator codes
 		MissingNames []string `json:"missing_names"` // indicator names
-		URL          string   `json:"url"`
+		URL          string   `json:"url"`           // the township's page
+		ReportURL    string   `json:"report_url"`    // where the township reports (/my)
 	}
 	var towns []town
 	for _, tm := range miss {
@@ -299,9 +305,9 @@ func (e *Engine) reminderMessage(p kpi.Period, deadline time.Time, miss []townsh
 		if len(names) > 3 {
 			shown += "等"
 		}
-		m.add(1, "- [%s](%s)：%d 项未报送（%s）", tm.Township.Name, e.TownshipURL(tm.Township.Code, p), len(names), shown)
+		m.add(1, "- %s：%d 项未报送（%s），[去报送](%s)", tm.Township.Name, len(names), shown, e.ReportURL())
 		towns = append(towns, town{Township: tm.Township.Code, TownshipName: tm.Township.Name, Missing: tm.Missing,
-			MissingNames: names, URL: e.TownshipURL(tm.Township.Code, p)})
+			MissingNames: names, URL: e.TownshipURL(tm.Township.Code, p), ReportURL: e.ReportURL()})
 	}
 	m.unit = "个" + unitWord(e.a)
 	m.data = map[string]any{"deadline": deadline.UTC().Format(time.RFC3339), "townships": towns}
