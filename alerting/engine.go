@@ -5,16 +5,23 @@
 //
 // An Engine re-evaluates the live period after every ingest and on a timer (a missing
 // report becomes overdue with the clock, not with data), records in the store when each
-// alert started firing and when it resolved, and then:
+// alert's condition began (Engine.began) and when it resolved, and then:
 //
 //   - posts the firing alerts, and the recently resolved ones with their end time, to
 //     Alertmanager, and re-sends them periodically as Prometheus does, so Alertmanager
 //     neither forgets them nor resolves them on its own while they hold;
-//   - sends one grouped message per change to the webhooks that take "alerts";
+//   - sends one grouped message per change to the webhooks that take "alerts" (one line
+//     per township and kind of alert: 北流镇补报7项，相关预警已解除), and a webhook that has
+//     not been told the alerts yet — one added while alerts held — one summary of them all;
 //   - reminds the townships that have not reported as the report deadline nears
 //     ("reminders"), once per month and webhook;
 //   - sends the month's ranking once the month is complete ("rankings"), once per month
-//     and webhook.
+//     and webhook, and a 更正 whenever a later report changes it (ranking.go).
+//
+// What was sent once per occasion is kept in the store's notifications ledger, so a
+// restart repeats nothing. Messages are queued by Sync and sent by one goroutine per
+// webhook (delivery.go); when several servers share the database, only the holder of the
+// store's lease syncs and sends (lease.go).
 //
 // Links point at the township's page, /townships/{code}?period=YYYY-MM, under notify.base_url
 // or else the address kpimon serves on; reminders and overdue reports link to /my, where a
@@ -408,7 +415,7 @@ func (e *Engine) remind(ctx context.Context, d *kpi.Dataset, now time.Time) {
 		if len(miss) == 0 {
 			return
 		}
-		m := e.reminderMessage(p, deadline, miss)
+		msg := e.reminderMessage(p, deadline, miss)
 		for _, c := range e.channels {
 			if !c.takes(eventReminders) || c.busy(topicReminder(p.String())) {
 				continue
@@ -419,7 +426,7 @@ func (e *Engine) remind(ctx context.Context, d *kpi.Dataset, now time.Time) {
 				continue
 			}
 			if !sent {
-				c.enqueue(outgoing{event: eventReminders, topic: topicReminder(p.String()), msg: m, record: []ledgerEntry{{eventReminders, p.String()}}})
+				c.enqueue(outgoing{event: eventReminders, topic: topicReminder(p.String()), msg: msg, record: []ledgerEntry{{eventReminders, p.String()}}})
 			}
 		}
 		return

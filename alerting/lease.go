@@ -97,6 +97,7 @@ func (e *Engine) acquire(ctx context.Context) (holds, taken bool) {
 	case ok && !was:
 		e.log.Info("this server now sends the assessment's messages", "lease", l.name, "holder", l.holder)
 		e.published.forgetTold() // another server may have sent corrections meanwhile
+		e.wantPush()             // Alertmanager hears this server's state at once
 	case !ok && was:
 		e.log.Warn("another server took over the assessment's messages", "lease", l.name)
 	}
