@@ -46,6 +46,8 @@ type receiver struct {
 	got []request
 	// wecomErrcode is what the WeCom robot answers; 0 accepts.
 	wecomErrcode int
+	// wecomDelay is how long the WeCom robot takes to answer.
+	wecomDelay time.Duration
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -92,8 +94,9 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rc.mu.Lock()
-		code := rc.wecomErrcode
+		code, delay := rc.wecomErrcode, rc.wecomDelay
 		rc.mu.Unlock()
+		time.Sleep(delay)
 		fmt.Fprintf(w, `{"errcode":%d,"errmsg":"%s"}`, code, map[bool]string{true: "ok", false: "invalid"}[code == 0])
 	case "/robot/send": // DingTalk: markdown {title, text}; signed with timestamp and sign
 		var m struct {
@@ -297,7 +300,7 @@ func TestLifecycleDeliversFiringAndResolved(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	ch, err := e.Sync(ctx)
+	ch, err := syncFlush(t, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,6 +329,10 @@ func TestLifecycleDeliversFiringAndResolved(t *testing.T) {
 			t.Errorf("%s got %d messages, want 1", p, n)
 		}
 	}
+	// the overdue report links to the township's page and to where it reports
+	if c, line := markdownOf(t, rc.bodies(pathWeCom)[0]), "- 【警告】[乙镇](http://kpimon.example/townships/bb?period=2024-01)·逾期未报送：乙镇未按时报送2024年1月“信访办结率”（截止2月5日），[去补报](http://kpimon.example/my)"; !strings.Contains(c, line) {
+		t.Errorf("alert message lacks the line %q:\n%s", line, c)
+	}
 	var jb struct {
 		Event string      `json:"event"`
 		Fired []alertItem `json:"fired"`
@@ -336,7 +343,7 @@ func TestLifecycleDeliversFiringAndResolved(t *testing.T) {
 
 	// nothing changed: nothing sent again, nothing fires twice
 	clk.Add(time.Minute)
-	if ch, err := e.Sync(ctx); err != nil || !ch.Empty() {
+	if ch, err := syncFlush(t, e); err != nil || !ch.Empty() {
 		t.Fatalf("second sync = %+v, %v", ch, err)
 	}
 	if n := len(rc.bodies(pathWeCom)); n != 1 {
@@ -346,7 +353,7 @@ func TestLifecycleDeliversFiringAndResolved(t *testing.T) {
 	// the late report arrives: the alert resolves, with its end time
 	clk.Add(time.Hour)
 	ingest(t, mon, "bb,closure,2024-01,,3,3\n")
-	ch, err = e.Sync(ctx)
+	ch, err = syncFlush(t, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,6 +448,10 @@ func TestRunResendsAndFollowsTheClockAndIngests(t *testing.T) {
 	if err != nil || len(resolved) != 1 {
 		t.Fatalf("resolved = %+v, %v", resolved, err)
 	}
+	// the resolution is recorded before it is delivered: wait for the message, then make
+	// sure no third one follows
+	waitFor("the resolution's message", func() bool { return len(rc.bodies(pathWeCom)) >= 2 })
+	time.Sleep(50 * time.Millisecond)
 	if n := len(rc.bodies(pathWeCom)); n != 2 {
 		t.Errorf("wecom got %d messages, want 2 (fired, resolved)", n)
 	}
@@ -487,7 +498,7 @@ notify:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := e.Sync(context.Background())
+	ch, err := syncFlush(t, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,22 +511,30 @@ notify:
 	}
 	var w wecomBody
 	json.Unmarshal(wecom[0], &w)
-	if !strings.Contains(w.Markdown.Content, "新增 120 条") || !strings.Contains(w.Markdown.Content, "条未列出") {
-		t.Errorf("wecom content does not say how many were left out:\n%s", w.Markdown.Content)
+	// one line per township (its two missing reports together), cut with 等 N 项，详见 …
+	if !strings.Contains(w.Markdown.Content, "新增 120 条") || !strings.Contains(w.Markdown.Content, "·逾期未报送 2 项：两癌筛查人数、信访办结率，[去补报](/my)\n") {
+		t.Errorf("wecom content should count 120 alerts and group each township's two:\n%s", w.Markdown.Content)
 	}
 	var d dingtalkBody
 	json.Unmarshal(ding[0], &d)
 	wl, dl := strings.Count(w.Markdown.Content, "\n- "), strings.Count(d.Markdown.Text, "\n- ")
 	if len(d.Markdown.Text) > 20000 || dl <= wl {
-		t.Errorf("dingtalk: %d bytes listing %d alerts; want at most 20000 bytes and more than WeCom's %d", len(d.Markdown.Text), dl, wl)
+		t.Errorf("dingtalk: %d bytes listing %d townships; want at most 20000 bytes and more than WeCom's %d", len(d.Markdown.Text), dl, wl)
 	}
 	for _, c := range []struct {
 		text  string
 		lines int
 	}{{w.Markdown.Content, wl}, {d.Markdown.Text, dl}} {
-		if c.lines < 120 && !strings.Contains(c.text, fmt.Sprintf("另有 %d 条未列出", 120-c.lines)) {
-			t.Errorf("a message listing %d of 120 alerts does not say how many it left out", c.lines)
+		cut := fmt.Sprintf("……等 %d 项，详见[预警列表](/alerts?period=2024-05)", 120-2*c.lines)
+		if c.lines < 60 && !strings.HasSuffix(c.text, cut) {
+			t.Errorf("a message listing %d of 60 townships does not end with %q:\n%s", c.lines, cut, c.text)
 		}
+		if c.lines == 60 && strings.Contains(c.text, "……等") {
+			t.Errorf("a message listing every township says some were left out:\n%s", c.text)
+		}
+	}
+	if wl >= 60 {
+		t.Errorf("WeCom's 4,096 bytes listed all 60 townships: the test no longer tests the cut")
 	}
 }
 
@@ -529,8 +548,7 @@ func TestRemindersGoOutOncePerMonthNearTheDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if _, err := e.Sync(ctx); err != nil {
+	if _, err := syncFlush(t, e); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(rc.bodies(pathWeCom)); n != 0 {
@@ -538,7 +556,7 @@ func TestRemindersGoOutOncePerMonthNearTheDeadline(t *testing.T) {
 	}
 	clk.Set(shanghai(t, 2024, 2, 3, 9))
 	for range 3 {
-		if _, err := e.Sync(ctx); err != nil {
+		if _, err := syncFlush(t, e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -552,14 +570,20 @@ func TestRemindersGoOutOncePerMonthNearTheDeadline(t *testing.T) {
 	if c := w.Markdown.Content; !strings.Contains(c, "乙镇") || strings.Contains(c, "甲镇") || !strings.Contains(c, "2月5日24时") || !strings.Contains(c, "信访办结率") {
 		t.Errorf("reminder should name 乙镇 (and not 甲镇), its missing indicator and the deadline:\n%s", c)
 	}
+	// the township's line links to where it reports: /my asks its chair to log in
+	if c, line := w.Markdown.Content, "- 乙镇：1 项未报送（信访办结率），[去报送](http://kpimon.example/my)"; !strings.Contains(c, line) {
+		t.Errorf("reminder lacks the line %q:\n%s", line, c)
+	}
 	var j struct {
 		Event     string `json:"event"`
 		Townships []struct {
-			Township string   `json:"township"`
-			Missing  []string `json:"missing"`
+			Township  string   `json:"township"`
+			Missing   []string `json:"missing"`
+			ReportURL string   `json:"report_url"`
 		} `json:"townships"`
 	}
-	if err := json.Unmarshal(rc.bodies(pathJSON)[0], &j); err != nil || j.Event != "reminders" || len(j.Townships) != 1 || j.Townships[0].Township != "bb" || strings.Join(j.Townships[0].Missing, ",") != "closure" {
+	if err := json.Unmarshal(rc.bodies(pathJSON)[0], &j); err != nil || j.Event != "reminders" || len(j.Townships) != 1 || j.Townships[0].Township != "bb" ||
+		strings.Join(j.Townships[0].Missing, ",") != "closure" || j.Townships[0].ReportURL != "http://kpimon.example/my" {
 		t.Errorf("json reminder = %+v (%v)", j, err)
 	}
 }
@@ -576,8 +600,7 @@ func TestAFailedRobotIsCountedAndTriedAgainLater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if _, err := e.Sync(ctx); err != nil {
+	if _, err := syncFlush(t, e); err != nil {
 		t.Fatalf("a delivery failure failed the sync: %v", err)
 	}
 	if got := testutil.ToFloat64(e.deliveries.WithLabelValues("区妇联工作群", "reminders", "error")); got != 1 {
@@ -590,7 +613,7 @@ func TestAFailedRobotIsCountedAndTriedAgainLater(t *testing.T) {
 	rc.mu.Lock()
 	rc.wecomErrcode = 0
 	rc.mu.Unlock()
-	if _, err := e.Sync(ctx); err != nil {
+	if _, err := syncFlush(t, e); err != nil {
 		t.Fatal(err)
 	}
 	if got := testutil.ToFloat64(e.deliveries.WithLabelValues("区妇联工作群", "reminders", "ok")); got != 1 {
@@ -611,8 +634,7 @@ func TestRankingIsSentOnceTheMonthIsComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if _, err := e.Sync(ctx); err != nil {
+	if _, err := syncFlush(t, e); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(rc.bodies(pathWeCom)); n != 0 {
@@ -620,7 +642,7 @@ func TestRankingIsSentOnceTheMonthIsComplete(t *testing.T) {
 	}
 	ingest(t, mon, "bb,closure,2024-01,,4,5\n")
 	for range 2 {
-		if _, err := e.Sync(ctx); err != nil {
+		if _, err := syncFlush(t, e); err != nil {
 			t.Fatal(err)
 		}
 	}

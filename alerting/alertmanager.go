@@ -33,14 +33,15 @@ type amAlert struct {
 }
 
 // amAlert converts a lifecycle record: labels carry the identity and the severity (codes,
-// with the Chinese names alongside), annotations the Chinese summary and the link. A
-// firing alert ends at validUntil unless re-sent; a resolved one at its resolution time.
+// with the Chinese names alongside), annotations the Chinese summary and the link. It
+// starts when its condition began (Engine.began); a firing alert ends at validUntil unless
+// re-sent, a resolved one at its resolution time.
 func (e *Engine) amAlert(r store.AlertRecord, validUntil time.Time) amAlert {
 	link := e.TownshipURL(r.Township, r.Period)
 	state := "持续中"
 	end := validUntil
 	if r.ResolvedAt != nil {
-		state = "已于 " + r.ResolvedAt.In(e.a.Location).Format("2006-01-02 15:04") + " 恢复"
+		state = fmt.Sprintf("已于 %s 恢复（持续%s）", r.ResolvedAt.In(e.a.Location).Format("2006-01-02 15:04"), duration(r.ResolvedAt.Sub(r.StartedAt)))
 		end = *r.ResolvedAt
 	}
 	return amAlert{
@@ -51,7 +52,7 @@ func (e *Engine) amAlert(r store.AlertRecord, validUntil time.Time) amAlert {
 		},
 		Annotations: map[string]string{
 			"summary": r.Summary,
-			"description": fmt.Sprintf("%s·%s：%s（%s），自%s起；kpimon 于 %s 发现，%s。", r.TownshipName, r.IndicatorName,
+			"description": fmt.Sprintf("%s·%s：%s（%s），自%s起；始于 %s，%s。", r.TownshipName, r.IndicatorName,
 				kpi.AlertLabel(r.Alert.Alert), kpi.SeverityLabel(r.Severity), r.ActiveSince.Label(),
 				r.StartedAt.In(e.a.Location).Format("2006-01-02 15:04"), state),
 			"link": link,

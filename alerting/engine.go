@@ -5,24 +5,31 @@
 //
 // An Engine re-evaluates the live period after every ingest and on a timer (a missing
 // report becomes overdue with the clock, not with data), records in the store when each
-// alert started firing and when it resolved, and then:
+// alert's condition began (Engine.began) and when it resolved, and then:
 //
 //   - posts the firing alerts, and the recently resolved ones with their end time, to
 //     Alertmanager, and re-sends them periodically as Prometheus does, so Alertmanager
 //     neither forgets them nor resolves them on its own while they hold;
-//   - sends one grouped message per change to the webhooks that take "alerts";
+//   - sends one grouped message per change to the webhooks that take "alerts" (one line
+//     per township and kind of alert: 北流镇补报7项，相关预警已解除), and a webhook that has
+//     not been told the alerts yet — one added while alerts held — one summary of them all;
 //   - reminds the townships that have not reported as the report deadline nears
 //     ("reminders"), once per month and webhook;
 //   - sends the month's ranking once the month is complete ("rankings"), once per month
-//     and webhook.
+//     and webhook, and a 更正 whenever a later report changes it (ranking.go).
+//
+// What was sent once per occasion is kept in the store's notifications ledger, so a
+// restart repeats nothing. Messages are queued by Sync and sent by one goroutine per
+// webhook (delivery.go); when several servers share the database, only the holder of the
+// store's lease syncs and sends (lease.go).
 //
 // Links point at the township's page, /townships/{code}?period=YYYY-MM, under notify.base_url
-// or else the address kpimon serves on.
+// or else the address kpimon serves on; reminders and overdue reports link to /my, where a
+// township's chair logs in and reports.
 package alerting
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -51,6 +58,7 @@ type Options struct {
 	Retries         int           // further attempts for a failed webhook or Alertmanager post; 2 by default
 	RetryWait       time.Duration // wait before the first retry, doubling; 1 second by default
 	Client          *http.Client  // 10-second timeout by default
+	LeaseTTL        time.Duration // how long the sender's lease lasts unrenewed; 15 seconds by default (lease.go)
 	Logger          *slog.Logger
 	Registerer      prometheus.Registerer // where the delivery counters go; nil: nowhere
 }
@@ -58,7 +66,7 @@ type Options struct {
 // Engine is the alert lifecycle of one monitor. Its methods are safe for concurrent use.
 type Engine struct {
 	mon     *monitor.Monitor
-	db      store.Alerts
+	db      store.Store
 	a       *kpi.Assessment
 	opt     Options
 	baseURL string
@@ -66,8 +74,19 @@ type Engine struct {
 	hooks   []*webhook
 	log     *slog.Logger
 	changed chan struct{}
-	mu      sync.Mutex   // one Sync or push at a time
+	mu      sync.Mutex   // one Sync at a time: the lifecycle, the ledger's reading, the queues
 	syncs   atomic.Int64 // completed Syncs, for tests that wait for the engine to have looked
+
+	lease    *lease     // lease.go: only the holder syncs and sends
+	channels []*channel // delivery.go: one per webhook, with its queue
+	amMu     sync.Mutex // one Alertmanager post at a time
+	amWanted atomic.Bool
+	amWake   chan struct{}
+
+	ledgerMu sync.Mutex
+	ledger   map[string]bool // ledger entries known to be recorded (channel, kind, key)
+
+	published rankingMemory // ranking.go
 
 	deliveries *prometheus.CounterVec
 }
@@ -96,14 +115,22 @@ func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
 	if opt.Client == nil {
 		opt.Client = &http.Client{Timeout: 10 * time.Second}
 	}
+	if opt.LeaseTTL <= 0 {
+		opt.LeaseTTL = 15 * time.Second
+	}
 	a := mon.Assessment()
 	if !opt.Period.IsZero() && opt.Period.Year != a.Year {
 		return nil, fmt.Errorf("alerting: period %s is outside the assessment year %d", opt.Period, a.Year)
 	}
-	e := &Engine{mon: mon, db: mon.Store(), a: a, opt: opt, log: opt.Logger, changed: make(chan struct{}, 1)}
+	e := &Engine{mon: mon, db: mon.Store(), a: a, opt: opt, log: opt.Logger, changed: make(chan struct{}, 1), amWake: make(chan struct{}, 1), ledger: map[string]bool{}, published: newRankingMemory()}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	holder, err := newHolder()
+	if err != nil {
+		return nil, err
+	}
+	e.lease = &lease{name: leaseName(a.ID), holder: holder, ttl: opt.LeaseTTL}
 	e.baseURL = strings.TrimRight(a.Notify.BaseURL, "/")
 	if e.baseURL == "" {
 		e.baseURL = strings.TrimRight(opt.BaseURL, "/")
@@ -116,7 +143,9 @@ func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
 		e.am = &alertmanager{url: strings.TrimRight(u.String(), "/") + "/api/v2/alerts", client: opt.Client}
 	}
 	for _, w := range a.Notify.Webhooks {
-		e.hooks = append(e.hooks, &webhook{Webhook: w, client: opt.Client})
+		h := &webhook{Webhook: w, client: opt.Client}
+		e.hooks = append(e.hooks, h)
+		e.channels = append(e.channels, newChannel(h))
 	}
 	e.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kpimon_notifications_total",
@@ -144,29 +173,30 @@ func (e *Engine) period(data *kpi.Dataset, now time.Time) kpi.Period {
 	return monitor.CurrentPeriod(data, now)
 }
 
-// Run syncs at once, then after every change of the data and every interval, and re-sends
-// to Alertmanager every resend interval, until ctx is done.
+// Run sends what Sync queues (one sender per webhook, one for Alertmanager, which also
+// re-sends every resend interval), renews the lease, and syncs at once, then after every
+// change of the data, every interval and on taking the lease over, until ctx is done; it
+// returns once its senders have stopped. Messages still queued then are not sent, and the
+// lease is kept until it runs out (Release gives it up).
 func (e *Engine) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, c := range e.channels {
+		wg.Go(func() { e.sendLoop(ctx, c) })
+	}
+	if e.am != nil {
+		wg.Go(func() { e.amLoop(ctx) })
+	}
+	wg.Go(func() { e.renewLoop(ctx) })
 	if _, err := e.Sync(ctx); err != nil && ctx.Err() == nil {
 		e.log.Error("alert sync failed", "err", err)
 	}
 	tick := time.NewTicker(e.opt.Interval)
 	defer tick.Stop()
-	var resend <-chan time.Time
-	if e.am != nil {
-		t := time.NewTicker(e.opt.Resend)
-		defer t.Stop()
-		resend = t.C
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-resend:
-			if err := e.Push(ctx); err != nil && ctx.Err() == nil {
-				e.log.Warn("Alertmanager re-send failed", "err", err)
-			}
-			continue
 		case <-e.changed:
 		case <-tick.C:
 		}
@@ -177,12 +207,23 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // Sync evaluates the period now, records which alerts started and stopped holding, and
-// delivers: the changes to Alertmanager and the alert webhooks, reminders and the ranking
-// when their time has come. Delivery failures are logged and counted; only a failure to
-// evaluate or to record is returned.
+// queues what is to be delivered: the changes for Alertmanager and the alert webhooks,
+// reminders and the ranking (or its correction) when their time has come. It sends nothing
+// itself (Run's senders do, or Flush); only a failure to evaluate or to record is returned.
+//
+// It does all that only while this engine holds the store's lease (lease.go); otherwise
+// another server does, and Sync returns no changes.
 func (e *Engine) Sync(ctx context.Context) (store.AlertChanges, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if holds, _ := e.acquire(ctx); !holds {
+		return store.AlertChanges{}, nil
+	}
+	// everything any server or command wrote, so as not to act on older data than the
+	// holder before
+	if _, err := e.mon.Refresh(ctx); err != nil {
+		return store.AlertChanges{}, fmt.Errorf("alerting: load the latest data: %w", err)
+	}
 	now := e.mon.Now()
 	data := e.mon.Dataset()
 	p := e.period(data, now) // from the same data as the evaluation
@@ -199,27 +240,38 @@ func (e *Engine) Sync(ctx context.Context) (store.AlertChanges, error) {
 	e.named(ch.Escalated)
 	if !ch.Empty() {
 		e.log.Info("alerts changed", "period", p.String(), "fired", len(ch.Fired), "resolved", len(ch.Resolved), "escalated", len(ch.Escalated))
-		if e.am != nil {
-			if err := e.push(ctx, now); err != nil {
-				e.log.Warn("Alertmanager post failed", "err", err)
-			}
-		}
-		e.deliver(ctx, eventAlerts, "", e.alertsMessage(p, ch))
+		e.wantPush()
+	}
+	if err := e.tellAlerts(ctx, p, ch, now); err != nil {
+		e.log.Error("alert messages", "err", err)
 	}
 	e.remind(ctx, data, now)
 	e.rank(ctx, data, r, now)
+	e.correct(ctx, r)
 	e.syncs.Add(1)
 	return ch, nil
 }
 
-// began is when an alert's condition began, which is when it starts in the lifecycle
-// store (and so what "持续多久" counts from): for a missing report, the report deadline of
-// the first month of its run; for the others, when kpimon first sees it (zero here).
+// began is when an alert's condition began. It is when the alert's run starts in the
+// lifecycle store, and so what everything counts from: 持续多久 in the messages, 已持续 in a
+// summary, the Alertmanager startsAt and description, started_at in the JSON bodies.
+//
+//   - missing_report: the report deadline of the first month of its run (00:00 on the day
+//     after report_deadline_day), when the report became overdue.
+//   - behind_pace, below_threshold, ceiling_breached, veto: the end of the first month of
+//     its run (00:00 on the 1st of the month after active_since, in the assessment's time
+//     zone). These conditions are about the figures as of a month's end — the pace and the
+//     ceiling are measured there, a rate or a veto event is that month's — so that is when
+//     they first held, whenever the report came in.
+//
+// A run cannot start later than kpimon sees it (store.PlanAlerts takes now then), as when a
+// township reports the month that is under way and is already behind.
 func (e *Engine) began(al kpi.Alert) time.Time {
 	if al.Alert == kpi.AlertMissingReport {
 		return al.ActiveSince.Deadline(e.a.ReportDeadlineDay, e.a.Location)
 	}
-	return time.Time{}
+	end := al.ActiveSince.Next()
+	return time.Date(end.Year, time.Month(end.Month), 1, 0, 0, 0, 0, e.a.Location)
 }
 
 // named fills the Chinese names the store does not keep.
@@ -248,95 +300,64 @@ func (e *Engine) TownshipURL(township string, p kpi.Period) string {
 	return fmt.Sprintf("%s/townships/%s?period=%s", e.baseURL, url.PathEscape(township), p)
 }
 
-// Push posts the firing alerts and the recently resolved ones to Alertmanager.
-func (e *Engine) Push(ctx context.Context) error {
-	if e.am == nil {
-		return nil
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.push(ctx, e.mon.Now())
+// ReportURL is where a township reports: /my, the township's own page, which asks its
+// chair to log in (a login link is personal and cannot go to a group chat).
+func (e *Engine) ReportURL() string { return e.baseURL + "/my" }
+
+// pageURL is the link to one of kpimon's pages for a period, e.g. /alerts?period=2024-05.
+func (e *Engine) pageURL(path string, p kpi.Period) string {
+	return fmt.Sprintf("%s%s?period=%s", e.baseURL, path, p)
 }
 
-func (e *Engine) push(ctx context.Context, now time.Time) error {
-	firing, err := e.db.FiringAlerts(ctx, e.a.ID)
-	if err != nil {
-		return err
+// tellAlerts queues for the alert webhooks what this sync changed. A webhook that has not
+// yet been told the alerts of this assessment (one added to the config while alerts held)
+// gets, once, one summary of every firing alert instead, and the changes from then on;
+// when everything that fires started firing in this sync, the change message is that
+// summary.
+func (e *Engine) tellAlerts(ctx context.Context, p kpi.Period, ch store.AlertChanges, now time.Time) error {
+	var (
+		firing  []store.AlertRecord
+		loaded  bool
+		changes message
+	)
+	if !ch.Empty() {
+		changes = e.alertsMessage(p, ch)
 	}
-	resolved, err := e.db.ResolvedAlerts(ctx, e.a.ID, now.Add(-e.opt.ResolvedFor))
-	if err != nil {
-		return err
-	}
-	e.named(firing)
-	e.named(resolved)
-	// Like Prometheus: a firing alert is valid for four re-send intervals, so Alertmanager
-	// resolves it on its own only when kpimon stops sending.
-	validUntil := now.Add(4 * e.opt.Resend)
-	body := make([]amAlert, 0, len(firing)+len(resolved))
-	for _, r := range append(firing, resolved...) {
-		body = append(body, e.amAlert(r, validUntil))
-	}
-	if len(body) == 0 {
-		return nil
-	}
-	err = e.retry(ctx, func() error { return e.am.post(ctx, body) })
-	e.count("alertmanager", eventAlerts, err)
-	return err
-}
-
-// retry runs f, then up to Retries more times with a doubling wait, while ctx lasts.
-func (e *Engine) retry(ctx context.Context, f func() error) error {
-	wait := e.opt.RetryWait
-	err := f()
-	for i := 0; i < e.opt.Retries && err != nil && !errors.Is(err, errPermanent); i++ {
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(wait):
-		}
-		wait *= 2
-		err = f()
-	}
-	return err
-}
-
-func (e *Engine) count(channel, event string, err error) {
-	result := "ok"
-	if err != nil {
-		result = "error"
-	}
-	e.deliveries.WithLabelValues(channel, event, result).Inc()
-}
-
-// deliver sends a message to every webhook that takes its event; key, when not empty,
-// makes it a once-per-occasion message recorded in the store.
-func (e *Engine) deliver(ctx context.Context, event, key string, m message) {
-	for _, h := range e.hooks {
-		if !h.takes(event) {
+	introduced := ledgerEntry{kindAlertsSummary, summaryKey}
+	for _, c := range e.channels {
+		if !c.takes(eventAlerts) {
 			continue
 		}
-		if key != "" {
-			sent, err := e.db.Notified(ctx, e.a.ID, h.Name, event, key)
-			if err != nil {
-				e.log.Error("read notifications", "err", err)
-				continue
-			}
-			if sent {
-				continue
-			}
-		}
-		err := e.retry(ctx, func() error { return h.send(ctx, m) })
-		e.count(h.Name, event, err)
+		told, err := e.notified(ctx, c.Name, introduced.kind, introduced.key)
 		if err != nil {
-			e.log.Warn("webhook delivery failed", "webhook", h.Name, "type", h.Type, "event", event, "err", err)
+			return err
+		}
+		if told || c.busy(topicSummary) {
+			if !ch.Empty() {
+				c.enqueue(outgoing{event: eventAlerts, msg: changes, needs: &introduced})
+			}
 			continue
 		}
-		if key != "" {
-			if err := e.db.RecordNotification(ctx, e.a.ID, h.Name, event, key, e.mon.Now()); err != nil {
-				e.log.Error("record notification", "err", err)
+		if !loaded {
+			if firing, err = e.db.FiringAlerts(ctx, e.a.ID); err != nil {
+				return err
 			}
+			e.named(firing)
+			loaded = true
+		}
+		switch {
+		case len(firing) == 0:
+			// nothing holds: the webhook knows all there is, and hears of what fires next
+			if err := e.record(ctx, c.Name, introduced); err != nil {
+				return err
+			}
+		case len(ch.Fired) == len(firing):
+			c.enqueue(outgoing{event: eventAlerts, topic: topicSummary, msg: changes, record: []ledgerEntry{introduced}})
+		default:
+			c.enqueue(outgoing{event: eventAlerts, topic: topicSummary, msg: e.summaryMessage(p, firing, now), record: []ledgerEntry{introduced}})
 		}
 	}
+	return nil
 }
 
 // wantsAny reports whether some webhook takes the event.
@@ -394,24 +415,20 @@ func (e *Engine) remind(ctx context.Context, d *kpi.Dataset, now time.Time) {
 		if len(miss) == 0 {
 			return
 		}
-		e.deliver(ctx, eventReminders, p.String(), e.reminderMessage(p, deadline, miss))
+		msg := e.reminderMessage(p, deadline, miss)
+		for _, c := range e.channels {
+			if !c.takes(eventReminders) || c.busy(topicReminder(p.String())) {
+				continue
+			}
+			sent, err := e.notified(ctx, c.Name, eventReminders, p.String())
+			if err != nil {
+				e.log.Error("read notifications", "err", err)
+				continue
+			}
+			if !sent {
+				c.enqueue(outgoing{event: eventReminders, topic: topicReminder(p.String()), msg: msg, record: []ledgerEntry{{eventReminders, p.String()}}})
+			}
+		}
 		return
 	}
-}
-
-// rank sends the period's ranking once the period is complete: every township reported
-// every monthly indicator, or the report deadline has passed.
-func (e *Engine) rank(ctx context.Context, d *kpi.Dataset, r *kpi.Result, now time.Time) {
-	if !e.wantsAny(eventRankings) {
-		return
-	}
-	p := r.Period
-	if latest, ok := d.LatestPeriod(); !ok || latest.Before(p) {
-		return // nobody has reported the month: nothing to rank yet
-	}
-	complete := len(missingReports(e.a, d, p)) == 0 || !now.Before(p.Deadline(e.a.ReportDeadlineDay, e.a.Location))
-	if !complete {
-		return
-	}
-	e.deliver(ctx, eventRankings, p.String(), e.rankingMessage(r))
 }

@@ -21,7 +21,7 @@ func TestWebhookErrorsDoNotCarryTheRobotKey(t *testing.T) {
 	for _, typ := range []string{"wecom", "dingtalk"} {
 		w := &webhook{Webhook: kpi.Webhook{Name: "群", Type: typ, URL: "http://" + addr + "/send?key=SECRETKEY&access_token=SECRETTOKEN", Secret: map[string]string{"dingtalk": "SECsecret"}[typ]},
 			client: &http.Client{Timeout: 2 * time.Second}}
-		err := w.send(context.Background(), message{event: "alerts", title: "测试", items: []string{"- 一条"}})
+		err := w.send(context.Background(), message{event: "alerts", title: "测试", items: []item{{text: "- 一条", n: 1}}})
 		if err == nil {
 			t.Fatalf("%s: sending to a closed port succeeded", typ)
 		}

@@ -57,7 +57,9 @@ func (o *observeOptions) parsed(a *kpi.Assessment) (p kpi.Period, interval, rese
 
 // observe mounts /metrics on srv (one registry, with the Go and process collectors) and
 // starts the metrics refresh and the alert lifecycle; addr is the address served, for links
-// when the config has no notify.base_url. stop ends the loops and waits for them.
+// when the config has no notify.base_url. stop ends the loops, waits for them and gives up
+// the lease on the assessment's messages, so that another server sharing the database
+// sends them from then on without waiting for the lease to run out.
 func observe(ctx context.Context, mon *monitor.Monitor, srv *server.Server, o observeOptions, addr string, logger *slog.Logger) (stop func(), err error) {
 	p, interval, resend, err := o.parsed(mon.Assessment())
 	if err != nil {
@@ -86,5 +88,13 @@ func observe(ctx context.Context, mon *monitor.Monitor, srv *server.Server, o ob
 	var wg sync.WaitGroup
 	wg.Go(func() { exp.Run(ctx) })
 	wg.Go(func() { eng.Run(ctx) })
-	return func() { cancel(); wg.Wait() }, nil
+	return func() {
+		cancel()
+		wg.Wait()
+		rctx, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		if err := eng.Release(rctx); err != nil {
+			logger.Warn("giving up the lease on sending messages failed; another server takes over once it runs out", "err", err)
+		}
+	}, nil
 }
