@@ -371,10 +371,10 @@ func TestLifecycleDeliversFiringAndResolved(t *testing.T) {
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(`
 # HELP kpimon_notifications_total Deliveries attempted, by channel (alertmanager or the webhook's name), event (alerts, reminders, rankings) and result (ok, error).
 # TYPE kpimon_notifications_total counter
-kpimon_notifications_total{channel="alertmanager",event="alerts",result="ok"} 2
-kpimon_notifications_total{channel="区妇联工作群",event="alerts",result="ok"} 2
-kpimon_notifications_total{channel="钉钉群",event="alerts",result="ok"} 2
-kpimon_notifications_total{channel="办公系统",event="alerts",result="ok"} 2
+kpimon_notifications_total{assessment="test",channel="alertmanager",event="alerts",result="ok"} 2
+kpimon_notifications_total{assessment="test",channel="区妇联工作群",event="alerts",result="ok"} 2
+kpimon_notifications_total{assessment="test",channel="钉钉群",event="alerts",result="ok"} 2
+kpimon_notifications_total{assessment="test",channel="办公系统",event="alerts",result="ok"} 2
 `), "kpimon_notifications_total"); err != nil {
 		t.Error(err)
 	}

@@ -148,8 +148,9 @@ func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
 		e.channels = append(e.channels, newChannel(h))
 	}
 	e.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "kpimon_notifications_total",
-		Help: "Deliveries attempted, by channel (alertmanager or the webhook's name), event (alerts, reminders, rankings) and result (ok, error).",
+		Name:        "kpimon_notifications_total",
+		Help:        "Deliveries attempted, by channel (alertmanager or the webhook's name), event (alerts, reminders, rankings) and result (ok, error).",
+		ConstLabels: prometheus.Labels{"assessment": a.ID},
 	}, []string{"channel", "event", "result"})
 	if opt.Registerer != nil {
 		if err := opt.Registerer.Register(e.deliveries); err != nil {
@@ -239,7 +240,8 @@ func (e *Engine) Sync(ctx context.Context) (store.AlertChanges, error) {
 	e.named(ch.Resolved)
 	e.named(ch.Escalated)
 	if !ch.Empty() {
-		e.log.Info("alerts changed", "period", p.String(), "fired", len(ch.Fired), "resolved", len(ch.Resolved), "escalated", len(ch.Escalated))
+		e.log.Info("alerts changed", "assessment", e.a.ID, "period", p.String(), "fired", len(ch.Fired), "resolved", len(ch.Resolved), "escalated", len(ch.Escalated))
+		e.mon.AlertsChanged() // 预警's resolutions are read from the store
 		e.wantPush()
 	}
 	if err := e.tellAlerts(ctx, p, ch, now); err != nil {
