@@ -21,9 +21,9 @@ func needProgram(t *testing.T, name string) string {
 	p, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed (CI=true: .ci/run installs Debian's prometheus and prometheus-alertmanager)", name)
+			t.Fatalf("%s is not installed (CI=true: .ci/run installs it from Debian's packages)", name)
 		}
-		t.Skipf("%s is not installed; install Debian's prometheus and prometheus-alertmanager to run this test", name)
+		t.Skipf("%s is not installed; install it from Debian's packages (.ci/run lists them) to run this test", name)
 	}
 	return p
 }
