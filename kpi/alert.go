@@ -13,6 +13,7 @@ const (
 	AlertCeilingBreached = "ceiling_breached" // a lower-direction count/stock exceeds its target
 	AlertMissingReport   = "missing_report"   // a month's report is overdue
 	AlertVeto            = "veto"             // a veto event was reported
+	AlertForecastMiss    = "forecast_miss"    // a count/stock (higher) will not reach its target by December at this rate
 )
 
 // Severities of an alert.
@@ -23,7 +24,7 @@ const (
 
 // AlertNames lists every alert name.
 func AlertNames() []string {
-	return []string{AlertBehindPace, AlertBelowThreshold, AlertCeilingBreached, AlertMissingReport, AlertVeto}
+	return []string{AlertBehindPace, AlertBelowThreshold, AlertCeilingBreached, AlertMissingReport, AlertVeto, AlertForecastMiss}
 }
 
 // AlertLabel is the alert's Chinese name.
@@ -39,6 +40,8 @@ func AlertLabel(name string) string {
 		return "逾期未报送"
 	case AlertVeto:
 		return "一票否决"
+	case AlertForecastMiss:
+		return "预计全年完不成"
 	}
 	return name
 }
@@ -80,6 +83,18 @@ type alertEvaluator struct {
 	p      Period
 	now    time.Time
 	alerts []Alert
+	w      townshipWork // scratch for one township at a time
+}
+
+// work is the evaluator's scratch space sized for n indicators.
+func (ev *alertEvaluator) work(n int) *townshipWork {
+	w := &ev.w
+	if len(w.series) != n {
+		w.series = make([]series, n)
+		w.cells = make([]fcCell, n)
+		w.forecasts = make([]rawForecast, n)
+	}
+	return w
 }
 
 func newAlertEvaluator(a *Assessment, p Period, now time.Time) *alertEvaluator {
@@ -92,8 +107,9 @@ func (ev *alertEvaluator) overdue(k int) bool {
 	return !ev.now.Before(dl)
 }
 
-// cell adds the alerts of one township × indicator; e is its unrounded evaluation at p.
-func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s *series, e *Evaluation) {
+// cell adds the alerts of one township × indicator; e is its unrounded evaluation at p, w
+// the township's work (for the forecasts of earlier months).
+func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s *series, e *Evaluation, w *townshipWork) {
 	m := ev.p.Month
 	statusAt := func(k int) Status { return evaluate(ind, code, s, k).Status }
 	// since walks back from m while holds(k) and returns the first month of the run.
@@ -126,6 +142,18 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 				msg += fmt.Sprintf("，已连续%d个月滞后", n)
 			}
 			add(AlertBehindPace, sev, from, msg)
+		}
+		if ind.Direction == Higher && e.Forecast != nil && ev.forecastMisses(w, i, m, ind, code, s) {
+			target := *ind.TargetFor(code)
+			f := e.Forecast
+			// concatenated rather than Sprintf'd: a large assessment raises thousands of these
+			u := ind.Unit
+			msg := town + "“" + ind.Name + "”按目前进度预计全年" + FormatFigure(f.raw.yearEnd, u) + u +
+				"（" + FormatFigure(f.Low, u) + "–" + FormatFigure(f.High, u) + "），低于目标" + FormatFigure(target, u) + u
+			if f.NeededPerMonth.Valid {
+				msg += "；余下每月需完成" + FormatFigure(f.NeededPerMonth.V, u) + u
+			}
+			add(AlertForecastMiss, SeverityWarning, since(func(k int) bool { return ev.forecastMisses(w, i, k, ind, code, s) }), msg)
 		}
 		if e.Status == StatusBehind && ind.Direction == Lower {
 			from := since(func(k int) bool { return statusAt(k) == StatusBehind })
@@ -168,6 +196,21 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 			add(AlertMissingReport, SeverityWarning, from, msg)
 		}
 	}
+}
+
+// forecastMisses reports whether forecast_miss holds for cell i of the township in w as of
+// month k: k within forecast_from … 11, the indicator not yet met, and the forecast's upper
+// bound under the target.
+func (ev *alertEvaluator) forecastMisses(w *townshipWork, i, k int, ind *Indicator, code string, s *series) bool {
+	if k < ev.a.ForecastFrom || k > 11 || k > ev.p.Month {
+		return false
+	}
+	target := ind.TargetFor(code)
+	if target == nil || evaluate(ind, code, s, k).Status == StatusMet {
+		return false
+	}
+	rf := w.forecastAt(i, k, ev.p.Month)
+	return rf.ok && rf.high() < *target
 }
 
 // sortAlerts orders alerts critical first, then by township and indicator in config order.

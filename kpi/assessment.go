@@ -162,7 +162,10 @@ type Indicator struct {
 
 // TargetFor is the annual target of a count or stock for the township, nil when tracked only.
 func (ind *Indicator) TargetFor(township string) *float64 {
-	if v, ok := ind.Targets[township]; ok {
+	// v is declared only where it is returned, so that a township without an override
+	// allocates nothing (this runs for every cell of every evaluation)
+	if _, ok := ind.Targets[township]; ok {
+		v := ind.Targets[township]
 		return &v
 	}
 	return ind.Target

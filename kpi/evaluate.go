@@ -13,21 +13,22 @@ import (
 // Evaluation is one township × indicator as of a period. Figures are rounded for output:
 // actual, target, expected, completion and pace to 4 decimals, score to 2.
 type Evaluation struct {
-	Township    string  `json:"township"`
-	Indicator   string  `json:"indicator"`
-	Kind        Kind    `json:"kind"`
-	Actual      Num     `json:"actual"`
-	Numerator   *Num    `json:"numerator,omitempty"`   // ratio only
-	Denominator *Num    `json:"denominator,omitempty"` // ratio only
-	Target      Num     `json:"target"`                // ratio: the threshold; milestone: 1
-	Expected    Num     `json:"expected"`              // target × f(m) (with a baseline b: b + (target − b) × f(m)); null where not defined
-	Baseline    Num     `json:"baseline,omitzero"`     // a stock's 年初基数 where one is set
-	Completion  Num     `json:"completion"`
-	Pace        Num     `json:"pace"`
-	Status      Status  `json:"status"`
-	Weight      float64 `json:"weight"`
-	Score       Num     `json:"score"`    // null for bonus and veto
-	Reported    bool    `json:"reported"` // the period itself was reported
+	Township    string    `json:"township"`
+	Indicator   string    `json:"indicator"`
+	Kind        Kind      `json:"kind"`
+	Actual      Num       `json:"actual"`
+	Numerator   *Num      `json:"numerator,omitempty"`   // ratio only
+	Denominator *Num      `json:"denominator,omitempty"` // ratio only
+	Target      Num       `json:"target"`                // ratio: the threshold; milestone: 1
+	Expected    Num       `json:"expected"`              // target × f(m) (with a baseline b: b + (target − b) × f(m)); null where not defined
+	Baseline    Num       `json:"baseline,omitzero"`     // a stock's 年初基数 where one is set
+	Completion  Num       `json:"completion"`
+	Pace        Num       `json:"pace"`
+	Status      Status    `json:"status"`
+	Weight      float64   `json:"weight"`
+	Score       Num       `json:"score"`              // null for bonus and veto
+	Reported    bool      `json:"reported"`           // the period itself was reported
+	Forecast    *Forecast `json:"forecast,omitempty"` // 预计全年: counts and stocks (higher, with a target) and ratios, before December
 
 	// unrounded figures, for totals and the county aggregate
 	rawScore, rawActual, rawNum, rawDen float64
@@ -441,42 +442,114 @@ func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
 // townshipsPerWorker is the fewest townships worth a goroutine of their own.
 const townshipsPerWorker = 256
 
-// evaluateTownship evaluates every indicator of township t into r, with its score and
-// its alerts (added to ev) and its total a month earlier.
+// evaluateTownship evaluates every indicator of township t into r, with its score, its
+// forecasts, its alerts (added to ev) and its total a month earlier.
 func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 	d, a, m := r.data, r.data.a, r.Period.Month
 	row := r.rows[t]
 	code := a.Townships[t].Code
-	var s series
+	nI := len(a.Indicators)
+	w := ev.work(nI)
 	prev, prevVeto := 0.0, false
-	// one block for the township's ratio figures instead of one allocation per ratio
+	// one block for the township's ratio figures and one for its forecasts, instead of one
+	// allocation per ratio or forecast
 	var pairs [][2]Num
 	if nR := a.ratioCount(); nR > 0 {
 		pairs = make([][2]Num, 0, nR)
 	}
+	nF := 0
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		c := d.Cell(t, i)
-		s = series{}
-		buildSeries(&s, ind, c, m)
-		e := evaluate(ind, code, &s, m)
+		s := &w.series[i]
+		*s = series{}
+		buildSeries(s, ind, c, m)
+		g := ind.goalFor(code)
+		w.cells[i] = fcCell{ind: ind, g: g, c: c, s: s}
+		e := judge(ind, g, s, m)
+		e.Township = code
 		if m > 1 && (ind.Kind.Scored() || ind.Kind == KindBonus) {
-			prev += scoreAt(ind, code, &s, m-1)
+			prev += scoreAt(ind, code, s, m-1)
 		}
 		if m > 1 && ind.Kind == KindVeto && s.actual[m-1] > 0 {
 			prevVeto = true
 		}
-		ev.cell(t, i, ind, code, c, &s, &e)
+		row[i] = e
+	}
+	forecastTownship(w.cells, m, &w.scratch, w.forecasts)
+	for i := range w.forecasts {
+		if w.forecasts[i].ok {
+			nF++
+		}
+	}
+	var fcs []Forecast
+	if nF > 0 {
+		fcs = make([]Forecast, 0, nF)
+	}
+	w.nEarlier = 0
+	for i := range a.Indicators {
+		ind := &a.Indicators[i]
+		c, s, e := w.cells[i].c, w.cells[i].s, &row[i]
+		if rf := w.forecasts[i]; rf.ok {
+			needed := Num{}
+			if ind.Kind != KindRatio {
+				needed = neededPerMonth(*w.cells[i].g.target, e.rawActual, m)
+			}
+			fcs = append(fcs, rf.output(needed))
+			e.Forecast = &fcs[len(fcs)-1]
+		}
+		ev.cell(t, i, ind, code, c, s, e, w)
 		var pair *[2]Num
 		if ind.Kind == KindRatio && e.hasData {
 			pairs = append(pairs, [2]Num{})
 			pair = &pairs[len(pairs)-1]
 		}
 		e.finish(c.Has(m), pair)
-		row[i] = e
 	}
 	r.prevTotals[t], r.prevVetoed[t] = prev, prevVeto
 	r.Townships[t] = scoreTownship(a, row, t)
+}
+
+// townshipWork is one worker's scratch space for a township's evaluation, reused from
+// township to township: the series of every indicator, the forecasts' inputs and outputs,
+// and the forecasts of earlier months worked out for alerts' active_since.
+type townshipWork struct {
+	series    []series
+	cells     []fcCell
+	forecasts []rawForecast
+	scratch   forecastScratch
+	earlier   []earlierForecasts // the first nEarlier are this township's; the rest are buffers to reuse
+	nEarlier  int
+}
+
+// earlierForecasts are the township's forecasts as of an earlier month.
+type earlierForecasts struct {
+	month     int
+	forecasts []rawForecast
+}
+
+// forecastAt is the township's forecast of cell i as of month k (≤ the month evaluated),
+// worked out once per month and township.
+func (w *townshipWork) forecastAt(i, k int, m int) rawForecast {
+	if k == m {
+		return w.forecasts[i]
+	}
+	for _, e := range w.earlier[:w.nEarlier] {
+		if e.month == k {
+			return e.forecasts[i]
+		}
+	}
+	if w.nEarlier == len(w.earlier) {
+		w.earlier = append(w.earlier, earlierForecasts{})
+	}
+	e := &w.earlier[w.nEarlier]
+	w.nEarlier++
+	if len(e.forecasts) != len(w.cells) {
+		e.forecasts = make([]rawForecast, len(w.cells))
+	}
+	e.month = k
+	forecastTownship(w.cells, k, &w.scratch, e.forecasts)
+	return e.forecasts[i]
 }
 
 // conclude ranks the townships, aggregates the county and orders the alerts, from the

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -60,27 +61,37 @@ func FormatDecimal(v float64, decimals int, fixed bool) string {
 	if math.Abs(v) < 1e15 {
 		v = Round(v, decimals)
 	}
-	s := strconv.FormatFloat(math.Abs(v), 'f', decimals, 64)
-	if !fixed && strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	// built in stack buffers: one allocation, the result (alert summaries write thousands)
+	var digits [64]byte
+	d := strconv.AppendFloat(digits[:0], math.Abs(v), 'f', decimals, 64)
+	intPart, frac := d, d[:0]
+	if dot := bytes.IndexByte(d, '.'); dot >= 0 {
+		intPart, frac = d[:dot], d[dot+1:]
+		if !fixed {
+			frac = bytes.TrimRight(frac, "0")
+		}
 	}
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/3 + 1)
-	if v < 0 && strings.Trim(s, "0.") != "" {
-		b.WriteByte('-')
+	// no negative zero: −0.001 at two decimals is 0
+	negative := v < 0 && (len(bytes.Trim(intPart, "0")) > 0 || len(bytes.Trim(frac, "0")) > 0)
+	var small [96]byte
+	out := small[:0]
+	if len(intPart)+len(intPart)/3+len(frac)+3 > len(small) {
+		out = make([]byte, 0, len(intPart)+len(intPart)/3+len(frac)+3)
+	}
+	if negative {
+		out = append(out, '-')
 	}
 	for i := 0; i < len(intPart); i++ {
 		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
+			out = append(out, ',')
 		}
-		b.WriteByte(intPart[i])
+		out = append(out, intPart[i])
 	}
-	if frac != "" {
-		b.WriteByte('.')
-		b.WriteString(frac)
+	if len(frac) > 0 {
+		out = append(out, '.')
+		out = append(out, frac...)
 	}
-	return b.String()
+	return string(out)
 }
 
 // FormatPercent writes a fraction as a percentage with one decimal (93.3%), or Dash when it
