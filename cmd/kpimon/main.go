@@ -65,6 +65,7 @@ func commands() []command {
 		{"eval", "各乡镇各指标的考核评价", runEval},
 		{"rank", "月度排名", runRank},
 		{"alerts", "预警", runAlerts},
+		{"backtest", "用已结束年度的数据回测“预计全年”", runBacktest},
 		{"rules", "写出 Prometheus 规则文件（与内置预警等价）", runRules},
 		{"render", "把某月的页面导出为静态文件（可离线打开或发布）", runRender},
 		{"template", "生成乡镇月报表 Excel 模板（可填写后导入）", runTemplate},
