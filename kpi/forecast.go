@@ -85,6 +85,7 @@ func forecastable(ind *Indicator, g goal) bool {
 // output rounds a raw forecast into the output shape; needed is what each remaining
 // month must add (counts and stocks), as a Num.
 func (rf rawForecast) output(needed Num) Forecast {
+	rf.yearEnd = rf.estimate()
 	sd := math.Sqrt(max(0, rf.variance))
 	low := min(max(rf.yearEnd-forecastZ*sd, rf.floor), rf.yearEnd)
 	high := rf.high()
@@ -97,8 +98,12 @@ func (rf rawForecast) output(needed Num) Forecast {
 // high is the interval's upper bound, as output writes it (unrounded).
 func (rf rawForecast) high() float64 {
 	sd := math.Sqrt(max(0, rf.variance))
-	return max(min(rf.yearEnd+forecastZ*sd, rf.ceiling), rf.yearEnd)
+	return max(min(rf.estimate()+forecastZ*sd, rf.ceiling), rf.estimate())
 }
+
+// estimate is the year end within what the December actual can be (a declining stock ends
+// at 0, not below; a ratio within 0 … 1).
+func (rf rawForecast) estimate() float64 { return min(max(rf.yearEnd, rf.floor), rf.ceiling) }
 
 // neededPerMonth is (target − actual) / (12 − m), at least 0; undefined in December.
 func neededPerMonth(target, actual float64, m int) Num {
@@ -119,7 +124,7 @@ type fcCell struct {
 
 // growthStats are the figures of a count, or of a stock with a baseline, for its forecast
 // and the township's pool. Such a stock is forecast like a count of its growth from the
-// baseline, on a linear profile (the spec's floor for a stock is linear growth).
+// baseline, on a linear profile (the floor for a stock is linear growth).
 type growthStats struct {
 	use         bool    // the cell joins the township's pool and is forecast from it
 	stock       bool    // a stock's growth from its baseline

@@ -58,7 +58,7 @@ func TestForecastHandComputed(t *testing.T) {
 		},
 		{
 			// from the baseline 4: growth 0.5 a month, exactly the 6 / 12 the target asks, so
-			// the year ends at 4 + 6 = 10 with nothing uncertain about it (the spec's floor:
+			// the year ends at 4 + 6 = 10 with nothing uncertain about it (the floor:
 			// 5.5 + 0.5 × 9)
 			name:   "a stock with a baseline",
 			obs:    []Observation{obs("aa", "homes", "2024-01", 4.5), obs("aa", "homes", "2024-02", 5), obs("aa", "homes", "2024-03", 5.5)},
@@ -73,6 +73,13 @@ func TestForecastHandComputed(t *testing.T) {
 			obs:    []Observation{obs("aa", "members", "2024-01", 100), obs("aa", "members", "2024-02", 103), obs("aa", "members", "2024-03", 104)},
 			period: "2024-03", ind: "members", rr: 122,
 			want: Forecast{YearEnd: 122, Low: 122 - forecastZ*math.Sqrt(99), High: 122 + forecastZ*math.Sqrt(99), NeededPerMonth: num(26.0 / 9)},
+		},
+		{
+			// losing 4 a month: the run rate says 2 − 4 × 9 = −34, the estimate stops at 0
+			name:   "a stock in decline ends at 0",
+			obs:    []Observation{obs("aa", "members", "2024-01", 10), obs("aa", "members", "2024-02", 6), obs("aa", "members", "2024-03", 2)},
+			period: "2024-03", ind: "members", rr: -34,
+			want: Forecast{YearEnd: 0, Low: 0, High: 0, NeededPerMonth: num(128.0 / 9)},
 		},
 		{
 			// 10/10, 10/10, 7/10: the actual 27/30 = 0.9 is the estimate; the monthly rates'
