@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The alerts of the spec.
+// The alerts (docs/semantics.md, "Alerts").
 const (
 	AlertBehindPace      = "behind_pace"      // a count/stock (higher) or milestone is behind
 	AlertBelowThreshold  = "below_threshold"  // a ratio is at_risk or behind

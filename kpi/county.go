@@ -28,7 +28,7 @@ type CountyEvaluation struct {
 // Sums run township by township in config order, so a full evaluation and an incremental
 // one add the same numbers in the same order and agree exactly.
 //
-// Rules the spec leaves open, as an assessment office reads them: a count or stock's county
+// Rules the contract leaves open, as an assessment office reads them (docs/semantics.md): a count or stock's county
 // target sums the targets of the townships that have one (none: tracked only), and a stock's
 // baseline sums those townships' baselines the same way; its actual
 // sums the townships that reported; the county is no_data only when no township reported.

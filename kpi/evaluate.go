@@ -35,7 +35,7 @@ type Evaluation struct {
 	hasData                             bool // a count, stock or ratio has some report ≤ P
 }
 
-// Result is an evaluation of the whole assessment as of a period. Its JSON is the spec's
+// Result is an evaluation of the whole assessment as of a period. Its JSON is the contract's
 // shape: {"period", "evaluations" (township-major, in config order), "county"}.
 //
 // The evaluations are held in one block per township, and a result brought up to date by
@@ -78,7 +78,7 @@ func (r *Result) Evaluations() []Evaluation {
 	return out
 }
 
-// MarshalJSON writes the spec's shape, streaming the evaluations block by block.
+// MarshalJSON writes the contract's shape (docs/semantics.md), streaming the evaluations block by block.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`{"period":"`)
@@ -154,7 +154,7 @@ func buildSeries(s *series, ind *Indicator, c *Cell, m int) {
 	}
 }
 
-// atLeast is a ≥ b, and exceeds a > b, up to floating-point noise: the spec's boundaries are
+// atLeast is a ≥ b, and exceeds a > b, up to floating-point noise: the rules' boundaries are
 // exact decimals (7/10 against a threshold of 0.8 − 0.1 is at_risk, though 0.8 − 0.1 is
 // 0.7000000000000001 in binary), so figures within a billionth of a boundary count as on it.
 func atLeast(a, b float64) bool { return a >= b-boundaryTolerance(b) }
@@ -163,7 +163,7 @@ func exceeds(a, b float64) bool { return a > b+boundaryTolerance(b) }
 
 func boundaryTolerance(b float64) float64 { return 1e-9 * max(1, math.Abs(b)) }
 
-// evaluate applies the spec's rules to one cell at month k; township is the code, for
+// evaluate applies the rules (docs/semantics.md) to one cell at month k; township is the code, for
 // per-township targets. The result is unrounded; output rounding happens in finish.
 func evaluate(ind *Indicator, township string, s *series, k int) Evaluation {
 	e := judge(ind, ind.goalFor(township), s, k)
@@ -186,7 +186,7 @@ func (ind *Indicator) goalFor(township string) goal {
 
 // growthPace is a higher-direction count or stock's pace: the growth from the baseline b
 // over the growth expected by now, (a − b) / (x − b), at least 0; undefined (false) when no
-// growth is expected yet (x = b). Without a baseline (b = 0) it is the spec's actual /
+// growth is expected yet (x = b). Without a baseline (b = 0) it is the plain actual /
 // expected.
 func growthPace(a, b, x float64) (float64, bool) {
 	if x-b <= 0 {
@@ -241,7 +241,7 @@ func scoreAt(ind *Indicator, township string, s *series, k int) float64 {
 	return 0
 }
 
-// judge applies the spec's rules with the goal given (target and baseline for a count or
+// judge applies the rules (docs/semantics.md) with the goal given (target and baseline for a count or
 // stock, threshold for a ratio), so the county aggregate is judged by the same code as a
 // township.
 func judge(ind *Indicator, g goal, s *series, k int) Evaluation {
@@ -257,7 +257,7 @@ func judge(ind *Indicator, g goal, s *series, k int) Evaluation {
 				e.Baseline = Some(b)
 			}
 		}
-		// no report at all is no_data even for a tracked-only indicator: the spec's
+		// no report at all is no_data even for a tracked-only indicator: the
 		// no_data rule comes first, so the page says 未报送 rather than 不适用
 		if !s.any[k] {
 			e.Status = StatusNoData
