@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"sort"
 	"testing"
@@ -193,6 +194,25 @@ indicators:
 	for name, w := range want {
 		if got[name] != w {
 			t.Errorf("%s summary\n got %q\nwant %q", name, got[name], w)
+		}
+	}
+}
+
+func TestSortAlertsOrder(t *testing.T) {
+	mk := func(name, sev string, tw, ind int) Alert { return Alert{Alert: name, Severity: sev, t: tw, i: ind} }
+	want := []Alert{
+		mk(AlertVeto, SeverityCritical, 0, 5), mk(AlertBehindPace, SeverityCritical, 2, 1),
+		mk(AlertBelowThreshold, SeverityCritical, 2, 3), mk(AlertBehindPace, SeverityWarning, 0, 1),
+		mk(AlertForecastMiss, SeverityWarning, 0, 1), mk(AlertMissingReport, SeverityWarning, 0, 1),
+		mk(AlertMissingReport, SeverityWarning, 1, 0), mk(AlertMissingReport, SeverityWarning, 3, 2),
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial := 0; trial < 50; trial++ {
+		got := append([]Alert(nil), want...)
+		rng.Shuffle(len(got), func(x, y int) { got[x], got[y] = got[y], got[x] })
+		got = sortAlerts(got)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("trial %d: got %+v\nwant %+v", trial, got, want)
 		}
 	}
 }

@@ -432,9 +432,7 @@ func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
 		wg.Go(run)
 	}
 	wg.Wait()
-	for _, ev := range evs {
-		r.Alerts = append(r.Alerts, ev.alerts...)
-	}
+	r.Alerts = collect(evs...)
 	r.conclude()
 	return r, nil
 }
@@ -466,6 +464,10 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 		buildSeries(s, ind, c, m)
 		g := ind.goalFor(code)
 		w.cells[i] = fcCell{ind: ind, g: g, c: c, s: s}
+		if m < 12 && forecastable(ind, g) && pooled(&w.cells[i]) {
+			w.cells[i].pre = &w.prefixes[i]
+			w.prefixes[i].build(&w.cells[i], m)
+		}
 		e := judge(ind, g, s, m)
 		e.Township = code
 		if m > 1 && (ind.Kind.Scored() || ind.Kind == KindBonus) {
@@ -476,7 +478,7 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 		}
 		row[i] = e
 	}
-	forecastTownship(w.cells, m, &w.scratch, w.forecasts)
+	forecastTownship(w.cells, m, &w.pool, w.forecasts)
 	for i := range w.forecasts {
 		if w.forecasts[i].ok {
 			nF++
@@ -516,40 +518,32 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 type townshipWork struct {
 	series    []series
 	cells     []fcCell
+	prefixes  []growthPrefix
 	forecasts []rawForecast
-	scratch   forecastScratch
-	earlier   []earlierForecasts // the first nEarlier are this township's; the rest are buffers to reuse
+	pool      townshipPool
+	earlier   []townshipPool // the first nEarlier are this township's earlier months; the rest are buffers to reuse
 	nEarlier  int
 }
 
-// earlierForecasts are the township's forecasts as of an earlier month.
-type earlierForecasts struct {
-	month     int
-	forecasts []rawForecast
-}
-
-// forecastAt is the township's forecast of cell i as of month k (≤ the month evaluated),
-// worked out once per month and township.
+// forecastAt is the township's forecast of cell i as of month k (≤ the month evaluated, m).
+// An earlier month's pool is prepared once per township, and only the cells asked about are
+// forecast from it: forecast_miss needs them to date its run.
 func (w *townshipWork) forecastAt(i, k int, m int) rawForecast {
 	if k == m {
 		return w.forecasts[i]
 	}
-	for _, e := range w.earlier[:w.nEarlier] {
-		if e.month == k {
-			return e.forecasts[i]
+	for j := range w.earlier[:w.nEarlier] {
+		if w.earlier[j].k == k {
+			return w.earlier[j].forecast(w.cells, i)
 		}
 	}
 	if w.nEarlier == len(w.earlier) {
-		w.earlier = append(w.earlier, earlierForecasts{})
+		w.earlier = append(w.earlier, townshipPool{})
 	}
-	e := &w.earlier[w.nEarlier]
+	tp := &w.earlier[w.nEarlier]
 	w.nEarlier++
-	if len(e.forecasts) != len(w.cells) {
-		e.forecasts = make([]rawForecast, len(w.cells))
-	}
-	e.month = k
-	forecastTownship(w.cells, k, &w.scratch, e.forecasts)
-	return e.forecasts[i]
+	tp.prepare(w.cells, k)
+	return tp.forecast(w.cells, i)
 }
 
 // conclude ranks the townships, aggregates the county and orders the alerts, from the
@@ -558,5 +552,5 @@ func (r *Result) conclude() {
 	a := r.data.a
 	r.Rankings = rank(r.Townships, r.prevTotals, r.prevVetoed, r.Period.Month > 1)
 	r.County = countyFrom(a, r.rows, r.Period.Month)
-	sortAlerts(r.Alerts)
+	r.Alerts = sortAlerts(r.Alerts)
 }

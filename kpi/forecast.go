@@ -120,6 +120,7 @@ type fcCell struct {
 	g   goal
 	c   *Cell
 	s   *series
+	pre *growthPrefix // counts and stocks with a baseline: their running sums, built once
 }
 
 // growthStats are the figures of a count, or of a stock with a baseline, for its forecast
@@ -146,9 +147,15 @@ type growthStats struct {
 	levelVar                float64 // the township's σ_L² (relative to the level)
 }
 
-// forecastScratch is reused across the townships one worker evaluates.
-type forecastScratch struct {
-	growth []growthStats
+// townshipPool is what one township's forecasts as of a month share: each pooled cell's
+// figures, and the township's spread of paces and precision-weighted sums for the
+// leave-one-out means. Its buffers are reused from township to township.
+type townshipPool struct {
+	k        int
+	stats    []growthStats
+	meanPace float64
+	tau2     float64 // +Inf: no pooling (fewer than three pooled cells)
+	sw, swp  float64 // Σ w and Σ w × pace over the pooled cells, w = 1 / (var(pace) + τ²)
 }
 
 // defaultSigma2 is the relative monthly variance assumed before a township has two months
@@ -177,18 +184,29 @@ func pooled(fc *fcCell) bool {
 }
 
 // forecastTownship computes the forecasts as of month k (1 … 11) of one township's cells
-// into out (same order; ok false where there is none).
-func forecastTownship(cells []fcCell, k int, scratch *forecastScratch, out []rawForecast) {
+// into out (same order; ok false where there is none), using pool's buffers.
+func forecastTownship(cells []fcCell, k int, pool *townshipPool, out []rawForecast) {
 	for i := range out {
 		out[i] = rawForecast{}
 	}
 	if k < 1 || k > 11 {
 		return
 	}
-	if cap(scratch.growth) < len(cells) {
-		scratch.growth = make([]growthStats, len(cells))
+	pool.prepare(cells, k)
+	for i := range cells {
+		out[i] = pool.forecast(cells, i)
 	}
-	stats := scratch.growth[:len(cells)]
+}
+
+// prepare reads the township's pooled cells as of month k: their own figures, the
+// township's month-to-month variability and level noise, the spread of their paces.
+func (tp *townshipPool) prepare(cells []fcCell, k int) {
+	tp.k = k
+	if cap(tp.stats) < len(cells) {
+		tp.stats = make([]growthStats, len(cells))
+	}
+	stats := tp.stats[:len(cells)]
+	tp.stats = stats
 	// first each cell's own figures, and the township's pooled monthly variance
 	var poolSS, poolDF float64
 	for i := range cells {
@@ -197,9 +215,8 @@ func forecastTownship(cells []fcCell, k int, scratch *forecastScratch, out []raw
 		if !forecastable(fc.ind, fc.g) || !pooled(fc) {
 			continue
 		}
-		st := growthFigures(fc, k)
-		stats[i] = st
-		if st.use && st.df > 0 && !st.stock { // a stock grows in steps: its months are its own
+		stats[i] = growthAt(fc, fc.pre, k)
+		if st := &stats[i]; st.use && st.df > 0 && !st.stock { // a stock grows in steps: its months are its own
 			poolSS += st.sigma2 * st.df
 			poolDF += st.df
 		}
@@ -244,27 +261,45 @@ func forecastTownship(cells []fcCell, k int, scratch *forecastScratch, out []raw
 		sumPace += st.pace
 		nPace++
 	}
-	meanPace := 0.0
+	tp.meanPace = 0
 	if nPace > 0 {
-		meanPace = sumPace / nPace
+		tp.meanPace = sumPace / nPace
 	}
-	tau2 := paceSpread(stats, meanPace)
-	for i := range cells {
-		fc := &cells[i]
-		if !forecastable(fc.ind, fc.g) {
-			continue
-		}
-		switch {
-		case pooled(fc):
-			if stats[i].use {
-				out[i] = growthForecast(&stats[i], stats, i, tau2, meanPace)
+	tp.tau2 = paceSpread(stats, tp.meanPace)
+	tp.sw, tp.swp = 0, 0
+	if !math.IsInf(tp.tau2, 1) {
+		for i := range stats {
+			if st := &stats[i]; st.use {
+				w := tp.weight(st)
+				tp.sw += w
+				tp.swp += w * st.pace
 			}
-		case fc.ind.Kind == KindStock:
-			out[i] = stockForecast(fc, k)
-		case fc.ind.Kind == KindRatio:
-			out[i] = ratioForecast(fc, k)
 		}
 	}
+}
+
+// weight is a pooled cell's weight in the others' mean: 1 / (var(pace) + τ²).
+func (tp *townshipPool) weight(st *growthStats) float64 {
+	return 1 / (paceVariance(st, max(st.pace, tp.meanPace)) + tp.tau2)
+}
+
+// forecast is cell i's forecast as of the prepared month.
+func (tp *townshipPool) forecast(cells []fcCell, i int) rawForecast {
+	fc := &cells[i]
+	if !forecastable(fc.ind, fc.g) {
+		return rawForecast{}
+	}
+	switch {
+	case pooled(fc):
+		if st := &tp.stats[i]; st.use {
+			return tp.growthForecast(st)
+		}
+	case fc.ind.Kind == KindStock:
+		return stockForecast(fc, tp.k)
+	case fc.ind.Kind == KindRatio:
+		return ratioForecast(fc, tp.k)
+	}
+	return rawForecast{}
 }
 
 // paceSpread estimates the spread τ² of true paces between the township's pooled cells
@@ -301,123 +336,153 @@ func paceVariance(st *growthStats, p float64) float64 {
 	return p * p * st.sigma2 * st.paceFactor
 }
 
-// growthFigures reads a pooled cell's reports up to month k. A report after missed months
-// covers their share of the profile too (Δf from the previous report); a month the profile
-// expects nothing of adds to the actual but not to the variance estimate.
-func growthFigures(fc *fcCell, k int) growthStats {
-	st := growthStats{stock: fc.ind.Kind == KindStock}
+// growthPrefix is a pooled cell's reports reduced to running sums, month by month, so that
+// its figures as of any month k ≤ m come in a few operations (forecast_miss dates its run by
+// the forecasts of earlier months). Entry k holds the sums over the reports of months ≤ k;
+// entries 0 … m are written by build, nothing else is read, so the buffer is never cleared.
+//
+// For a report j, r_j = x_j / (target × Δf_j) is its figure relative to its share of the
+// profile (x_j the growth since the previous report, Δf_j the profile's share since then, g_j
+// the months it covers); departures from a pace p are then r_j − p, so their sums follow
+// from Σ g, Σ g r, Σ g r².
+type growthPrefix struct {
+	last                  [13]int8    // L: the latest reported month ≤ k
+	g, gr, gr2            [13]float64 // Σ g_j, Σ g_j r_j, Σ g_j r_j² over reports with Δf_j > 0
+	n, factor, shape      [13]float64 // their number, Σ Δf_j² / g_j, Σ (f_j² + f_j−1²) / Δf_j²
+	pairs, p1, p2, pshape [13]float64 // adjacent pairs: their number, Σ r_j r_j+1, Σ (r_j + r_j+1), Σ f_j² / (Δf_j Δf_j+1)
+	future                [13]float64 // Σ δ² over the months after k
+}
+
+// build fills entries 0 … m from the cell's reports.
+func (gp *growthPrefix) build(fc *fcCell, m int) {
 	c, s := fc.c, fc.s
 	p := &fc.ind.Pacing
-	if st.stock || p.Name == "none" {
+	base := 0.0
+	if fc.ind.Kind == KindStock {
+		base = fc.g.baseline
+	}
+	if fc.ind.Kind == KindStock || p.Name == "none" {
 		lin := LinearPacing()
 		p = &lin
 	}
-	for j := k; j >= 1; j-- {
-		if c.Has(j) {
-			st.last = j
-			break
-		}
+	target := 0.0
+	if fc.g.target != nil {
+		target = *fc.g.target - base
 	}
+	gp.last[0], gp.g[0], gp.gr[0], gp.gr2[0], gp.n[0], gp.factor[0], gp.shape[0] = 0, 0, 0, 0, 0, 0, 0
+	gp.pairs[0], gp.p1[0], gp.p2[0], gp.pshape[0] = 0, 0, 0, 0
+	gp.future[12] = 0
+	for j := 11; j >= 0; j-- {
+		d := p.Fractions[j]
+		if j > 0 {
+			d -= p.Fractions[j-1]
+		}
+		gp.future[j] = gp.future[j+1] + d*d // months j+1 … 12 (Fractions[j] is f(j+1))
+	}
+	prev, prevF, prevA := 0, 0.0, 0.0
+	prevR, prevDF, prevRecorded := 0.0, 0.0, false
+	for j := 1; j <= m; j++ {
+		gp.last[j], gp.g[j], gp.gr[j], gp.gr2[j] = gp.last[j-1], gp.g[j-1], gp.gr[j-1], gp.gr2[j-1]
+		gp.n[j], gp.factor[j], gp.shape[j] = gp.n[j-1], gp.factor[j-1], gp.shape[j-1]
+		gp.pairs[j], gp.p1[j], gp.p2[j], gp.pshape[j] = gp.pairs[j-1], gp.p1[j-1], gp.p2[j-1], gp.pshape[j-1]
+		if !c.Has(j) {
+			continue
+		}
+		gp.last[j] = int8(j)
+		f := p.Fraction(j)
+		df, gap := f-prevF, float64(j-prev)
+		recorded := false
+		if df > 0 && target > 0 {
+			r := (s.actual[j] - base - prevA) / (target * df)
+			gp.g[j] += gap
+			gp.gr[j] += gap * r
+			gp.gr2[j] += gap * r * r
+			gp.n[j]++
+			gp.factor[j] += df * df / gap
+			gp.shape[j] += (f*f + prevF*prevF) / (df * df)
+			if j-prev == 1 {
+				if prevRecorded {
+					gp.pairs[j]++
+					gp.p1[j] += prevR * r
+					gp.p2[j] += prevR + r
+					gp.pshape[j] += prevF * prevF / (prevDF * df)
+				}
+				recorded, prevR, prevDF = true, r, df
+			}
+		}
+		prevRecorded = recorded
+		prev, prevF, prevA = j, f, s.actual[j]-base
+	}
+}
+
+// growthAt is a pooled cell's figures as of month k (≤ the month its prefix was built to). A
+// report after missed months covers their share of the profile too; a month the profile
+// expects nothing of adds to the actual but not to the variance estimate.
+func growthAt(fc *fcCell, gp *growthPrefix, k int) growthStats {
+	st := growthStats{stock: fc.ind.Kind == KindStock}
 	if st.stock {
 		st.base = fc.g.baseline
 	}
 	st.target = *fc.g.target - st.base
+	st.last = int(gp.last[k])
 	if st.last == 0 || st.target <= 0 {
 		return st
 	}
-	st.fL = p.Fraction(st.last)
+	p := &fc.ind.Pacing
+	if st.stock || p.Name == "none" {
+		st.fL = float64(st.last) / 12
+	} else {
+		st.fL = p.Fraction(st.last)
+	}
 	if st.fL <= 0 {
 		return st // the profile expects nothing yet: no run rate to extrapolate
 	}
 	st.use = true
-	st.done = s.actual[st.last] - st.base
+	st.done = fc.s.actual[st.last] - st.base
 	st.pace = st.done / (st.target * st.fL)
-	// residuals of the reports around the pace, each report weighted by the months it covers
-	prev, prevF, prevA := 0, 0.0, 0.0
-	var ss, n, factor, shape float64
-	for j := 1; j <= st.last; j++ {
-		if !c.Has(j) {
-			continue
-		}
-		df := p.Fraction(j) - prevF
-		gap := float64(j - prev)
-		x := s.actual[j] - st.base - prevA
-		if df > 0 {
-			u := x/(st.target*df) - st.pace
-			ss += gap * u * u
-			n++
-			factor += df * df / gap
-			shape += (p.Fraction(j)*p.Fraction(j) + prevF*prevF) / (df * df)
-		}
-		prev, prevF, prevA = j, p.Fraction(j), s.actual[j]-st.base
+	L, pace := st.last, st.pace
+	n := gp.n[L]
+	// Σ g (r − p)²: the reports' squared departures from the pace, 0 when the expansion
+	// leaves only rounding (a township exactly on its path)
+	ss := gp.gr2[L] - 2*pace*gp.gr[L] + pace*pace*gp.g[L]
+	if ss <= 1e-12*(gp.gr2[L]+pace*pace*gp.g[L]) {
+		ss = 0
 	}
-	st.paceFactor = factor / (st.fL * st.fL)
+	st.paceFactor = gp.factor[L] / (st.fL * st.fL)
 	if n > 0 {
-		st.levelShape = shape / n
+		st.levelShape = gp.shape[L] / n
 	}
-	// successive reports' departures from the pace: level noise makes them cancel (a
-	// report that overshoots is followed by one that undershoots); each product is set
-	// against how strongly level noise would show in it, f_j² / (Δf_j Δf_j+1)
-	if st.pace > 0 && n >= 3 {
-		var prod, shapeSum, pairs float64
-		prevU, prevDF, prevJ := 0.0, 0.0, -1
-		pj, pF, pA := 0, 0.0, 0.0
-		for j := 1; j <= st.last; j++ {
-			if !c.Has(j) {
-				continue
-			}
-			df := p.Fraction(j) - pF
-			x := s.actual[j] - st.base - pA
-			if df > 0 && j-pj == 1 {
-				u := (x/(st.target*df) - st.pace) / st.pace
-				if prevJ == pj && prevDF > 0 {
-					prod += prevU * u
-					shapeSum += pF * pF / (prevDF * df)
-					pairs++
-				}
-				prevU, prevDF, prevJ = u, df, j
-			}
-			pj, pF, pA = j, p.Fraction(j), s.actual[j]-st.base
-		}
-		if pairs > 0 && shapeSum > 0 {
-			// the pace is estimated from the same reports, which makes neighbours look
-			// slightly opposed even without level noise: allow for it (≈ σ²/n a pair)
-			s2 := ss / n / (st.pace * st.pace)
-			st.lagProd = -(prod + pairs*s2/n)
-			st.lagN = shapeSum
-			st.lagRaw, st.lagSq, st.lagPairs = prod, s2*pairs, pairs
-		}
+	if pace > 0 && ss > 0 && n >= 3 && gp.pairs[L] > 0 && gp.pshape[L] > 0 {
+		// successive reports' departures, relative to the pace: level noise makes them
+		// cancel. The pace is estimated from the same reports, which makes neighbours look
+		// slightly opposed even without level noise: allow for it (≈ σ²/n a pair).
+		pairs := gp.pairs[L]
+		prod := (gp.p1[L] - pace*gp.p2[L] + pace*pace*pairs) / (pace * pace)
+		s2 := ss / n / (pace * pace)
+		st.lagProd = -(prod + pairs*s2/n)
+		st.lagN = gp.pshape[L]
+		st.lagRaw, st.lagSq, st.lagPairs = prod, s2*pairs, pairs
 	}
-	if n >= 2 && st.pace > 0 {
-		st.sigma2 = ss / (n - 1) / (st.pace * st.pace)
+	if n >= 2 && pace > 0 {
+		st.sigma2 = ss / (n - 1) / (pace * pace)
 		st.df = n - 1
 	}
-	for j := st.last + 1; j <= 12; j++ {
-		d := p.Fraction(j) - p.Fraction(j-1)
-		st.futureShare += d * d
-	}
+	st.futureShare = gp.future[L]
 	return st
 }
 
 // growthForecast is a pooled cell's forecast: its pace shrunk toward the township's other
-// pooled cells (tau2 their spread; +Inf: no shrinkage), the rest of the year at that pace.
-func growthForecast(st *growthStats, all []growthStats, self int, tau2, meanPace float64) rawForecast {
-	plug := max(st.pace, meanPace) // the pace the variances are computed around
+// pooled cells (none with fewer than three), the rest of the year at that pace.
+func (tp *townshipPool) growthForecast(st *growthStats) rawForecast {
+	plug := max(st.pace, tp.meanPace) // the pace the variances are computed around
 	v := paceVariance(st, plug)
 	pace, postVar := st.pace, v
-	if !math.IsInf(tau2, 1) && v > 0 {
-		// the other cells' precision-weighted mean pace, and its variance
-		var sw, swp float64
-		for j := range all {
-			if j == self || !all[j].use {
-				continue
-			}
-			w := 1 / (paceVariance(&all[j], max(all[j].pace, meanPace)) + tau2)
-			sw += w
-			swp += w * all[j].pace
-		}
-		if sw > 0 {
-			prior, priorVar := swp/sw, 1/sw+tau2
+	if !math.IsInf(tp.tau2, 1) && v > 0 {
+		// the other cells' precision-weighted mean pace, and its variance: the township's
+		// sums without this cell
+		w := tp.weight(st)
+		if sw := tp.sw - w; sw > 1e-12 {
+			prior, priorVar := (tp.swp-w*st.pace)/sw, 1/sw+tp.tau2
 			postVar = 1 / (1/v + 1/priorVar)
 			pace = postVar * (st.pace/v + prior/priorVar)
 		}
