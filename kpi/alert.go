@@ -1,18 +1,21 @@
 package kpi
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 )
 
-// The alerts of the spec.
+// The alerts (docs/semantics.md, "Alerts").
 const (
 	AlertBehindPace      = "behind_pace"      // a count/stock (higher) or milestone is behind
 	AlertBelowThreshold  = "below_threshold"  // a ratio is at_risk or behind
 	AlertCeilingBreached = "ceiling_breached" // a lower-direction count/stock exceeds its target
 	AlertMissingReport   = "missing_report"   // a month's report is overdue
 	AlertVeto            = "veto"             // a veto event was reported
+	AlertForecastMiss    = "forecast_miss"    // a count/stock (higher) will not reach its target by December at this rate
 )
 
 // Severities of an alert.
@@ -23,7 +26,7 @@ const (
 
 // AlertNames lists every alert name.
 func AlertNames() []string {
-	return []string{AlertBehindPace, AlertBelowThreshold, AlertCeilingBreached, AlertMissingReport, AlertVeto}
+	return []string{AlertBehindPace, AlertBelowThreshold, AlertCeilingBreached, AlertMissingReport, AlertVeto, AlertForecastMiss}
 }
 
 // AlertLabel is the alert's Chinese name.
@@ -39,6 +42,8 @@ func AlertLabel(name string) string {
 		return "逾期未报送"
 	case AlertVeto:
 		return "一票否决"
+	case AlertForecastMiss:
+		return "预计全年完不成"
 	}
 	return name
 }
@@ -79,7 +84,51 @@ type alertEvaluator struct {
 	a      *Assessment
 	p      Period
 	now    time.Time
-	alerts []Alert
+	chunks [][]Alert    // the alerts raised, in chunks that are never copied to grow
+	n      int          // how many
+	w      townshipWork // scratch for one township at a time
+	buf    []byte       // scratch for summaries
+}
+
+// alertChunk is how many alerts a chunk holds.
+const alertChunk = 1024
+
+// push keeps an alert.
+func (ev *alertEvaluator) push(al Alert) {
+	if len(ev.chunks) == 0 || len(ev.chunks[len(ev.chunks)-1]) == alertChunk {
+		ev.chunks = append(ev.chunks, make([]Alert, 0, alertChunk))
+	}
+	last := &ev.chunks[len(ev.chunks)-1]
+	*last = append(*last, al)
+	ev.n++
+}
+
+// collect returns the alerts of every evaluator in one slice of the exact size, in the
+// evaluators' order.
+func collect(evs ...*alertEvaluator) []Alert {
+	n := 0
+	for _, ev := range evs {
+		n += ev.n
+	}
+	out := make([]Alert, 0, n)
+	for _, ev := range evs {
+		for _, c := range ev.chunks {
+			out = append(out, c...)
+		}
+	}
+	return out
+}
+
+// work is the evaluator's scratch space sized for n indicators.
+func (ev *alertEvaluator) work(n int) *townshipWork {
+	w := &ev.w
+	if len(w.series) != n {
+		w.series = make([]series, n)
+		w.cells = make([]fcCell, n)
+		w.prefixes = make([]growthPrefix, n)
+		w.forecasts = make([]rawForecast, n)
+	}
+	return w
 }
 
 func newAlertEvaluator(a *Assessment, p Period, now time.Time) *alertEvaluator {
@@ -92,8 +141,9 @@ func (ev *alertEvaluator) overdue(k int) bool {
 	return !ev.now.Before(dl)
 }
 
-// cell adds the alerts of one township × indicator; e is its unrounded evaluation at p.
-func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s *series, e *Evaluation) {
+// cell adds the alerts of one township × indicator; e is its unrounded evaluation at p, w
+// the township's work (for the forecasts of earlier months).
+func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s *series, e *Evaluation, w *townshipWork) {
 	m := ev.p.Month
 	statusAt := func(k int) Status { return evaluate(ind, code, s, k).Status }
 	// since walks back from m while holds(k) and returns the first month of the run.
@@ -105,7 +155,7 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 		return Period{Year: ev.p.Year, Month: k}
 	}
 	add := func(name, severity string, from Period, summary string) {
-		ev.alerts = append(ev.alerts, Alert{
+		ev.push(Alert{
 			Alert: name, Township: code, Indicator: ind.Code, Severity: severity, ActiveSince: from,
 			TownshipName: ev.a.Townships[t].Name, IndicatorName: ind.Name, Summary: summary, t: t, i: i,
 		})
@@ -126,6 +176,12 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 				msg += fmt.Sprintf("，已连续%d个月滞后", n)
 			}
 			add(AlertBehindPace, sev, from, msg)
+		}
+		// as of m the status and forecast are at hand; earlier months are worked out
+		if ind.Direction == Higher && e.Forecast != nil && m >= ev.a.ForecastFrom && m <= 11 &&
+			e.Status != StatusMet && w.forecasts[i].high() < *ind.TargetFor(code) {
+			ev.buf = forecastMissSummary(ev.buf[:0], town, ind, *ind.TargetFor(code), e.Forecast)
+			add(AlertForecastMiss, SeverityWarning, since(func(k int) bool { return ev.forecastMisses(w, i, k, ind, code, s) }), string(ev.buf))
 		}
 		if e.Status == StatusBehind && ind.Direction == Lower {
 			from := since(func(k int) bool { return statusAt(k) == StatusBehind })
@@ -170,19 +226,87 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 	}
 }
 
-// sortAlerts orders alerts critical first, then by township and indicator in config order.
-func sortAlerts(as []Alert) {
-	sort.SliceStable(as, func(x, y int) bool {
-		a, b := as[x], as[y]
+// forecastMissSummary appends forecast_miss's sentence to b: built in one reused buffer, as
+// a large assessment raises tens of thousands of these.
+func forecastMissSummary(b []byte, town string, ind *Indicator, target float64, f *Forecast) []byte {
+	u := ind.Unit
+	b = append(b, town...)
+	b = append(b, "“"...)
+	b = append(b, ind.Name...)
+	b = append(b, "”按目前进度预计全年"...)
+	b = append(appendFigure(b, f.raw.yearEnd, u), u...)
+	b = append(appendFigure(append(b, "（"...), f.Low, u), "–"...)
+	b = append(appendFigure(b, f.High, u), "），低于目标"...)
+	b = append(appendFigure(b, target, u), u...)
+	if f.NeededPerMonth.Valid {
+		b = append(appendFigure(append(b, "；余下每月需完成"...), f.NeededPerMonth.V, u), u...)
+	}
+	return b
+}
+
+// forecastMisses reports whether forecast_miss holds for cell i of the township in w as of
+// month k: k within forecast_from … 11, the indicator not yet met, and the forecast's upper
+// bound under the target.
+func (ev *alertEvaluator) forecastMisses(w *townshipWork, i, k int, ind *Indicator, code string, s *series) bool {
+	if k < ev.a.ForecastFrom || k > 11 || k > ev.p.Month {
+		return false
+	}
+	target := ind.TargetFor(code)
+	if target == nil {
+		return false
+	}
+	// the forecast first: it is at hand, and only a miss needs the month's status
+	if rf := w.forecastAt(i, k, ev.p.Month); !rf.ok || rf.high() >= *target {
+		return false
+	}
+	return evaluate(ind, code, s, k).Status != StatusMet
+}
+
+// sortAlerts returns the alerts ordered critical first, then by township and indicator in
+// config order (then by name).
+func sortAlerts(as []Alert) []Alert {
+	// an order of indices is sorted rather than the alerts themselves: an Alert is a large
+	// value, and a large assessment has tens of thousands of them
+	order := make([]int32, len(as))
+	for x := range order {
+		order[x] = int32(x)
+	}
+	slices.SortStableFunc(order, func(x, y int32) int {
+		a, b := &as[x], &as[y]
 		if a.Severity != b.Severity {
-			return a.Severity == SeverityCritical
+			if a.Severity == SeverityCritical {
+				return -1
+			}
+			if b.Severity == SeverityCritical {
+				return 1
+			}
 		}
-		if a.t != b.t {
-			return a.t < b.t
+		if c := cmp.Compare(a.t, b.t); c != 0 {
+			return c
 		}
-		if a.i != b.i {
-			return a.i < b.i
+		if c := cmp.Compare(a.i, b.i); c != 0 {
+			return c
 		}
-		return a.Alert < b.Alert
+		return strings.Compare(a.Alert, b.Alert)
 	})
+	// then moved into place cycle by cycle, without a second slice: position x receives
+	// the alert at order[x]
+	for x := range order {
+		if order[x] < 0 {
+			continue
+		}
+		tmp := as[x]
+		at := x
+		for {
+			from := int(order[at])
+			order[at] = -1
+			if from == x {
+				as[at] = tmp
+				break
+			}
+			as[at] = as[from]
+			at = from
+		}
+	}
+	return as
 }

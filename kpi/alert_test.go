@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"sort"
 	"testing"
@@ -73,7 +74,9 @@ func TestAlerts(t *testing.T) {
 			name:   "behind pace two months running is critical, active since the first",
 			obs:    replace(full(4), obs("bb", "screenings", "2024-02", 0), obs("bb", "screenings", "2024-03", 0), obs("bb", "screenings", "2024-04", 0)),
 			period: "2024-04", now: late,
-			want: []string{"behind_pace bb screenings critical 2024-02"},
+			// 10 done by April of 120: even the forecast's upper bound is short of the target,
+			// and April is the first month forecast_miss looks at
+			want: []string{"behind_pace bb screenings critical 2024-02", "forecast_miss bb screenings warning 2024-04"},
 		},
 		{
 			name: "a ratio at risk warns, and the run continues when it turns critical",
@@ -191,6 +194,25 @@ indicators:
 	for name, w := range want {
 		if got[name] != w {
 			t.Errorf("%s summary\n got %q\nwant %q", name, got[name], w)
+		}
+	}
+}
+
+func TestSortAlertsOrder(t *testing.T) {
+	mk := func(name, sev string, tw, ind int) Alert { return Alert{Alert: name, Severity: sev, t: tw, i: ind} }
+	want := []Alert{
+		mk(AlertVeto, SeverityCritical, 0, 5), mk(AlertBehindPace, SeverityCritical, 2, 1),
+		mk(AlertBelowThreshold, SeverityCritical, 2, 3), mk(AlertBehindPace, SeverityWarning, 0, 1),
+		mk(AlertForecastMiss, SeverityWarning, 0, 1), mk(AlertMissingReport, SeverityWarning, 0, 1),
+		mk(AlertMissingReport, SeverityWarning, 1, 0), mk(AlertMissingReport, SeverityWarning, 3, 2),
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial := 0; trial < 50; trial++ {
+		got := append([]Alert(nil), want...)
+		rng.Shuffle(len(got), func(x, y int) { got[x], got[y] = got[y], got[x] })
+		got = sortAlerts(got)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("trial %d: got %+v\nwant %+v", trial, got, want)
 		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 // period is formed from those reports.
 type Kind string
 
-// The indicator kinds of the spec.
+// The indicator kinds (docs/semantics.md, "Indicator kinds").
 const (
 	KindCount     Kind = "count"     // the month's flow; actual = sum of months ≤ P
 	KindStock     Kind = "stock"     // the current level; actual = latest reported month ≤ P
@@ -21,10 +21,10 @@ const (
 	KindVeto      Kind = "veto"      // 1 when a veto event happened (一票否决)
 )
 
-// Kinds lists every kind in the order the spec gives them.
+// kinds lists every kind in the order docs/semantics.md gives them.
 var kinds = []Kind{KindCount, KindStock, KindRatio, KindMilestone, KindBonus, KindVeto}
 
-// Valid reports whether k is one of the spec's kinds.
+// Valid reports whether k is one of the six kinds (docs/semantics.md).
 func (k Kind) Valid() bool {
 	for _, x := range kinds {
 		if k == x {
@@ -162,7 +162,10 @@ type Indicator struct {
 
 // TargetFor is the annual target of a count or stock for the township, nil when tracked only.
 func (ind *Indicator) TargetFor(township string) *float64 {
-	if v, ok := ind.Targets[township]; ok {
+	// v is declared only where it is returned, so that a township without an override
+	// allocates nothing (this runs for every cell of every evaluation)
+	if _, ok := ind.Targets[township]; ok {
+		v := ind.Targets[township]
 		return &v
 	}
 	return ind.Target

@@ -1,31 +1,34 @@
 package kpi
 
+import "math"
+
 // CountyEvaluation is one indicator for the county as a whole (全县), without a score:
 // counts and stocks sum actuals and targets over townships, ratios divide the summed
 // numerators by the summed denominators, milestones report the fraction of townships done,
 // bonuses the points awarded and vetoes the number of townships vetoed.
 type CountyEvaluation struct {
-	Indicator   string `json:"indicator"`
-	Kind        Kind   `json:"kind"`
-	Actual      Num    `json:"actual"`
-	Numerator   *Num   `json:"numerator,omitempty"`
-	Denominator *Num   `json:"denominator,omitempty"`
-	Target      Num    `json:"target"`
-	Expected    Num    `json:"expected"`
-	Baseline    Num    `json:"baseline,omitzero"` // a stock's summed 年初基数 where one is set
-	Completion  Num    `json:"completion"`
-	Pace        Num    `json:"pace"`
-	Status      Status `json:"status"`
-	Done        *int   `json:"done,omitempty"` // milestone: townships done (MilestoneText writes 4/6 已完成)
-	Reported    int    `json:"reported"`       // townships that reported this period
-	Townships   int    `json:"townships"`      // townships assessed
+	Indicator   string    `json:"indicator"`
+	Kind        Kind      `json:"kind"`
+	Actual      Num       `json:"actual"`
+	Numerator   *Num      `json:"numerator,omitempty"`
+	Denominator *Num      `json:"denominator,omitempty"`
+	Target      Num       `json:"target"`
+	Expected    Num       `json:"expected"`
+	Baseline    Num       `json:"baseline,omitzero"` // a stock's summed 年初基数 where one is set
+	Completion  Num       `json:"completion"`
+	Pace        Num       `json:"pace"`
+	Status      Status    `json:"status"`
+	Done        *int      `json:"done,omitempty"`     // milestone: townships done (MilestoneText writes 4/6 已完成)
+	Reported    int       `json:"reported"`           // townships that reported this period
+	Forecast    *Forecast `json:"forecast,omitempty"` // 预计全年 of the sums (see countyForecast)
+	Townships   int       `json:"townships"`          // townships assessed
 }
 
 // countyFrom aggregates the townships' unrounded figures per indicator as of month m.
 // Sums run township by township in config order, so a full evaluation and an incremental
 // one add the same numbers in the same order and agree exactly.
 //
-// Rules the spec leaves open, as an assessment office reads them: a count or stock's county
+// Rules the contract leaves open, as an assessment office reads them (docs/semantics.md): a count or stock's county
 // target sums the targets of the townships that have one (none: tracked only), and a stock's
 // baseline sums those townships' baselines the same way; its actual
 // sums the townships that reported; the county is no_data only when no township reported.
@@ -38,6 +41,7 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 	baseline := make([]float64, nI)
 	hasTarget := make([]bool, nI)
 	reported := make([]int, nI)
+	fcs := make([]countyForecastSums, nI)
 	for t, town := range a.Townships {
 		row := rows[t]
 		for i := range row {
@@ -45,6 +49,7 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 			if e.Reported {
 				reported[i]++
 			}
+			fcs[i].add(e)
 			switch ind.Kind {
 			case KindCount, KindStock:
 				if e.hasData {
@@ -100,7 +105,16 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 			e = Evaluation{Kind: ind.Kind, Actual: Some(agg.actual[m])}
 		}
 		e.finish(false, nil)
+		var fc *Forecast
+		switch {
+		case m >= 12:
+		case ind.Kind == KindRatio:
+			fc = fcs[i].forecast(ind, nil, agg, m)
+		case (ind.Kind == KindCount || ind.Kind == KindStock) && ind.Direction == Higher && hasTarget[i]:
+			fc = fcs[i].forecast(ind, &target[i], agg, m)
+		}
 		out[i] = CountyEvaluation{
+			Forecast:  fc,
 			Indicator: ind.Code, Kind: ind.Kind, Actual: e.Actual, Numerator: e.Numerator,
 			Denominator: e.Denominator, Target: e.Target, Expected: e.Expected, Baseline: e.Baseline,
 			Completion: e.Completion, Pace: e.Pace, Status: e.Status,
@@ -108,4 +122,59 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 		}
 	}
 	return out
+}
+
+// countyForecastSums gathers the townships' forecasts of one indicator for the county's.
+type countyForecastSums struct {
+	any      bool    // some township has a forecast
+	yearEnd  float64 // Σ year ends (and the actuals of townships with data but no forecast)
+	variance float64 // Σ variances (ratio: Σ variance × weight²)
+	weight   float64 // ratio: Σ projected December denominators
+}
+
+func (cs *countyForecastSums) add(e *Evaluation) {
+	if e.Forecast == nil {
+		if e.hasData && e.Kind != KindRatio {
+			cs.yearEnd += e.rawActual
+		}
+		return
+	}
+	rf := &e.Forecast.raw
+	cs.any = true
+	cs.yearEnd += rf.yearEnd
+	if e.Kind == KindRatio {
+		cs.variance += rf.variance * rf.weight * rf.weight
+		cs.weight += rf.weight
+	} else {
+		cs.variance += rf.variance
+	}
+}
+
+// forecast is the county's forecast as of month m: for counts and stocks the sum of the
+// townships' year ends (a township with data but no forecast yet counts at its actual) with
+// their variances added, as for independent townships (the county's RunRate is 0: not
+// worked out); for a ratio the county's actual,
+// its variance pooled from the townships' by their projected December denominators. agg
+// holds the county's sums as of m.
+func (cs *countyForecastSums) forecast(ind *Indicator, target *float64, agg *series, m int) *Forecast {
+	if !cs.any {
+		return nil
+	}
+	if ind.Kind == KindRatio {
+		if agg.den[m] <= 0 || cs.weight <= 0 {
+			return nil
+		}
+		rf := rawForecast{ok: true, yearEnd: agg.num[m] / agg.den[m], variance: cs.variance / (cs.weight * cs.weight), weight: cs.weight, ceiling: 1}
+		f := rf.output(Num{})
+		return &f
+	}
+	if target == nil {
+		return nil
+	}
+	rf := rawForecast{ok: true, yearEnd: cs.yearEnd, variance: cs.variance, ceiling: math.Inf(1)}
+	if ind.Kind == KindCount {
+		rf.floor = agg.actual[m]
+	}
+	f := rf.output(neededPerMonth(*target, agg.actual[m], m))
+	return &f
 }

@@ -13,28 +13,29 @@ import (
 // Evaluation is one township × indicator as of a period. Figures are rounded for output:
 // actual, target, expected, completion and pace to 4 decimals, score to 2.
 type Evaluation struct {
-	Township    string  `json:"township"`
-	Indicator   string  `json:"indicator"`
-	Kind        Kind    `json:"kind"`
-	Actual      Num     `json:"actual"`
-	Numerator   *Num    `json:"numerator,omitempty"`   // ratio only
-	Denominator *Num    `json:"denominator,omitempty"` // ratio only
-	Target      Num     `json:"target"`                // ratio: the threshold; milestone: 1
-	Expected    Num     `json:"expected"`              // target × f(m) (with a baseline b: b + (target − b) × f(m)); null where not defined
-	Baseline    Num     `json:"baseline,omitzero"`     // a stock's 年初基数 where one is set
-	Completion  Num     `json:"completion"`
-	Pace        Num     `json:"pace"`
-	Status      Status  `json:"status"`
-	Weight      float64 `json:"weight"`
-	Score       Num     `json:"score"`    // null for bonus and veto
-	Reported    bool    `json:"reported"` // the period itself was reported
+	Township    string    `json:"township"`
+	Indicator   string    `json:"indicator"`
+	Kind        Kind      `json:"kind"`
+	Actual      Num       `json:"actual"`
+	Numerator   *Num      `json:"numerator,omitempty"`   // ratio only
+	Denominator *Num      `json:"denominator,omitempty"` // ratio only
+	Target      Num       `json:"target"`                // ratio: the threshold; milestone: 1
+	Expected    Num       `json:"expected"`              // target × f(m) (with a baseline b: b + (target − b) × f(m)); null where not defined
+	Baseline    Num       `json:"baseline,omitzero"`     // a stock's 年初基数 where one is set
+	Completion  Num       `json:"completion"`
+	Pace        Num       `json:"pace"`
+	Status      Status    `json:"status"`
+	Weight      float64   `json:"weight"`
+	Score       Num       `json:"score"`              // null for bonus and veto
+	Reported    bool      `json:"reported"`           // the period itself was reported
+	Forecast    *Forecast `json:"forecast,omitempty"` // 预计全年: counts and stocks (higher, with a target) and ratios, before December
 
 	// unrounded figures, for totals and the county aggregate
 	rawScore, rawActual, rawNum, rawDen float64
 	hasData                             bool // a count, stock or ratio has some report ≤ P
 }
 
-// Result is an evaluation of the whole assessment as of a period. Its JSON is the spec's
+// Result is an evaluation of the whole assessment as of a period. Its JSON is the contract's
 // shape: {"period", "evaluations" (township-major, in config order), "county"}.
 //
 // The evaluations are held in one block per township, and a result brought up to date by
@@ -77,7 +78,7 @@ func (r *Result) Evaluations() []Evaluation {
 	return out
 }
 
-// MarshalJSON writes the spec's shape, streaming the evaluations block by block.
+// MarshalJSON writes the contract's shape (docs/semantics.md), streaming the evaluations block by block.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`{"period":"`)
@@ -153,7 +154,7 @@ func buildSeries(s *series, ind *Indicator, c *Cell, m int) {
 	}
 }
 
-// atLeast is a ≥ b, and exceeds a > b, up to floating-point noise: the spec's boundaries are
+// atLeast is a ≥ b, and exceeds a > b, up to floating-point noise: the rules' boundaries are
 // exact decimals (7/10 against a threshold of 0.8 − 0.1 is at_risk, though 0.8 − 0.1 is
 // 0.7000000000000001 in binary), so figures within a billionth of a boundary count as on it.
 func atLeast(a, b float64) bool { return a >= b-boundaryTolerance(b) }
@@ -162,7 +163,7 @@ func exceeds(a, b float64) bool { return a > b+boundaryTolerance(b) }
 
 func boundaryTolerance(b float64) float64 { return 1e-9 * max(1, math.Abs(b)) }
 
-// evaluate applies the spec's rules to one cell at month k; township is the code, for
+// evaluate applies the rules (docs/semantics.md) to one cell at month k; township is the code, for
 // per-township targets. The result is unrounded; output rounding happens in finish.
 func evaluate(ind *Indicator, township string, s *series, k int) Evaluation {
 	e := judge(ind, ind.goalFor(township), s, k)
@@ -185,7 +186,7 @@ func (ind *Indicator) goalFor(township string) goal {
 
 // growthPace is a higher-direction count or stock's pace: the growth from the baseline b
 // over the growth expected by now, (a − b) / (x − b), at least 0; undefined (false) when no
-// growth is expected yet (x = b). Without a baseline (b = 0) it is the spec's actual /
+// growth is expected yet (x = b). Without a baseline (b = 0) it is the plain actual /
 // expected.
 func growthPace(a, b, x float64) (float64, bool) {
 	if x-b <= 0 {
@@ -240,7 +241,7 @@ func scoreAt(ind *Indicator, township string, s *series, k int) float64 {
 	return 0
 }
 
-// judge applies the spec's rules with the goal given (target and baseline for a count or
+// judge applies the rules (docs/semantics.md) with the goal given (target and baseline for a count or
 // stock, threshold for a ratio), so the county aggregate is judged by the same code as a
 // township.
 func judge(ind *Indicator, g goal, s *series, k int) Evaluation {
@@ -256,7 +257,7 @@ func judge(ind *Indicator, g goal, s *series, k int) Evaluation {
 				e.Baseline = Some(b)
 			}
 		}
-		// no report at all is no_data even for a tracked-only indicator: the spec's
+		// no report at all is no_data even for a tracked-only indicator: the
 		// no_data rule comes first, so the page says 未报送 rather than 不适用
 		if !s.any[k] {
 			e.Status = StatusNoData
@@ -431,9 +432,7 @@ func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
 		wg.Go(run)
 	}
 	wg.Wait()
-	for _, ev := range evs {
-		r.Alerts = append(r.Alerts, ev.alerts...)
-	}
+	r.Alerts = collect(evs...)
 	r.conclude()
 	return r, nil
 }
@@ -441,42 +440,110 @@ func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
 // townshipsPerWorker is the fewest townships worth a goroutine of their own.
 const townshipsPerWorker = 256
 
-// evaluateTownship evaluates every indicator of township t into r, with its score and
-// its alerts (added to ev) and its total a month earlier.
+// evaluateTownship evaluates every indicator of township t into r, with its score, its
+// forecasts, its alerts (added to ev) and its total a month earlier.
 func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 	d, a, m := r.data, r.data.a, r.Period.Month
 	row := r.rows[t]
 	code := a.Townships[t].Code
-	var s series
+	nI := len(a.Indicators)
+	w := ev.work(nI)
 	prev, prevVeto := 0.0, false
-	// one block for the township's ratio figures instead of one allocation per ratio
+	// one block for the township's ratio figures and one for its forecasts, instead of one
+	// allocation per ratio or forecast
 	var pairs [][2]Num
 	if nR := a.ratioCount(); nR > 0 {
 		pairs = make([][2]Num, 0, nR)
 	}
+	nF := 0
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		c := d.Cell(t, i)
-		s = series{}
-		buildSeries(&s, ind, c, m)
-		e := evaluate(ind, code, &s, m)
+		s := &w.series[i]
+		*s = series{}
+		buildSeries(s, ind, c, m)
+		g := ind.goalFor(code)
+		w.cells[i] = fcCell{ind: ind, g: g, c: c, s: s}
+		if m < 12 && forecastable(ind, g) && pooled(&w.cells[i]) {
+			w.cells[i].pre = &w.prefixes[i]
+			w.prefixes[i].build(&w.cells[i], m)
+		}
+		e := judge(ind, g, s, m)
+		e.Township = code
 		if m > 1 && (ind.Kind.Scored() || ind.Kind == KindBonus) {
-			prev += scoreAt(ind, code, &s, m-1)
+			prev += scoreAt(ind, code, s, m-1)
 		}
 		if m > 1 && ind.Kind == KindVeto && s.actual[m-1] > 0 {
 			prevVeto = true
 		}
-		ev.cell(t, i, ind, code, c, &s, &e)
+		row[i] = e
+	}
+	forecastTownship(w.cells, m, &w.pool, w.forecasts)
+	for i := range w.forecasts {
+		if w.forecasts[i].ok {
+			nF++
+		}
+	}
+	var fcs []Forecast
+	if nF > 0 {
+		fcs = make([]Forecast, 0, nF)
+	}
+	w.nEarlier = 0
+	for i := range a.Indicators {
+		ind := &a.Indicators[i]
+		c, s, e := w.cells[i].c, w.cells[i].s, &row[i]
+		if rf := w.forecasts[i]; rf.ok {
+			needed := Num{}
+			if ind.Kind != KindRatio {
+				needed = neededPerMonth(*w.cells[i].g.target, e.rawActual, m)
+			}
+			fcs = append(fcs, rf.output(needed))
+			e.Forecast = &fcs[len(fcs)-1]
+		}
+		ev.cell(t, i, ind, code, c, s, e, w)
 		var pair *[2]Num
 		if ind.Kind == KindRatio && e.hasData {
 			pairs = append(pairs, [2]Num{})
 			pair = &pairs[len(pairs)-1]
 		}
 		e.finish(c.Has(m), pair)
-		row[i] = e
 	}
 	r.prevTotals[t], r.prevVetoed[t] = prev, prevVeto
 	r.Townships[t] = scoreTownship(a, row, t)
+}
+
+// townshipWork is one worker's scratch space for a township's evaluation, reused from
+// township to township: the series of every indicator, the forecasts' inputs and outputs,
+// and the forecasts of earlier months worked out for alerts' active_since.
+type townshipWork struct {
+	series    []series
+	cells     []fcCell
+	prefixes  []growthPrefix
+	forecasts []rawForecast
+	pool      townshipPool
+	earlier   []townshipPool // the first nEarlier are this township's earlier months; the rest are buffers to reuse
+	nEarlier  int
+}
+
+// forecastAt is the township's forecast of cell i as of month k (≤ the month evaluated, m).
+// An earlier month's pool is prepared once per township, and only the cells asked about are
+// forecast from it: forecast_miss needs them to date its run.
+func (w *townshipWork) forecastAt(i, k int, m int) rawForecast {
+	if k == m {
+		return w.forecasts[i]
+	}
+	for j := range w.earlier[:w.nEarlier] {
+		if w.earlier[j].k == k {
+			return w.earlier[j].forecast(w.cells, i)
+		}
+	}
+	if w.nEarlier == len(w.earlier) {
+		w.earlier = append(w.earlier, townshipPool{})
+	}
+	tp := &w.earlier[w.nEarlier]
+	w.nEarlier++
+	tp.prepare(w.cells, k)
+	return tp.forecast(w.cells, i)
 }
 
 // conclude ranks the townships, aggregates the county and orders the alerts, from the
@@ -485,5 +552,5 @@ func (r *Result) conclude() {
 	a := r.data.a
 	r.Rankings = rank(r.Townships, r.prevTotals, r.prevVetoed, r.Period.Month > 1)
 	r.County = countyFrom(a, r.rows, r.Period.Month)
-	sortAlerts(r.Alerts)
+	r.Alerts = sortAlerts(r.Alerts)
 }

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -52,35 +53,51 @@ func FormatNum(n Num, unit string) string {
 // 1,000,000,000,000,000); no negative zero; Dash for NaN or ±Inf. decimals is clamped to
 // 0 … 10.
 func FormatDecimal(v float64, decimals int, fixed bool) string {
+	var buf [96]byte
+	return string(appendDecimal(buf[:0], v, decimals, fixed))
+}
+
+// appendFigure appends FormatFigure(v, unit) to dst, for sentences built without
+// intermediate strings (a large assessment writes tens of thousands of alert summaries).
+func appendFigure(dst []byte, v float64, unit string) []byte {
+	d, fixed := UnitDecimals(unit)
+	return appendDecimal(dst, v, d, fixed)
+}
+
+// appendDecimal appends FormatDecimal(v, decimals, fixed) to dst.
+func appendDecimal(dst []byte, v float64, decimals int, fixed bool) []byte {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return Dash
+		return append(dst, Dash...)
 	}
 	decimals = min(max(decimals, 0), 10)
 	// beyond 2^53 every float64 is a whole number, and scaling it could overflow
 	if math.Abs(v) < 1e15 {
 		v = Round(v, decimals)
 	}
-	s := strconv.FormatFloat(math.Abs(v), 'f', decimals, 64)
-	if !fixed && strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	var digits [64]byte
+	d := strconv.AppendFloat(digits[:0], math.Abs(v), 'f', decimals, 64)
+	intPart, frac := d, d[:0]
+	if dot := bytes.IndexByte(d, '.'); dot >= 0 {
+		intPart, frac = d[:dot], d[dot+1:]
+		if !fixed {
+			frac = bytes.TrimRight(frac, "0")
+		}
 	}
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/3 + 1)
-	if v < 0 && strings.Trim(s, "0.") != "" {
-		b.WriteByte('-')
+	// no negative zero: −0.001 at two decimals is 0
+	if v < 0 && (len(bytes.Trim(intPart, "0")) > 0 || len(bytes.Trim(frac, "0")) > 0) {
+		dst = append(dst, '-')
 	}
 	for i := 0; i < len(intPart); i++ {
 		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
+			dst = append(dst, ',')
 		}
-		b.WriteByte(intPart[i])
+		dst = append(dst, intPart[i])
 	}
-	if frac != "" {
-		b.WriteByte('.')
-		b.WriteString(frac)
+	if len(frac) > 0 {
+		dst = append(dst, '.')
+		dst = append(dst, frac...)
 	}
-	return b.String()
+	return dst
 }
 
 // FormatPercent writes a fraction as a percentage with one decimal (93.3%), or Dash when it

@@ -10,7 +10,7 @@ import (
 // decides how pages, bulletins and messages name the whole and its units.
 type Level string
 
-// The levels of the spec. County is the default.
+// The levels an assessment may have (docs/semantics.md). County is the default.
 const (
 	LevelCounty   Level = "county"   // 县妇联: assesses its 乡镇（街道）
 	LevelDistrict Level = "district" // 区妇联: assesses its 镇（街道）, named as a county's
@@ -21,7 +21,7 @@ const (
 // levels lists every level, lowest first.
 var levels = []Level{LevelCounty, LevelDistrict, LevelCity, LevelProvince}
 
-// Valid reports whether l is one of the spec's levels.
+// Valid reports whether l is one of the four levels.
 func (l Level) Valid() bool {
 	for _, x := range levels {
 		if l == x {

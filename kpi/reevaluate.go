@@ -35,7 +35,7 @@ func Reevaluate(prev *Result, d *Dataset, changed []int) (*Result, error) {
 	ev := newAlertEvaluator(a, r.Period, r.Now)
 	for _, al := range prev.Alerts {
 		if !redo[al.t] {
-			ev.alerts = append(ev.alerts, al)
+			ev.push(al)
 		}
 	}
 	for t := range redo {
@@ -44,7 +44,7 @@ func Reevaluate(prev *Result, d *Dataset, changed []int) (*Result, error) {
 			r.evaluateTownship(t, ev)
 		}
 	}
-	r.Alerts = ev.alerts
+	r.Alerts = collect(ev)
 	r.conclude()
 	return r, nil
 }

@@ -3,7 +3,7 @@ package kpi
 // Status is how an indicator stands as of a period.
 type Status string
 
-// The statuses of the spec. Bonus and veto indicators have none (the empty Status).
+// The statuses (docs/semantics.md). Bonus and veto indicators have none (the empty Status).
 const (
 	StatusMet           Status = "met"
 	StatusOnTrack       Status = "on_track"

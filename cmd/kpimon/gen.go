@@ -19,9 +19,10 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&spec.Indicators, "indicators", 30, "指标数（至少 6，含各类指标）")
 	fs.IntVar(&spec.Months, "months", 12, "生成 1 至几月的报表")
 	fs.Uint64Var(&spec.Seed, "seed", 1, "随机种子：同一种子生成同样的数据")
+	fs.Float64Var(&spec.Noise, "noise", 0, "噪声（0 到 1，如 0.3）：乡镇之间、月份之间的差异，偶有漏报；用于检验预计全年（kpimon backtest）")
 	out := fs.String("out", "", "输出目录：写入 config.yaml 和 observations.csv")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "用法: kpimon gen --townships N --indicators M --months K --seed S --out DIR")
+		fmt.Fprintln(fs.Output(), "用法: kpimon gen --townships N --indicators M --months K --seed S [--noise 0.3] --out DIR")
 		fmt.Fprintln(fs.Output(), "生成一个合成的考核方案和报表，用于性能测试。")
 		printFlags(fs)
 	}

@@ -72,6 +72,7 @@ func commands() []command {
 		{"eval", "各乡镇各指标的考核评价", runEval},
 		{"rank", "月度排名", runRank},
 		{"alerts", "预警", runAlerts},
+		{"backtest", "用已结束年度的数据回测“预计全年”", runBacktest},
 		{"rules", "写出 Prometheus 规则文件（与内置预警等价）", runRules},
 		{"backfill", "把逐月历史写成 OpenMetrics，供 Prometheus 导入", runBackfill},
 		{"render", "把某月的页面导出为静态文件（可离线打开或发布）", runRender},

@@ -98,7 +98,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return writeJSONOut(stdout, r)
 	}
 	fmt.Fprintf(stdout, "%s  截至%s\n\n", a.Name, r.Period.Label())
-	t := newTable("乡镇", "指标", "实际", "序时目标", "年度目标", "完成率", "序时完成", "状态", "分值", "得分").alignRight(2, 3, 4, 5, 6, 8, 9)
+	t := newTable(a.UnitsShort(), "指标", "实际", "序时目标", "年度目标", "完成率", "序时完成", "预计全年", "状态", "分值", "得分").alignRight(2, 3, 4, 5, 6, 7, 9, 10)
 	for _, e := range r.Evaluations() {
 		tw, _ := a.Township(e.Township)
 		ind, _ := a.Indicator(e.Indicator)
@@ -108,9 +108,21 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		score := kpi.FormatNum(e.Score, "")
 		t.add(tw.Name, ind.Name, actual, expected, target, kpi.FormatPercent(e.Completion), kpi.FormatPercent(e.Pace),
-			statusCell(e.Status), kpi.FormatNumber(e.Weight), score)
+			forecastCell(ind, e.Forecast), statusCell(e.Status), kpi.FormatNumber(e.Weight), score)
 	}
 	return t.write(stdout)
+}
+
+// forecastCell writes an evaluation's 预计全年 for the table: the year-end estimate in the
+// indicator's terms (a ratio as a percentage), or a dash where there is none.
+func forecastCell(ind *kpi.Indicator, f *kpi.Forecast) string {
+	switch {
+	case f == nil:
+		return kpi.Dash
+	case ind.Kind == kpi.KindRatio:
+		return kpi.FormatPercent(kpi.Some(f.YearEnd))
+	}
+	return kpi.FormatFigure(f.YearEnd, ind.Unit)
 }
 
 func statusCell(s kpi.Status) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,5 +53,33 @@ func TestCLITablesWriteFiguresInWords(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCLIEvalShowsTheForecast(t *testing.T) {
+	config, db := moneyCounty(t)
+	table := mustCLI(t, "eval", "--config", config, "--db", db, "--period", "2024-06")
+	// 12,345.5 by June on a linear profile: the run rate is 24,691 万元; with one count
+	// there is no township pool, so the estimate is the run rate
+	if !strings.Contains(table, "预计全年") || !strings.Contains(table, "24,691.00") {
+		t.Errorf("eval table lacks the forecast:\n%s", table)
+	}
+	var got struct {
+		Evaluations []struct {
+			Forecast *struct {
+				YearEnd        float64 `json:"year_end"`
+				Low            float64 `json:"low"`
+				High           float64 `json:"high"`
+				NeededPerMonth float64 `json:"needed_per_month"`
+			} `json:"forecast"`
+		} `json:"evaluations"`
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, "eval", "--config", config, "--db", db, "--period", "2024-06", "--format", "json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	f := got.Evaluations[0].Forecast
+	// needed per month: (300,000 − 12,345.5) / 6 = 47,942.4167
+	if f == nil || f.YearEnd != 24691 || f.NeededPerMonth != 47942.4167 || f.Low > f.YearEnd || f.High < f.YearEnd {
+		t.Errorf("forecast %+v, want year_end 24691 and needed_per_month 47942.4167 inside low–high", f)
 	}
 }
