@@ -17,7 +17,11 @@ func demoYear(t *testing.T) (config, db string) {
 	t.Helper()
 	dir := t.TempDir()
 	config, db = filepath.Join(dir, "config.yaml"), filepath.Join(dir, "demo.db")
-	if err := os.WriteFile(config, demo.ConfigYAML(), 0o644); err != nil {
+	cfg, err := demo.ConfigYAML("qingcheng-2025")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(config, cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	a, err := demo.Assessment()
