@@ -130,6 +130,17 @@ func (m *Monitor) Subscribe(f func(Change)) {
 // ErrInvalid marks a batch refused for its content; it wraps the collector's BatchError.
 var ErrInvalid = errors.New("invalid batch")
 
+// invalidError is a batch refused for its content: it is ErrInvalid and the collector's
+// error, like fmt.Errorf("%w: %w") would make it, but builds its message only when asked: a
+// file of a million bad rows would otherwise be written out as one huge string on every
+// refusal, though the server lists only the first errors.
+type invalidError struct{ err error }
+
+func (e *invalidError) Error() string { return ErrInvalid.Error() + ": " + e.err.Error() }
+
+// Unwrap makes errors.Is(err, ErrInvalid) and errors.As(err, *collector.BatchError) hold.
+func (e *invalidError) Unwrap() []error { return []error{ErrInvalid, e.err} }
+
 // Ingest writes a validated batch and publishes the new data. A batch with errors is
 // refused whole (the error wraps ErrInvalid and the *collector.BatchError).
 func (m *Monitor) Ingest(ctx context.Context, b *collector.Batch, actor string) (res store.IngestResult, err error) {
@@ -144,7 +155,7 @@ func (m *Monitor) Ingest(ctx context.Context, b *collector.Batch, actor string) 
 func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string, check func(*kpi.Dataset) error) (res store.IngestResult, err error) {
 	defer func() { m.ingested(res, err) }() // hook.go
 	if err := b.Err(); err != nil {
-		return store.IngestResult{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return store.IngestResult{}, &invalidError{err}
 	}
 	m.ingestMu.Lock()
 	defer m.ingestMu.Unlock()

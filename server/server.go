@@ -39,7 +39,8 @@ type Server struct {
 // tries a write again.
 const retryAfterSeconds = "5"
 
-// MaxUploadBytes bounds a POSTed batch.
+// MaxUploadBytes bounds a POSTed batch (the API's body, the upload page's file): a larger
+// one is answered 413 without being read past the limit.
 const MaxUploadBytes = 32 << 20
 
 // New builds the server's routes. extra mounts further handlers (pages, /metrics) by pattern.
@@ -106,10 +107,12 @@ var (
 	ErrConflict     = errors.New("conflict")
 )
 
-// errorBody is the JSON of an error response.
+// errorBody is the JSON of an error response. Errors lists at most MaxListedErrors rows;
+// Omitted counts the rest.
 type errorBody struct {
-	Error  string     `json:"error"`
-	Errors []rowError `json:"errors,omitempty"`
+	Error   string     `json:"error"`
+	Errors  []rowError `json:"errors,omitempty"`
+	Omitted int        `json:"omitted,omitempty"`
 }
 
 type rowError struct {
@@ -126,11 +129,27 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var be *collector.BatchError
 	var fe *ForbiddenError
 	switch {
+	// a refused batch first: it may wrap millions of row errors, which every other test
+	// below would walk one by one
+	case errors.As(err, &be):
+		status = http.StatusBadRequest
+		listed, total := batchErrors(be)
+		body.Errors, body.Omitted = rowErrors(listed), total-len(listed)
+		body.Error = fmt.Sprintf("%d 处错误，本批数据未写入", total)
+		if body.Omitted > 0 {
+			body.Error += fmt.Sprintf("（列出前 %d 处，%s）", len(listed), omittedNote(body.Omitted))
+		}
 	case errors.As(err, &fe):
 		status, body.Error = http.StatusForbidden, fe.Error()
-		for _, e := range fe.Errors {
-			body.Errors = append(body.Errors, rowError{Where: e.Where, Field: e.Field, Message: e.Msg})
+		listed := fe.Errors[:min(len(fe.Errors), MaxListedErrors)]
+		body.Errors, body.Omitted = rowErrors(listed), len(fe.Errors)-len(listed)
+		if body.Omitted > 0 {
+			body.Error += "（" + omittedNote(body.Omitted) + "）"
 		}
+	case errors.Is(err, ErrTooLarge):
+		status, body.Error = http.StatusRequestEntityTooLarge, err.Error()
+	case errors.Is(err, errBodyTimeout):
+		status, body.Error = http.StatusRequestTimeout, bodyTimeoutMessage
 	case errors.Is(err, store.ErrLocked):
 		status, body.Error = http.StatusConflict, err.Error()
 	case errors.Is(err, store.ErrUnavailable):
@@ -139,12 +158,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status, body.Error = http.StatusServiceUnavailable, "数据库暂时繁忙或不可用，本次请求未写入任何数据，请稍后重试"
 		w.Header().Set("Retry-After", retryAfterSeconds)
 		s.log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
-	case errors.As(err, &be):
-		status = http.StatusBadRequest
-		body.Error = fmt.Sprintf("%d 处错误，本批数据未写入", len(be.Errors))
-		for _, e := range be.Errors {
-			body.Errors = append(body.Errors, rowError{Where: e.Where, Field: e.Field, Message: e.Msg})
-		}
 	case errors.Is(err, ErrBadRequest), errors.Is(err, kpi.ErrBadPeriod):
 		status, body.Error = http.StatusBadRequest, err.Error()
 	case errors.Is(err, ErrUnauthorized):
@@ -294,9 +307,9 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	actor := c.token.Name
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUploadBytes))
+	data, err := readBody(w, r, MaxUploadBytes) // limits.go: 413 past the limit, never read further
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("%w: 请求体过大或读取失败：%v", ErrBadRequest, err))
+		s.writeError(w, r, err)
 		return
 	}
 	name := sourceName(r)

@@ -138,6 +138,7 @@ type uploadPage struct {
 	Message    string
 	Error      string
 	Errors     []rowError
+	Omitted    string // "另有 N 处错误未列出" under a capped list
 	Preview    *previewView
 	Result     *ingestResponse
 	Periods    []string
@@ -319,11 +320,29 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBytes+1<<20)
-	if err := r.ParseMultipartForm(8 << 20); err != nil {
+	// the file and the form's few fields; a larger request is refused without reading on
+	const limit = MaxUploadBytes + 1<<20
+	var err error
+	if r.ContentLength > limit {
+		err = &tooLargeError{limit}
+	} else {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if perr := r.ParseMultipartForm(8 << 20); perr != nil {
+			err = bodyError(perr, limit)
+		}
+	}
+	if err != nil {
 		p := s.formPage(c)
-		p.Error = "文件过大或上传不完整（最大 32 MB），请重试。"
-		s.render(w, http.StatusBadRequest, p)
+		status := http.StatusBadRequest
+		switch {
+		case errors.Is(err, ErrTooLarge):
+			status, p.Error = http.StatusRequestEntityTooLarge, fmt.Sprintf("文件过大：网页上传最大 %s，未写入任何数据。请把数据拆成几个文件分别上传。", formatBytes(MaxUploadBytes))
+		case errors.Is(err, errBodyTimeout):
+			status, p.Error = http.StatusRequestTimeout, bodyTimeoutMessage
+		default:
+			p.Error = "上传不完整，未写入任何数据，请重试。"
+		}
+		s.render(w, status, p)
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
@@ -358,18 +377,16 @@ func (s *Server) previewBatch(w http.ResponseWriter, r *http.Request, c *caller,
 	var fe *ForbiddenError
 	if err := s.authorize(c, b); errors.As(err, &fe) {
 		p.Error = fe.Error()
-		for _, e := range fe.Errors {
-			p.Errors = append(p.Errors, rowError{Where: e.Where, Message: e.Msg})
-		}
+		listed := fe.Errors[:min(len(fe.Errors), MaxListedErrors)]
+		p.Errors, p.Omitted = rowErrors(listed), omittedNote(len(fe.Errors)-len(listed))
 		s.render(w, http.StatusForbidden, p)
 		return
 	}
 	var be *collector.BatchError
 	if errors.As(b.Err(), &be) {
-		p.Error = fmt.Sprintf("文件中有 %d 处错误，未写入任何数据。请改正后重新上传：", len(be.Errors))
-		for _, e := range be.Errors {
-			p.Errors = append(p.Errors, rowError{Where: e.Where, Message: e.Msg})
-		}
+		listed, total := batchErrors(be)
+		p.Error = fmt.Sprintf("文件中有 %d 处错误，未写入任何数据。请改正后重新上传：", total)
+		p.Errors, p.Omitted = rowErrors(listed), omittedNote(total-len(listed))
 		s.render(w, http.StatusBadRequest, p)
 		return
 	}
