@@ -19,6 +19,7 @@ import (
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
+	"github.com/kpimon/kpimon/server/builds"
 	"github.com/kpimon/kpimon/store"
 )
 
@@ -31,8 +32,18 @@ type Server struct {
 
 	nosniff []string // the X-Content-Type-Options value every response carries; never modified
 
+	gate       *builds.Gate // expensive builds: one per key at a time, a few at once
 	bulletinMu sync.Mutex
 	bulletins  map[bulletinKey]*bulletinFile // bulletin.go
+}
+
+// Options tune a Server; the zero value is what `kpimon serve` uses.
+type Options struct {
+	Logger *slog.Logger
+	// Builds bounds the expensive builds (bulletins here, pages and exports when the pages
+	// share it through charts.Handler.SetBuildGate); a gate with the package's defaults
+	// when nil.
+	Builds *builds.Gate
 }
 
 // retryAfterSeconds is the Retry-After of a 503: how long a client should wait before it
@@ -43,13 +54,24 @@ const retryAfterSeconds = "5"
 // one is answered 413 without being read past the limit.
 const MaxUploadBytes = 32 << 20
 
-// New builds the server's routes. extra mounts further handlers (pages, /metrics) by pattern.
+// New builds the server's routes with the default options. Handle mounts further handlers
+// (pages, /metrics).
 func New(mon *monitor.Monitor, logger *slog.Logger) *Server {
+	return NewWithOptions(mon, Options{Logger: logger})
+}
+
+// NewWithOptions builds the server's routes.
+func NewWithOptions(mon *monitor.Monitor, opt Options) *Server {
+	logger := opt.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	gate := opt.Builds
+	if gate == nil {
+		gate = builds.New(builds.DefaultConcurrency, builds.DefaultWait)
+	}
 	s := &Server{mon: mon, log: logger, mux: http.NewServeMux(), acc: newAccess(), nosniff: []string{"nosniff"},
-		bulletins: map[bulletinKey]*bulletinFile{}}
+		gate: gate, bulletins: map[bulletinKey]*bulletinFile{}}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /api/v1/evaluations", s.evaluations)
 	s.mux.HandleFunc("GET /api/v1/rankings", s.rankings)
@@ -60,6 +82,10 @@ func New(mon *monitor.Monitor, logger *slog.Logger) *Server {
 	s.routeBulletin() // bulletin.go
 	return s
 }
+
+// BuildGate is the gate of the server's expensive builds, to share with the pages
+// (charts.Handler.SetBuildGate).
+func (s *Server) BuildGate() *builds.Gate { return s.gate }
 
 // Handle mounts another handler (pages, /metrics) on the server's mux.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
@@ -169,6 +195,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status, body.Error = http.StatusNotFound, err.Error()
 	case errors.Is(err, ErrConflict):
 		status, body.Error = http.StatusConflict, err.Error()
+	case errors.Is(err, builds.ErrBusy):
+		status, body.Error = http.StatusServiceUnavailable, "访问的人较多，正在生成的文件已达上限，请几秒后重试"
+		w.Header().Set("Retry-After", builds.RetryAfterSeconds)
 	case errors.Is(err, context.Canceled):
 		return
 	default:

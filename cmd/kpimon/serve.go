@@ -77,6 +77,7 @@ func serve(ctx context.Context, a *kpi.Assessment, db store.Store, opt serveOpti
 	if err != nil {
 		return err
 	}
+	pages.SetBuildGate(srv.BuildGate()) // pages, exports and bulletins share one bound on builds
 	srv.Handle("/", pages)
 	ln, err := listen(opt.addr)
 	if err != nil {
