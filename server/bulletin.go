@@ -16,10 +16,10 @@ import (
 // trail (batches, locked months) as JSON.
 
 func (s *Server) routeBulletin() {
-	s.mux.HandleFunc("GET /rankings/bulletin.xlsx", s.bulletinXLSX)
-	s.mux.HandleFunc("GET /rankings/bulletin.html", s.bulletinHTML)
-	s.mux.HandleFunc("GET /api/v1/batches", s.batches)
-	s.mux.HandleFunc("GET /api/v1/locks", s.locks)
+	s.route("GET", "/rankings/bulletin.xlsx", s.bulletinXLSX)
+	s.route("GET", "/rankings/bulletin.html", s.bulletinHTML)
+	s.route("GET", "/api/v1/batches", s.batches)
+	s.route("GET", "/api/v1/locks", s.locks)
 }
 
 // bulletinFile is a written bulletin, kept while the evaluation it was written from is

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -28,7 +29,15 @@ type Server struct {
 	mon *monitor.Monitor
 	log *slog.Logger
 	mux *http.ServeMux
-	acc *access // tokens, the viewer token and upload previews (auth.go)
+	acc *access // the viewer token (auth.go)
+
+	routes   routes       // routes.go: each path's methods, for 405 answers
+	fallback http.Handler // the pages, mounted at "/"
+
+	pages       map[string]*template.Template // pages.go: the server's own pages
+	sessionTTL  time.Duration
+	bodyTimeout time.Duration
+	baseURL     string
 
 	nosniff []string // the X-Content-Type-Options value every response carries; never modified
 
@@ -44,7 +53,18 @@ type Options struct {
 	// share it through charts.Handler.SetBuildGate); a gate with the package's defaults
 	// when nil.
 	Builds *builds.Gate
+	// SessionTTL is how long a login lasts; DefaultSessionTTL (7 days) when zero.
+	SessionTTL time.Duration
+	// BodyTimeout bounds how long a request body may take to arrive; DefaultBodyTimeout
+	// (30 s) when zero. A body that trickles is cut off and answered 408.
+	BodyTimeout time.Duration
+	// BaseURL is the address login links start with (notify.base_url, or the address
+	// served); when empty, the address the admin's request came to.
+	BaseURL string
 }
+
+// DefaultBodyTimeout bounds how long a request body may take to arrive.
+const DefaultBodyTimeout = 30 * time.Second
 
 // retryAfterSeconds is the Retry-After of a 503: how long a client should wait before it
 // tries a write again.
@@ -70,14 +90,22 @@ func NewWithOptions(mon *monitor.Monitor, opt Options) *Server {
 	if gate == nil {
 		gate = builds.New(builds.DefaultConcurrency, builds.DefaultWait)
 	}
-	s := &Server{mon: mon, log: logger, mux: http.NewServeMux(), acc: newAccess(), nosniff: []string{"nosniff"},
+	s := &Server{mon: mon, log: logger, mux: http.NewServeMux(), acc: &access{}, nosniff: []string{"nosniff"},
+		pages: parsePages(), sessionTTL: opt.SessionTTL, bodyTimeout: opt.BodyTimeout, baseURL: strings.TrimRight(opt.BaseURL, "/"),
 		gate: gate, bulletins: map[bulletinKey]*bulletinFile{}}
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /api/v1/evaluations", s.evaluations)
-	s.mux.HandleFunc("GET /api/v1/rankings", s.rankings)
-	s.mux.HandleFunc("GET /api/v1/alerts", s.alerts)
-	s.mux.HandleFunc("GET /api/v1/history", s.history)
-	s.mux.HandleFunc("POST /api/v1/observations", s.postObservations)
+	if s.sessionTTL <= 0 {
+		s.sessionTTL = DefaultSessionTTL
+	}
+	if s.bodyTimeout <= 0 {
+		s.bodyTimeout = DefaultBodyTimeout
+	}
+	s.mux.HandleFunc("/", s.notFound)
+	s.route("GET", "/healthz", s.healthz)
+	s.route("GET", "/api/v1/evaluations", s.evaluations)
+	s.route("GET", "/api/v1/rankings", s.rankings)
+	s.route("GET", "/api/v1/alerts", s.alerts)
+	s.route("GET", "/api/v1/history", s.history)
+	s.route("POST", "/api/v1/observations", s.postObservations)
 	s.routeUploads()  // upload.go
 	s.routeBulletin() // bulletin.go
 	return s
@@ -86,9 +114,6 @@ func NewWithOptions(mon *monitor.Monitor, opt Options) *Server {
 // BuildGate is the gate of the server's expensive builds, to share with the pages
 // (charts.Handler.SetBuildGate).
 func (s *Server) BuildGate() *builds.Gate { return s.gate }
-
-// Handle mounts another handler (pages, /metrics) on the server's mux.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
