@@ -130,13 +130,22 @@ func NewHandler(mon *monitor.Monitor, logger *slog.Logger) (*Handler, error) {
 		h.snaps = map[kpi.Period]*Snapshot{}
 		h.mu.Unlock()
 	})
-	h.mux.HandleFunc("GET /{$}", h.overview)
-	h.mux.HandleFunc("GET /townships/{code}", h.township)
-	h.mux.HandleFunc("GET /indicators/{code}", h.indicator)
-	h.mux.HandleFunc("GET /rankings", h.rankings)
-	h.mux.HandleFunc("GET /rankings.csv", h.rankingsCSV)
-	h.mux.HandleFunc("GET /alerts", h.alerts)
-	h.mux.HandleFunc("GET /assets/{name}", h.asset)
+	// every page is read only: other methods are answered 405 with Allow (the bare pattern
+	// beside each GET one; ServeMux would not, since "/" below matches every path)
+	get := func(pattern string, fn http.HandlerFunc) {
+		h.mux.HandleFunc("GET "+pattern, fn)
+		h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", "GET, HEAD")
+			h.errorPage(w, http.StatusMethodNotAllowed, "不支持 "+r.Method+" 请求：此页面只能浏览（GET、HEAD）。")
+		})
+	}
+	get("/{$}", h.overview)
+	get("/townships/{code}", h.township)
+	get("/indicators/{code}", h.indicator)
+	get("/rankings", h.rankings)
+	get("/rankings.csv", h.rankingsCSV)
+	get("/alerts", h.alerts)
+	get("/assets/{name}", h.asset)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, http.StatusNotFound, "找不到这个页面。")
 	})
@@ -456,7 +465,7 @@ func (h *Handler) rankingsCSV(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
 	a, ok := h.assets[r.PathValue("name")]
 	if !ok {
-		http.NotFound(w, r)
+		h.errorPage(w, http.StatusNotFound, "找不到这个文件。")
 		return
 	}
 	serveBytes(w, r, a.ctype, "no-cache", a.etag, a.body, a.gz)
@@ -495,6 +504,8 @@ func (h *Handler) errorPage(w http.ResponseWriter, status int, msg string) {
 		title = "请求有误"
 	case http.StatusServiceUnavailable:
 		title = "请稍后再试"
+	case http.StatusMethodNotAllowed:
+		title = "不支持的请求"
 	}
 	h.render.errors.Execute(w, map[string]string{"Title": title, "Message": msg})
 }

@@ -118,6 +118,15 @@ func (s *Server) BuildGate() *builds.Gate { return s.gate }
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["X-Content-Type-Options"] = s.nosniff
+	if r.Body != nil && r.Body != http.NoBody {
+		// a body must arrive within bodyTimeout: one that trickles (a byte a second) would
+		// otherwise hold a connection and a handler for as long as the client likes. Once the
+		// body is read to its end, net/http clears the deadline, so a long ingest after it
+		// and a slow download of the answer are not cut off.
+		if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.bodyTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			s.log.Warn("set the body's read deadline", "err", err)
+		}
+	}
 	if !s.allowRead(w, r) { // auth.go: reads need a token when a viewer token is set
 		return
 	}
