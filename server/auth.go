@@ -202,7 +202,7 @@ func (s *Server) allowRead(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/metrics") {
-		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
 		return false
 	}
 	s.writeError(w, r, ErrUnauthorized)

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 
@@ -100,6 +101,19 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, p page) 
 // plainError answers with a line of Chinese text, as http.Error does.
 func plainError(w http.ResponseWriter, msg string, status int) {
 	http.Error(w, msg, status)
+}
+
+// redirect answers 303 See Other to a path of this site, with a Chinese line for the rare
+// client that shows the body (http.Redirect would write "See Other").
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	h := w.Header()
+	h.Set("Location", to)
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusSeeOther)
+	if r.Method != http.MethodHead {
+		fmt.Fprintf(w, "<a href=\"%s\">请点此继续</a>\n", template.HTMLEscapeString(to))
+	}
 }
 
 // busyMessage is what a person is told when the database is busy (a long command-line

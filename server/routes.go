@@ -1,7 +1,9 @@
 package server
 
 import (
+	"io"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -72,15 +74,58 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request, path s
 // notFound answers a path no route takes: the mounted pages' handler if there is one, else
 // a Chinese 404.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	if s.fallback != nil {
-		s.fallback.ServeHTTP(w, r)
-		return
-	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "没有这个接口：" + r.URL.Path})
 		return
 	}
+	if s.fallback != nil {
+		s.fallback.ServeHTTP(w, r)
+		return
+	}
 	plainError(w, "找不到这个页面。", http.StatusNotFound)
+}
+
+// cleanPath is p with . and .. segments and doubled slashes removed, keeping a trailing
+// slash, as ServeMux cleans paths before matching them.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+// redirectClean answers a path that is not clean ("/api//v1/rankings", "/a/../b") with a
+// permanent redirect to its clean form, as ServeMux would, but with a Chinese body; it
+// reports whether it answered.
+func redirectClean(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodConnect {
+		return false
+	}
+	clean := cleanPath(r.URL.Path)
+	if clean == r.URL.Path {
+		return false
+	}
+	u := *r.URL
+	u.Path, u.RawPath = clean, ""
+	to := u.EscapedPath()
+	if u.RawQuery != "" {
+		to += "?" + u.RawQuery
+	}
+	h := w.Header()
+	h.Set("Location", to)
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusMovedPermanently)
+	if r.Method != http.MethodHead {
+		io.WriteString(w, "地址已规范化，请改用 "+to+"\n")
+	}
+	return true
 }
 
 // Handle mounts another handler: the pages at "/" (they get every path no route of the

@@ -127,6 +127,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.Warn("set the body's read deadline", "err", err)
 		}
 	}
+	if redirectClean(w, r) { // routes.go
+		return
+	}
 	if !s.allowRead(w, r) { // auth.go: reads need a token when a viewer token is set
 		return
 	}
@@ -293,7 +296,8 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) (*kpi.Result, bo
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.mon.Store().Ping(r.Context()); err != nil {
 		s.log.Error("health check failed", "err", err)
-		http.Error(w, "数据库不可用", http.StatusServiceUnavailable)
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		plainError(w, "数据库不可用，请稍后再试", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

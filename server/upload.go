@@ -285,7 +285,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if c.viewer && next == "/upload" {
 		next = "/"
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	redirect(w, r, next)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -307,7 +307,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	setCookie(w, r, CookieName, "", -1)
 	setCookie(w, r, viewerCookie, "", -1)
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	redirect(w, r, "/login")
 }
 
 func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {
