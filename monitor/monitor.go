@@ -33,6 +33,7 @@ type Monitor struct {
 	refresh time.Duration
 
 	ingestMu sync.Mutex // one writer at a time
+	cloneMu  sync.Mutex // one kpi.Dataset.Clone at a time (Clone marks the rows it shares)
 
 	mu      sync.RWMutex
 	data    *kpi.Dataset // never modified once published
@@ -192,7 +193,7 @@ func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string
 // publish makes a new version of the data with the observations applied, reflecting the
 // store up to batch, and tells the subscribers. The caller holds ingestMu.
 func (m *Monitor) publish(obs []kpi.Observation, batch int64, res store.IngestResult) error {
-	next := m.Dataset().Clone()
+	next := m.CloneData(m.Dataset())
 	touched := map[int]bool{}
 	for _, o := range obs {
 		if err := next.Set(o); err != nil {
@@ -217,6 +218,16 @@ func (m *Monitor) publish(obs []kpi.Observation, batch int64, res store.IngestRe
 		f(Change{Version: v, Result: res})
 	}
 	return nil
+}
+
+// CloneData returns a copy of d, a version of the data this monitor published (Dataset,
+// or a View's Data), that the caller may change: what the data would be after a batch, for
+// a preview. kpi.Dataset.Clone must not run concurrently with another Clone of the same
+// data, so every clone of the monitor's data goes through here.
+func (m *Monitor) CloneData(d *kpi.Dataset) *kpi.Dataset {
+	m.cloneMu.Lock()
+	defer m.cloneMu.Unlock()
+	return d.Clone()
 }
 
 // LatestPeriod is the latest month with reports, or false when nothing was reported. It is

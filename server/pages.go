@@ -24,7 +24,7 @@ import (
 var templateFS embed.FS
 
 // pageNames are the page templates, each templates/NAME.html defining "content".
-var pageNames = []string{"login", "upload", "message"}
+var pageNames = []string{"login", "upload", "my", "link", "links", "message"}
 
 // parsePages parses every page with the layout. A broken template is a programming error
 // that every server test would show, so it panics rather than failing each request.
@@ -64,6 +64,10 @@ type page struct {
 	Result  *ingestResponse // a confirmed upload
 	Periods []string        // the months of the template drop-down
 	Period  string          // the month to report now
+
+	My    *myView    // my.go
+	Link  *linkView  // links.go: the page a login link opens
+	Links *linksView // links.go: the admin's sheet
 
 }
 

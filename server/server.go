@@ -107,6 +107,8 @@ func NewWithOptions(mon *monitor.Monitor, opt Options) *Server {
 	s.route("GET", "/api/v1/history", s.history)
 	s.route("POST", "/api/v1/observations", s.postObservations)
 	s.routeUploads()  // upload.go
+	s.routeLinks()    // links.go
+	s.routeMy()       // my.go
 	s.routeBulletin() // bulletin.go
 	return s
 }

@@ -443,6 +443,15 @@ func (s *Server) showPreview(w http.ResponseWriter, r *http.Request, c *caller, 
 			v.Locked = append(v.Locked, x.Period)
 		}
 	}
+	if ol, err := s.outlookOf(b, c.token.Admin); err != nil {
+		// the warnings help, but a preview without them still lets the chair check and confirm
+		s.log.Warn("preview: evaluate the upload's effect", "err", err)
+	} else {
+		for i, row := range b.Rows() {
+			rows[i].Light = ol.lights[row.Key()]
+		}
+		v.Warnings, v.Blanks = ol.warnings, ol.blanks
+	}
 	v.Rows, v.MoreRows = rows[:min(len(rows), maxPreviewRows)], max(0, len(rows)-maxPreviewRows)
 	p.Preview = v
 	status := http.StatusOK
