@@ -56,7 +56,7 @@ func TestLoginLinkLogsInOnce(t *testing.T) {
 		t.Fatalf("the link's button: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	resp, body := br.get("/my")
-	if resp.StatusCode != 200 || !strings.Contains(body, "甲镇 · 我的填报") || !strings.Contains(body, "甲镇妇联（登录链接）") {
+	if resp.StatusCode != 200 || !strings.Contains(body, "甲镇 · 我的填报") || !strings.Contains(text(body), "已登录： 甲镇妇联 退出") {
 		t.Fatalf("/my after the link: %d\n%s", resp.StatusCode, body)
 	}
 	// once only

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/kpimon/kpimon/kpi"
@@ -35,9 +36,10 @@ type myView struct {
 	Earlier   []string // earlier months with items still unreported
 	Pending   []myItem // milestones not done yet
 
-	Standing *myStanding
-	Behind   []myBehind
-	Alerts   []myAlert
+	Standing   *myStanding
+	Behind     []myBehind
+	Unreported bool // the ranking is of the month to report, which the township has not fully reported
+	Alerts     []myAlert
 }
 
 // myItem is one monthly item and whether it was reported.
@@ -61,11 +63,13 @@ type myStanding struct {
 
 // myBehind is an indicator behind pace (or below its line) and what it still needs.
 type myBehind struct {
+	code   string
 	Name   string
 	Light  string // red or amber
 	Now    string // where it stands
 	Line   string // the line it misses
 	Needed string // 每月还需 …, for counts and stocks with an annual target
+	Alert  string // its alert: 严重预警，自2025年7月
 }
 
 // myAlert is one of the township's alerts.
@@ -137,7 +141,7 @@ func (s *Server) myView(t kpi.Township) (*myView, error) {
 		}
 		it := myItem{Name: ind.Name, State: "due", Label: "未报"}
 		if o, ok := d.Get(kpi.Key{Township: t.Code, Indicator: ind.Code, Period: p}); ok {
-			it.State, it.Label, it.Figure = "done", "已报", o.Figure(ind.Kind)+ind.Unit
+			it.State, it.Label, it.Figure = "done", "已报", figureText(ind, o)
 			v.Reported++
 		} else {
 			v.Missing++
@@ -197,13 +201,35 @@ func (s *Server) myView(t kpi.Township) (*myView, error) {
 			v.Behind = append(v.Behind, behindOf(ind, e, q, light))
 		}
 	}
+	// red first; each card carries its alert's severity and since when, so the alerts
+	// section lists only what the cards do not show (missing reports, a veto)
+	slices.SortStableFunc(v.Behind, func(x, y myBehind) int { return cmpLight(x.Light) - cmpLight(y.Light) })
 	for _, al := range res.Alerts {
-		if al.Township == t.Code {
-			v.Alerts = append(v.Alerts, myAlert{Severity: kpi.SeverityLabel(al.Severity), Critical: al.Severity == kpi.SeverityCritical,
-				Summary: al.Summary, Since: al.ActiveSince.Label()})
+		if al.Township != t.Code {
+			continue
 		}
+		switch al.Alert {
+		case kpi.AlertBehindPace, kpi.AlertBelowThreshold, kpi.AlertCeilingBreached:
+			for i := range v.Behind {
+				if v.Behind[i].code == al.Indicator {
+					v.Behind[i].Alert = fmt.Sprintf("%s预警，自%s", kpi.SeverityLabel(al.Severity), al.ActiveSince.Label())
+				}
+			}
+			continue
+		}
+		v.Alerts = append(v.Alerts, myAlert{Severity: kpi.SeverityLabel(al.Severity), Critical: al.Severity == kpi.SeverityCritical,
+			Summary: al.Summary, Since: al.ActiveSince.Label()})
 	}
+	v.Unreported = q == p && v.Missing > 0
 	return v, nil
+}
+
+// cmpLight orders lights red first.
+func cmpLight(l string) int {
+	if l == "red" {
+		return 0
+	}
+	return 1
 }
 
 // dueNote says how the deadline (the moment a report becomes overdue) stands at now.
@@ -224,7 +250,7 @@ func dueNote(now, deadline time.Time) (overdue bool, note string) {
 func behindOf(ind *kpi.Indicator, e *kpi.Evaluation, q kpi.Period, light string) myBehind {
 	unit := ind.Unit
 	num := func(v float64) string { return kpi.FormatNumber(kpi.Round(v, 2)) + unit }
-	b := myBehind{Name: ind.Name, Light: light}
+	b := myBehind{code: ind.Code, Name: ind.Name, Light: light}
 	switch ind.Kind {
 	case kpi.KindRatio:
 		b.Now = fmt.Sprintf("%s（%s）", pct(e.Actual.V), ratioText(e))
@@ -238,12 +264,34 @@ func behindOf(ind *kpi.Indicator, e *kpi.Evaluation, q kpi.Period, light string)
 		b.Line = fmt.Sprintf("到%d月应完成 %s，全年 %s", q.Month, num(e.Expected.V), num(e.Target.V))
 		// FORECAST: the kpi engineer is adding a forecast to evaluations with
 		// needed_per_month; when it lands, show that figure here instead of this local one.
-		if left := 12 - q.Month; left > 0 && e.Target.V > e.Actual.V {
+		switch left := 12 - q.Month; {
+		case e.Target.V <= e.Actual.V:
+		case left > 0:
 			b.Needed = fmt.Sprintf("每月还需 %s（余下 %d 个月）", num(math.Ceil((e.Target.V-e.Actual.V)/float64(left)*100)/100), left)
+		default:
+			b.Needed = "全年还差 " + num(e.Target.V-e.Actual.V)
 		}
 	case kpi.KindMilestone:
 		b.Now = "未完成"
 		b.Line = fmt.Sprintf("应于 %d 月底前完成", ind.Due)
 	}
 	return b
+}
+
+// figureText is a reported figure as people read it: a count with its unit (12人), a ratio
+// with its rate (11/12，91.7%), a milestone or veto as 是/否.
+func figureText(ind *kpi.Indicator, o kpi.Observation) string {
+	switch ind.Kind {
+	case kpi.KindRatio:
+		if o.Denominator > 0 {
+			return o.Figure(ind.Kind) + "（" + pct(o.Numerator/o.Denominator) + "）"
+		}
+		return o.Figure(ind.Kind)
+	case kpi.KindMilestone, kpi.KindVeto:
+		if o.Value > 0 {
+			return "是"
+		}
+		return "否"
+	}
+	return o.Figure(ind.Kind) + ind.Unit
 }

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +59,8 @@ type previewRow struct {
 	Label                              string // 新增, 更正, 未变
 	Locked                             bool   // would change a locked month
 	Light                              string // red or amber: the figure will show so after the upload
+	Place                              string // Where within the file the preview names (SHEET!CELL, line 3)
+	PeriodLabel                        string // 2024年3月
 }
 
 // previewView is the preview part of the upload page.
@@ -162,11 +165,18 @@ func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request) (*caller, bool
 	return c, true
 }
 
+// who says who is logged in: the token's name (a link token's without its “（登录链接）”),
+// and the township when the name does not say it.
 func (s *Server) who(c *caller) *whoView {
-	v := &whoView{Name: c.token.Name, Admin: c.token.Admin, Scope: "管理员（可填报所有乡镇）"}
+	v := &whoView{Name: c.token.Name, Admin: c.token.Admin, Scope: "管理员"}
 	if !c.token.Admin {
 		t, _ := s.mon.Assessment().Township(c.token.Township)
-		v.Scope = t.Name
+		v.Name = strings.TrimSuffix(v.Name, "（登录链接）")
+		if !strings.Contains(v.Name, t.Name) {
+			v.Scope = t.Name
+		} else {
+			v.Scope = ""
+		}
 	}
 	return v
 }
@@ -514,9 +524,11 @@ func previewRows(a *kpi.Assessment, d *kpi.Dataset, b *collector.Batch, locked m
 		o := row.Observation
 		ind, _ := a.Indicator(o.Indicator)
 		tw, _ := a.Township(o.Township)
-		x := previewRow{Where: row.Where(), Township: tw.Name, Indicator: ind.Name, Period: o.Period.String(), Figure: o.Figure(ind.Kind), State: "new", Label: "新增"}
+		x := previewRow{Where: row.Where(), Township: tw.Name, Indicator: ind.Name, Period: o.Period.String(), Figure: figureText(ind, o), State: "new", Label: "新增",
+			PeriodLabel: o.Period.Label()}
+		x.Place = placeInFile(x.Where)
 		if old, ok := d.Get(o.Key()); ok {
-			x.Old = old.Figure(ind.Kind)
+			x.Old = figureText(ind, old)
 			x.State, x.Label = "corrected", "更正"
 			if old.Same(o) {
 				x.State, x.Label = "unchanged", "未变"
@@ -654,4 +666,21 @@ func sendFile(w http.ResponseWriter, name, contentType string, data []byte) {
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, url.PathEscape(name)))
 	h.Set("Cache-Control", "no-store")
 	w.Write(data)
+}
+
+// placeInFile is a row's place without the file's name, which the preview's heading
+// already gives: 飞来峡镇!G7 for a cell, 第 3 行 for a CSV line, [2] for a JSON item.
+func placeInFile(where string) string {
+	i := strings.LastIndex(where, ":")
+	if i < 0 {
+		if j := strings.LastIndex(where, "["); j > 0 {
+			return "第 " + strings.Trim(where[j:], "[]") + " 项"
+		}
+		return where
+	}
+	rest := where[i+1:]
+	if _, err := strconv.Atoi(rest); err == nil {
+		return "第 " + rest + " 行"
+	}
+	return rest
 }
