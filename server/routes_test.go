@@ -65,7 +65,7 @@ func TestWrongMethodsAre405WithAllow(t *testing.T) {
 		all = append(all, route{ex, slices.Clone(ms)})
 	}
 	srv.routes.mu.Unlock()
-	if len(all) < 23 {
+	if len(all) < 27 {
 		t.Fatalf("only %d routes found", len(all))
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
