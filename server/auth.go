@@ -318,7 +318,7 @@ func (s *Server) authorize(c *caller, b *collector.Batch) error {
 		}
 		other, _ := a.Township(row.Township)
 		errs = append(errs, &collector.RowError{Where: row.Where(), Field: "township", Value: row.Township, Err: ErrForbidden,
-			Msg: fmt.Sprintf("无权填报“%s”的数据：此令牌只能填报%s的数据", other.Name, own.Name)})
+			Msg: fmt.Sprintf("无权填报“%s”的数据：只能填报%s的数据", other.Name, own.Name)})
 	}
 	if len(errs) > 0 {
 		return &ForbiddenError{Token: c.token.Name, Errors: errs}

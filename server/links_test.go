@@ -155,6 +155,12 @@ func TestAdminLinkSheet(t *testing.T) {
 	}
 	admin := newBrowser(t, f.ts.URL)
 	sessionCookie(t, admin, f.admin)
+	if _, up := admin.get("/upload"); !strings.Contains(up, `href="/admin/links"`) {
+		t.Error("the admin's upload page does not lead to the login links")
+	}
+	if _, up := town.get("/upload"); strings.Contains(up, `href="/admin/links"`) {
+		t.Error("a township's upload page leads to the login links")
+	}
 	resp, page := admin.get("/admin/links")
 	if resp.StatusCode != 200 || !strings.Contains(page, "生成全部 2 个乡镇的登录链接") {
 		t.Fatalf("/admin/links: %d\n%s", resp.StatusCode, page)

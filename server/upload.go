@@ -410,7 +410,8 @@ func (s *Server) showPreview(w http.ResponseWriter, r *http.Request, c *caller, 
 	p := s.formPage(c)
 	var fe *ForbiddenError
 	if err := s.authorize(c, b); errors.As(err, &fe) {
-		p.Error = fe.Error()
+		own, _ := s.mon.Assessment().Township(c.token.Township)
+		p.Error = fmt.Sprintf("文件中有 %d 行是其他乡镇（街道）的数据，没有写入任何数据：只能填报%s的数据。", len(fe.Errors), own.Name)
 		listed := fe.Errors[:min(len(fe.Errors), MaxListedErrors)]
 		p.Errors, p.Omitted = rowErrors(listed), omittedNote(len(fe.Errors)-len(listed))
 		s.render(w, http.StatusForbidden, "upload", p)
