@@ -18,8 +18,11 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
+	"github.com/kpimon/kpimon/server/builds"
 )
 
 // ContentSecurityPolicy is sent with every page: scripts only from kpimon itself (the pages
@@ -40,6 +43,13 @@ type Handler struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	assets map[string]*asset
+
+	// builds: a page not rendered since the data changed, and the CSV export, are built
+	// once for all the requests that want them at the same time, and only a few builds run
+	// at once (server/builds); snaps shares a period's snapshot between the pages built
+	// from it at the same time
+	gate  *builds.Gate
+	snapf singleflight.Group
 
 	mu      sync.RWMutex
 	cache   map[pageKey]*renderedPage
@@ -107,7 +117,7 @@ func NewHandler(mon *monitor.Monitor, logger *slog.Logger) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{mon: mon, render: r, log: logger, mux: http.NewServeMux(),
+	h := &Handler{mon: mon, render: r, log: logger, mux: http.NewServeMux(), gate: builds.New(builds.DefaultConcurrency, builds.DefaultWait),
 		assets: map[string]*asset{}, cache: map[pageKey]*renderedPage{}, snaps: map[kpi.Period]*Snapshot{}}
 	if err := h.loadAssets(); err != nil {
 		return nil, err
@@ -120,18 +130,32 @@ func NewHandler(mon *monitor.Monitor, logger *slog.Logger) (*Handler, error) {
 		h.snaps = map[kpi.Period]*Snapshot{}
 		h.mu.Unlock()
 	})
-	h.mux.HandleFunc("GET /{$}", h.overview)
-	h.mux.HandleFunc("GET /townships/{code}", h.township)
-	h.mux.HandleFunc("GET /indicators/{code}", h.indicator)
-	h.mux.HandleFunc("GET /rankings", h.rankings)
-	h.mux.HandleFunc("GET /rankings.csv", h.rankingsCSV)
-	h.mux.HandleFunc("GET /alerts", h.alerts)
-	h.mux.HandleFunc("GET /assets/{name}", h.asset)
+	// every page is read only: other methods are answered 405 with Allow (the bare pattern
+	// beside each GET one; ServeMux would not, since "/" below matches every path)
+	get := func(pattern string, fn http.HandlerFunc) {
+		h.mux.HandleFunc("GET "+pattern, fn)
+		h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", "GET, HEAD")
+			h.errorPage(w, http.StatusMethodNotAllowed, "不支持 "+r.Method+" 请求：此页面只能浏览（GET、HEAD）。")
+		})
+	}
+	get("/{$}", h.overview)
+	get("/townships/{code}", h.township)
+	get("/indicators/{code}", h.indicator)
+	get("/rankings", h.rankings)
+	get("/rankings.csv", h.rankingsCSV)
+	get("/alerts", h.alerts)
+	get("/assets/{name}", h.asset)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, http.StatusNotFound, "找不到这个页面。")
 	})
 	return h, nil
 }
+
+// SetBuildGate makes the pages share g with the server's other expensive builds (the
+// bulletin), so that the bound on builds running at once holds for all of them. Call it
+// before serving.
+func (h *Handler) SetBuildGate(g *builds.Gate) { h.gate = g }
 
 // ServeHTTP serves a request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
@@ -275,10 +299,15 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, name string, buil
 	pg := h.cache[key]
 	h.mu.RUnlock()
 	if pg == nil || pg.result != current {
-		if pg, err = h.renderPage(r.Context(), p, current, key.overdue, build); err != nil {
+		// one build for every request of this page and evaluation arriving meanwhile
+		v, err := h.gate.Do(r.Context(), fmt.Sprintf("page %s %s %s %p", p, name, key.overdue, current), func(ctx context.Context) (any, error) {
+			return h.renderPage(ctx, p, current, key.overdue, build)
+		})
+		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
+		pg = v.(*renderedPage)
 		h.mu.Lock()
 		if len(h.cache) >= maxCachedPages {
 			for k := range h.cache {
@@ -325,10 +354,12 @@ func (h *Handler) overdue() kpi.Period {
 
 // renderPage renders a page from the period's snapshot.
 func (h *Handler) renderPage(ctx context.Context, p kpi.Period, current *kpi.Result, overdue kpi.Period, build func(context.Context, *Snapshot) (*view, error)) (*renderedPage, error) {
-	s, err := h.snapshot(ctx, p, current)
+	// the pages of a period built at the same time share one snapshot
+	sv, err, _ := h.snapf.Do(fmt.Sprintf("%s %p", p, current), func() (any, error) { return h.snapshot(ctx, p, current) })
 	if err != nil {
 		return nil, err
 	}
+	s := sv.(*Snapshot)
 	v, err := build(ctx, s)
 	if err != nil {
 		return nil, err
@@ -426,21 +457,25 @@ func (h *Handler) rankingsCSV(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	var b bytes.Buffer
-	if err := WriteRankingCSV(&b, h.mon.Assessment(), res); err != nil {
+	v, err := h.gate.Do(r.Context(), fmt.Sprintf("rankings.csv %s %p", p, res), func(context.Context) (any, error) {
+		var b bytes.Buffer
+		err := WriteRankingCSV(&b, h.mon.Assessment(), res)
+		return b.Bytes(), err
+	})
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="rankings-%s.csv"`, p))
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(b.Bytes())
+	w.Write(v.([]byte))
 }
 
 func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
 	a, ok := h.assets[r.PathValue("name")]
 	if !ok {
-		http.NotFound(w, r)
+		h.errorPage(w, http.StatusNotFound, "找不到这个文件。")
 		return
 	}
 	serveBytes(w, r, a.ctype, "no-cache", a.etag, a.body, a.gz)
@@ -454,6 +489,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.errorPage(w, http.StatusBadRequest, err.Error())
 	case errors.Is(err, ErrNotFound):
 		h.errorPage(w, http.StatusNotFound, "找不到这个页面。")
+	case errors.Is(err, builds.ErrBusy):
+		w.Header().Set("Retry-After", builds.RetryAfterSeconds)
+		h.errorPage(w, http.StatusServiceUnavailable, "访问的人较多，页面正在生成，请几秒后刷新。")
 	case errors.Is(err, context.Canceled):
 	default:
 		h.log.Error("page failed", "path", r.URL.Path, "err", err)
@@ -474,6 +512,10 @@ func (h *Handler) errorPage(w http.ResponseWriter, status int, msg string) {
 		title = "找不到页面"
 	case http.StatusBadRequest:
 		title = "请求有误"
+	case http.StatusServiceUnavailable:
+		title = "请稍后再试"
+	case http.StatusMethodNotAllowed:
+		title = "不支持的请求"
 	}
 	h.render.errors.Execute(w, map[string]string{"Title": title, "Message": msg})
 }

@@ -34,6 +34,7 @@ type Monitor struct {
 	refresh time.Duration
 
 	ingestMu sync.Mutex // one writer at a time
+	cloneMu  sync.Mutex // one kpi.Dataset.Clone at a time (Clone marks the rows it shares)
 
 	mu      sync.RWMutex
 	data    *kpi.Dataset // never modified once published
@@ -138,6 +139,17 @@ func (m *Monitor) Subscribe(f func(Change)) {
 // ErrInvalid marks a batch refused for its content; it wraps the collector's BatchError.
 var ErrInvalid = errors.New("invalid batch")
 
+// invalidError is a batch refused for its content: it is ErrInvalid and the collector's
+// error, like fmt.Errorf("%w: %w") would make it, but builds its message only when asked: a
+// file of a million bad rows would otherwise be written out as one huge string on every
+// refusal, though the server lists only the first errors.
+type invalidError struct{ err error }
+
+func (e *invalidError) Error() string { return ErrInvalid.Error() + ": " + e.err.Error() }
+
+// Unwrap makes errors.Is(err, ErrInvalid) and errors.As(err, *collector.BatchError) hold.
+func (e *invalidError) Unwrap() []error { return []error{ErrInvalid, e.err} }
+
 // Ingest writes a validated batch and publishes the new data. A batch with errors is
 // refused whole (the error wraps ErrInvalid and the *collector.BatchError).
 func (m *Monitor) Ingest(ctx context.Context, b *collector.Batch, actor string) (res store.IngestResult, err error) {
@@ -152,7 +164,7 @@ func (m *Monitor) Ingest(ctx context.Context, b *collector.Batch, actor string) 
 func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string, check func(*kpi.Dataset) error) (res store.IngestResult, err error) {
 	defer func() { m.ingested(res, err) }() // hook.go
 	if err := b.Err(); err != nil {
-		return store.IngestResult{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return store.IngestResult{}, &invalidError{err}
 	}
 	m.ingestMu.Lock()
 	defer m.ingestMu.Unlock()
@@ -189,7 +201,7 @@ func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string
 // publish makes a new version of the data with the observations applied, reflecting the
 // store up to batch, and tells the subscribers. The caller holds ingestMu.
 func (m *Monitor) publish(obs []kpi.Observation, batch int64, res store.IngestResult) error {
-	next := m.Dataset().Clone()
+	next := m.CloneData(m.Dataset())
 	touched := map[int]bool{}
 	for _, o := range obs {
 		if err := next.Set(o); err != nil {
@@ -214,6 +226,16 @@ func (m *Monitor) publish(obs []kpi.Observation, batch int64, res store.IngestRe
 		f(Change{Version: v, Result: res})
 	}
 	return nil
+}
+
+// CloneData returns a copy of d, a version of the data this monitor published (Dataset,
+// or a View's Data), that the caller may change: what the data would be after a batch, for
+// a preview. kpi.Dataset.Clone must not run concurrently with another Clone of the same
+// data, so every clone of the monitor's data goes through here.
+func (m *Monitor) CloneData(d *kpi.Dataset) *kpi.Dataset {
+	m.cloneMu.Lock()
+	defer m.cloneMu.Unlock()
+	return d.Clone()
 }
 
 // LatestPeriod is the latest month with reports, or false when nothing was reported. It is

@@ -485,43 +485,6 @@ func TestUploadPage(t *testing.T) {
 	}
 }
 
-func TestPendingStoreBounds(t *testing.T) {
-	p := newPendingStore()
-	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	// many tokens: the store holds at most maxPending
-	for i := 0; i < maxPending+10; i++ {
-		id, _ := randomID()
-		p.put(&pending{id: id, tokenID: int64(100 + i), expires: now.Add(time.Minute)}, now)
-	}
-	if len(p.items) != maxPending || len(p.order) != maxPending {
-		t.Errorf("%d held, want %d", len(p.items), maxPending)
-	}
-	// one token: at most maxPendingPerToken of its own
-	for i := 0; i < 10; i++ {
-		id, _ := randomID()
-		p.put(&pending{id: id, tokenID: 1, expires: now.Add(time.Minute)}, now)
-	}
-	mine := 0
-	for _, x := range p.items {
-		if x.tokenID == 1 {
-			mine++
-		}
-	}
-	if mine != maxPendingPerToken || len(p.items) != maxPending {
-		t.Errorf("token 1 holds %d previews (want %d), store %d (want %d)", mine, maxPendingPerToken, len(p.items), maxPending)
-	}
-	p.put(&pending{id: "late", tokenID: 1, expires: now.Add(2 * time.Hour)}, now.Add(time.Hour))
-	if len(p.items) != 1 {
-		t.Errorf("expired previews kept: %d", len(p.items))
-	}
-	if _, ok := p.take("late", 2, now); ok {
-		t.Error("another token took the preview")
-	}
-	if _, ok := p.take("late", 1, now.Add(3*time.Hour)); ok {
-		t.Error("an expired preview was taken")
-	}
-}
-
 func TestPostXLSX(t *testing.T) {
 	f := newAccessFixture(t)
 	book := func(value any) string {

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,10 +16,10 @@ import (
 // trail (batches, locked months) as JSON.
 
 func (s *Server) routeBulletin() {
-	s.mux.HandleFunc("GET /rankings/bulletin.xlsx", s.bulletinXLSX)
-	s.mux.HandleFunc("GET /rankings/bulletin.html", s.bulletinHTML)
-	s.mux.HandleFunc("GET /api/v1/batches", s.batches)
-	s.mux.HandleFunc("GET /api/v1/locks", s.locks)
+	s.route("GET", "/rankings/bulletin.xlsx", s.bulletinXLSX)
+	s.route("GET", "/rankings/bulletin.html", s.bulletinHTML)
+	s.route("GET", "/api/v1/batches", s.batches)
+	s.route("GET", "/api/v1/locks", s.locks)
 }
 
 // bulletinFile is a written bulletin, kept while the evaluation it was written from is
@@ -48,17 +50,25 @@ func (s *Server) bulletinFor(w http.ResponseWriter, r *http.Request, ext string,
 	if f != nil && f.result == res {
 		return f, true
 	}
-	b := bulletin.New(s.mon.Assessment(), res, s.mon.Now())
-	var buf bytes.Buffer
-	if err := write(b, &buf); err != nil {
+	// one build for every request of this bulletin and evaluation arriving meanwhile, and
+	// only a few builds of any kind at once (a province's bulletin takes hundreds of MB)
+	v, err := s.gate.Do(r.Context(), fmt.Sprintf("bulletin %s %s %p", ext, res.Period, res), func(context.Context) (any, error) {
+		b := bulletin.New(s.mon.Assessment(), res, s.mon.Now())
+		var buf bytes.Buffer
+		if err := write(b, &buf); err != nil {
+			return nil, err
+		}
+		f := &bulletinFile{result: res, name: b.FileName(ext), body: buf.Bytes()}
+		s.bulletinMu.Lock()
+		s.bulletins[key] = f // one per period and format: the older evaluation's goes
+		s.bulletinMu.Unlock()
+		return f, nil
+	})
+	if err != nil {
 		s.writeError(w, r, err)
 		return nil, false
 	}
-	f = &bulletinFile{result: res, name: b.FileName(ext), body: buf.Bytes()}
-	s.bulletinMu.Lock()
-	s.bulletins[key] = f // one per period and format: the older evaluation's goes
-	s.bulletinMu.Unlock()
-	return f, true
+	return v.(*bulletinFile), true
 }
 
 func (s *Server) bulletinXLSX(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
+	"github.com/kpimon/kpimon/server/builds"
 	"github.com/kpimon/kpimon/store"
 )
 
@@ -27,45 +29,109 @@ type Server struct {
 	mon *monitor.Monitor
 	log *slog.Logger
 	mux *http.ServeMux
-	acc *access // tokens, the viewer token and upload previews (auth.go)
+	acc *access // the viewer token (auth.go)
+
+	routes   routes       // routes.go: each path's methods, for 405 answers
+	fallback http.Handler // the pages, mounted at "/"
+
+	pages       map[string]*template.Template // pages.go: the server's own pages
+	sessionTTL  time.Duration
+	bodyTimeout time.Duration
+	baseURL     string
 
 	nosniff []string // the X-Content-Type-Options value every response carries; never modified
 
+	gate       *builds.Gate // expensive builds: one per key at a time, a few at once
 	bulletinMu sync.Mutex
 	bulletins  map[bulletinKey]*bulletinFile // bulletin.go
 }
+
+// Options tune a Server; the zero value is what `kpimon serve` uses.
+type Options struct {
+	Logger *slog.Logger
+	// Builds bounds the expensive builds (bulletins here, pages and exports when the pages
+	// share it through charts.Handler.SetBuildGate); a gate with the package's defaults
+	// when nil.
+	Builds *builds.Gate
+	// SessionTTL is how long a login lasts; DefaultSessionTTL (7 days) when zero.
+	SessionTTL time.Duration
+	// BodyTimeout bounds how long a request body may take to arrive; DefaultBodyTimeout
+	// (30 s) when zero. A body that trickles is cut off and answered 408.
+	BodyTimeout time.Duration
+	// BaseURL is the address login links start with (notify.base_url, or the address
+	// served); when empty, the address the admin's request came to.
+	BaseURL string
+}
+
+// DefaultBodyTimeout bounds how long a request body may take to arrive.
+const DefaultBodyTimeout = 30 * time.Second
 
 // retryAfterSeconds is the Retry-After of a 503: how long a client should wait before it
 // tries a write again.
 const retryAfterSeconds = "5"
 
-// MaxUploadBytes bounds a POSTed batch.
+// MaxUploadBytes bounds a POSTed batch (the API's body, the upload page's file): a larger
+// one is answered 413 without being read past the limit.
 const MaxUploadBytes = 32 << 20
 
-// New builds the server's routes. extra mounts further handlers (pages, /metrics) by pattern.
+// New builds the server's routes with the default options. Handle mounts further handlers
+// (pages, /metrics).
 func New(mon *monitor.Monitor, logger *slog.Logger) *Server {
+	return NewWithOptions(mon, Options{Logger: logger})
+}
+
+// NewWithOptions builds the server's routes.
+func NewWithOptions(mon *monitor.Monitor, opt Options) *Server {
+	logger := opt.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{mon: mon, log: logger, mux: http.NewServeMux(), acc: newAccess(), nosniff: []string{"nosniff"},
-		bulletins: map[bulletinKey]*bulletinFile{}}
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /api/v1/evaluations", s.evaluations)
-	s.mux.HandleFunc("GET /api/v1/rankings", s.rankings)
-	s.mux.HandleFunc("GET /api/v1/alerts", s.alerts)
-	s.mux.HandleFunc("GET /api/v1/history", s.history)
-	s.mux.HandleFunc("POST /api/v1/observations", s.postObservations)
+	gate := opt.Builds
+	if gate == nil {
+		gate = builds.New(builds.DefaultConcurrency, builds.DefaultWait)
+	}
+	s := &Server{mon: mon, log: logger, mux: http.NewServeMux(), acc: &access{}, nosniff: []string{"nosniff"},
+		pages: parsePages(), sessionTTL: opt.SessionTTL, bodyTimeout: opt.BodyTimeout, baseURL: strings.TrimRight(opt.BaseURL, "/"),
+		gate: gate, bulletins: map[bulletinKey]*bulletinFile{}}
+	if s.sessionTTL <= 0 {
+		s.sessionTTL = DefaultSessionTTL
+	}
+	if s.bodyTimeout <= 0 {
+		s.bodyTimeout = DefaultBodyTimeout
+	}
+	s.mux.HandleFunc("/", s.notFound)
+	s.route("GET", "/healthz", s.healthz)
+	s.route("GET", "/api/v1/evaluations", s.evaluations)
+	s.route("GET", "/api/v1/rankings", s.rankings)
+	s.route("GET", "/api/v1/alerts", s.alerts)
+	s.route("GET", "/api/v1/history", s.history)
+	s.route("POST", "/api/v1/observations", s.postObservations)
 	s.routeUploads()  // upload.go
+	s.routeLinks()    // links.go
+	s.routeMy()       // my.go
 	s.routeBulletin() // bulletin.go
 	return s
 }
 
-// Handle mounts another handler (pages, /metrics) on the server's mux.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+// BuildGate is the gate of the server's expensive builds, to share with the pages
+// (charts.Handler.SetBuildGate).
+func (s *Server) BuildGate() *builds.Gate { return s.gate }
 
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["X-Content-Type-Options"] = s.nosniff
+	if r.Body != nil && r.Body != http.NoBody {
+		// a body must arrive within bodyTimeout: one that trickles (a byte a second) would
+		// otherwise hold a connection and a handler for as long as the client likes. Once the
+		// body is read to its end, net/http clears the deadline, so a long ingest after it
+		// and a slow download of the answer are not cut off.
+		if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.bodyTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			s.log.Warn("set the body's read deadline", "err", err)
+		}
+	}
+	if redirectClean(w, r) { // routes.go
+		return
+	}
 	if !s.allowRead(w, r) { // auth.go: reads need a token when a viewer token is set
 		return
 	}
@@ -106,10 +172,12 @@ var (
 	ErrConflict     = errors.New("conflict")
 )
 
-// errorBody is the JSON of an error response.
+// errorBody is the JSON of an error response. Errors lists at most MaxListedErrors rows;
+// Omitted counts the rest.
 type errorBody struct {
-	Error  string     `json:"error"`
-	Errors []rowError `json:"errors,omitempty"`
+	Error   string     `json:"error"`
+	Errors  []rowError `json:"errors,omitempty"`
+	Omitted int        `json:"omitted,omitempty"`
 }
 
 type rowError struct {
@@ -126,11 +194,27 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var be *collector.BatchError
 	var fe *ForbiddenError
 	switch {
+	// a refused batch first: it may wrap millions of row errors, which every other test
+	// below would walk one by one
+	case errors.As(err, &be):
+		status = http.StatusBadRequest
+		listed, total := batchErrors(be)
+		body.Errors, body.Omitted = rowErrors(listed), total-len(listed)
+		body.Error = fmt.Sprintf("%d 处错误，本批数据未写入", total)
+		if body.Omitted > 0 {
+			body.Error += fmt.Sprintf("（列出前 %d 处，%s）", len(listed), omittedNote(body.Omitted))
+		}
 	case errors.As(err, &fe):
 		status, body.Error = http.StatusForbidden, fe.Error()
-		for _, e := range fe.Errors {
-			body.Errors = append(body.Errors, rowError{Where: e.Where, Field: e.Field, Message: e.Msg})
+		listed := fe.Errors[:min(len(fe.Errors), MaxListedErrors)]
+		body.Errors, body.Omitted = rowErrors(listed), len(fe.Errors)-len(listed)
+		if body.Omitted > 0 {
+			body.Error += "（" + omittedNote(body.Omitted) + "）"
 		}
+	case errors.Is(err, ErrTooLarge):
+		status, body.Error = http.StatusRequestEntityTooLarge, err.Error()
+	case errors.Is(err, errBodyTimeout):
+		status, body.Error = http.StatusRequestTimeout, bodyTimeoutMessage
 	case errors.Is(err, store.ErrLocked):
 		status, body.Error = http.StatusConflict, err.Error()
 	case errors.Is(err, store.ErrUnavailable):
@@ -139,12 +223,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status, body.Error = http.StatusServiceUnavailable, "数据库暂时繁忙或不可用，本次请求未写入任何数据，请稍后重试"
 		w.Header().Set("Retry-After", retryAfterSeconds)
 		s.log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
-	case errors.As(err, &be):
-		status = http.StatusBadRequest
-		body.Error = fmt.Sprintf("%d 处错误，本批数据未写入", len(be.Errors))
-		for _, e := range be.Errors {
-			body.Errors = append(body.Errors, rowError{Where: e.Where, Field: e.Field, Message: e.Msg})
-		}
 	case errors.Is(err, ErrBadRequest), errors.Is(err, kpi.ErrBadPeriod):
 		status, body.Error = http.StatusBadRequest, err.Error()
 	case errors.Is(err, ErrUnauthorized):
@@ -156,6 +234,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status, body.Error = http.StatusNotFound, err.Error()
 	case errors.Is(err, ErrConflict):
 		status, body.Error = http.StatusConflict, err.Error()
+	case errors.Is(err, builds.ErrBusy):
+		status, body.Error = http.StatusServiceUnavailable, "访问的人较多，正在生成的文件已达上限，请几秒后重试"
+		w.Header().Set("Retry-After", builds.RetryAfterSeconds)
 	case errors.Is(err, context.Canceled):
 		return
 	default:
@@ -217,7 +298,8 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) (*kpi.Result, bo
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.mon.Store().Ping(r.Context()); err != nil {
 		s.log.Error("health check failed", "err", err)
-		http.Error(w, "数据库不可用", http.StatusServiceUnavailable)
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		plainError(w, "数据库不可用，请稍后再试", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -294,9 +376,9 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	actor := c.token.Name
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUploadBytes))
+	data, err := readBody(w, r, MaxUploadBytes) // limits.go: 413 past the limit, never read further
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("%w: 请求体过大或读取失败：%v", ErrBadRequest, err))
+		s.writeError(w, r, err)
 		return
 	}
 	name := sourceName(r)

@@ -78,7 +78,7 @@ func commands() []command {
 		{"render", "把某月的页面导出为静态文件（可离线打开或发布）", runRender},
 		{"template", "生成乡镇月报表 Excel 模板（可填写后导入）", runTemplate},
 		{"bulletin", "生成月度通报（Excel 或可打印网页）", runBulletin},
-		{"token", "管理填报令牌：add、list、revoke", runToken},
+		{"token", "管理填报令牌：add、list、revoke，乡镇登录链接：link", runToken},
 		{"lock", "锁定（或解锁）已发布通报的月份", runLock},
 		{"gen", "生成合成的考核方案和报表（性能测试用）", runGen},
 		{"backup", "在线备份数据库（服务运行时也可）", runBackup},

@@ -79,6 +79,7 @@ func serve(ctx context.Context, a *kpi.Assessment, db store.Store, opt serveOpti
 	if err != nil {
 		return err
 	}
+	pages.SetBuildGate(srv.BuildGate()) // pages, exports and bulletins share one bound on builds
 	srv.Handle("/", pages)
 	ln, err := listen(opt.addr)
 	if err != nil {
@@ -187,12 +188,17 @@ func demoTokens(ctx context.Context, db store.Tokens, a *kpi.Assessment) (func(b
 		return nil, err
 	}
 	return func(base string) []string {
-		return []string{
+		lines := []string{
 			"示例令牌（仅供体验，随示例数据库一起删除）：",
 			"  管理员（清城区妇联）：" + admin,
 			"  飞来峡镇妇联（可补报 2025 年 12 月报表）：" + town,
 			"上传页面：" + base + "/upload",
 		}
+		// a login link, to try 我的填报 as a township chair would on her phone
+		if ls, err := server.MakeLoginLinks(ctx, db, a, []string{"feilaixia"}, base, time.Now(), server.DefaultLinkTTL, "demo"); err == nil {
+			lines = append(lines, "飞来峡镇的一次性登录链接（手机打开即进入“我的填报”）："+ls[0].URL)
+		}
+		return lines
 	}, nil
 }
 

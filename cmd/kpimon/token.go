@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/server"
 	"github.com/kpimon/kpimon/store"
 )
 
@@ -19,6 +22,8 @@ func tokenUsage(w io.Writer) {
 	fmt.Fprintln(w, "  kpimon token add --db D --admin [--name 名称]                  全部考核的管理员令牌")
 	fmt.Fprintln(w, "  kpimon token list --db D [--config C]                          列出令牌（只显示前缀）")
 	fmt.Fprintln(w, "  kpimon token revoke --db D 编号                                停用令牌")
+	fmt.Fprintln(w, "  kpimon token link --db D --config C --township T [--ttl 7d] [--base-url U] [--qr F.png]")
+	fmt.Fprintln(w, "                                                                 乡镇的一次性登录链接（和二维码）：手机打开即登录“我的填报”")
 	fmt.Fprintln(w, "新令牌只显示一次（输出的最后一行），系统只保存其 SHA-256 摘要。")
 }
 
@@ -34,6 +39,8 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runTokenList(ctx, args[1:], stdout, stderr)
 	case "revoke":
 		return runTokenRevoke(ctx, args[1:], stdout, stderr)
+	case "link":
+		return runTokenLink(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		tokenUsage(stdout)
 		return nil
@@ -200,4 +207,92 @@ func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "已停用令牌 #%d「%s」：此后凭它提交的数据一律拒绝。\n", tok.ID, tok.Name)
 	return nil
+}
+
+// runTokenLink prints a one-time login link for a township, and writes its QR code with
+// --qr. The link acts for the township's link token (server.LinkTokenName), created the
+// first time; revoking that token (kpimon token revoke) revokes its links and ends the
+// sessions opened with them.
+func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token link", stderr)
+	dbPath := new(string)
+	dbFlag(fs, dbPath)
+	config := fs.String("config", "", "考核配置文件（YAML）")
+	township := fs.String("township", "", "乡镇代码或名称")
+	ttl := fs.String("ttl", "7d", "有效期，如 7d（天）、12h（小时）；最长 90d")
+	base := fs.String("base-url", "", "链接的网址开头，如 https://kpimon.example.cn（默认：配置中的 notify.base_url）")
+	qr := fs.String("qr", "", "把二维码写成这个 PNG 文件，可打印或发给乡镇")
+	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if err := require(fs, "db", *dbPath, "config", *config, "township", *township); err != nil {
+		return err
+	}
+	d, err := parseTTL(*ttl)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return shownUsage(err.Error())
+	}
+	a, err := kpi.LoadConfig(*config)
+	if err != nil {
+		return err
+	}
+	if *base == "" {
+		*base = a.Notify.BaseURL
+	}
+	if *base == "" {
+		msg := "须给出 --base-url（kpimon 对外的网址，如 https://kpimon.example.cn），或在配置的 notify.base_url 中设置"
+		fmt.Fprintln(stderr, msg)
+		return shownUsage(msg)
+	}
+	db, err := openStore(ctx, *dbPath, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
+		return err
+	}
+	links, err := server.MakeLoginLinks(ctx, db, a, []string{*township}, *base, time.Now(), d, defaultActor())
+	if err != nil {
+		return err
+	}
+	l := links[0]
+	if *qr != "" {
+		png, err := server.QRCode(l.URL, 512)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*qr, png, 0o644); err != nil {
+			return fmt.Errorf("写入二维码 %s 失败: %w", *qr, err)
+		}
+	}
+	if l.Created {
+		fmt.Fprintf(stdout, "已为%s创建登录链接专用令牌 #%d「%s」。\n", l.Township.Name, l.Token.ID, l.Token.Name)
+	}
+	fmt.Fprintf(stdout, "%s的一次性登录链接，有效期至 %s，只能使用一次：\n", l.Township.Name, l.Expires.In(a.Location).Format("2006年1月2日 15:04"))
+	if *qr != "" {
+		fmt.Fprintf(stdout, "二维码已写入 %s。\n", *qr)
+	}
+	fmt.Fprintf(stdout, "撤销：kpimon token revoke --db %s %d（该乡镇的登录链接和用它登录的会话一并作废）\n", *dbPath, l.Token.ID)
+	fmt.Fprintln(stdout, l.URL)
+	return nil
+}
+
+// parseTTL reads a link's lifetime: a number of days (7d) or a Go duration (12h, 90m).
+func parseTTL(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 1 || days > 90 {
+			return 0, fmt.Errorf("--ttl %q 无效：天数须为 1 到 90，如 7d", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Minute || d > 90*24*time.Hour {
+		return 0, fmt.Errorf("--ttl %q 无效：应为 7d、12h 这样的时长，最短 1 分钟，最长 90 天", s)
+	}
+	return d, nil
 }

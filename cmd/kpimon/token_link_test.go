@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kpimon/kpimon/sqlite"
+)
+
+func TestTokenLinkCommand(t *testing.T) {
+	config := cangnan("config.yaml")
+	dir := t.TempDir()
+	db, qr := filepath.Join(dir, "t.db"), filepath.Join(dir, "灵溪镇.png")
+	out := mustCLI(t, "token", "link", "--db", db, "--config", config, "--township", "灵溪镇", "--ttl", "3d",
+		"--base-url", "https://kpimon.example.cn/", "--qr", qr)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	link := lines[len(lines)-1]
+	if !strings.HasPrefix(link, "https://kpimon.example.cn/login/link/kpl_") || strings.Contains(link, " ") {
+		t.Fatalf("last line %q is not the link alone:\n%s", link, out)
+	}
+	for _, want := range []string{"已为灵溪镇创建登录链接专用令牌 #1「灵溪镇妇联（登录链接）」", "只能使用一次", "二维码已写入", "kpimon token revoke --db " + db + " 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	data, err := os.ReadFile(qr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, err := png.Decode(bytes.NewReader(data)); err != nil || img.Bounds().Dx() != 512 {
+		t.Errorf("QR code: %v", err)
+	}
+	// the link works once, for three days, for 灵溪镇
+	st, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	secret := link[strings.LastIndex(link, "/")+1:]
+	if _, err := st.UseLoginLink(context.Background(), secret, time.Now().Add(73*time.Hour)); err == nil {
+		t.Error("the link works after three days")
+	}
+	tok, err := st.UseLoginLink(context.Background(), secret, time.Now())
+	if err != nil || tok.Township != "lingxi" {
+		t.Errorf("the link: %+v %v", tok, err)
+	}
+	// a second link reuses the link token
+	out = mustCLI(t, "token", "link", "--db", db, "--config", config, "--township", "lingxi", "--base-url", "https://kpimon.example.cn")
+	if strings.Contains(out, "创建登录链接专用令牌") || !strings.Contains(out, "kpimon token revoke --db "+db+" 1") {
+		t.Errorf("second link:\n%s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"token", "link", "--db", db, "--config", config, "--township", "lingxi"}, "须给出 --base-url"},
+		{[]string{"token", "link", "--db", db, "--config", config, "--township", "lingxi", "--base-url", "kpimon.example.cn"}, "须以 http:// 或 https:// 开头"},
+		{[]string{"token", "link", "--db", db, "--config", config, "--township", "桥墩镇", "--base-url", "https://x.cn"}, "未知的乡镇“桥墩镇”"},
+		{[]string{"token", "link", "--db", db, "--config", config, "--township", "lingxi", "--ttl", "100d", "--base-url", "https://x.cn"}, "--ttl \"100d\" 无效"},
+		{[]string{"token", "link", "--db", db, "--config", config}, "缺少参数 --township"},
+	} {
+		_, stderr, err := cli(t, tc.args...)
+		if err == nil || !strings.Contains(err.Error()+stderr, tc.want) {
+			t.Errorf("%v: %v %s; want %q", tc.args, err, stderr, tc.want)
+		}
+	}
+}
