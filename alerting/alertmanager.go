@@ -32,7 +32,8 @@ type amAlert struct {
 	GeneratorURL string            `json:"generatorURL"`
 }
 
-// amAlert converts a lifecycle record: labels carry the identity and the severity (codes,
+// amAlert converts a lifecycle record: labels carry the identity (the assessment, the alert,
+// the township and the indicator: two counties' 石角镇 stay two alerts) and the severity (codes,
 // with the Chinese names alongside), annotations the Chinese summary and the link. It
 // starts when its condition began (Engine.began); a firing alert ends at validUntil unless
 // re-sent, a resolved one at its resolution time.
@@ -46,7 +47,7 @@ func (e *Engine) amAlert(r store.AlertRecord, validUntil time.Time) amAlert {
 	}
 	return amAlert{
 		Labels: map[string]string{
-			"alertname": r.Alert.Alert, "severity": r.Severity,
+			"alertname": r.Alert.Alert, "severity": r.Severity, "assessment": e.a.ID,
 			"township": r.Township, "township_name": r.TownshipName,
 			"indicator": r.Indicator, "indicator_name": r.IndicatorName,
 		},

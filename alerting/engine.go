@@ -55,6 +55,7 @@ type Options struct {
 	Resend          time.Duration // re-send to Alertmanager this often; 1 minute by default
 	ResolvedFor     time.Duration // keep re-sending a resolved alert this long; 15 minutes by default
 	BaseURL         string        // kpimon's address for links when the config has no notify.base_url
+	PathPrefix      string        // the assessment's path under that address when a deployment serves several ("/qingcheng-2026")
 	Retries         int           // further attempts for a failed webhook or Alertmanager post; 2 by default
 	RetryWait       time.Duration // wait before the first retry, doubling; 1 second by default
 	Client          *http.Client  // 10-second timeout by default
@@ -135,6 +136,7 @@ func New(mon *monitor.Monitor, opt Options) (*Engine, error) {
 	if e.baseURL == "" {
 		e.baseURL = strings.TrimRight(opt.BaseURL, "/")
 	}
+	e.baseURL += strings.TrimRight(opt.PathPrefix, "/")
 	if opt.AlertmanagerURL != "" {
 		u, err := url.Parse(opt.AlertmanagerURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

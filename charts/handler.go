@@ -39,6 +39,7 @@ const maxCachedPages = 1024
 // it does when the clock may have changed an evaluation). It is safe for concurrent use.
 type Handler struct {
 	mon    *monitor.Monitor
+	base   string // HandlerOptions.Base
 	render *Renderer
 	log    *slog.Logger
 	mux    *http.ServeMux
@@ -110,6 +111,24 @@ type asset struct {
 // NewHandler builds the pages' handler. Mount it at "/": it serves /, /townships/{code},
 // /indicators/{code}, /rankings, /rankings.csv, /alerts and /assets/….
 func NewHandler(mon *monitor.Monitor, logger *slog.Logger) (*Handler, error) {
+	return NewHandlerWithOptions(mon, HandlerOptions{Logger: logger})
+}
+
+// HandlerOptions tune a Handler.
+type HandlerOptions struct {
+	Logger *slog.Logger
+	// Base is the path the pages are served under when a deployment serves several
+	// assessments ("/qingcheng-2026"; the router strips it before the handler sees a
+	// request): every link a page writes starts with it.
+	Base string
+}
+
+// links are the addresses the handler's pages link to, for period p.
+func (h *Handler) links(p kpi.Period) links { return liveLinks(p).under(h.base) }
+
+// NewHandlerWithOptions builds the pages' routes.
+func NewHandlerWithOptions(mon *monitor.Monitor, opt HandlerOptions) (*Handler, error) {
+	logger := opt.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -117,7 +136,7 @@ func NewHandler(mon *monitor.Monitor, logger *slog.Logger) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{mon: mon, render: r, log: logger, mux: http.NewServeMux(), gate: builds.New(builds.DefaultConcurrency, builds.DefaultWait),
+	h := &Handler{mon: mon, base: strings.TrimRight(opt.Base, "/"), render: r, log: logger, mux: http.NewServeMux(), gate: builds.New(builds.DefaultConcurrency, builds.DefaultWait),
 		assets: map[string]*asset{}, cache: map[pageKey]*renderedPage{}, snaps: map[kpi.Period]*Snapshot{}}
 	if err := h.loadAssets(); err != nil {
 		return nil, err
@@ -230,13 +249,13 @@ func (e periodError) Unwrap() error { return kpi.ErrBadPeriod }
 
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request) {
 	h.page(w, r, "overview", func(ctx context.Context, s *Snapshot) (*view, error) {
-		return buildOverview(s, liveLinks(s.Period))
+		return buildOverview(s, h.links(s.Period))
 	})
 }
 
 func (h *Handler) rankings(w http.ResponseWriter, r *http.Request) {
 	h.page(w, r, "rankings", func(ctx context.Context, s *Snapshot) (*view, error) {
-		return buildRankings(s, liveLinks(s.Period))
+		return buildRankings(s, h.links(s.Period))
 	})
 }
 
@@ -252,7 +271,7 @@ func (h *Handler) alerts(w http.ResponseWriter, r *http.Request) {
 		}
 		withRes := *s // the snapshot is shared by every page: a copy carries the resolutions
 		withRes.Resolved = res
-		return buildAlerts(&withRes, liveLinks(s.Period))
+		return buildAlerts(&withRes, h.links(s.Period))
 	})
 }
 
@@ -267,7 +286,7 @@ func (h *Handler) township(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		return buildTownship(s, liveLinks(s.Period), code, hist)
+		return buildTownship(s, h.links(s.Period), code, hist)
 	})
 }
 
@@ -278,7 +297,7 @@ func (h *Handler) indicator(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.page(w, r, "indicator/"+code, func(ctx context.Context, s *Snapshot) (*view, error) {
-		return buildIndicator(s, liveLinks(s.Period), code)
+		return buildIndicator(s, h.links(s.Period), code)
 	})
 }
 
@@ -367,7 +386,7 @@ func (h *Handler) renderPage(ctx context.Context, p kpi.Period, current *kpi.Res
 	if !overdue.IsZero() {
 		a := h.mon.Assessment()
 		dl := overdue.Deadline(a.ReportDeadlineDay, a.Location).AddDate(0, 0, -1)
-		v.Overdue = &overdueNote{Label: overdue.Label(), Deadline: fmt.Sprintf("%d月%d日", int(dl.Month()), dl.Day()), Href: "/?period=" + overdue.String()}
+		v.Overdue = &overdueNote{Label: overdue.Label(), Deadline: fmt.Sprintf("%d月%d日", int(dl.Month()), dl.Day()), Href: h.base + "/?period=" + overdue.String()}
 	}
 	body, err := h.render.render(v)
 	if err != nil {

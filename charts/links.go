@@ -11,12 +11,19 @@ import (
 // from file:// and from any web server. Codes are ASCII by config validation and are
 // path-escaped all the same.
 type links struct {
+	base   string // served pages: the path the assessment's pages are under ("/qingcheng-2026"), or ""
 	static bool
 	up     string // "" for pages at the top, "../" for pages one folder down
 	period kpi.Period
 }
 
 func liveLinks(p kpi.Period) links { return links{period: p} }
+
+// under is l with served addresses under base (a deployment's /{id}).
+func (l links) under(base string) links {
+	l.base = base
+	return l
+}
 
 func staticLinks(p kpi.Period, depth int) links {
 	l := links{static: true, period: p}
@@ -36,7 +43,7 @@ func (l links) Overview() string {
 	if l.static {
 		return l.up + "index.html"
 	}
-	return "/" + l.q()
+	return l.base + "/" + l.q()
 }
 
 // Rankings is the address of 排名.
@@ -44,7 +51,7 @@ func (l links) Rankings() string {
 	if l.static {
 		return l.up + "rankings.html"
 	}
-	return "/rankings" + l.q()
+	return l.base + "/rankings" + l.q()
 }
 
 // RankingsCSV is the address of the ranking as CSV.
@@ -52,7 +59,7 @@ func (l links) RankingsCSV() string {
 	if l.static {
 		return l.up + "rankings.csv"
 	}
-	return "/rankings.csv" + l.q()
+	return l.base + "/rankings.csv" + l.q()
 }
 
 // Bulletin is the address of the monthly bulletin (月度通报) in the format ext ("xlsx" or
@@ -61,7 +68,7 @@ func (l links) Bulletin(ext string) string {
 	if l.static {
 		return ""
 	}
-	return "/rankings/bulletin." + ext + l.q()
+	return l.base + "/rankings/bulletin." + ext + l.q()
 }
 
 // Alerts is the address of 预警.
@@ -69,7 +76,7 @@ func (l links) Alerts() string {
 	if l.static {
 		return l.up + "alerts.html"
 	}
-	return "/alerts" + l.q()
+	return l.base + "/alerts" + l.q()
 }
 
 // Township is the address of a township's page.
@@ -77,7 +84,7 @@ func (l links) Township(code string) string {
 	if l.static {
 		return l.up + "townships/" + url.PathEscape(code) + ".html"
 	}
-	return "/townships/" + url.PathEscape(code) + l.q()
+	return l.base + "/townships/" + url.PathEscape(code) + l.q()
 }
 
 // Indicator is the address of an indicator's page.
@@ -85,7 +92,7 @@ func (l links) Indicator(code string) string {
 	if l.static {
 		return l.up + "indicators/" + url.PathEscape(code) + ".html"
 	}
-	return "/indicators/" + url.PathEscape(code) + l.q()
+	return l.base + "/indicators/" + url.PathEscape(code) + l.q()
 }
 
 // Asset is the address of an embedded asset.

@@ -765,9 +765,19 @@ func outOfRange(ind *kpi.Indicator, o kpi.Observation) (string, float64, limit) 
 // message says what is wrong with a figure beyond the bound, in Chinese.
 func (l limit) message(ind *kpi.Indicator, field string, v float64) string {
 	if ind.Kind == kpi.KindBonus {
-		return fmt.Sprintf("加分“%s”本月 %s 分，超过了全年加分上限 %s：请核对分数", ind.Name, kpi.FormatNumber(v), l.label)
+		return fmt.Sprintf("加分“%s”本月 %s 分，超过了全年加分上限 %s：请核对分数", ind.Name, typedFigure(v), l.label)
 	}
-	return fmt.Sprintf("“%s”的%s %s 超出合理范围：一个月的数字不能超过 %s，请检查是否多打了数字", ind.Name, fieldLabel(field), kpi.FormatNumber(v), l.label)
+	return fmt.Sprintf("“%s”的%s %s 超出合理范围：一个月的数字不能超过 %s，请检查是否多打了数字", ind.Name, fieldLabel(field), typedFigure(v), l.label)
+}
+
+// typedFigure writes a refused figure back: as people write numbers (千分位) while it is of
+// a size people write, and in Go's short form beyond (a 1e308 typed by mistake is not
+// shown as 309 digits).
+func typedFigure(v float64) string {
+	if math.Abs(v) < 1e15 {
+		return kpi.FormatNumber(v)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 // noteYear counts a row whose month is of the year.

@@ -272,13 +272,13 @@ func TestFiguresOutOfRangeAreRefused(t *testing.T) {
 		msg   string
 	}{
 		{"count at the bound", "aa,people,2024-01,1000000000,,", "", ""},
-		{"count above the bound", "aa,people,2024-01,1000000001,,", "value", "“筛查人数”的数值 1000000001 超出合理范围：一个月的数字不能超过 1000000000（10 亿）"},
+		{"count above the bound", "aa,people,2024-01,1000000001,,", "value", "“筛查人数”的数值 1,000,000,001 超出合理范围：一个月的数字不能超过 1000000000（10 亿）"},
 		{"count 1e308", "aa,people,2024-01,1e308,,", "value", "数值 1e+308 超出合理范围"},
 		{"count 1e400", "aa,people,2024-01,1e400,,", "value", "数值“1e400”不是有效的数字：数字太大"},
 		{"stock above the bound", "aa,homes,2024-01,\"2,000,000,000\",,", "value", "不能超过 1000000000（10 亿）"},
 		{"yuan may be larger", "aa,loans,2024-01,5000000000,,", "", ""},
 		{"yuan above its bound", "aa,loans,2024-01,2e12,,", "value", "不能超过 1000000000000（1 万亿）"},
-		{"ratio above the bound", "aa,closure,2024-01,,2e9,3e9", "denominator", "“信访办结率”的分母 3000000000 超出合理范围"},
+		{"ratio above the bound", "aa,closure,2024-01,,2e9,3e9", "denominator", "“信访办结率”的分母 3,000,000,000 超出合理范围"},
 		{"ratio at the bound", "aa,closure,2024-01,,1e9,1e9", "", ""},
 		{"bonus at its max", "aa,honors,2024-01,5,,", "", ""},
 		{"bonus above its max", "aa,honors,2024-01,6,,", "value", "加分“荣誉加分”本月 6 分，超过了全年加分上限 5 分"},

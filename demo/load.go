@@ -22,7 +22,16 @@ type Store interface {
 // with the time it was submitted, through the collector like any report. It returns how
 // many reports it loaded; db's clock is the wall clock again afterwards.
 func Load(ctx context.Context, db Store, a *kpi.Assessment) (int, error) {
-	reports := Reports(a)
+	return load(ctx, db, a, Reports(a))
+}
+
+// LoadUntil is Load of the reports that have arrived by now (ReportsUntil): a year under
+// way is loaded up to the current month.
+func LoadUntil(ctx context.Context, db Store, a *kpi.Assessment, now time.Time) (int, error) {
+	return load(ctx, db, a, ReportsUntil(a, now))
+}
+
+func load(ctx context.Context, db Store, a *kpi.Assessment, reports []Report) (int, error) {
 	defer db.SetClock(time.Now)
 	for _, r := range reports {
 		b := collector.NewBatch(a)

@@ -145,7 +145,7 @@ func TestTemplateLayoutProtectionAndValidation(t *testing.T) {
 		case "decimal":
 			numbers++
 			// the bound is the collector's: 10 亿 for counts, stocks and ratios, max for a bonus
-			top, say := "1000000000", "请填写 0 到 1000000000 之间的数字"
+			top, say := "1000000000", "请填写 0 到 1,000,000,000 之间的数字"
 			if row, _ := strconv.Atoi(strings.TrimLeft(dv.Sqref, "ABCDEFGHIJ")); row == HeaderRow+5 {
 				top, say = "5", "请填写 0 到 5 之间的数字"
 			}

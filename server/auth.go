@@ -143,9 +143,15 @@ func (s *Server) identifySecret(ctx context.Context, secret string) (*caller, er
 	return &caller{token: tok}, nil
 }
 
-// tokenValidHere reports whether a valid token may act in this assessment: an admin
-// token, or a township token whose township is still in the config.
+// tokenValidHere reports whether a valid token may act in this assessment: it belongs to
+// this assessment, to the whole deployment (store.AllAssessments, admins only), or to one
+// the deployment lets it carry over from (TokenScope: another year of the same county);
+// and a township token's township is still in the config.
 func (s *Server) tokenValidHere(tok store.Token) bool {
+	own := tok.Assessment == s.mon.Assessment().ID || (tok.Admin && tok.Assessment == store.AllAssessments)
+	if !own && (s.tokenScope == nil || !s.tokenScope(tok.Assessment)) {
+		return false
+	}
 	if tok.Admin {
 		return true
 	}
@@ -176,7 +182,7 @@ func (s *Server) writer(w http.ResponseWriter, r *http.Request) (*caller, bool) 
 // and the pages that do their own authentication (login, login links, upload, /my, admin).
 func publicPath(p string) bool {
 	switch {
-	case p == "/healthz", p == "/login", p == "/logout", p == "/upload", p == "/my", p == "/admin/links":
+	case p == "/healthz", p == "/readyz", p == "/login", p == "/logout", p == "/upload", p == "/my", p == "/admin/links":
 		return true
 	}
 	for _, prefix := range []string{"/upload/", "/login/", "/my/", "/admin/"} {
@@ -202,7 +208,7 @@ func (s *Server) allowRead(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/metrics") {
-		redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
+		s.redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
 		return false
 	}
 	s.writeError(w, r, ErrUnauthorized)

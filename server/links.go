@@ -224,7 +224,7 @@ func (s *Server) useLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("logged in by a login link", "token", tok.ID, "township", tok.Township)
-	redirect(w, r, "/my")
+	s.redirect(w, r, "/my")
 }
 
 // admin returns the caller of an admin page, answering itself when it is not an admin.
@@ -261,16 +261,16 @@ func (s *Server) adminLinks(w http.ResponseWriter, r *http.Request) {
 // notify.base_url, or the address the admin's request came to.
 func (s *Server) linkBase(r *http.Request) string {
 	if s.baseURL != "" {
-		return s.baseURL
+		return s.baseURL + s.base
 	}
 	if b := s.mon.Assessment().Notify.BaseURL; b != "" {
-		return b
+		return strings.TrimRight(b, "/") + s.base
 	}
 	scheme := "http"
 	if secureCookie(r) {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host
+	return scheme + "://" + r.Host + s.base
 }
 
 // makeLinks makes a login link for every township and shows them as a printable sheet.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/kpimon/kpimon/server/builds"
 	"github.com/kpimon/kpimon/store"
@@ -49,6 +50,7 @@ const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' d
 
 // page is what a page shows. Fields are used by the pages that need them.
 type page struct {
+	Base       string // the server's path prefix: every link and form starts with it
 	Title      string
 	Assessment string
 	Who        *whoView
@@ -83,6 +85,7 @@ type whoView struct {
 // render writes a page with its status.
 func (s *Server) render(w http.ResponseWriter, status int, name string, p page) {
 	p.Assessment = s.mon.Assessment().Name
+	p.Base = s.base
 	if p.Title == "" {
 		p.Title = "报表上传"
 	}
@@ -100,6 +103,14 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, p page) 
 	h.Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// redirect sends the browser to a path of this server, under its base.
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to string) {
+	if strings.HasPrefix(to, "/") {
+		to = s.base + to
+	}
+	redirect(w, r, to)
 }
 
 // plainError answers with a line of Chinese text, as http.Error does.

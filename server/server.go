@@ -38,6 +38,8 @@ type Server struct {
 	sessionTTL  time.Duration
 	bodyTimeout time.Duration
 	baseURL     string
+	base        string                       // the path the server is mounted under, "" or "/qingcheng-2026"
+	tokenScope  func(assessment string) bool // whether a token of that assessment acts here (Options.TokenScope)
 
 	nosniff []string // the X-Content-Type-Options value every response carries; never modified
 
@@ -61,6 +63,15 @@ type Options struct {
 	// BaseURL is the address login links start with (notify.base_url, or the address
 	// served); when empty, the address the admin's request came to.
 	BaseURL string
+	// Base is the path the server is mounted under when a deployment serves several
+	// assessments ("/qingcheng-2026"; the router strips it before the server sees a
+	// request): every link, form and redirect the server writes starts with it.
+	Base string
+	// TokenScope says whether a token that belongs to the assessment with the id may act in
+	// this one. Nil: only its own assessment's tokens and the deployment's (store.
+	// AllAssessments). A deployment lets a township token carry over between the years of
+	// one county.
+	TokenScope func(assessment string) bool
 }
 
 // DefaultBodyTimeout bounds how long a request body may take to arrive.
@@ -92,6 +103,7 @@ func NewWithOptions(mon *monitor.Monitor, opt Options) *Server {
 	}
 	s := &Server{mon: mon, log: logger, mux: http.NewServeMux(), acc: &access{}, nosniff: []string{"nosniff"},
 		pages: parsePages(), sessionTTL: opt.SessionTTL, bodyTimeout: opt.BodyTimeout, baseURL: strings.TrimRight(opt.BaseURL, "/"),
+		base: strings.TrimRight(opt.Base, "/"), tokenScope: opt.TokenScope,
 		gate: gate, bulletins: map[bulletinKey]*bulletinFile{}}
 	if s.sessionTTL <= 0 {
 		s.sessionTTL = DefaultSessionTTL
@@ -101,6 +113,7 @@ func NewWithOptions(mon *monitor.Monitor, opt Options) *Server {
 	}
 	s.mux.HandleFunc("/", s.notFound)
 	s.route("GET", "/healthz", s.healthz)
+	s.route("GET", "/readyz", s.readyz)
 	s.route("GET", "/api/v1/evaluations", s.evaluations)
 	s.route("GET", "/api/v1/rankings", s.rankings)
 	s.route("GET", "/api/v1/alerts", s.alerts)
@@ -295,15 +308,43 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) (*kpi.Result, bo
 	return res, true
 }
 
+// healthz is the liveness check: the process serves. It does not look at the database, so
+// that an orchestrator does not restart kpimon while the database restarts (readyz does).
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if err := s.mon.Store().Ping(r.Context()); err != nil {
-		s.log.Error("health check failed", "err", err)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+// readyz is the readiness check: the database answers and the assessment's data are
+// loaded (they are from New on; Ready says so for a deployment of several).
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.Ready(r.Context()); err != nil {
+		s.log.Warn("not ready", "err", err)
 		w.Header().Set("Retry-After", retryAfterSeconds)
-		plainError(w, "数据库不可用，请稍后再试", http.StatusServiceUnavailable)
+		plainError(w, "未就绪："+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "ok\n")
+}
+
+// Ready reports whether the server can answer: its database answers. (The data were
+// loaded when its monitor was made.)
+func (s *Server) Ready(ctx context.Context) error {
+	if err := s.mon.Store().Ping(ctx); err != nil {
+		return fmt.Errorf("数据库不可用")
+	}
+	return nil
+}
+
+// GateReads applies the server's read rule (a viewer token, when one is set) to another
+// handler: the deployment's own pages (the chooser, the list of assessments).
+func (s *Server) GateReads(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.allowRead(w, r) {
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 func (s *Server) evaluations(w http.ResponseWriter, r *http.Request) {

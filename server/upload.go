@@ -215,7 +215,7 @@ func (s *Server) formPage(c *caller) page {
 	ps, p := s.reportPeriods()
 	out := page{Who: s.who(c), CSRF: csrfValue(c.session), Periods: ps, Period: p}
 	if !c.token.Admin {
-		out.Back = &link{Href: "/my", Label: "返回我的填报"}
+		out.Back = &link{Href: s.base + "/my", Label: "返回我的填报"}
 	}
 	return out
 }
@@ -295,7 +295,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if c.viewer && next == "/upload" {
 		next = "/"
 	}
-	redirect(w, r, next)
+	s.redirect(w, r, next)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -317,7 +317,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	setCookie(w, r, CookieName, "", -1)
 	setCookie(w, r, viewerCookie, "", -1)
-	redirect(w, r, "/login")
+	s.redirect(w, r, "/login")
 }
 
 func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) {

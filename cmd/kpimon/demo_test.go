@@ -85,7 +85,7 @@ func TestDemoServesTheAPI(t *testing.T) {
 	if code, body := get(t, base+"/healthz"); code != 200 || strings.TrimSpace(body) != "ok" {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
-	code, body := get(t, base+"/api/v1/rankings")
+	code, body := get(t, base+"/api/v1/rankings?assessment=qingcheng-2025")
 	if code != 200 {
 		t.Fatalf("/api/v1/rankings: %d %s", code, body)
 	}
@@ -103,15 +103,46 @@ func TestDemoServesTheAPI(t *testing.T) {
 	if rk.Period != "2025-12" || len(rk.Rankings) != 8 {
 		t.Errorf("demo ranking: period %s, %d townships; want 2025-12 and 8", rk.Period, len(rk.Rankings))
 	}
-	code, body = get(t, base+"/api/v1/alerts?period=2025-12")
+	code, body = get(t, base+"/api/v1/alerts?assessment=qingcheng-2025&period=2025-12")
 	if code != 200 || !strings.Contains(body, `"missing_report"`) || !strings.Contains(body, `"feilaixia"`) {
 		t.Errorf("demo alerts lack 飞来峡镇's missing December report: %d", code)
 	}
-	if code, _ := get(t, base+"/api/v1/evaluations?period=2025-06"); code != 200 {
+	if code, _ := get(t, base+"/api/v1/evaluations?assessment=qingcheng-2025&period=2025-06"); code != 200 {
 		t.Errorf("evaluations for June: %d", code)
 	}
-	if code, body := get(t, base+"/api/v1/evaluations?period=2024-06"); code != 400 || !strings.Contains(body, "不在考核年度") {
+	if code, body := get(t, base+"/api/v1/evaluations?assessment=qingcheng-2025&period=2024-06"); code != 400 || !strings.Contains(body, "不在考核年度") {
 		t.Errorf("a period outside the year: %d %s", code, body)
+	}
+	// every assessment of the deployment, listed and served under its id
+	code, body = get(t, base+"/api/v1/assessments")
+	var list struct {
+		Assessments []struct {
+			ID       string   `json:"id"`
+			Year     int      `json:"year"`
+			Months   []string `json:"months"`
+			LastYear string   `json:"last_year"`
+		} `json:"assessments"`
+	}
+	if err := json.Unmarshal([]byte(body), &list); err != nil || code != 200 {
+		t.Fatalf("/api/v1/assessments: %d %v", code, err)
+	}
+	ids := map[string]bool{}
+	for _, x := range list.Assessments {
+		ids[x.ID] = true
+		if code, page := get(t, base+"/"+x.ID+"/"); code != 200 || !strings.Contains(page, "/"+x.ID+"/rankings?period=") {
+			t.Errorf("/%s/: %d, or its links are not under /%s/", x.ID, code, x.ID)
+		}
+		if x.ID == "qingcheng-2025" && (len(x.Months) != 12 || x.Year != 2025) {
+			t.Errorf("qingcheng-2025 listed with months %v", x.Months)
+		}
+		if x.ID == "qingcheng-2026" && x.LastYear != "qingcheng-2025" {
+			t.Errorf("qingcheng-2026's last year = %q", x.LastYear)
+		}
+	}
+	for _, id := range []string{"qingcheng-2025", "qingcheng-2026", "fogang-2026", "qingxin-2026"} {
+		if !ids[id] {
+			t.Errorf("/api/v1/assessments lacks %s", id)
+		}
 	}
 }
 
@@ -123,7 +154,7 @@ func TestDemoPrintsTokensThatWrite(t *testing.T) {
 		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--log-level", "warn"}, &out, &errOut)
 	}()
 	defer func() { cancel(); <-done }()
-	tokenRE := regexp.MustCompile(`飞来峡镇妇联（可补报 2025 年 12 月报表）：(\S+)`)
+	tokenRE := regexp.MustCompile(`飞来峡镇妇联（[a-z0-9-]+，也可更正上一年度的数据）：(\S+)`)
 	var base, token string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && token == ""; time.Sleep(20 * time.Millisecond) {
 		if m := tokenRE.FindStringSubmatch(out.String()); m != nil {
@@ -134,6 +165,8 @@ func TestDemoPrintsTokensThatWrite(t *testing.T) {
 		t.Fatalf("no township token printed: %q", out.String())
 	}
 	post := func(body string) int {
+		// no ?assessment=: a batch of 2025 goes to the only assessment of 2025 (the 2026
+		// township token carries over to its county's 2025), one of 2026 to the token's
 		req, _ := http.NewRequest("POST", base+"/api/v1/observations", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
@@ -149,5 +182,8 @@ func TestDemoPrintsTokensThatWrite(t *testing.T) {
 	}
 	if code := post(`[{"township":"dongcheng","indicator":"wechat_posts","period":"2025-12","value":5}]`); code != 403 {
 		t.Errorf("the township token writing another township's figures: %d, want 403", code)
+	}
+	if code := post(`[{"township":"feilaixia","indicator":"wechat_posts","period":"2026-10","value":4}]`); code != 200 {
+		t.Errorf("the township token writing its 2026 figures: %d", code)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kpimon/kpimon/dashboards"
+	"github.com/kpimon/kpimon/demo"
 )
 
 // The integration test: kpimon on the demo data, a real Prometheus scraping it with the
@@ -146,7 +147,7 @@ type amNotification struct {
 }
 
 func alertKey(l map[string]string) string {
-	return l["alertname"] + "/" + l["township"] + "/" + l["indicator"] + "/" + l["severity"]
+	return l["assessment"] + "/" + l["alertname"] + "/" + l["township"] + "/" + l["indicator"] + "/" + l["severity"]
 }
 
 func TestIntegrationPrometheusAndAlertmanager(t *testing.T) {
@@ -228,6 +229,7 @@ receivers:
 	// Prometheus, scraping kpimon every second with the generated rules
 	mustCLI(t, "rules", "--out", filepath.Join(dir, "kpimon-rules.yml"))
 	promURL := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	// one target per assessment, relabelled as the shipped example configuration does
 	promConfig := fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -235,8 +237,15 @@ rule_files: [kpimon-rules.yml]
 scrape_configs:
   - job_name: kpimon
     static_configs:
-      - targets: [%q]
-`, strings.TrimPrefix(kpimonURL, "http://"))
+      - targets: [%s]
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_assessment
+      - source_labels: [__param_assessment]
+        target_label: instance
+      - target_label: __address__
+        replacement: %q
+`, strings.Join(demo.IDs(), ", "), strings.TrimPrefix(kpimonURL, "http://"))
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(promConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -244,12 +253,22 @@ scrape_configs:
 		"--web.listen-address="+strings.TrimPrefix(promURL, "http://"), "--log.level=warn")
 
 	// 1. the kpimon series in Prometheus
-	poll(t, ctx, "8 township scores in Prometheus", func() bool {
-		r, ok := promQuery(ctx, promURL, `kpimon_township_score{job="kpimon"}`)
+	poll(t, ctx, "8 township scores of qingcheng-2025 in Prometheus", func() bool {
+		r, ok := promQuery(ctx, promURL, `kpimon_township_score{job="kpimon", assessment="qingcheng-2025", instance="qingcheng-2025"}`)
 		return ok && len(r) == 8
 	})
-	if r, _ := promQuery(ctx, promURL, `kpimon_assessment_info`); len(r) != 1 || r[0]["period"] != "2025-12" {
-		t.Errorf("kpimon_assessment_info = %v, want period 2025-12", r)
+	poll(t, ctx, "every assessment a target of its own", func() bool {
+		r, _ := promQuery(ctx, promURL, `kpimon_assessment_info`)
+		return len(r) == len(demo.IDs())
+	})
+	info, _ := promQuery(ctx, promURL, `kpimon_assessment_info`)
+	for _, x := range info {
+		if x["instance"] != x["assessment"] {
+			t.Errorf("assessment %s scraped as instance %s: one scrape must carry one assessment's series", x["assessment"], x["instance"])
+		}
+		if x["assessment"] == "qingcheng-2025" && x["period"] != "2025-12" {
+			t.Errorf("kpimon_assessment_info = %v, want period 2025-12", x)
+		}
 	}
 	step("kpimon series in Prometheus")
 
@@ -284,13 +303,13 @@ scrape_configs:
 		}
 		return true
 	})
-	if !promAlerts["missing_report/feilaixia/cervical_screening_persons/warning"] || !promAlerts["ceiling_breached/shijiao/repeat_escalated_petitions/critical"] {
+	if !promAlerts["qingcheng-2025/missing_report/feilaixia/cervical_screening_persons/warning"] || !promAlerts["qingcheng-2025/ceiling_breached/shijiao/repeat_escalated_petitions/critical"] {
 		t.Errorf("Prometheus-side alerts lack 飞来峡镇's missing report or 石角镇's breached ceiling: %d alerts", len(promAlerts))
 	}
 	step(fmt.Sprintf("%d Prometheus-side alerts firing, the same as kpimon's own", len(promAlerts)))
 
 	// 3. kpimon's own alerts in Alertmanager, with Chinese summaries and links back
-	const breached = "ceiling_breached/shijiao/repeat_escalated_petitions/critical"
+	const breached = "qingcheng-2025/ceiling_breached/shijiao/repeat_escalated_petitions/critical"
 	type amAlert struct {
 		Labels       map[string]string `json:"labels"`
 		Annotations  map[string]string `json:"annotations"`
@@ -322,7 +341,7 @@ scrape_configs:
 	}
 	a := inAM[breached]
 	if a.Status.State != "active" || !strings.Contains(a.Annotations["summary"], "石角镇“重复访、越级访件数”累计2件，超过控制上限1件") ||
-		!strings.HasSuffix(a.GeneratorURL, "/townships/shijiao?period=2025-12") || a.Labels["township_name"] != "石角镇" {
+		!strings.HasSuffix(a.GeneratorURL, "/qingcheng-2025/townships/shijiao?period=2025-12") || a.Labels["township_name"] != "石角镇" {
 		t.Errorf("石角镇's alert in Alertmanager: %+v", a)
 	}
 	step(fmt.Sprintf("%d kpimon alerts active in Alertmanager", len(inAM)))
@@ -331,7 +350,7 @@ scrape_configs:
 	tokenOut := mustCLI(t, "token", "add", "--db", dbPath, "--admin", "--name", "区妇联办公室")
 	lines := strings.Split(strings.TrimSpace(tokenOut), "\n")
 	token := lines[len(lines)-1]
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, kpimonURL+"/api/v1/observations?source=石角镇9月更正",
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, kpimonURL+"/api/v1/observations?assessment=qingcheng-2025&source=石角镇9月更正",
 		strings.NewReader("乡镇,指标,月份,数值\n石角镇,重复访、越级访件数,2025-09,0\n"))
 	req.Header.Set("Content-Type", "text/csv")
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -376,7 +395,7 @@ scrape_configs:
 	step("kpimon's alert resolved in Alertmanager")
 	// and Prometheus' copy stops firing with the next scrape
 	poll(t, ctx, "Prometheus' ceiling_breached alert to stop", func() bool {
-		r, ok := promQuery(ctx, promURL, `ALERTS{alertname="ceiling_breached", township="shijiao", alertstate="firing"}`)
+		r, ok := promQuery(ctx, promURL, `ALERTS{alertname="ceiling_breached", assessment="qingcheng-2025", township="shijiao", alertstate="firing"}`)
 		return ok && len(r) == 0
 	})
 	step("Prometheus-side alert resolved")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/metrics"
 	"github.com/kpimon/kpimon/monitor"
-	"github.com/kpimon/kpimon/server"
+	"github.com/kpimon/kpimon/web"
 )
 
 // observeOptions are serve's and demo's flags for /metrics and alert delivery.
@@ -32,14 +33,11 @@ func (o *observeOptions) register(fsAddr func(p *string, name, value, usage stri
 	fsAddr(&o.resend, "alertmanager-resend", "1m", "向 Alertmanager 重发持续中预警的间隔")
 }
 
-// parsed checks the flags.
-func (o *observeOptions) parsed(a *kpi.Assessment) (p kpi.Period, interval, resend time.Duration, err error) {
+// parsed checks the flags: the period (zero when not given) and the intervals.
+func (o *observeOptions) parsed() (p kpi.Period, interval, resend time.Duration, err error) {
 	if o.period != "" {
 		if p, err = kpi.ParsePeriod(o.period); err != nil {
 			return p, 0, 0, fmt.Errorf("--period: %w", err)
-		}
-		if p.Year != a.Year {
-			return p, 0, 0, fmt.Errorf("--period %s 不在考核年度 %d 内", p, a.Year)
 		}
 	}
 	for _, f := range []struct {
@@ -55,46 +53,91 @@ func (o *observeOptions) parsed(a *kpi.Assessment) (p kpi.Period, interval, rese
 	return p, interval, resend, nil
 }
 
-// observe mounts /metrics on srv (one registry, with the Go and process collectors) and
-// starts the metrics refresh and the alert lifecycle; addr is the address served, for links
-// when the config has no notify.base_url. stop ends the loops, waits for them and gives up
-// the lease on the assessment's messages, so that another server sharing the database
-// sends them from then on without waiting for the lease to run out.
-func observe(ctx context.Context, mon *monitor.Monitor, srv *server.Server, o observeOptions, addr string, logger *slog.Logger) (stop func(), err error) {
-	p, interval, resend, err := o.parsed(mon.Assessment())
-	if err != nil {
-		return nil, err
-	}
+// observe mounts /metrics on the router (one registry, with the Go and process collectors;
+// one target per assessment) and starts every assessment's metrics refresh and alert
+// lifecycle; addr is the address served, for links when a config has no notify.base_url.
+// stop ends the loops, waits for them and gives up the leases on the assessments'
+// messages, so that another server sharing the database sends them from then on without
+// waiting for the leases to run out.
+func observe(ctx context.Context, dep *monitor.Deployment, rt *web.Router, o observeOptions, addr string, logger *slog.Logger) (stop func(), err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	exp, err := metrics.New(ctx, mon, metrics.Options{Period: p, Interval: interval, Logger: logger})
+	fixed, interval, resend, err := o.parsed()
 	if err != nil {
 		return nil, err
 	}
-	if err := reg.Register(exp); err != nil {
-		return nil, fmt.Errorf("register metrics: %w", err)
+	var exps []*metrics.Exporter
+	var engs []*alerting.Engine
+	matched := fixed.IsZero()
+	for _, mon := range dep.Monitors() {
+		a := mon.Assessment()
+		// --period names a month of one year: the other years' assessments describe their
+		// own live month
+		var p kpi.Period
+		if !fixed.IsZero() && fixed.Year == a.Year {
+			p, matched = fixed, true
+		}
+		exp, err := metrics.New(ctx, mon, metrics.Options{Period: p, Interval: interval, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		if err := reg.Register(exp); err != nil {
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+		eng, err := alerting.New(mon, alerting.Options{
+			Period: p, Interval: interval, AlertmanagerURL: o.alertmanagerURL, Resend: resend,
+			BaseURL: "http://" + addr, PathPrefix: "/" + a.ID, Logger: logger, Registerer: reg,
+		})
+		if err != nil {
+			return nil, err
+		}
+		exps = append(exps, exp)
+		engs = append(engs, eng)
 	}
-	eng, err := alerting.New(mon, alerting.Options{
-		Period: p, Interval: interval, AlertmanagerURL: o.alertmanagerURL, Resend: resend,
-		BaseURL: "http://" + addr, Logger: logger, Registerer: reg,
-	})
-	if err != nil {
-		return nil, err
+	if !matched {
+		years := map[int]bool{}
+		var ys []string
+		for _, m := range dep.Monitors() {
+			if y := m.Assessment().Year; !years[y] {
+				years[y] = true
+				ys = append(ys, fmt.Sprint(y))
+			}
+		}
+		return nil, fmt.Errorf("--period %s 不在考核年度 %s 内", fixed, strings.Join(ys, "、"))
+	}
+	def := exps[0]
+	if m, _, ok := dep.Default(); ok {
+		for i, x := range dep.Monitors() {
+			if x == m {
+				def = exps[i]
+			}
+		}
+	}
+	var others []*metrics.Exporter
+	for _, e := range exps {
+		if e != def {
+			others = append(others, e)
+		}
 	}
 	// the figures come as cached exposition bytes; the registry (health, Go, process) is
 	// gathered per scrape and served in the same response
-	srv.Handle("GET /metrics", exp.Handler(reg))
+	rt.Handle("GET /metrics", metrics.NewTargets(reg, def, others...))
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { exp.Run(ctx) })
-	wg.Go(func() { eng.Run(ctx) })
+	for i := range exps {
+		exp, eng := exps[i], engs[i]
+		wg.Go(func() { exp.Run(ctx) })
+		wg.Go(func() { eng.Run(ctx) })
+	}
 	return func() {
 		cancel()
 		wg.Wait()
 		rctx, done := context.WithTimeout(context.Background(), 5*time.Second)
 		defer done()
-		if err := eng.Release(rctx); err != nil {
-			logger.Warn("giving up the lease on sending messages failed; another server takes over once it runs out", "err", err)
+		for _, eng := range engs {
+			if err := eng.Release(rctx); err != nil {
+				logger.Warn("giving up the lease on sending messages failed; another server takes over once it runs out", "err", err)
+			}
 		}
 	}, nil
 }

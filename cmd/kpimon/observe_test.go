@@ -30,7 +30,7 @@ func TestServeFlagsForMetricsAndAlerts(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--period", "2024-05"}, "不在考核年度 2025 内"},
+		{[]string{"--period", "2024-05"}, "不在考核年度 2025、2026 内"},
 		{[]string{"--period", "2025-13"}, "--period"},
 		{[]string{"--alert-interval", "soon"}, "--alert-interval"},
 		{[]string{"--alertmanager-resend", "-1s"}, "--alertmanager-resend"},

@@ -12,12 +12,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kpimon/kpimon/charts"
 	"github.com/kpimon/kpimon/demo"
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/monitor"
 	"github.com/kpimon/kpimon/server"
 	"github.com/kpimon/kpimon/store"
+	"github.com/kpimon/kpimon/web"
 )
 
 // serveOptions are the flags serve and demo share.
@@ -40,70 +40,81 @@ func (o *serveOptions) register(fsAddr func(p *string, name, value, usage string
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
-	config := fs.String("config", "", "考核配置文件（YAML）")
+	var cf configFlags
+	fs.Var(&cf, "config", "考核配置文件（YAML）；可给出多次，或给出目录（其中所有 .yaml 文件）：一个服务同时提供多项考核")
 	dbPath := new(string)
 	dbFlag(fs, dbPath)
 	var opt serveOptions
 	opt.register(fs.StringVar)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "用法: kpimon serve --config C --db D [--addr HOST:PORT]")
+		fmt.Fprintln(fs.Output(), "用法: kpimon serve --config C [--config C2 …| --config 目录] --db D [--addr HOST:PORT]")
 		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	if err := require(fs, "config", *config, "db", *dbPath); err != nil {
+	if err := require(fs, "config", cf.String(), "db", *dbPath); err != nil {
 		return err
 	}
 	logger, err := newLogger(stderr, opt.logLevel, opt.logFormat)
 	if err != nil {
 		return err
 	}
-	a, db, err := openAssessment(ctx, *config, *dbPath, stderr)
+	as, err := cf.load(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, *dbPath, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return serve(ctx, a, db, opt, logger, stdout, "kpimon 已启动")
+	return serve(ctx, as, db, opt, logger, stdout, "kpimon 已启动")
 }
 
-// serve runs the server until ctx is done, printing the address it listens on.
-func serve(ctx context.Context, a *kpi.Assessment, db store.Store, opt serveOptions, logger *slog.Logger, stdout io.Writer, banner string) error {
-	mon, err := monitor.New(ctx, a, db, monitor.Options{Logger: logger})
+// serve runs the deployment's server until ctx is done, printing the address it listens on
+// and every assessment's.
+func serve(ctx context.Context, as []*kpi.Assessment, db store.Store, opt serveOptions, logger *slog.Logger, stdout io.Writer, banner string) error {
+	dep, err := monitor.NewDeployment(ctx, db, as, monitor.Options{Logger: logger})
 	if err != nil {
 		return err
 	}
-	srv := server.New(mon, logger)
-	srv.SetViewerToken(opt.viewer)
-	pages, err := charts.NewHandler(mon, logger)
-	if err != nil {
-		return err
-	}
-	pages.SetBuildGate(srv.BuildGate()) // pages, exports and bulletins share one bound on builds
-	srv.Handle("/", pages)
 	ln, err := listen(opt.addr)
 	if err != nil {
 		return err
 	}
-	stop, err := observe(ctx, mon, srv, opt.observe, ln.Addr().String(), logger)
+	rt, err := web.New(dep, web.Options{Logger: logger, ViewerToken: opt.viewer})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	stop, err := observe(ctx, dep, rt, opt.observe, ln.Addr().String(), logger)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer stop()
-	// data written by `kpimon ingest` while the server runs shows within the watch interval
+	// data written by another server or by `kpimon ingest` while this one runs show at once
+	// (the store tells) or within the watch interval
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
-	go func() { defer close(watched); mon.Watch(watchCtx, reloadInterval) }()
+	go func() { defer close(watched); dep.Watch(watchCtx, reloadInterval) }()
 	defer func() { stopWatch(); <-watched }()
-	fmt.Fprintf(stdout, "%s：http://%s/\n", banner, ln.Addr())
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "%s：%s/\n", banner, base)
+	if len(as) > 1 {
+		for _, m := range dep.Monitors() {
+			a := m.Assessment()
+			fmt.Fprintf(stdout, "  %s：%s/%s/\n", a.Name, base, a.ID)
+		}
+	}
 	if opt.notes != nil {
-		for _, l := range opt.notes("http://" + ln.Addr().String()) {
+		for _, l := range opt.notes(base) {
 			fmt.Fprintln(stdout, l)
 		}
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "assessment", a.Name, "db", db.Describe())
-	return server.Serve(ctx, ln, srv, logger)
+	logger.Info("serving", "addr", ln.Addr().String(), "assessments", len(as), "db", db.Describe())
+	return server.Serve(ctx, ln, rt, logger)
 }
 
 // reloadInterval is how often the server looks for batches written by another process.
@@ -152,7 +163,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("%s 已存在：示例总是写入一个新数据库，请换一个文件名", path)
 	}
-	a, err := demo.Assessment()
+	as, err := demo.Assessments()
 	if err != nil {
 		return err
 	}
@@ -165,37 +176,53 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if !ok {
 		return fmt.Errorf("示例须写入 SQLite 文件")
 	}
-	n, err := demo.Load(ctx, db, a)
-	if err != nil {
+	now := time.Now()
+	n := 0
+	for _, a := range as {
+		k, err := demo.LoadUntil(ctx, db, a, now)
+		if err != nil {
+			return err
+		}
+		n += k
+	}
+	logger.Info("demo loaded", "assessments", len(as), "reports", n, "db", path)
+	if opt.notes, err = demoTokens(ctx, st, as); err != nil {
 		return err
 	}
-	logger.Info("demo loaded", "reports", n, "db", path)
-	if opt.notes, err = demoTokens(ctx, st, a); err != nil {
-		return err
-	}
-	return serve(ctx, a, st, opt, logger, stdout, "kpimon 示例（"+a.Name+"）已启动")
+	return serve(ctx, as, st, opt, logger, stdout, "kpimon 示例（清远市各级妇联的考核）已启动")
 }
 
-// demoTokens makes an admin token and one township's token so that a visitor can try the
-// upload page and the write API, and returns the lines that show them.
-func demoTokens(ctx context.Context, db store.Tokens, a *kpi.Assessment) (func(base string) []string, error) {
-	_, admin, err := db.AddToken(ctx, store.NewToken{Assessment: a.ID, Name: "清城区妇联（示例）", Admin: true, CreatedBy: "demo"})
+// demoTokens makes a deployment admin's token and one township's token, so that a visitor
+// can try the upload pages and the write API, and returns the lines that show them with a
+// login link for the township.
+func demoTokens(ctx context.Context, db store.Tokens, as []*kpi.Assessment) (func(base string) []string, error) {
+	var town *kpi.Assessment
+	for _, a := range as {
+		if a.ID == "qingcheng-2026" {
+			town = a
+		}
+	}
+	if town == nil {
+		town = as[0]
+	}
+	_, admin, err := db.AddToken(ctx, store.NewToken{Assessment: store.AllAssessments, Name: "清远市妇联（示例）", Admin: true, CreatedBy: "demo"})
 	if err != nil {
 		return nil, err
 	}
-	_, town, err := db.AddToken(ctx, store.NewToken{Assessment: a.ID, Name: "飞来峡镇妇联（示例）", Township: "feilaixia", CreatedBy: "demo"})
+	_, tok, err := db.AddToken(ctx, store.NewToken{Assessment: town.ID, Name: "飞来峡镇妇联（示例）", Township: "feilaixia", CreatedBy: "demo"})
 	if err != nil {
 		return nil, err
 	}
 	return func(base string) []string {
+		at := base + "/" + town.ID
 		lines := []string{
 			"示例令牌（仅供体验，随示例数据库一起删除）：",
-			"  管理员（清城区妇联）：" + admin,
-			"  飞来峡镇妇联（可补报 2025 年 12 月报表）：" + town,
-			"上传页面：" + base + "/upload",
+			"  管理员（所有考核）：" + admin,
+			"  飞来峡镇妇联（" + town.ID + "，也可更正上一年度的数据）：" + tok,
+			"上传页面：" + at + "/upload",
 		}
 		// a login link, to try 我的填报 as a township chair would on her phone
-		if ls, err := server.MakeLoginLinks(ctx, db, a, []string{"feilaixia"}, base, time.Now(), server.DefaultLinkTTL, "demo"); err == nil {
+		if ls, err := server.MakeLoginLinks(ctx, db, town, []string{"feilaixia"}, at, time.Now(), server.DefaultLinkTTL, "demo"); err == nil {
 			lines = append(lines, "飞来峡镇的一次性登录链接（手机打开即进入“我的填报”）："+ls[0].URL)
 		}
 		return lines
