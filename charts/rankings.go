@@ -118,7 +118,12 @@ func WriteRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
 }
 
 // cellText keeps a spreadsheet from reading a name as a formula.
-func cellText(s string) string {
+func cellText(s string) string { return SpreadsheetText(s) }
+
+// SpreadsheetText keeps a spreadsheet from reading a text cell of a CSV file as a formula
+// (CSV injection): a text starting with = + - @, a tab or a carriage return is written with
+// a leading apostrophe. Numbers must not go through it (-2 is a number).
+func SpreadsheetText(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kpimon/kpimon/charts"
 	"github.com/kpimon/kpimon/kpi"
 )
 
@@ -177,7 +178,9 @@ func writeRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
 	cw := csv.NewWriter(w)
 	cats := a.Categories()
 	header := []string{"rank", "rank_change", "township", "township_name"}
-	header = append(header, cats...)
+	for _, c := range cats {
+		header = append(header, charts.SpreadsheetText(c))
+	}
 	header = append(header, "base", "bonus", "score", "grade", "veto")
 	cw.Write(header)
 	for _, x := range r.Rankings {
@@ -185,12 +188,14 @@ func writeRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
 		if x.RankChange != nil {
 			ch = strconv.Itoa(*x.RankChange)
 		}
-		row := []string{strconv.Itoa(x.Rank), ch, x.Township, x.Name}
+		// text cells are guarded as the ranking page's CSV is: a name starting with = + - @
+		// is not a formula in the office's spreadsheet
+		row := []string{strconv.Itoa(x.Rank), ch, charts.SpreadsheetText(x.Township), charts.SpreadsheetText(x.Name)}
 		for _, c := range cats {
 			row = append(row, strconv.FormatFloat(x.Categories[c], 'f', -1, 64))
 		}
 		row = append(row, strconv.FormatFloat(x.Base, 'f', -1, 64), strconv.FormatFloat(x.Bonus, 'f', -1, 64),
-			strconv.FormatFloat(x.Total, 'f', -1, 64), x.Grade, strconv.FormatBool(x.Veto))
+			strconv.FormatFloat(x.Total, 'f', -1, 64), charts.SpreadsheetText(x.Grade), strconv.FormatBool(x.Veto))
 		cw.Write(row)
 	}
 	cw.Flush()

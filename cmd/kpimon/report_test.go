@@ -83,3 +83,32 @@ func TestCLIEvalShowsTheForecast(t *testing.T) {
 		t.Errorf("forecast %+v, want year_end 24691 and needed_per_month 47942.4167 inside low–high", f)
 	}
 }
+
+// TestRankCSVGuardsFormulas: a township named like a formula is written as text in
+// `kpimon rank --format csv`, as the ranking page's CSV writes it; numbers stay numbers.
+func TestRankCSVGuardsFormulas(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "c.yaml")
+	writeFile(t, config, `name: 测试
+year: 2024
+townships: [{code: aa, name: "=HYPERLINK(\"http://x\")"}, {code: bb, name: "@SUM(A1)"}, {code: cc, name: "+1"}]
+indicators: [{code: x, name: 筛查, kind: count, weight: 100, target: 120}]
+`)
+	csvPath := filepath.Join(dir, "r.csv")
+	writeFile(t, csvPath, "township,indicator,period,value\naa,x,2024-01,10\nbb,x,2024-01,5\ncc,x,2024-01,1\naa,x,2024-02,1\nbb,x,2024-02,30\ncc,x,2024-02,1\n")
+	db := filepath.Join(dir, "k.db")
+	mustCLI(t, "ingest", "--config", config, "--db", db, csvPath)
+	out := mustCLI(t, "rank", "--config", config, "--db", db, "--format", "csv")
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		cells := strings.Split(line, ",")
+		if name := cells[3]; strings.HasPrefix(strings.Trim(name, `"`), "=") || strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
+			t.Errorf("a name written as a formula: %s", line)
+		}
+	}
+	if !strings.Contains(out, ",-1,") && !strings.Contains(out, ",1,") {
+		t.Errorf("rank changes lost their sign or value:\n%s", out)
+	}
+	if !strings.Contains(out, "'@SUM(A1)") {
+		t.Errorf("the guarded name is not kept as text:\n%s", out)
+	}
+}
