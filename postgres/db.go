@@ -126,7 +126,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgconn's message hides the password
-		return nil, fmt.Errorf("PostgreSQL 地址无效：%w", err)
+		return nil, fmt.Errorf("PostgreSQL 地址无效（应形如 postgres://用户名:密码@主机:端口/数据库名）：%w", err)
 	}
 	cc := cfg.ConnConfig
 	if cc.ConnectTimeout == 0 {
@@ -154,7 +154,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 func (db *DB) start(ctx context.Context) error {
 	var schema *string
 	if err := db.queryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		return fmt.Errorf("无法连接 PostgreSQL 数据库 %s：%w", db.desc, unavailable(err))
+		return fmt.Errorf("无法连接 PostgreSQL 数据库 %s%s：%w", db.desc, connectHint(err), unavailable(err))
 	}
 	if schema == nil {
 		return fmt.Errorf("PostgreSQL 数据库 %s 没有可用的 schema：search_path 中的 schema 都不存在", db.desc)
@@ -169,6 +169,21 @@ func (db *DB) start(ctx context.Context) error {
 		return fmt.Errorf("迁移 PostgreSQL 数据库 %s 失败：%w", db.desc, unavailable(err))
 	}
 	return nil
+}
+
+// connectHint says in a few words why a connection was refused, when the server said.
+func connectHint(err error) string {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	switch pe.Code {
+	case "3D000": // invalid_catalog_name
+		return "（服务器上没有这个数据库：请先创建它，kpimon 会在其中建表）"
+	case "28P01", "28000": // invalid_password, invalid_authorization_specification
+		return "（用户名或密码不正确，或服务器不允许此用户从这里连接）"
+	}
+	return ""
 }
 
 // Describe names the database a pool configuration connects to, for logs and messages:

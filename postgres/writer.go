@@ -352,65 +352,64 @@ func (w *Writer) stage(obs []kpi.Observation) error {
 // compared with the current values.
 const analyzeOver = 1000
 
-// The staged rows joined to the current values, and the condition of a changed value.
-const (
-	stagedJoin = stagingTable + ` i LEFT JOIN observations o
-		ON o.township_id = i.township_id AND o.indicator_id = i.indicator_id AND o.period = i.period`
-	changed = `(o.value <> i.value OR o.denominator IS DISTINCT FROM i.denominator)`
-)
+// changesTable holds the staged rows that are new or changed, with the values they
+// replace: the one comparison of the whole batch with the current values, made once.
+const changesTable = "kpimon_changes"
 
-// classify counts the staged rows that are new and corrected and, when Written is kept,
-// lists them in batch order.
+// classify compares the staged rows with the current values once, keeping the new and
+// changed rows (with the old values) in the changes table; it counts them and, when
+// Written is kept, lists them in batch order.
 func (w *Writer) classify() error {
 	if !w.staging {
 		return nil
 	}
 	ctx, tx := w.ctx, w.tx
 	if w.res.Total > analyzeOver {
-		// a large batch: give the planner the staging table's size and distribution
+		// a large batch: give the planner the staging table's size
 		if _, err := tx.Exec(ctx, `ANALYZE `+stagingTable); err != nil {
 			return unavailable(err)
 		}
 	}
-	if w.keepWritten {
-		return queryOn(ctx, tx, `SELECT i.seq, o.township_id IS NULL FROM `+stagedJoin+`
-			WHERE o.township_id IS NULL OR `+changed+` ORDER BY i.seq`, nil, func(r pgx.Rows) error {
-			var seq int32
-			var isNew bool
-			if err := r.Scan(&seq, &isNew); err != nil {
-				return err
-			}
-			if isNew {
-				w.res.New++
-			} else {
-				w.res.Corrected++
-			}
-			w.res.Written = append(w.res.Written, w.kept[seq])
-			return nil
-		})
+	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE `+changesTable+` ON COMMIT DROP AS
+		SELECT i.seq, i.township_id, i.indicator_id, i.period, i.value, i.denominator,
+			o.township_id IS NULL AS is_new, o.value AS old_value, o.denominator AS old_denominator, o.batch_id AS old_batch
+		FROM `+stagingTable+` i LEFT JOIN observations o
+			ON o.township_id = i.township_id AND o.indicator_id = i.indicator_id AND o.period = i.period
+		WHERE o.township_id IS NULL OR o.value <> i.value OR o.denominator IS DISTINCT FROM i.denominator`); err != nil {
+		return unavailable(err)
 	}
-	return unavailable(tx.QueryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN o.township_id IS NULL THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN o.township_id IS NOT NULL AND `+changed+` THEN 1 ELSE 0 END), 0) FROM `+stagedJoin).Scan(&w.res.New, &w.res.Corrected))
+	return queryOn(ctx, tx, `SELECT seq, is_new FROM `+changesTable+` ORDER BY seq`, nil, func(r pgx.Rows) error {
+		var seq int32
+		var isNew bool
+		if err := r.Scan(&seq, &isNew); err != nil {
+			return err
+		}
+		if isNew {
+			w.res.New++
+		} else {
+			w.res.Corrected++
+		}
+		if w.keepWritten {
+			w.res.Written = append(w.res.Written, w.kept[seq])
+		}
+		return nil
+	})
 }
 
-// apply writes the staged rows: the old values of corrected keys into revisions, the
+// apply writes the classified rows: the old values of corrected keys into revisions, the
 // corrections, then the new keys in key order.
 func (w *Writer) apply(id int64) error {
 	ctx, tx := w.ctx, w.tx
 	steps := []struct{ what, sql string }{
 		{"keep revisions", `INSERT INTO revisions (township_id, indicator_id, period, value, denominator, batch_id, superseded_by)
-			SELECT o.township_id, o.indicator_id, o.period, o.value, o.denominator, o.batch_id, $1
-			FROM ` + stagingTable + ` i JOIN observations o
-				ON o.township_id = i.township_id AND o.indicator_id = i.indicator_id AND o.period = i.period
-			WHERE ` + changed + ` ORDER BY i.seq`},
-		{"correct", `UPDATE observations o SET value = i.value, denominator = i.denominator, batch_id = $1
-			FROM ` + stagingTable + ` i
-			WHERE o.township_id = i.township_id AND o.indicator_id = i.indicator_id AND o.period = i.period AND ` + changed},
+			SELECT township_id, indicator_id, period, old_value, old_denominator, old_batch, $1
+			FROM ` + changesTable + ` WHERE NOT is_new ORDER BY seq`},
+		{"correct", `UPDATE observations o SET value = c.value, denominator = c.denominator, batch_id = $1
+			FROM ` + changesTable + ` c
+			WHERE NOT c.is_new AND o.township_id = c.township_id AND o.indicator_id = c.indicator_id AND o.period = c.period`},
 		{"insert", `INSERT INTO observations (township_id, indicator_id, period, value, denominator, batch_id)
-			SELECT i.township_id, i.indicator_id, i.period, i.value, i.denominator, $1 FROM ` + stagingTable + ` i
-			WHERE NOT EXISTS (SELECT 1 FROM observations o
-				WHERE o.township_id = i.township_id AND o.indicator_id = i.indicator_id AND o.period = i.period)
-			ORDER BY i.township_id, i.indicator_id, i.period`},
+			SELECT township_id, indicator_id, period, value, denominator, $1 FROM ` + changesTable + ` WHERE is_new
+			ORDER BY township_id, indicator_id, period`},
 	}
 	if w.res.Corrected == 0 {
 		steps = steps[2:]
@@ -427,7 +426,13 @@ func (w *Writer) apply(id int64) error {
 }
 
 // ensureCodes gives every township and indicator code of the chunk an id, adding new ones
-// in code order (so two batches adding the same codes cannot deadlock).
+// in code order. Townships belong to the assessment and are added in the batch's
+// transaction (the assessment's lock serializes that). Indicator codes are shared by every
+// assessment, so they are added and committed at once on a connection of their own:
+// otherwise a batch of another assessment adding the same code would wait for this batch's
+// commit (a first load of a large file can take minutes). A batch that is rolled back
+// leaves its new indicator codes behind, which is harmless: a code without figures is
+// never read.
 func (w *Writer) ensureCodes(obs []kpi.Observation) error {
 	var newT, newI []string
 	seenT, seenI := map[string]bool{}, map[string]bool{}
@@ -453,15 +458,29 @@ func (w *Writer) ensureCodes(obs []kpi.Observation) error {
 	}
 	if len(newI) > 0 {
 		sort.Strings(newI)
-		if _, err := w.tx.Exec(w.ctx, `INSERT INTO indicators (code) SELECT c FROM unnest($1::text[]) AS c ORDER BY c
-			ON CONFLICT (code) DO NOTHING`, newI); err != nil {
-			return fmt.Errorf("ingest: add indicators: %w", unavailable(err))
+		if err := w.db.addIndicators(w.ctx, newI); err != nil {
+			return fmt.Errorf("ingest: add indicators: %w", err)
 		}
 		if err := loadIndicators(w.ctx, w.tx, w.iids); err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
 	}
 	return nil
+}
+
+// addIndicators adds indicator codes in their own short transaction, on a connection
+// outside the pool (so that writers holding the pool's connections cannot keep it from
+// one).
+func (db *DB) addIndicators(ctx context.Context, codes []string) error {
+	cfg := db.connCfg.Copy()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return unavailable(err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = conn.Exec(ctx, `INSERT INTO indicators (code) SELECT c FROM unnest($1::text[]) AS c ORDER BY c
+		ON CONFLICT (code) DO NOTHING`, codes)
+	return unavailable(err)
 }
 
 // Describe sets the batch's source and digest for the audit trail, for a batch whose
