@@ -55,8 +55,8 @@ func URL(tb testing.TB) string {
 	var raw [6]byte
 	rand.Read(raw[:])
 	schema := "kpimon_test_" + hex.EncodeToString(raw[:])
-	exec(tb, server, `CREATE SCHEMA `+schema)
-	tb.Cleanup(func() { exec(tb, server, `DROP SCHEMA `+schema+` CASCADE`) })
+	execSQL(tb, server, `CREATE SCHEMA `+schema)
+	tb.Cleanup(func() { execSQL(tb, server, `DROP SCHEMA `+schema+` CASCADE`) })
 	return WithParam(tb, server, "search_path", schema)
 }
 
@@ -76,10 +76,10 @@ func WithParam(tb testing.TB, raw, key, value string) string {
 // Exec runs one statement on the server at url.
 func Exec(tb testing.TB, url, sql string, args ...any) {
 	tb.Helper()
-	exec(tb, url, sql, args...)
+	execSQL(tb, url, sql, args...)
 }
 
-func exec(tb testing.TB, url, sql string, args ...any) {
+func execSQL(tb testing.TB, url, sql string, args ...any) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
