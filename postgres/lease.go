@@ -72,7 +72,7 @@ func (ls *leases) acquire(ctx context.Context, name, holder string, ttl time.Dur
 		ls.drop(id, l)
 	}
 	cfg := ls.db.connCfg.Copy()
-	cfg.RuntimeParams["application_name"] = "kpimon lease " + name + " " + holder
+	cfg.RuntimeParams["application_name"] += " lease " + name + " " + holder
 	for k, v := range map[string]string{"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "4", "tcp_keepalives_count": "5"} {
 		if _, set := cfg.RuntimeParams[k]; !set {
 			cfg.RuntimeParams[k] = v

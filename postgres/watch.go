@@ -41,7 +41,7 @@ func (db *DB) WatchBatches(ctx context.Context, f func(assessment string)) error
 // until the connection fails or ctx is done. It reports whether it got as far as listening.
 func (db *DB) listen(ctx context.Context, f func(assessment string)) (bool, error) {
 	cfg := db.connCfg.Copy()
-	cfg.RuntimeParams["application_name"] = "kpimon watch"
+	cfg.RuntimeParams["application_name"] += " watch"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return false, err
