@@ -138,3 +138,26 @@ func TestDescribeHidesThePassword(t *testing.T) {
 		t.Errorf("Describe() = %q, want the address with host %s", db.Describe(), cfgHost)
 	}
 }
+
+// ClaimLegacy has nothing to claim on PostgreSQL: it reports false and writes nothing.
+func TestClaimLegacyIsANoOp(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	a := storetest.Assessment(t)
+	if _, err := db.Ingest(ctx, a, batchOf("jan", ob("aa", "screenings", "2024-01", 1))); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := db.LastBatch(ctx, a.ID)
+	if claimed, err := db.ClaimLegacy(ctx, "other-2024", 2024); err != nil || claimed {
+		t.Errorf("ClaimLegacy = %v %v, want false", claimed, err)
+	}
+	if _, st, _ := db.LoadDataset(ctx, a); st.Loaded != 1 {
+		t.Errorf("the assessment's figures after ClaimLegacy: %+v", st)
+	}
+	if after, _ := db.LastBatch(ctx, a.ID); after != before {
+		t.Errorf("latest batch %d after ClaimLegacy, was %d", after, before)
+	}
+	if _, err := db.ClaimLegacy(ctx, "", 2024); err == nil {
+		t.Error("ClaimLegacy without an assessment id was accepted")
+	}
+}
