@@ -221,11 +221,11 @@ func (db *DB) TownshipHistory(ctx context.Context, assessment, township string) 
 	return out, nil
 }
 
-// Batches lists the assessment's most recent accepted batches, newest first (every batch
-// when limit is not positive).
+// Batches lists the assessment's most recent accepted batches, newest first: at most limit
+// of them, every one when limit is negative (as SQLite's LIMIT -1).
 func (db *DB) Batches(ctx context.Context, assessment string, limit int) ([]store.BatchInfo, error) {
-	var lim any
-	if limit > 0 {
+	var lim any // NULL: no limit
+	if limit >= 0 {
 		lim = limit
 	}
 	var out []store.BatchInfo

@@ -161,3 +161,20 @@ func TestClaimLegacyIsANoOp(t *testing.T) {
 		t.Error("ClaimLegacy without an assessment id was accepted")
 	}
 }
+
+// Batches' limit means what it means on SQLite: at most that many, every one when negative.
+func TestBatchesLimit(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	a := storetest.Assessment(t)
+	for m := 1; m <= 3; m++ {
+		if _, err := db.Ingest(ctx, a, batchOf(fmt.Sprint(m), ob("aa", "screenings", fmt.Sprintf("2024-%02d", m), 1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ limit, want int }{{2, 2}, {0, 0}, {-1, 3}, {10, 3}} {
+		if bs, err := db.Batches(ctx, a.ID, c.limit); err != nil || len(bs) != c.want {
+			t.Errorf("Batches(limit %d) = %d batches, %v; want %d", c.limit, len(bs), err, c.want)
+		}
+	}
+}
