@@ -117,15 +117,17 @@ func TestWriterStagesChunksAndClassifiesAtCommit(t *testing.T) {
 	}
 }
 
-// A chunk that changes a locked month is refused at its Write; the batch is rolled back.
-func TestWriterRefusesALockedMonthAtItsChunk(t *testing.T) {
+// A batch into an assessment with figures that would change locked months is refused at
+// Commit, every locked month it would change named (a new key or a changed value; an
+// unchanged figure of a locked month is fine), and rolled back.
+func TestWriterRefusesLockedMonthsAtCommit(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpen(t)
 	a := storetest.Assessment(t)
-	if _, err := db.Ingest(ctx, a, batchOf("mar.csv", ob("aa", "screenings", "2024-03", 10))); err != nil {
+	if _, err := db.Ingest(ctx, a, batchOf("mar.csv", ob("aa", "screenings", "2024-03", 10), ob("aa", "screenings", "2024-05", 1))); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"2024-03", "2024-06"} {
+	for _, p := range []string{"2024-03", "2024-05", "2024-06"} {
 		if _, _, err := db.LockPeriod(ctx, a.ID, kpi.MustPeriod(p), "县妇联"); err != nil {
 			t.Fatal(err)
 		}
@@ -135,19 +137,97 @@ func TestWriterRefusesALockedMonthAtItsChunk(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Abort()
-	if err := w.Write([]kpi.Observation{ob("bb", "screenings", "2024-04", 1)}); err != nil {
-		t.Fatal(err)
+	for _, c := range [][]kpi.Observation{
+		{ob("bb", "screenings", "2024-04", 1)},
+		{ob("aa", "screenings", "2024-03", 10), ob("aa", "screenings", "2024-06", 1)}, // unchanged in March, new in June
+		{ob("bb", "screenings", "2024-03", 2), ob("aa", "screenings", "2024-05", 1)},  // new in March, unchanged in May
+	} {
+		if err := w.Write(c); err != nil {
+			t.Fatal(err)
+		}
 	}
-	err = w.Write([]kpi.Observation{ob("aa", "screenings", "2024-03", 10), ob("aa", "screenings", "2024-06", 1), ob("bb", "screenings", "2024-03", 2)})
+	_, err = w.Commit()
 	var le *store.LockedError
 	if !errors.As(err, &le) || fmt.Sprint(le.Periods) != fmt.Sprint([]kpi.Period{kpi.MustPeriod("2024-03"), kpi.MustPeriod("2024-06")}) {
-		t.Fatalf("chunk into locked months = %v, want 2024-03 (a new key) and 2024-06 named", err)
+		t.Fatalf("commit of a batch into locked months = %v, want 2024-03 and 2024-06 named", err)
+	}
+	if n := queryInt(t, db, `SELECT COUNT(*) FROM observations`); n != 2 {
+		t.Errorf("%d observations after a refused batch, want 2", n)
+	}
+}
+
+// A first load refuses a locked month at the chunk that writes to it, while the earlier
+// chunks are already streaming into the COPY; nothing stays behind.
+func TestFirstLoadWriterRefusesALockedMonthAtItsChunk(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	a := storetest.Assessment(t)
+	if _, _, err := db.LockPeriod(ctx, a.ID, kpi.MustPeriod("2024-02"), "县妇联"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := db.NewWriter(ctx, a, store.BatchMeta{Actor: "cli:test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	if err := w.Write([]kpi.Observation{ob("aa", "screenings", "2024-01", 1), ob("bb", "screenings", "2024-01", 2)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write([]kpi.Observation{ob("aa", "screenings", "2024-02", 1)}); !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("a chunk into a locked month = %v, want ErrLocked", err)
 	}
 	if _, err := w.Commit(); err == nil {
 		t.Error("a refused batch committed")
 	}
-	if n := queryInt(t, db, `SELECT COUNT(*) FROM observations`); n != 1 {
-		t.Errorf("%d observations after a refused batch, want 1", n)
+	if n := queryInt(t, db, `SELECT COUNT(*) FROM observations`) + queryInt(t, db, `SELECT COUNT(*) FROM batches`); n != 0 {
+		t.Errorf("%d rows after a refused first load", n)
+	}
+}
+
+// A code the config does not have, arriving mid-stream, ends the COPY, is added, and the
+// batch goes on; a duplicate key in a first load fails the batch whole.
+func TestWriterAddsUnknownCodesMidStream(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	a := storetest.Assessment(t)
+	w, err := db.NewWriter(ctx, a, store.BatchMeta{Actor: "cli:test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range [][]kpi.Observation{
+		{ob("aa", "screenings", "2024-01", 1)},
+		{ob("zz", "screenings", "2024-01", 2), ob("aa", "hotline", "2024-01", 3)}, // neither in the config
+		{ob("bb", "screenings", "2024-01", 4)},
+	} {
+		if err := w.Write(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := w.Commit()
+	if err != nil || res.New != 4 {
+		t.Fatalf("commit = %+v %v, want 4 new", res, err)
+	}
+	if h, err := db.History(ctx, a.ID, "zz", "screenings", kpi.Period{}); err != nil || len(h) != 1 || h[0].Value != 2 {
+		t.Errorf("the unknown township's figure: %+v %v", h, err)
+	}
+	b := otherAssessment(t)
+	w, err = db.NewWriter(ctx, b, store.BatchMeta{Actor: "cli:test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	err = w.Write([]kpi.Observation{ob("aa", "screenings", "2024-01", 1)})
+	if err == nil {
+		err = w.Write([]kpi.Observation{ob("aa", "screenings", "2024-01", 1)})
+	}
+	if err == nil {
+		_, err = w.Commit()
+	}
+	if err == nil {
+		t.Fatal("a batch holding one key twice was committed")
+	}
+	if _, st, _ := db.LoadDataset(ctx, b); st.Loaded != 0 {
+		t.Errorf("%d figures after a failed first load", st.Loaded)
 	}
 }
 

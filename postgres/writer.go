@@ -41,9 +41,11 @@ func (db *DB) NewWriter(ctx context.Context, a *kpi.Assessment, meta store.Batch
 // of it is visible until Commit, batches of the assessment are written one at a time, and
 // Abort leaves the database as it was.
 //
-// Into an assessment without figures every key is new, and each chunk is copied straight
-// into observations. Otherwise chunks are copied into a temporary table and Commit
-// classifies and writes them in a few set-based statements.
+// The chunks go into one COPY that streams while the file is still being read (a goroutine
+// feeds it), so reading, encoding and PostgreSQL's work overlap. Into an assessment without
+// figures every key is new and the COPY goes straight into observations; otherwise it goes
+// into a temporary table, and Commit compares it with the current values once and writes
+// the changes in a few set-based statements.
 type Writer struct {
 	ctx  context.Context
 	db   *DB
@@ -59,8 +61,8 @@ type Writer struct {
 	keepWritten bool
 	kept        []kpi.Observation // the staged observations in order, for Written
 
+	copy *copier // the COPY in progress, nil when none
 	res  store.IngestResult
-	rows [][]any // reused COPY rows
 	done bool
 }
 
@@ -85,7 +87,9 @@ func (db *DB) newWriter(ctx context.Context, a *kpi.Assessment, meta store.Batch
 	return w, nil
 }
 
-// begin takes the assessment's lock and reads what the batch needs to know.
+// begin takes the assessment's lock, reads what the batch needs to know, and gives every
+// township and indicator of the config an id, so that the COPY rarely has to stop for a
+// new code.
 func (w *Writer) begin() error {
 	ctx, tx := w.ctx, w.tx
 	if err := w.db.advisoryXactLock(ctx, tx, "assessment", w.a.ID); err != nil {
@@ -109,7 +113,17 @@ func (w *Writer) begin() error {
 	if err := loadTownships(ctx, tx, w.a.ID, w.tids); err != nil {
 		return err
 	}
-	return loadIndicators(ctx, tx, w.iids)
+	if err := loadIndicators(ctx, tx, w.iids); err != nil {
+		return err
+	}
+	var ts, is []string
+	for _, t := range w.a.Townships {
+		ts = append(ts, t.Code)
+	}
+	for _, i := range w.a.Indicators {
+		is = append(is, i.Code)
+	}
+	return w.ensureCodes(ts, is)
 }
 
 // loadTownships reads the assessment's township ids by code.
@@ -137,8 +151,9 @@ func loadIDs(ctx context.Context, q querier, sql string, ids map[string]int32, a
 	return nil
 }
 
-// Write checks and copies a chunk of the batch's observations. The batch must not hold one
-// key twice (the collector refuses such batches).
+// Write checks a chunk of the batch's observations and hands it to the COPY. The batch must
+// not hold one key twice (the collector refuses such batches). An error of the COPY shows
+// at a later Write or at Commit.
 func (w *Writer) Write(obs []kpi.Observation) error {
 	if w.done {
 		return fmt.Errorf("ingest: write after commit or abort")
@@ -154,27 +169,71 @@ func (w *Writer) write(obs []kpi.Observation) error {
 	if len(obs) == 0 {
 		return nil
 	}
-	if err := w.ensureCodes(obs); err != nil {
+	if err := w.ensureChunkCodes(obs); err != nil {
 		return err
 	}
-	if err := w.refuseLocked(obs); err != nil {
-		return err
-	}
-	w.res.Total += len(obs)
 	if w.empty {
-		return w.copyNew(obs)
+		// every key is new: a locked month among them refuses the batch now
+		if err := w.refuseLockedNew(obs); err != nil {
+			return err
+		}
 	}
-	return w.stage(obs)
+	base := int64(w.res.Total)
+	w.res.Total += len(obs)
+	rows := make([]copyRow, len(obs))
+	for k, o := range obs {
+		v, d, hasD := figures(w.a, o)
+		rows[k] = copyRow{t: w.tids[o.Township], i: w.iids[o.Indicator], p: int32(periodInt(o.Period)), v: v, d: d, hasD: hasD, last: base + int64(k)}
+	}
+	if w.empty {
+		id, err := w.batchID()
+		if err != nil {
+			return err
+		}
+		// key order is cheaper for the primary key's B-tree than file order
+		slices.SortFunc(rows, func(x, y copyRow) int {
+			switch {
+			case x.t != y.t:
+				return int(x.t - y.t)
+			case x.i != y.i:
+				return int(x.i - y.i)
+			}
+			return int(x.p - y.p)
+		})
+		for k := range rows {
+			rows[k].last = id
+		}
+		w.res.New += len(obs)
+		if w.keepWritten {
+			w.res.Written = append(w.res.Written, obs...)
+		}
+		return w.send("observations", rows)
+	}
+	if !w.staging {
+		if _, err := w.tx.Exec(w.ctx, `CREATE TEMPORARY TABLE `+stagingTable+` (
+			township_id  INTEGER          NOT NULL,
+			indicator_id INTEGER          NOT NULL,
+			period       INTEGER          NOT NULL,
+			value        DOUBLE PRECISION NOT NULL,
+			denominator  DOUBLE PRECISION,
+			seq          BIGINT           NOT NULL) ON COMMIT DROP`); err != nil {
+			return fmt.Errorf("ingest: staging table: %w", unavailable(err))
+		}
+		w.staging = true
+	}
+	if w.keepWritten {
+		w.kept = append(w.kept, obs...)
+	}
+	return w.send(stagingTable, rows)
 }
 
 // figures is how an observation is stored: value (a ratio's numerator) and a denominator
 // that is NULL for every kind but ratio.
-func figures(a *kpi.Assessment, o kpi.Observation) (float64, *float64) {
+func figures(a *kpi.Assessment, o kpi.Observation) (v, d float64, hasD bool) {
 	if ind, ok := a.Indicator(o.Indicator); ok && ind.Kind == kpi.KindRatio {
-		d := o.Denominator
-		return o.Numerator, &d
+		return o.Numerator, o.Denominator, true
 	}
-	return o.Value, nil
+	return o.Value, 0, false
 }
 
 func periodInt(p kpi.Period) int { return p.Year*100 + p.Month }
@@ -184,55 +243,30 @@ func intPeriod(v int) kpi.Period { return kpi.Period{Year: v / 100, Month: v % 1
 // yearRange is the first and last period (YYYYMM) of a year.
 func yearRange(year int) (int, int) { return year*100 + 1, year*100 + 12 }
 
-// refuseLocked returns a *store.LockedError naming every locked month whose figures the
-// chunk would change (a new key or a changed value). Only the chunk's rows in locked
-// months are compared, in one query.
-func (w *Writer) refuseLocked(obs []kpi.Observation) error {
+// refuseLockedNew returns a *store.LockedError naming every locked month a chunk of new
+// keys writes to.
+func (w *Writer) refuseLockedNew(obs []kpi.Observation) error {
 	if len(w.locked) == 0 {
 		return nil
 	}
-	var ts, is, ps []int32
-	var vs []float64
-	var ds []*float64
-	for _, o := range obs {
-		p := periodInt(o.Period)
-		if !w.locked[p] {
-			continue
-		}
-		v, d := figures(w.a, o)
-		ts, is, ps = append(ts, w.tids[o.Township]), append(is, w.iids[o.Indicator]), append(ps, int32(p))
-		vs, ds = append(vs, v), append(ds, d)
-	}
-	if len(ts) == 0 {
-		return nil
-	}
+	seen := map[kpi.Period]bool{}
 	var hit []kpi.Period
-	if w.empty {
-		seen := map[int32]bool{}
-		for _, p := range ps {
-			if !seen[p] {
-				seen[p] = true
-				hit = append(hit, intPeriod(int(p)))
-			}
+	for _, o := range obs {
+		if w.locked[periodInt(o.Period)] && !seen[o.Period] {
+			seen[o.Period] = true
+			hit = append(hit, o.Period)
 		}
-	} else if err := queryOn(w.ctx, w.tx, `SELECT DISTINCT x.period
-		FROM unnest($1::integer[], $2::integer[], $3::integer[], $4::double precision[], $5::double precision[])
-			AS x (township_id, indicator_id, period, value, denominator)
-		LEFT JOIN observations o ON o.township_id = x.township_id AND o.indicator_id = x.indicator_id AND o.period = x.period
-		WHERE o.township_id IS NULL OR o.value <> x.value OR o.denominator IS DISTINCT FROM x.denominator`,
-		[]any{ts, is, ps, vs, ds}, func(r pgx.Rows) error {
-			var p int
-			err := r.Scan(&p)
-			hit = append(hit, intPeriod(p))
-			return err
-		}); err != nil {
-		return fmt.Errorf("ingest: read locked months: %w", err)
 	}
+	return lockedError(w.a.ID, hit)
+}
+
+// lockedError is a *store.LockedError for the months, in order; nil when there are none.
+func lockedError(assessment string, hit []kpi.Period) error {
 	if len(hit) == 0 {
 		return nil
 	}
 	sort.Slice(hit, func(i, j int) bool { return hit[i].Before(hit[j]) })
-	return &store.LockedError{Assessment: w.a.ID, Periods: hit}
+	return &store.LockedError{Assessment: assessment, Periods: hit}
 }
 
 // batchID records the batch the first time it is needed; Commit fills in its counts.
@@ -241,6 +275,9 @@ func (w *Writer) batchID() (int64, error) {
 	if w.res.BatchID != 0 {
 		return w.res.BatchID, nil
 	}
+	if err := w.flush(); err != nil {
+		return 0, err
+	}
 	if err := w.tx.QueryRow(w.ctx, `INSERT INTO batches (assessment, created_at, actor, source, sha256, rows_total, rows_new, rows_corrected)
 		VALUES ($1, $2, $3, $4, $5, 0, 0, 0) RETURNING id`, w.a.ID, w.db.now().UTC(), w.meta.Actor, w.meta.Source, w.meta.SHA256).Scan(&w.res.BatchID); err != nil {
 		return 0, fmt.Errorf("ingest: record batch: %w", unavailable(err))
@@ -248,105 +285,139 @@ func (w *Writer) batchID() (int64, error) {
 	return w.res.BatchID, nil
 }
 
-// copyRows is a pgx.CopyFromSource over a chunk that reuses its row buffers.
-type copyRows struct {
-	n    int
-	i    int
-	fill func(i int, row []any)
-	row  []any
+// copyRow is one row of a COPY: the key, the figures, and last, which is the batch id in
+// observations and the row's position in the batch in the staging table.
+type copyRow struct {
+	t, i, p int32
+	v, d    float64
+	hasD    bool
+	last    int64
 }
 
-func (c *copyRows) Next() bool             { c.i++; return c.i <= c.n }
-func (c *copyRows) Values() ([]any, error) { c.fill(c.i-1, c.row); return c.row, nil }
-func (c *copyRows) Err() error             { return nil }
+// copyColumns are the columns of both tables a batch is copied into, in order.
+func copyColumns(table string) []string {
+	last := "batch_id"
+	if table == stagingTable {
+		last = "seq"
+	}
+	return []string{"township_id", "indicator_id", "period", "value", "denominator", last}
+}
 
-// copyNew copies a chunk into an assessment that had no figures: every key is new. Rows go
-// in key order, which is cheaper for the primary key's B-tree than file order.
-func (w *Writer) copyNew(obs []kpi.Observation) error {
-	id, err := w.batchID()
-	if err != nil {
-		return err
-	}
-	type fresh struct {
-		t, i, p int32
-		v       float64
-		d       *float64
-	}
-	rows := make([]fresh, len(obs))
-	for k, o := range obs {
-		v, d := figures(w.a, o)
-		rows[k] = fresh{w.tids[o.Township], w.iids[o.Indicator], int32(periodInt(o.Period)), v, d}
-	}
-	slices.SortFunc(rows, func(x, y fresh) int {
-		switch {
-		case x.t != y.t:
-			return int(x.t - y.t)
-		case x.i != y.i:
-			return int(x.i - y.i)
+// copier is a COPY running in a goroutine on the batch's connection, fed chunks of rows
+// through a channel until it is closed.
+type copier struct {
+	table  string
+	feed   chan []copyRow
+	done   chan struct{}
+	err    error // set before done is closed
+	cancel context.CancelFunc
+	closed bool
+}
+
+// copyQueue is how many chunks may wait for the COPY.
+const copyQueue = 4
+
+// send hands rows to the COPY into table, starting it if needed. While a COPY runs, the
+// connection belongs to it: other statements wait for flush.
+func (w *Writer) send(table string, rows []copyRow) error {
+	if w.copy != nil && w.copy.table != table {
+		if err := w.flush(); err != nil {
+			return err
 		}
-		return int(x.p - y.p)
-	})
-	src := &copyRows{n: len(rows), row: make([]any, 6), fill: func(k int, row []any) {
-		r := rows[k]
-		row[0], row[1], row[2], row[3], row[5] = r.t, r.i, r.p, r.v, id
-		if r.d == nil {
-			row[4] = nil
-		} else {
-			row[4] = *r.d
+	}
+	if w.copy == nil {
+		ctx, cancel := context.WithCancel(w.ctx)
+		c := &copier{table: table, feed: make(chan []copyRow, copyQueue), done: make(chan struct{}), cancel: cancel}
+		src := &feedSource{feed: c.feed, row: make([]any, 6)}
+		go func() {
+			defer close(c.done)
+			_, c.err = w.tx.CopyFrom(ctx, pgx.Identifier{table}, copyColumns(table), src)
+		}()
+		w.copy = c
+	}
+	select {
+	case w.copy.feed <- rows:
+		return nil
+	case <-w.copy.done:
+		err := w.copy.err
+		if err == nil {
+			err = errors.New("the COPY ended early")
 		}
-	}}
-	if _, err := w.tx.CopyFrom(w.ctx, pgx.Identifier{"observations"},
-		[]string{"township_id", "indicator_id", "period", "value", "denominator", "batch_id"}, src); err != nil {
 		return fmt.Errorf("ingest: copy: %w", unavailable(err))
+	case <-w.ctx.Done():
+		return w.ctx.Err()
 	}
-	w.res.New += len(obs)
-	if w.keepWritten {
-		w.res.Written = append(w.res.Written, obs...)
+}
+
+// flush ends the COPY in progress, if any, and returns its error: the connection is free
+// for other statements afterwards.
+func (w *Writer) flush() error {
+	c := w.copy
+	if c == nil {
+		return nil
+	}
+	w.copy = nil
+	if !c.closed {
+		close(c.feed)
+		c.closed = true
+	}
+	<-c.done
+	c.cancel()
+	if c.err != nil {
+		return fmt.Errorf("ingest: copy: %w", unavailable(c.err))
 	}
 	return nil
 }
+
+// stopCopy cancels the COPY in progress, if any, and waits for it.
+func (w *Writer) stopCopy() {
+	if c := w.copy; c != nil {
+		w.copy = nil
+		c.cancel()
+		if !c.closed {
+			close(c.feed)
+			c.closed = true
+		}
+		<-c.done
+	}
+}
+
+// feedSource is a pgx.CopyFromSource that takes its rows from a channel of chunks.
+type feedSource struct {
+	feed <-chan []copyRow
+	cur  []copyRow
+	i    int
+	row  []any
+}
+
+func (f *feedSource) Next() bool {
+	for f.i >= len(f.cur) {
+		c, ok := <-f.feed
+		if !ok {
+			return false
+		}
+		f.cur, f.i = c, 0
+	}
+	f.i++
+	return true
+}
+
+func (f *feedSource) Values() ([]any, error) {
+	r := &f.cur[f.i-1]
+	f.row[0], f.row[1], f.row[2], f.row[3], f.row[5] = r.t, r.i, r.p, r.v, r.last
+	if r.hasD {
+		f.row[4] = r.d
+	} else {
+		f.row[4] = nil
+	}
+	return f.row, nil
+}
+
+func (f *feedSource) Err() error { return nil }
 
 // stagingTable holds a batch's rows until Commit classifies them; it lives as long as the
 // transaction.
 const stagingTable = "kpimon_incoming"
-
-// stage copies a chunk into the staging table, numbering its rows in batch order.
-func (w *Writer) stage(obs []kpi.Observation) error {
-	if !w.staging {
-		if _, err := w.tx.Exec(w.ctx, `CREATE TEMPORARY TABLE `+stagingTable+` (
-			seq          INTEGER          NOT NULL,
-			township_id  INTEGER          NOT NULL,
-			indicator_id INTEGER          NOT NULL,
-			period       INTEGER          NOT NULL,
-			value        DOUBLE PRECISION NOT NULL,
-			denominator  DOUBLE PRECISION) ON COMMIT DROP`); err != nil {
-			return fmt.Errorf("ingest: staging table: %w", unavailable(err))
-		}
-		w.staging = true
-	}
-	base := len(w.kept)
-	if !w.keepWritten {
-		base = w.res.Total - len(obs)
-	}
-	src := &copyRows{n: len(obs), row: make([]any, 6), fill: func(k int, row []any) {
-		o := obs[k]
-		v, d := figures(w.a, o)
-		row[0], row[1], row[2], row[3], row[4] = int32(base+k), w.tids[o.Township], w.iids[o.Indicator], int32(periodInt(o.Period)), v
-		if d == nil {
-			row[5] = nil
-		} else {
-			row[5] = *d
-		}
-	}}
-	if _, err := w.tx.CopyFrom(w.ctx, pgx.Identifier{stagingTable},
-		[]string{"seq", "township_id", "indicator_id", "period", "value", "denominator"}, src); err != nil {
-		return fmt.Errorf("ingest: copy: %w", unavailable(err))
-	}
-	if w.keepWritten {
-		w.kept = append(w.kept, obs...)
-	}
-	return nil
-}
 
 // analyzeOver is the batch size above which the staging table is analyzed before it is
 // compared with the current values.
@@ -358,7 +429,8 @@ const changesTable = "kpimon_changes"
 
 // classify compares the staged rows with the current values once, keeping the new and
 // changed rows (with the old values) in the changes table; it counts them and, when
-// Written is kept, lists them in batch order.
+// Written is kept, lists them in batch order. A change to a locked month refuses the
+// batch, naming every locked month it would change.
 func (w *Writer) classify() error {
 	if !w.staging {
 		return nil
@@ -378,8 +450,26 @@ func (w *Writer) classify() error {
 		WHERE o.township_id IS NULL OR o.value <> i.value OR o.denominator IS DISTINCT FROM i.denominator`); err != nil {
 		return unavailable(err)
 	}
+	if len(w.locked) > 0 {
+		var locked []int32
+		for p := range w.locked {
+			locked = append(locked, int32(p))
+		}
+		var hit []kpi.Period
+		if err := queryOn(ctx, tx, `SELECT DISTINCT period FROM `+changesTable+` WHERE period = ANY($1)`, []any{locked}, func(r pgx.Rows) error {
+			var p int
+			err := r.Scan(&p)
+			hit = append(hit, intPeriod(p))
+			return err
+		}); err != nil {
+			return err
+		}
+		if err := lockedError(w.a.ID, hit); err != nil {
+			return err
+		}
+	}
 	return queryOn(ctx, tx, `SELECT seq, is_new FROM `+changesTable+` ORDER BY seq`, nil, func(r pgx.Rows) error {
-		var seq int32
+		var seq int64
 		var isNew bool
 		if err := r.Scan(&seq, &isNew); err != nil {
 			return err
@@ -425,29 +515,38 @@ func (w *Writer) apply(id int64) error {
 	return nil
 }
 
-// ensureCodes gives every township and indicator code of the chunk an id, adding new ones
-// in code order. Townships belong to the assessment and are added in the batch's
-// transaction (the assessment's lock serializes that). Indicator codes are shared by every
-// assessment, so they are added and committed at once on a connection of their own:
-// otherwise a batch of another assessment adding the same code would wait for this batch's
-// commit (a first load of a large file can take minutes). A batch that is rolled back
-// leaves its new indicator codes behind, which is harmless: a code without figures is
-// never read.
-func (w *Writer) ensureCodes(obs []kpi.Observation) error {
-	var newT, newI []string
-	seenT, seenI := map[string]bool{}, map[string]bool{}
+// ensureChunkCodes gives the chunk's township and indicator codes ids; the config's are
+// given at the start, so this adds only codes the config does not have.
+func (w *Writer) ensureChunkCodes(obs []kpi.Observation) error {
+	var ts, is []string
 	for _, o := range obs {
-		if _, ok := w.tids[o.Township]; !ok && !seenT[o.Township] {
-			seenT[o.Township] = true
-			newT = append(newT, o.Township)
+		if _, ok := w.tids[o.Township]; !ok {
+			ts = append(ts, o.Township)
 		}
-		if _, ok := w.iids[o.Indicator]; !ok && !seenI[o.Indicator] {
-			seenI[o.Indicator] = true
-			newI = append(newI, o.Indicator)
+		if _, ok := w.iids[o.Indicator]; !ok {
+			is = append(is, o.Indicator)
 		}
 	}
+	if len(ts)+len(is) == 0 {
+		return nil
+	}
+	// the connection is the COPY's until it ends
+	if err := w.flush(); err != nil {
+		return err
+	}
+	return w.ensureCodes(ts, is)
+}
+
+// ensureCodes gives the township and indicator codes ids, adding the missing ones in code
+// order. Townships belong to the assessment and are added in the batch's transaction (the
+// assessment's lock serializes that). Indicator codes are shared by every assessment, so
+// they are added and committed at once on a connection of their own: otherwise a batch of
+// another assessment adding the same code would wait for this batch's commit (a first
+// load of a large file can take minutes). A batch that is rolled back leaves its new
+// indicator codes behind, which is harmless: a code without figures is never read.
+func (w *Writer) ensureCodes(townships, indicators []string) error {
+	newT, newI := missing(townships, w.tids), missing(indicators, w.iids)
 	if len(newT) > 0 {
-		sort.Strings(newT)
 		if _, err := w.tx.Exec(w.ctx, `INSERT INTO townships (assessment, code) SELECT $1, c FROM unnest($2::text[]) AS c ORDER BY c
 			ON CONFLICT (assessment, code) DO NOTHING`, w.a.ID, newT); err != nil {
 			return fmt.Errorf("ingest: add townships: %w", unavailable(err))
@@ -457,7 +556,6 @@ func (w *Writer) ensureCodes(obs []kpi.Observation) error {
 		}
 	}
 	if len(newI) > 0 {
-		sort.Strings(newI)
 		if err := w.db.addIndicators(w.ctx, newI); err != nil {
 			return fmt.Errorf("ingest: add indicators: %w", err)
 		}
@@ -468,12 +566,25 @@ func (w *Writer) ensureCodes(obs []kpi.Observation) error {
 	return nil
 }
 
+// missing lists, sorted and once each, the codes that have no id.
+func missing(codes []string, ids map[string]int32) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range codes {
+		if _, ok := ids[c]; !ok && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // addIndicators adds indicator codes in their own short transaction, on a connection
 // outside the pool (so that writers holding the pool's connections cannot keep it from
 // one).
 func (db *DB) addIndicators(ctx context.Context, codes []string) error {
-	cfg := db.connCfg.Copy()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := pgx.ConnectConfig(ctx, db.connCfg.Copy())
 	if err != nil {
 		return unavailable(err)
 	}
@@ -489,17 +600,24 @@ func (w *Writer) Describe(source, sha256 string) {
 	w.meta.Source, w.meta.SHA256 = source, sha256
 }
 
-// Commit classifies and writes what was staged, records the batch with its counts, tells
-// the listeners and commits. A batch that changed nothing is rolled back and recorded
-// nowhere (BatchID 0).
+// Commit ends the COPY, classifies and writes what was staged, records the batch with its
+// counts, tells the listeners and commits. A batch that changed nothing is rolled back and
+// recorded nowhere (BatchID 0).
 func (w *Writer) Commit() (store.IngestResult, error) {
 	if w.done {
 		return w.res, fmt.Errorf("ingest: commit after commit or abort")
 	}
 	defer w.Abort()
 	fail := func(err error) (store.IngestResult, error) { return store.IngestResult{Total: w.res.Total}, err }
+	if err := w.flush(); err != nil {
+		return fail(err)
+	}
 	if err := w.classify(); err != nil {
-		return fail(fmt.Errorf("ingest: compare with current values: %w", err))
+		var le *store.LockedError
+		if errors.As(err, &le) {
+			return fail(err)
+		}
+		return fail(fmt.Errorf("ingest: compare with current values: %w", unavailable(err)))
 	}
 	res := &w.res
 	res.Unchanged = res.Total - res.New - res.Corrected
@@ -539,6 +657,7 @@ func (w *Writer) Abort() {
 		return
 	}
 	w.done = true
+	w.stopCopy()
 	if err := w.tx.Rollback(context.WithoutCancel(w.ctx)); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
 		// the connection is in an unknown state: let the pool drop it
 		w.conn.Conn().Close(context.WithoutCancel(w.ctx))
