@@ -40,13 +40,16 @@
 //
 // # Ingest with COPY
 //
-// A batch into an assessment that has no figures yet (a first load) is copied with COPY
-// straight into observations: every key is new. Otherwise the rows are copied into a
-// temporary table (ON COMMIT DROP) and, at Commit, classified and written by a few
-// set-based statements: the old values of the corrected keys into revisions, the
-// corrections, the new keys. The batch's counts, Written and PreviousBatch are the same
-// as the sqlite backend's; a chunk that would change a figure of a locked month is refused
-// at its Write (every locked month it touches is named).
+// A batch is written with one COPY that streams while its file is still being read (a
+// Writer's chunks feed it through a goroutine). Into an assessment that has no figures yet
+// (a first load) every key is new and the COPY goes straight into observations. Otherwise
+// it goes into a temporary table (ON COMMIT DROP) and, at Commit, the batch is compared
+// with the current values once (one join, whose result is kept in a second temporary
+// table) and written by a few set-based statements: the old values of the corrected keys
+// into revisions, the corrections, the new keys. The batch's counts, Written and
+// PreviousBatch are the same as the sqlite backend's. A first load refuses a locked month
+// at the chunk that writes to it; any other batch is refused at Commit, naming every
+// locked month whose figures it would change.
 //
 // # Availability
 //
