@@ -231,3 +231,26 @@ func waitFor(t *testing.T, seen <-chan string, id, what string) {
 		}
 	}
 }
+
+// When every connection of the pool is busy past the wait allowed, an operation fails with
+// ErrUnavailable rather than waiting without end.
+func TestPoolExhaustionIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	db := openURL(t, pgtest.WithParam(t, pgtest.URL(t), "pool_max_conns", "1"))
+	db.acquireTimeout = 300 * time.Millisecond
+	w, err := db.NewWriter(ctx, storetest.Assessment(t), store.BatchMeta{Actor: "cli"}) // holds the one connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = within(t, 3*time.Second, "LastBatch with the pool exhausted", func(ctx context.Context) error {
+		_, err := db.LastBatch(ctx, "test")
+		return err
+	})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("LastBatch with the pool exhausted = %v, want ErrUnavailable", err)
+	}
+	w.Abort()
+	if _, err := db.LastBatch(ctx, "test"); err != nil {
+		t.Errorf("LastBatch once the connection is back: %v", err)
+	}
+}

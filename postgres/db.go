@@ -104,6 +104,8 @@ type DB struct {
 	channel string          // the NOTIFY channel of this schema's batches
 	now     func() time.Time
 	leases  *leases
+	// acquireTimeout is AcquireTimeout; tests shorten it
+	acquireTimeout time.Duration
 }
 
 var _ store.Store = (*DB)(nil)
@@ -141,7 +143,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if _, ok := cc.RuntimeParams["application_name"]; !ok {
 		cc.RuntimeParams["application_name"] = "kpimon"
 	}
-	db := &DB{connCfg: cc.Copy(), desc: Describe(cfg), now: time.Now}
+	db := &DB{connCfg: cc.Copy(), desc: Describe(cfg), now: time.Now, acquireTimeout: AcquireTimeout}
 	db.leases = newLeases(db)
 	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("无法连接 PostgreSQL 数据库 %s：%w", db.desc, unavailable(err))
@@ -390,7 +392,7 @@ func (db *DB) lockKey(kind, name string) int64 {
 
 // acquire takes a connection from the pool, waiting at most AcquireTimeout.
 func (db *DB) acquire(ctx context.Context) (*pgxpool.Conn, error) {
-	actx, cancel := context.WithTimeout(ctx, AcquireTimeout)
+	actx, cancel := context.WithTimeout(ctx, db.acquireTimeout)
 	defer cancel()
 	c, err := db.pool.Acquire(actx)
 	if err != nil {
