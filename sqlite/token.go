@@ -201,3 +201,64 @@ func (db *DB) EndSession(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// linkPrefix starts every login link's secret.
+const linkPrefix = "kpl_"
+
+// CreateLoginLink makes a one-time login link for the token, valid until expires, and
+// returns its secret; the database keeps only its hash.
+func (db *DB) CreateLoginLink(ctx context.Context, tokenID int64, now, expires time.Time) (string, error) {
+	secret, err := newSecret(linkPrefix)
+	if err != nil {
+		return "", fmt.Errorf("create login link: %w", err)
+	}
+	r, err := db.db.ExecContext(ctx, `INSERT INTO login_links (hash, token_id, created_at, expires_at)
+		SELECT ?, id, ?, ? FROM tokens WHERE id = ? AND revoked_at IS NULL`, store.HashToken(secret), stamp(now), stamp(expires), tokenID)
+	if err != nil {
+		return "", fmt.Errorf("create login link: %w", busy(err))
+	}
+	if n, err := r.RowsAffected(); err != nil || n == 0 {
+		return "", fmt.Errorf("create login link for token %d: %w", tokenID, store.ErrNotFound)
+	}
+	return secret, nil
+}
+
+// UseLoginLink spends the link with the secret and returns its token: once only, before
+// it expires, while its token is valid.
+func (db *DB) UseLoginLink(ctx context.Context, secret string, now time.Time) (store.Token, error) {
+	if !strings.HasPrefix(secret, linkPrefix) || len(secret) > 200 {
+		return store.Token{}, store.ErrUnknownToken
+	}
+	tx, err := db.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return store.Token{}, fmt.Errorf("use login link: %w", busy(err))
+	}
+	defer tx.Rollback()
+	var row struct {
+		tokenRow
+		Expires string         `db:"link_expires"`
+		Used    sql.NullString `db:"link_used"`
+	}
+	err = tx.GetContext(ctx, &row, `SELECT t.id, t.assessment, t.name, t.township, t.admin, t.prefix, t.created_at, t.created_by, t.revoked_at,
+		l.expires_at AS link_expires, l.used_at AS link_used
+		FROM login_links l JOIN tokens t ON t.id = l.token_id WHERE l.hash = ?`, store.HashToken(secret))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.Token{}, store.ErrUnknownToken
+	case err != nil:
+		return store.Token{}, fmt.Errorf("use login link: %w", err)
+	case row.RevokedAt.Valid:
+		return store.Token{}, store.ErrUnknownToken
+	case row.Used.Valid:
+		return store.Token{}, store.ErrLinkUsed
+	case !now.Before(parseStamp(row.Expires)):
+		return store.Token{}, store.ErrLinkExpired
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE login_links SET used_at = ? WHERE hash = ?`, stamp(now), store.HashToken(secret)); err != nil {
+		return store.Token{}, fmt.Errorf("use login link: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return store.Token{}, fmt.Errorf("use login link: %w", busy(err))
+	}
+	return row.token(), nil
+}

@@ -22,6 +22,10 @@ var (
 	ErrUnavailable = errors.New("database unavailable")
 	// ErrSchemaTooNew is what opening a database written by a newer kpimon unwraps to.
 	ErrSchemaTooNew = errors.New("database schema newer than this kpimon")
+	// ErrLinkUsed is what opening a login link a second time returns.
+	ErrLinkUsed = errors.New("login link already used")
+	// ErrLinkExpired is what opening a login link after its expiry returns.
+	ErrLinkExpired = errors.New("login link expired")
 )
 
 // LockedError is a batch refused because it would change figures of locked months.

@@ -92,6 +92,14 @@ type Tokens interface {
 	// EndSession ends the session with the secret id (logging out); ending an unknown one
 	// changes nothing.
 	EndSession(ctx context.Context, id string) error
+
+	// CreateLoginLink makes a one-time login link for the token, valid until expires, and
+	// returns its secret, which is not stored.
+	CreateLoginLink(ctx context.Context, tokenID int64, now, expires time.Time) (string, error)
+	// UseLoginLink spends the link with the secret and returns its token: once only
+	// (ErrLinkUsed after), before it expires (ErrLinkExpired), while its token is valid
+	// (ErrUnknownToken for a revoked token or an unknown link).
+	UseLoginLink(ctx context.Context, secret string, now time.Time) (Token, error)
 }
 
 // Previews keeps uploads awaiting confirmation.

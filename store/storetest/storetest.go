@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"TokensAreStoredHashedAndRevocable", testTokens},
 		{"Sessions", testSessions},
 		{"Previews", testPreviews},
+		{"LoginLinks", testLoginLinks},
 		{"AlertLifecycle", testAlertLifecycle},
 		{"NotificationsAreRecordedOnce", testNotifications},
 		{"LastReportsAgreesWithLastReport", testLastReports},
@@ -909,5 +910,48 @@ func testWatchBatches(t *testing.T, db Backend) {
 		case <-deadline:
 			t.Fatal("no notice of the batch within 5 s")
 		}
+	}
+}
+
+func testLoginLinks(t *testing.T, db Backend) {
+	ctx := context.Background()
+	tok, _, err := db.AddToken(ctx, store.NewToken{Assessment: "test", Name: "甲镇妇联", Township: "aa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)
+	link, err := db.CreateLoginLink(ctx, tok.ID, now, now.Add(7*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasPrefix(link, store.TokenPrefix) || len(link) < 64 {
+		t.Errorf("link secret %q: want a long random secret that is not a token", link)
+	}
+	if _, err := db.LookupToken(ctx, link); !errors.Is(err, store.ErrUnknownToken) {
+		t.Errorf("a link used as a token = %v", err)
+	}
+	got, err := db.UseLoginLink(ctx, link, now.Add(time.Hour))
+	if err != nil || got.ID != tok.ID || got.Township != "aa" {
+		t.Fatalf("use = %+v, %v", got, err)
+	}
+	if _, err := db.UseLoginLink(ctx, link, now.Add(2*time.Hour)); !errors.Is(err, store.ErrLinkUsed) {
+		t.Errorf("a used link = %v, want ErrLinkUsed", err)
+	}
+	late, _ := db.CreateLoginLink(ctx, tok.ID, now, now.Add(time.Hour))
+	if _, err := db.UseLoginLink(ctx, late, now.Add(time.Hour)); !errors.Is(err, store.ErrLinkExpired) {
+		t.Errorf("an expired link = %v, want ErrLinkExpired", err)
+	}
+	if _, err := db.UseLoginLink(ctx, "kpl_"+strings.Repeat("0", 64), now); !errors.Is(err, store.ErrUnknownToken) {
+		t.Errorf("an unknown link = %v, want ErrUnknownToken", err)
+	}
+	revoked, _ := db.CreateLoginLink(ctx, tok.ID, now, now.Add(time.Hour))
+	if _, err := db.RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UseLoginLink(ctx, revoked, now); !errors.Is(err, store.ErrUnknownToken) {
+		t.Errorf("a link of a revoked token = %v, want ErrUnknownToken", err)
+	}
+	if _, err := db.CreateLoginLink(ctx, tok.ID, now, now.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a link for a revoked token = %v, want ErrNotFound", err)
 	}
 }
