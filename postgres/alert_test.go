@@ -85,3 +85,45 @@ func TestPreviewIsTakenOnceAcrossServers(t *testing.T) {
 		}
 	}
 }
+
+// A login link opened through two servers at once logs in once; the others are told it
+// was used.
+func TestLoginLinkIsUsedOnceAcrossServers(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	one, two := openURL(t, url), openURL(t, url)
+	tok, _, err := one.AddToken(ctx, store.NewToken{Assessment: "test", Name: "甲镇妇联", Township: "aa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)
+	for range 5 {
+		link, err := one.CreateLoginLink(ctx, tok.ID, now, now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		results := make(chan error, 4)
+		var wg sync.WaitGroup
+		for i := range 4 {
+			db := []*DB{one, two}[i%2]
+			wg.Go(func() {
+				_, err := db.UseLoginLink(ctx, link, now)
+				results <- err
+			})
+		}
+		wg.Wait()
+		close(results)
+		used := 0
+		for err := range results {
+			switch {
+			case err == nil:
+				used++
+			case !errors.Is(err, store.ErrLinkUsed):
+				t.Errorf("use: %v", err)
+			}
+		}
+		if used != 1 {
+			t.Errorf("a link logged in %d times, want once", used)
+		}
+	}
+}

@@ -170,3 +170,65 @@ func (db *DB) EndSession(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// linkPrefix starts every login link's secret.
+const linkPrefix = "kpl_"
+
+// CreateLoginLink makes a one-time login link for the token, valid until expires, and
+// returns its secret; the database keeps only its hash. A revoked or unknown token gets
+// store.ErrNotFound.
+func (db *DB) CreateLoginLink(ctx context.Context, tokenID int64, now, expires time.Time) (string, error) {
+	secret, err := newSecret(linkPrefix)
+	if err != nil {
+		return "", fmt.Errorf("create login link: %w", err)
+	}
+	tag, err := db.exec(ctx, `INSERT INTO login_links (hash, token_id, created_at, expires_at)
+		SELECT $1, id, $2, $3 FROM tokens WHERE id = $4 AND revoked_at IS NULL`, store.HashToken(secret), now, expires, tokenID)
+	if err != nil {
+		return "", fmt.Errorf("create login link: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return "", fmt.Errorf("create login link for token %d: %w", tokenID, store.ErrNotFound)
+	}
+	return secret, nil
+}
+
+// UseLoginLink spends the link with the secret and returns its token: once only
+// (store.ErrLinkUsed after; of two servers asked at once, one succeeds), before it expires
+// (store.ErrLinkExpired), while its token is valid (store.ErrUnknownToken otherwise).
+func (db *DB) UseLoginLink(ctx context.Context, secret string, now time.Time) (store.Token, error) {
+	if !strings.HasPrefix(secret, linkPrefix) || len(secret) > 200 {
+		return store.Token{}, store.ErrUnknownToken
+	}
+	var t store.Token
+	err := db.writeTx(ctx, "", "", func(tx pgx.Tx) error {
+		var expires time.Time
+		var used *time.Time
+		var err error
+		// FOR UPDATE: a second use waits for the first and then sees it used
+		t, err = scanToken(tx.QueryRow(ctx, `SELECT t.id, t.assessment, t.name, t.township, t.admin, t.prefix, t.created_at, t.created_by, t.revoked_at,
+			l.expires_at, l.used_at
+			FROM login_links l JOIN tokens t ON t.id = l.token_id WHERE l.hash = $1 FOR UPDATE OF l`, store.HashToken(secret)), &expires, &used)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return store.ErrUnknownToken
+		case err != nil:
+			return err
+		case t.RevokedAt != nil:
+			return store.ErrUnknownToken
+		case used != nil:
+			return store.ErrLinkUsed
+		case !now.Before(expires):
+			return store.ErrLinkExpired
+		}
+		_, err = tx.Exec(ctx, `UPDATE login_links SET used_at = $1 WHERE hash = $2`, now, store.HashToken(secret))
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrUnknownToken), errors.Is(err, store.ErrLinkUsed), errors.Is(err, store.ErrLinkExpired):
+		return store.Token{}, err
+	case err != nil:
+		return store.Token{}, fmt.Errorf("use login link: %w", err)
+	}
+	return t, nil
+}

@@ -155,6 +155,18 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_token ON sessions (token_id);
 CREATE INDEX sessions_expires ON sessions (expires_at);
 
+-- One-time login links (a township chair opens one on her phone and is logged in, with no
+-- token to type). Only the link's SHA-256 is kept; a link works once, until it expires, and
+-- while its token is valid (revoking the token revokes its links).
+CREATE TABLE login_links (
+    hash       TEXT        PRIMARY KEY,
+    token_id   BIGINT      NOT NULL REFERENCES tokens (id),
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at    TIMESTAMPTZ              -- NULL until used
+);
+CREATE INDEX login_links_token ON login_links (token_id);
+
 -- An upload awaiting confirmation, bound to the token whose session made it, so that a
 -- preview made through one server confirms through another.
 CREATE TABLE previews (
