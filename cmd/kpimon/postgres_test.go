@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kpimon/kpimon/demo"
+	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/postgres/pgtest"
 )
 
@@ -23,22 +25,42 @@ func runOut(t *testing.T, args ...string) string {
 	return out.String()
 }
 
+// demoFiles writes the demo with `kpimon demo --write` and returns its first assessment, the
+// path of its config and where each of its reports is (the demo writes one config and its
+// reports at the top, or a folder of configs and one folder of reports per assessment).
+func demoFiles(t *testing.T) (a *kpi.Assessment, config string, report func(name string) string) {
+	t.Helper()
+	dir := t.TempDir()
+	runOut(t, "demo", "--write", dir)
+	a, err := demo.Assessment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := func(paths ...string) string {
+		for _, p := range paths {
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+		t.Fatalf("the demo wrote none of %v", paths)
+		return ""
+	}
+	config = first(filepath.Join(dir, "config.yaml"), filepath.Join(dir, "configs", a.ID+".yaml"))
+	return a, config, func(name string) string {
+		return first(filepath.Join(dir, "reports", name), filepath.Join(dir, "reports", a.ID, name))
+	}
+}
+
 // The demo loaded through the command line, report by report in the order they arrived,
 // into a SQLite file and into PostgreSQL: eval, rank and alerts answer byte for byte the
 // same for every month, in every format. The PostgreSQL runs name the database through
 // KPIMON_DB, as a deployment would.
 func TestSameAnswersOnSQLiteAndPostgreSQL(t *testing.T) {
 	pg := pgtest.URL(t)
-	dir := t.TempDir()
-	runOut(t, "demo", "--write", dir)
-	cfg := filepath.Join(dir, "config.yaml")
-	lite := filepath.Join(dir, "demo.db")
-	a, err := demo.Assessment()
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, cfg, report := demoFiles(t)
+	lite := filepath.Join(t.TempDir(), "demo.db")
 	for _, r := range demo.Reports(a) {
-		file := filepath.Join(dir, "reports", r.Name)
+		file := report(r.Name)
 		l := runOut(t, "ingest", "--config", cfg, "--db", lite, "--actor", r.Actor, file)
 		p := runOut(t, "ingest", "--config", cfg, "--db", pg, "--actor", r.Actor, file)
 		// the batch numbers may differ (PostgreSQL's ids are shared by every assessment of
@@ -53,7 +75,7 @@ func TestSameAnswersOnSQLiteAndPostgreSQL(t *testing.T) {
 		formats []string
 	}{{"eval", []string{"table", "json"}}, {"rank", []string{"table", "json", "csv"}}, {"alerts", []string{"table", "json"}}} {
 		for m := 1; m <= 12; m++ {
-			period := fmt.Sprintf("2025-%02d", m)
+			period := kpi.Period{Year: a.Year, Month: m}.String()
 			for _, format := range c.formats {
 				args := []string{c.command, "--config", cfg, "--period", period, "--format", format}
 				onSQLite := runOut(t, append(args, "--db", lite)...)
@@ -80,9 +102,7 @@ func strip(s string) string {
 // Wrong or unreachable PostgreSQL addresses give Chinese messages that name the server and
 // never the password.
 func TestPostgresAddressErrorsHideThePassword(t *testing.T) {
-	dir := t.TempDir()
-	runOut(t, "demo", "--write", dir)
-	cfg := filepath.Join(dir, "config.yaml")
+	a, cfg, report := demoFiles(t)
 	for _, c := range []struct {
 		name, db string
 		want     []string
@@ -94,7 +114,7 @@ func TestPostgresAddressErrorsHideThePassword(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			for _, args := range [][]string{
 				{"rank", "--config", cfg, "--db", c.db},
-				{"ingest", "--config", cfg, "--db", c.db, filepath.Join(dir, "reports", "2025-01-东城街道.csv")},
+				{"ingest", "--config", cfg, "--db", c.db, report(demo.Reports(a)[0].Name)},
 				{"token", "list", "--db", c.db},
 			} {
 				var out, errOut bytes.Buffer
@@ -120,15 +140,13 @@ func TestPostgresAddressErrorsHideThePassword(t *testing.T) {
 // are no reports yet, where a missing SQLite file is refused.
 func TestReadOnlyCommandsOnAnEmptyPostgres(t *testing.T) {
 	pg := pgtest.URL(t)
-	dir := t.TempDir()
-	runOut(t, "demo", "--write", dir)
-	cfg := filepath.Join(dir, "config.yaml")
+	a, cfg, _ := demoFiles(t)
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), []string{"rank", "--config", cfg, "--db", pg}, &out, &errOut)
-	if err == nil || !strings.Contains(err.Error(), "还没有 2025 年度的报送数据") {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("还没有 %d 年度的报送数据", a.Year)) {
 		t.Errorf("rank on an empty PostgreSQL = %v, want 'no reports yet'", err)
 	}
-	err = run(context.Background(), []string{"rank", "--config", cfg, "--db", filepath.Join(dir, "missing.db")}, &out, &errOut)
+	err = run(context.Background(), []string{"rank", "--config", cfg, "--db", filepath.Join(t.TempDir(), "missing.db")}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "不存在") {
 		t.Errorf("rank on a missing SQLite file = %v, want it refused", err)
 	}
