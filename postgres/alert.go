@@ -43,37 +43,91 @@ func (db *DB) SyncAlerts(ctx context.Context, assessment string, now time.Time, 
 		if plan, err = store.PlanAlerts(firing, current, p, now, began); err != nil {
 			return err
 		}
-		for i := range plan.Start {
-			r := &plan.Start[i]
-			r.StartedAt, r.UpdatedAt = r.StartedAt.Truncate(time.Microsecond), r.UpdatedAt.Truncate(time.Microsecond)
-			if err := tx.QueryRow(ctx, `INSERT INTO alerts (assessment, alert, township, indicator, severity, period, active_since, summary, started_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, assessment, r.Alert.Alert, r.Township, r.Indicator, r.Severity,
-				periodInt(r.Period), periodInt(r.ActiveSince), r.Summary, r.StartedAt, r.UpdatedAt).Scan(&r.ID); err != nil {
-				return fmt.Errorf("start %v: %w", r.Key(), err)
-			}
-		}
-		for i := range plan.Update {
-			r := &plan.Update[i]
-			r.UpdatedAt = r.UpdatedAt.Truncate(time.Microsecond)
-			if _, err := tx.Exec(ctx, `UPDATE alerts SET severity = $1, summary = $2, period = $3, active_since = $4, updated_at = $5 WHERE id = $6`,
-				r.Severity, r.Summary, periodInt(r.Period), periodInt(r.ActiveSince), r.UpdatedAt, r.ID); err != nil {
-				return fmt.Errorf("update %v: %w", r.Key(), err)
-			}
-		}
-		for i := range plan.Resolve {
-			r := &plan.Resolve[i]
-			at := r.ResolvedAt.Truncate(time.Microsecond)
-			r.ResolvedAt = &at
-			if _, err := tx.Exec(ctx, `UPDATE alerts SET resolved_at = $1 WHERE id = $2`, at, r.ID); err != nil {
-				return fmt.Errorf("resolve %v: %w", r.Key(), err)
-			}
-		}
-		return nil
+		return writePlan(ctx, tx, assessment, &plan)
 	})
 	if err != nil {
 		return store.AlertChanges{}, fmt.Errorf("sync alerts: %w", err)
 	}
 	return plan.Changes(), nil
+}
+
+// writePlan writes an alert plan with one statement per kind of change, whatever its size
+// (a first sync at province scale starts thousands of alerts): the new runs (their ids
+// filled in), the updates, the resolutions. Times are kept to the microsecond, as stored.
+func writePlan(ctx context.Context, tx pgx.Tx, assessment string, plan *store.AlertPlan) error {
+	if n := len(plan.Start); n > 0 {
+		var names, towns, inds, sevs, sums []string
+		var periods, since []int32
+		var started, updated []time.Time
+		at := map[kpi.AlertKey]int{}
+		for i := range plan.Start {
+			r := &plan.Start[i]
+			r.StartedAt, r.UpdatedAt = r.StartedAt.Truncate(time.Microsecond), r.UpdatedAt.Truncate(time.Microsecond)
+			names, towns, inds = append(names, r.Alert.Alert), append(towns, r.Township), append(inds, r.Indicator)
+			sevs, sums = append(sevs, r.Severity), append(sums, r.Summary)
+			periods, since = append(periods, int32(periodInt(r.Period))), append(since, int32(periodInt(r.ActiveSince)))
+			started, updated = append(started, r.StartedAt), append(updated, r.UpdatedAt)
+			at[r.Key()] = i
+		}
+		got := 0
+		if err := queryOn(ctx, tx, `INSERT INTO alerts (assessment, alert, township, indicator, severity, period, active_since, summary, started_at, updated_at)
+			SELECT $1, x.alert, x.township, x.indicator, x.severity, x.period, x.active_since, x.summary, x.started_at, x.updated_at
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::integer[], $8::text[], $9::timestamptz[], $10::timestamptz[])
+				AS x (alert, township, indicator, severity, period, active_since, summary, started_at, updated_at)
+			RETURNING id, alert, township, indicator`, []any{assessment, names, towns, inds, sevs, periods, since, sums, started, updated},
+			func(r pgx.Rows) error {
+				var id int64
+				var k kpi.AlertKey
+				if err := r.Scan(&id, &k.Alert, &k.Township, &k.Indicator); err != nil {
+					return err
+				}
+				i, ok := at[k]
+				if !ok {
+					return fmt.Errorf("start: the database returned %v, which was not started", k)
+				}
+				plan.Start[i].ID = id
+				got++
+				return nil
+			}); err != nil {
+			return fmt.Errorf("start %d alerts: %w", n, err)
+		}
+		if got != n {
+			return fmt.Errorf("start %d alerts: %d ids returned", n, got)
+		}
+	}
+	if n := len(plan.Update); n > 0 {
+		var ids []int64
+		var sevs, sums []string
+		var periods, since []int32
+		var updated []time.Time
+		for i := range plan.Update {
+			r := &plan.Update[i]
+			r.UpdatedAt = r.UpdatedAt.Truncate(time.Microsecond)
+			ids, sevs, sums = append(ids, r.ID), append(sevs, r.Severity), append(sums, r.Summary)
+			periods, since, updated = append(periods, int32(periodInt(r.Period))), append(since, int32(periodInt(r.ActiveSince))), append(updated, r.UpdatedAt)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE alerts SET severity = x.severity, summary = x.summary, period = x.period, active_since = x.active_since, updated_at = x.updated_at
+			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::timestamptz[])
+				AS x (id, severity, summary, period, active_since, updated_at)
+			WHERE alerts.id = x.id`, ids, sevs, sums, periods, since, updated); err != nil {
+			return fmt.Errorf("update %d alerts: %w", n, err)
+		}
+	}
+	if n := len(plan.Resolve); n > 0 {
+		var ids []int64
+		var resolved []time.Time
+		for i := range plan.Resolve {
+			r := &plan.Resolve[i]
+			t := r.ResolvedAt.Truncate(time.Microsecond)
+			r.ResolvedAt = &t
+			ids, resolved = append(ids, r.ID), append(resolved, t)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE alerts SET resolved_at = x.resolved_at
+			FROM unnest($1::bigint[], $2::timestamptz[]) AS x (id, resolved_at) WHERE alerts.id = x.id`, ids, resolved); err != nil {
+			return fmt.Errorf("resolve %d alerts: %w", n, err)
+		}
+	}
+	return nil
 }
 
 // FiringAlerts lists the assessment's alerts that hold, oldest first.

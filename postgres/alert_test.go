@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -125,5 +126,69 @@ func TestLoginLinkIsUsedOnceAcrossServers(t *testing.T) {
 		if used != 1 {
 			t.Errorf("a link logged in %d times, want once", used)
 		}
+	}
+}
+
+// A sync of thousands of alerts (a first sync at province scale) starts, escalates and
+// resolves each one, with an id per run.
+func TestLargeAlertSync(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	p := kpi.MustPeriod("2024-03")
+	var current []kpi.Alert
+	for i := range 5000 {
+		current = append(current, kpi.Alert{Alert: kpi.AlertBehindPace, Township: fmt.Sprintf("t%04d", i), Indicator: "screenings",
+			Severity: kpi.SeverityWarning, ActiveSince: p, Summary: fmt.Sprintf("滞后 %d", i)})
+	}
+	t0 := time.Date(2024, 4, 6, 9, 0, 0, 123456789, time.UTC)
+	ch, err := db.SyncAlerts(ctx, "test", t0, p, current, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[int64]bool{}
+	for _, r := range ch.Fired {
+		ids[r.ID] = true
+	}
+	if len(ch.Fired) != 5000 || len(ids) != 5000 || ids[0] {
+		t.Fatalf("%d fired with %d distinct ids, want 5000", len(ch.Fired), len(ids))
+	}
+	firing, err := db.FiringAlerts(ctx, "test")
+	if err != nil || len(firing) != 5000 {
+		t.Fatalf("firing: %d %v", len(firing), err)
+	}
+	byKey := map[kpi.AlertKey]store.AlertRecord{}
+	for _, r := range firing {
+		byKey[r.Key()] = r
+	}
+	for _, r := range ch.Fired {
+		if got := byKey[r.Key()]; got.ID != r.ID || !got.StartedAt.Equal(r.StartedAt) || got.Summary != r.Summary {
+			t.Fatalf("fired %+v, stored %+v", r, got)
+		}
+	}
+	next := current[:3750] // a quarter resolves
+	for i := range next[:1000] {
+		next[i].Severity = kpi.SeverityCritical
+	}
+	t1 := t0.Add(time.Hour)
+	ch, err = db.SyncAlerts(ctx, "test", t1, kpi.MustPeriod("2024-04"), next, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Fired) != 0 || len(ch.Escalated) != 1000 || len(ch.Resolved) != 1250 {
+		t.Fatalf("second sync: %d fired, %d escalated, %d resolved; want 0, 1000, 1250", len(ch.Fired), len(ch.Escalated), len(ch.Resolved))
+	}
+	resolved, err := db.ResolvedAlerts(ctx, "test", t1)
+	if err != nil || len(resolved) != 1250 || !resolved[0].ResolvedAt.Equal(t1.Truncate(time.Microsecond)) {
+		t.Errorf("resolved: %d %v", len(resolved), err)
+	}
+	firing, _ = db.FiringAlerts(ctx, "test")
+	critical := 0
+	for _, r := range firing {
+		if r.Severity == kpi.SeverityCritical && r.Period == kpi.MustPeriod("2024-04") {
+			critical++
+		}
+	}
+	if len(firing) != 3750 || critical != 1000 {
+		t.Errorf("after the second sync: %d firing, %d critical in April; want 3750 and 1000", len(firing), critical)
 	}
 }
