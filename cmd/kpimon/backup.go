@@ -22,10 +22,6 @@ const pgBackupHint = `PostgreSQL 数据库请用 PostgreSQL 自带的工具备�
   恢复：pg_restore --clean --if-exists --dbname="postgres://用户@主机/库名" kpimon.dump
 （恢复前先停止所有 kpimon 服务；详见 README 的“备份与恢复”）`
 
-func isPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
-
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("backup", stderr)
 	var dbPath string
@@ -42,7 +38,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := require(fs, "db", dbPath, "out", *out); err != nil {
 		return err
 	}
-	if isPostgres(dbPath) {
+	if isPostgresURL(dbPath) {
 		return errors.New(pgBackupHint)
 	}
 	st, err := openStore(ctx, dbPath, true)
@@ -84,7 +80,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := require(fs, "from", *from, "db", dbPath); err != nil {
 		return err
 	}
-	if isPostgres(dbPath) {
+	if isPostgresURL(dbPath) {
 		return errors.New(pgBackupHint)
 	}
 	if _, err := os.Stat(dbPath); err == nil && !*force {

@@ -48,7 +48,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	_, statErr := os.Stat(dbPath)
-	fresh := !isPostgres(dbPath) && errors.Is(statErr, os.ErrNotExist)
+	fresh := !isPostgresURL(dbPath) && errors.Is(statErr, os.ErrNotExist)
 	db, err := openStore(ctx, dbPath, false)
 	if err != nil {
 		return err

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/postgres"
 	"github.com/kpimon/kpimon/sqlite"
 	"github.com/kpimon/kpimon/store"
 )
@@ -22,10 +24,15 @@ func dbFlag(fs interface {
 	fs.StringVar(p, "db", os.Getenv("KPIMON_DB"), dbUsage)
 }
 
-// openStore opens the store --db names. This is the only place that chooses a backend.
-// A read-only command (mustExist) refuses a SQLite file that does not exist rather than
-// creating an empty database.
+// openStore opens the store --db names: a postgres:// or postgresql:// URL is a
+// PostgreSQL database, anything else a SQLite file. This is the only place that chooses a
+// backend. A read-only command (mustExist) refuses a SQLite file that does not exist
+// rather than creating an empty database; a PostgreSQL database is created by its
+// administrator, and kpimon makes its tables in it on first use.
 func openStore(ctx context.Context, dsn string, mustExist bool) (store.Store, error) {
+	if isPostgresURL(dsn) {
+		return openPostgres(ctx, dsn)
+	}
 	if mustExist {
 		if _, err := os.Stat(dsn); err != nil {
 			return nil, fmt.Errorf("数据库文件 %s 不存在或无法读取：请检查 --db（新的考核请先用 kpimon ingest 导入数据）", dsn)
@@ -40,6 +47,29 @@ func openStore(ctx context.Context, dsn string, mustExist bool) (store.Store, er
 		return nil, fmt.Errorf("打开数据库 %s 失败: %w", dsn, err)
 	}
 	return db, nil
+}
+
+// isPostgresURL reports whether --db names a PostgreSQL database.
+func isPostgresURL(dsn string) bool {
+	l := strings.ToLower(dsn)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
+// openPostgres opens a PostgreSQL store. Its messages name the server (host, port,
+// database) and never the password.
+func openPostgres(ctx context.Context, dsn string) (store.Store, error) {
+	db, err := postgres.Open(ctx, dsn)
+	if err == nil {
+		return db, nil
+	}
+	var se *store.SchemaError
+	switch {
+	case errors.As(err, &se):
+		return nil, se
+	case errors.Is(err, store.ErrUnavailable):
+		return nil, fmt.Errorf("%w\n请检查 --db 地址中的主机、端口、数据库名、用户名和密码，以及 PostgreSQL 服务器是否已启动、网络是否可达", err)
+	}
+	return nil, err
 }
 
 // openAssessment loads the config and opens the store, printing config warnings, and lets

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/kpimon/kpimon/postgres"
 	"github.com/kpimon/kpimon/sqlite"
 )
 
@@ -58,6 +59,6 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	b := readBuildInfo()
-	fmt.Fprintf(stdout, "kpimon %s\n提交：%s\n构建日期：%s\n%s %s\n数据库结构版本：SQLite %d\n", b.Version, b.Commit, b.Date, b.Go, b.Platform, sqlite.KnownSchema())
+	fmt.Fprintf(stdout, "kpimon %s\n提交：%s\n构建日期：%s\n%s %s\n数据库结构版本：SQLite %d，PostgreSQL %d\n", b.Version, b.Commit, b.Date, b.Go, b.Platform, sqlite.KnownSchema(), postgres.KnownSchema())
 	return nil
 }
