@@ -82,7 +82,7 @@ func (s *Server) bulletinXLSX(w http.ResponseWriter, r *http.Request) {
 func (s *Server) bulletinHTML(w http.ResponseWriter, r *http.Request) {
 	f, ok := s.bulletinFor(w, r, ".html", func(b *bulletin.Bulletin, buf *bytes.Buffer) error {
 		p := url.QueryEscape(b.Result.Period.String())
-		return b.WriteHTML(buf, bulletin.Links{XLSX: "/rankings/bulletin.xlsx?period=" + p, Ranking: "/rankings?period=" + p})
+		return b.WriteHTML(buf, bulletin.Links{XLSX: s.base + "/rankings/bulletin.xlsx?period=" + p, Ranking: s.base + "/rankings?period=" + p})
 	})
 	if !ok {
 		return
