@@ -18,10 +18,11 @@ type CountyEvaluation struct {
 	Completion  Num       `json:"completion"`
 	Pace        Num       `json:"pace"`
 	Status      Status    `json:"status"`
-	Done        *int      `json:"done,omitempty"`     // milestone: townships done (MilestoneText writes 4/6 已完成)
-	Reported    int       `json:"reported"`           // townships that reported this period
-	Forecast    *Forecast `json:"forecast,omitempty"` // 预计全年 of the sums (see countyForecast)
-	Townships   int       `json:"townships"`          // townships assessed
+	Done        *int      `json:"done,omitempty"`      // milestone: townships done (MilestoneText writes 4/6 已完成)
+	Reported    int       `json:"reported"`            // townships that reported this period
+	Forecast    *Forecast `json:"forecast,omitempty"`  // 预计全年 of the sums (see countyForecast)
+	Townships   int       `json:"townships"`           // townships assessed
+	LastYear    *LastYear `json:"last_year,omitempty"` // 较去年同期, where last year is attached (Result.WithLastYear)
 }
 
 // countyFrom aggregates the townships' unrounded figures per indicator as of month m.

@@ -53,7 +53,15 @@ type Result struct {
 	data       *Dataset       // the data evaluated, kept for Reevaluate
 	prevTotals []float64      // each township's total a month earlier, for rank changes
 	prevVetoed []bool         // whether each township had a veto a month earlier
+	lastYear   *lastYearLayer // the previous year's result, attached by WithLastYear
 }
+
+// Assessment is the assessment evaluated: the dataset's, with any baselines filled in from
+// last year (Assessment.WithLastYearBaselines).
+func (r *Result) Assessment() *Assessment { return r.data.a }
+
+// Data is the dataset evaluated; callers must not modify it.
+func (r *Result) Data() *Dataset { return r.data }
 
 // Evaluation returns the evaluation of township index t and indicator index i (nIndicators
 // is the assessment's number of indicators, kept for callers written against a flat list).
@@ -78,24 +86,24 @@ func (r *Result) Evaluations() []Evaluation {
 	return out
 }
 
-// MarshalJSON writes the contract's shape (docs/semantics.md), streaming the evaluations block by block.
+// MarshalJSON writes the contract's shape (docs/semantics.md), streaming the evaluations
+// block by block; with last year attached (WithLastYear) each evaluation that has one
+// carries last_year.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`{"period":"`)
 	b.WriteString(r.Period.String())
 	b.WriteString(`","evaluations":[`)
 	first := true
-	for _, row := range r.rows {
+	for t, row := range r.rows {
 		for i := range row {
 			if !first {
 				b.WriteByte(',')
 			}
 			first = false
-			e, err := json.Marshal(&row[i])
-			if err != nil {
+			if err := r.marshalEvaluation(&b, t, i); err != nil {
 				return nil, err
 			}
-			b.Write(e)
 		}
 	}
 	b.WriteString(`],"county":`)
