@@ -54,6 +54,9 @@ func NewDeployment(ctx context.Context, st store.Store, as []*kpi.Assessment, op
 	for _, m := range d.list {
 		if p := d.previousOf(m.Assessment()); p != nil {
 			d.prev[m.Assessment().ID] = p
+			m.mu.Lock()
+			m.lastYear = p
+			m.mu.Unlock()
 			m.follow(p)
 		}
 	}

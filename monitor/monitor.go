@@ -46,6 +46,10 @@ type Monitor struct {
 	latest  kpi.Period       // the latest month with reports in data; zero when none
 	deps    []*Monitor       // assessments whose data this one's results depend on (follow)
 
+	// lastYear is the previous year's assessment (同比), set by the deployment: results
+	// carry its figures of the same month (kpi.Result.WithLastYear)
+	lastYear *Monitor
+
 	ingestHooks []func(IngestOutcome) // hook.go
 
 	alerts atomic.Uint64 // grows whenever the alert lifecycle store changed (AlertsChanged)
@@ -260,7 +264,10 @@ const changeLog = 64
 
 // Evaluate returns the evaluation as of p, computing it only when the data changed or the
 // cached one is older than the refresh interval. When only some townships changed since the
-// cached evaluation, only those are evaluated again (kpi.Reevaluate).
+// cached evaluation, only those are evaluated again (kpi.Reevaluate). When the deployment
+// holds the previous year's assessment, the result carries its figures of the same month
+// (同比: kpi.Result.WithLastYear); a change of last year's data is a new version here
+// (follow), so a cached result never keeps an outdated last year.
 func (m *Monitor) Evaluate(p kpi.Period) (*kpi.Result, error) {
 	v, err := m.EvaluateView(p)
 	return v.Result, err
@@ -279,10 +286,12 @@ func (m *Monitor) EvaluateView(p kpi.Period) (View, error) {
 	now := m.now()
 	m.mu.RLock()
 	c, ok := m.cache[p]
-	d, v := m.data, m.version
+	d, v, last := m.data, m.version, m.lastYear
 	fresh := ok && now.Sub(c.computed) < m.refresh && !now.Before(c.computed)
 	var changed []int
-	incremental := fresh && c.version < v
+	// an evaluation of another assessment (baselines filled in from a changed last year)
+	// is not brought up to date: it is done again
+	incremental := fresh && c.version < v && c.result.Assessment() == d.Assessment()
 	if incremental {
 		seen := map[int]bool{}
 		for w := c.version + 1; w <= v && incremental; w++ {
@@ -316,8 +325,13 @@ func (m *Monitor) EvaluateView(p kpi.Period) (View, error) {
 	if !incremental && ok && c.version == v && sameAlerts(c.result.Alerts, r.Alerts) {
 		// recomputed only because the clock moved, and no deadline passed in between: the
 		// same data give the same figures, so the earlier result stays (pages and
-		// snapshots keyed on it are not rebuilt)
+		// snapshots keyed on it are not rebuilt); its last year is the same too, since
+		// last year's changes are new versions here
 		r = c.result
+	} else if last != nil {
+		if r, err = m.withLastYear(r, last, p); err != nil {
+			return View{}, err
+		}
 	}
 	m.mu.Lock()
 	if cur, ok := m.cache[p]; !ok || cur.version <= v {
@@ -325,6 +339,23 @@ func (m *Monitor) EvaluateView(p kpi.Period) (View, error) {
 	}
 	m.mu.Unlock()
 	return View{Result: r, Version: v, Data: d}, nil
+}
+
+// withLastYear attaches last year's evaluation of the same month to r (同比).
+func (m *Monitor) withLastYear(r *kpi.Result, last *Monitor, p kpi.Period) (*kpi.Result, error) {
+	lv, err := last.EvaluateView(kpi.Period{Year: p.Year - 1, Month: p.Month})
+	if err != nil {
+		return nil, fmt.Errorf("同比：评估 %s 的 %d 年 %d 月: %w", last.a.ID, p.Year-1, p.Month, err)
+	}
+	return r.WithLastYear(lv.Result)
+}
+
+// LastYear is the previous year's assessment whose figures this one's results carry (同比),
+// and false when the deployment holds none.
+func (m *Monitor) LastYear() (*Monitor, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.lastYear, m.lastYear != nil
 }
 
 // sameAlerts reports whether two evaluations of the same data raise the same alerts: the
