@@ -22,8 +22,10 @@ import (
 	"math/rand/v2"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
 )
 
@@ -183,6 +185,7 @@ func ReportsUntil(a *kpi.Assessment, now time.Time) []Report {
 	for t := range a.Townships {
 		states[t] = state{cum: map[string]float64{}, rng: rand.New(rand.NewPCG(seed, uint64(t+1)*7919))}
 	}
+	goals := withLastYearBaselines(a)
 	var typo Report
 	for m := 1; m <= 12; m++ {
 		p := kpi.Period{Year: a.Year, Month: m}
@@ -190,8 +193,8 @@ func ReportsUntil(a *kpi.Assessment, now time.Time) []Report {
 			st2 := &states[t]
 			prof := profileOf(a.ID, tw.Code)
 			rows := [][]string{}
-			for i := range a.Indicators {
-				ind := &a.Indicators[i]
+			for i := range goals.Indicators {
+				ind := &goals.Indicators[i]
 				row := monthRow(ind, tw, p, prof, st2.cum, st2.rng)
 				if row == nil {
 					continue
@@ -228,6 +231,30 @@ func ReportsUntil(a *kpi.Assessment, now time.Time) []Report {
 		}
 	}
 	return kept
+}
+
+// withLastYearBaselines is a with the baselines of its `baseline: last_year` stocks filled
+// in from the demo's assessment of the year before (its id with the year replaced), whose
+// reports are generated for it: the levels the generator grows from, as a deployment
+// holding both years fills them in.
+func withLastYearBaselines(a *kpi.Assessment) *kpi.Assessment {
+	if !a.HasLastYearBaselines() {
+		return a
+	}
+	prevID := strings.Replace(a.ID, strconv.Itoa(a.Year), strconv.Itoa(a.Year-1), 1)
+	prev, err := AssessmentByID(prevID)
+	if err != nil || prevID == a.ID {
+		return a
+	}
+	d := kpi.NewDataset(prev)
+	for _, r := range Reports(prev) {
+		b := collector.NewBatch(prev)
+		b.AddCSV(r.Name, bytes.NewReader(r.CSV))
+		for _, o := range b.Observations() {
+			d.Set(o)
+		}
+	}
+	return a.WithLastYearBaselines(d)
 }
 
 func csvBytes(rows [][]string) []byte {
@@ -274,6 +301,11 @@ func monthRow(ind *kpi.Indicator, tw kpi.Township, p kpi.Period, prof profile, c
 		return row(num(math.Round(inc*p10) / p10))
 	case kpi.KindStock:
 		target := *ind.TargetFor(tw.Code)
+		if ind.BaselineLastYear {
+			// growth from last December's level toward the target, at the township's pace
+			base := ind.BaselineFor(tw.Code)
+			return row(num(math.Round(base + (target-base)*math.Min(1.05, prof.perf)*ind.Pacing.Fraction(m)*jitter(0.05))))
+		}
 		level := math.Round(target * math.Min(1.05, 0.4+0.6*prof.perf) * (0.9 + 0.1*float64(m)/12) * jitter(0.01))
 		return row(num(level))
 	case kpi.KindRatio:

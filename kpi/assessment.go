@@ -149,6 +149,11 @@ type Indicator struct {
 	Baseline  float64
 	Baselines map[string]float64
 
+	// BaselineLastYear is `baseline: last_year`: each township's baseline is its December
+	// level in the previous year's assessment, filled into Baselines by
+	// Assessment.WithLastYearBaselines (0 until then, and where last year has none).
+	BaselineLastYear bool
+
 	Pacing Pacing  // count and stock
 	Warn   float64 // count/stock higher: at_risk from Warn × expected; default 0.9
 

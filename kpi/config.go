@@ -556,11 +556,20 @@ func (c *configCheck) baselines(ind *Indicator, r *fields, label string, known t
 		}
 		return
 	}
-	if b, set := r.num("baseline"); set {
-		if !finite(b) || b < 0 {
+	if v := r.value("baseline"); v != nil && v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) == BaselineLastYear {
+		// each township's December level in last year's assessment, filled in by the
+		// deployment (WithLastYearBaselines); a stock nobody has a target on measures nothing
+		ind.BaselineLastYear = true
+		if ind.Target == nil && len(ind.Targets) == 0 {
+			c.add(r.line("baseline"), "指标 %s 设了 baseline: last_year，但没有 target：年初基数只用于有目标的存量指标", label)
+		}
+	} else if x, isNum := scalarNumber(v); v != nil && !isNull(v) && !isNum {
+		c.add(v.Line, "指标 %s 的 baseline（年初基数）应为一个数，或 last_year（上年考核中各乡镇12月的水平），现在是%s%s", label, nodeKindLabel(v), numberHint(v))
+	} else if v != nil && !isNull(v) {
+		if !finite(x) || x < 0 {
 			c.add(r.line("baseline"), "指标 %s 的 baseline（年初基数）应为不小于 0 的数", label)
 		} else {
-			ind.Baseline = b
+			ind.Baseline = x
 		}
 	}
 	var lines map[string]int

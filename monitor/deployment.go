@@ -57,10 +57,52 @@ func NewDeployment(ctx context.Context, st store.Store, as []*kpi.Assessment, op
 			m.mu.Lock()
 			m.lastYear = p
 			m.mu.Unlock()
+		}
+	}
+	// each assessment's data are made final after those it depends on: last year's first
+	for _, m := range d.ordered() {
+		if p := m.lastYear; p != nil && m.a.HasLastYearBaselines() {
+			m.ingestMu.Lock()
+			_, err := m.rebaseLocked(p.Dataset())
+			m.ingestMu.Unlock()
+			if err != nil {
+				return nil, fmt.Errorf("考核 %s 按上年数据设年初基数: %w", m.a.ID, err)
+			}
+		}
+	}
+	for _, m := range d.list {
+		if p := m.lastYear; p != nil {
 			m.follow(p)
 		}
 	}
+	for _, m := range d.list {
+		if p := m.lastYear; p == nil && m.a.HasLastYearBaselines() {
+			m.log.Warn("考核中有指标设了 baseline: last_year，但没有上年考核：年初基数按 0 计", "assessment", m.a.ID)
+		}
+	}
 	return d, nil
+}
+
+// ordered lists the monitors so that every one comes after the assessments it depends on:
+// by year, and within a year by level (counties before their city).
+func (d *Deployment) ordered() []*Monitor {
+	out := slices.Clone(d.list)
+	rank := func(l kpi.Level) int {
+		switch l {
+		case kpi.LevelCity:
+			return 1
+		case kpi.LevelProvince:
+			return 2
+		}
+		return 0
+	}
+	slices.SortStableFunc(out, func(x, y *Monitor) int {
+		if c := x.a.Year - y.a.Year; c != 0 {
+			return c
+		}
+		return rank(x.a.Level) - rank(y.a.Level)
+	})
+	return out
 }
 
 // previousOf finds the previous year's assessment of a (see Deployment).

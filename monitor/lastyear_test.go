@@ -170,3 +170,84 @@ func containsKey(js []byte, key string) bool {
 	}
 	return false
 }
+
+// TestLastYearBaselinesFollowLastYear: qingcheng-2026's 爱心妈妈结对 (baseline: last_year)
+// starts every township from its December 2025 level in qingcheng-2025; a correction of
+// that level moves the baseline, the expected level and the cached evaluations at once.
+func TestLastYearBaselinesFollowLastYear(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2027, 1, 10, 9, 0, 0, 0, time.UTC)
+	d, db := demoDeployment(t, now, "qingcheng-2025", "qingcheng-2026")
+	cur, _ := d.Monitor("qingcheng-2026")
+	prev, _ := d.Monitor("qingcheng-2025")
+	a := cur.Assessment()
+	i := a.IndicatorIndex("caring_mother_pairs")
+	if ind := a.Indicators[i]; !ind.BaselineLastYear || ind.Target == nil {
+		t.Fatalf("the demo's 爱心妈妈结对 does not take its baseline from last year: %+v", ind)
+	}
+	target := *a.Indicators[i].Target
+	p := kpi.Period{Year: 2026, Month: 6}
+	decLevel := func(code string) float64 {
+		pd := prev.Dataset()
+		v, _ := pd.Cell(pd.Assessment().TownshipIndex(code), pd.Assessment().IndicatorIndex("caring_mother_pairs")).Latest(12)
+		return v
+	}
+	r, err := cur.Evaluate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tw, town := range a.Townships {
+		e := r.TownshipEvaluations(tw)[i]
+		want := min(decLevel(town.Code), target)
+		if want < 30 || e.Baseline != kpi.Some(want) || e.Expected != kpi.Some(want+(target-want)*6/12) {
+			t.Errorf("%s: baseline %v, expected %v; want last December's %v and %v", town.Name, e.Baseline, e.Expected, want, want+(target-want)*6/12)
+		}
+	}
+	if a.Indicators[i].BaselineFor("dongcheng") != 0 {
+		t.Error("the config's assessment was changed")
+	}
+
+	// 东城街道's December 2025 level corrected to 20: its 2026 baseline is 20 at once
+	v := cur.Version()
+	if _, err := prev.Ingest(ctx, batch(prev, "dongcheng,caring_mother_pairs,2025-12,20\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	if cur.Version() != v+1 {
+		t.Errorf("version %d after last year's correction, want %d", cur.Version(), v+1)
+	}
+	after, err := cur.Evaluate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := a.TownshipIndex("dongcheng")
+	if e := after.TownshipEvaluations(dc)[i]; e.Baseline != kpi.Some(20) || e.Expected != kpi.Some(20+(target-20)/2) {
+		t.Errorf("东城街道 after the correction: baseline %v, expected %v; want 20 and %v", e.Baseline, e.Expected, 20+(target-20)/2)
+	}
+	// the same as evaluating the data bound to last year's new levels from scratch
+	bound, err := cur.Dataset().CloneFor(a.WithLastYearBaselines(prev.Dataset()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := kpi.Evaluate(bound, p, now)
+	if !reflect.DeepEqual(after.Evaluations(), want.Evaluations()) || !reflect.DeepEqual(after.Rankings[0].TownshipScore, want.Rankings[0].TownshipScore) {
+		t.Error("the evaluation after last year's correction differs from one from scratch")
+	}
+	// a correction elsewhere in last year leaves the baselines, and this year's figures, alone
+	if _, err := prev.Ingest(ctx, batch(prev, "dongcheng,volunteer_events,2025-03,9\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := cur.Evaluate(p)
+	if !reflect.DeepEqual(again.Evaluations(), after.Evaluations()) || again.Assessment() != after.Assessment() {
+		t.Error("a correction of another indicator last year changed this year's figures or goals")
+	}
+
+	// without last year in the deployment the baselines are 0
+	alone, err := New(ctx, a, db, Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, _ := alone.Evaluate(p)
+	if e := ra.TownshipEvaluations(dc)[i]; e.Baseline.Valid || e.Expected != kpi.Some(target/2) {
+		t.Errorf("without last year: baseline %v, expected %v; want none and %v", e.Baseline, e.Expected, target/2)
+	}
+}

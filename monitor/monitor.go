@@ -110,7 +110,9 @@ func New(ctx context.Context, a *kpi.Assessment, st store.Store, opt Options) (*
 	return m, nil
 }
 
-// Assessment is the assessment being run.
+// Assessment is the assessment being run, as its config gives it. The data (Dataset) are
+// bound to it, or, where stocks take their baselines from last year, to a copy with those
+// baselines filled in (Dataset().Assessment(), and a Result's Assessment).
 func (m *Monitor) Assessment() *kpi.Assessment { return m.a }
 
 // Store is the store the assessment's records are kept in.
@@ -217,19 +219,32 @@ func (m *Monitor) publish(obs []kpi.Observation, batch int64, res store.IngestRe
 	for t := range touched {
 		townships = append(townships, t)
 	}
+	m.commit(next, batch, townships, false, Change{Result: res})
+	return nil
+}
+
+// commit publishes next as the data's new version, reflecting the store up to batch, and
+// tells the subscribers (ch with its Version set). townships are the units whose data
+// changed, for incremental re-evaluation; full says every evaluation must be done again
+// (the goals changed). The caller holds ingestMu.
+func (m *Monitor) commit(next *kpi.Dataset, batch int64, townships []int, full bool, ch Change) {
 	latest, _ := next.LatestPeriod()
 	m.mu.Lock()
 	m.data, m.latest, m.batch = next, latest, batch
 	m.version++
 	v := m.version
-	m.changed[v] = townships
+	if full {
+		delete(m.changed, v) // not logged: no evaluation is brought up to date across it
+	} else {
+		m.changed[v] = townships
+	}
 	delete(m.changed, v-changeLog)
 	subs := append([]func(Change){}, m.subs...)
 	m.mu.Unlock()
+	ch.Version = v
 	for _, f := range subs {
-		f(Change{Version: v, Result: res})
+		f(ch)
 	}
-	return nil
 }
 
 // CloneData returns a copy of d, a version of the data this monitor published (Dataset,
@@ -463,12 +478,30 @@ func (m *Monitor) Watch(ctx context.Context, every time.Duration) {
 
 // follow makes m depend on another monitor's data (last year's, for 同比): every change
 // there is a new version here too, so that what is cached per version (evaluations,
-// pages, metrics) is built again. m's own data do not change.
+// pages, metrics) is built again. m's own data do not change; when m's stocks take their
+// baselines from last year (`baseline: last_year`), the data are bound to the baselines of
+// last year's new data (rebase).
 func (m *Monitor) follow(dep *Monitor) {
 	m.mu.Lock()
 	m.deps = append(m.deps, dep)
 	m.mu.Unlock()
 	dep.Subscribe(func(Change) {
+		// the subscriber runs while dep holds its ingestMu: locks are always taken from the
+		// assessment depended on to the one depending on it, never back
+		m.ingestMu.Lock()
+		defer m.ingestMu.Unlock()
+		m.mu.RLock()
+		rebase := m.lastYear == dep && m.a.HasLastYearBaselines()
+		m.mu.RUnlock()
+		if rebase {
+			done, err := m.rebaseLocked(dep.Dataset())
+			if err != nil {
+				m.log.Error("年初基数：按上年数据更新失败", "assessment", m.a.ID, "last_year", dep.a.ID, "err", err)
+			}
+			if done {
+				return
+			}
+		}
 		m.mu.Lock()
 		m.version++
 		v := m.version
@@ -480,6 +513,31 @@ func (m *Monitor) follow(dep *Monitor) {
 			f(Change{Version: v, Dependency: true})
 		}
 	})
+}
+
+// rebaseLocked binds the data to the assessment with its `baseline: last_year` stocks'
+// baselines taken from last, last year's data (kpi.Assessment.WithLastYearBaselines), when
+// they differ from those the data are judged by now, and publishes that as a new version
+// whose evaluations are all done again. It reports whether it published. The caller holds
+// ingestMu.
+func (m *Monitor) rebaseLocked(last *kpi.Dataset) (bool, error) {
+	cur := m.Dataset()
+	goals := m.a.WithLastYearBaselines(last)
+	if goals.SameGoals(cur.Assessment()) {
+		return false, nil
+	}
+	m.cloneMu.Lock()
+	next, err := cur.CloneFor(goals)
+	m.cloneMu.Unlock()
+	if err != nil {
+		return false, err
+	}
+	m.mu.RLock()
+	batch := m.batch
+	m.mu.RUnlock()
+	m.commit(next, batch, nil, true, Change{Dependency: true})
+	m.log.Info("年初基数已按上年12月数据更新", "assessment", m.a.ID)
+	return true, nil
 }
 
 // AlertsChanged notes that the alert lifecycle store changed (alerts started, resolved or
