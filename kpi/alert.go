@@ -82,6 +82,7 @@ func (al Alert) Key() AlertKey { return AlertKey{al.Alert, al.Township, al.Indic
 
 type alertEvaluator struct {
 	a      *Assessment
+	data   *Dataset // for a city's derived figures: how many townships each lacks
 	p      Period
 	now    time.Time
 	chunks [][]Alert    // the alerts raised, in chunks that are never copied to grow
@@ -213,7 +214,21 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 			add(AlertVeto, SeverityCritical, from, fmt.Sprintf("%s%s报告“%s”，本年度考核一票否决", town, from.Label(), ind.Name))
 		}
 	}
-	if ind.Kind.ReportedMonthly() {
+	if ind.Kind.ReportedMonthly() && ev.data != nil && ev.data.units.Derived(t, i) {
+		// a county's figure aggregated from its townships' reports: missing while some of
+		// them have not reported, after the deadline; the sentence says how many
+		d := ev.data
+		short := func(k int) bool { return d.Unreported(t, i, k) > 0 && ev.overdue(k) }
+		if short(m) {
+			from := since(short)
+			msg := fmt.Sprintf("%s有%d个%s未报送%s“%s”（截止%d月%d日），汇总数不完整", town, d.Unreported(t, i, m), d.units.Of(t).UnitsShort(),
+				ev.p.Label(), ind.Name, ev.p.Next().Month, ev.a.ReportDeadlineDay)
+			if n := m - from.Month + 1; n >= 2 {
+				msg += fmt.Sprintf("，已连续%d个月", n)
+			}
+			add(AlertMissingReport, SeverityWarning, from, msg)
+		}
+	} else if ind.Kind.ReportedMonthly() {
 		missing := func(k int) bool { return !c.Has(k) && ev.overdue(k) }
 		if missing(m) {
 			from := since(missing)
