@@ -15,8 +15,9 @@ import (
 
 // Deployment is every assessment one kpimon serves from one store: each year's of a
 // county, several counties', a city's. It keeps a Monitor per assessment, knows each
-// one's previous year (for 同比), which one is the default, and watches the store once
-// for batches written elsewhere.
+// one's previous year (for 同比), ties a city to its counties' assessments (the city's
+// figures of a county with a township source come from the county's data, units.go),
+// which one is the default, and watches the store once for batches written elsewhere.
 //
 // The previous year of an assessment is the assessment of the year before with the same
 // level and the same unit codes (the same county); when several qualify, the one whose id
@@ -59,8 +60,27 @@ func NewDeployment(ctx context.Context, st store.Store, as []*kpi.Assessment, op
 			m.mu.Unlock()
 		}
 	}
-	// each assessment's data are made final after those it depends on: last year's first
+	// a city's units name the assessments its figures come from
+	for _, m := range d.list {
+		if err := m.linkUnits(d.Monitor); err != nil {
+			return nil, err
+		}
+	}
+	// each assessment's data are made final after those it depends on: its counties' and
+	// last year's first
 	for _, m := range d.ordered() {
+		if m.units != nil {
+			all := make([]int, len(m.a.Townships))
+			for t := range all {
+				all[t] = t
+			}
+			m.ingestMu.Lock()
+			err := m.deriveLocked(all)
+			m.ingestMu.Unlock()
+			if err != nil {
+				return nil, fmt.Errorf("考核 %s: %w", m.a.ID, err)
+			}
+		}
 		if p := m.lastYear; p != nil && m.a.HasLastYearBaselines() {
 			m.ingestMu.Lock()
 			_, err := m.rebaseLocked(p.Dataset())
@@ -74,6 +94,7 @@ func NewDeployment(ctx context.Context, st store.Store, as []*kpi.Assessment, op
 		if p := m.lastYear; p != nil {
 			m.follow(p)
 		}
+		m.followUnits()
 	}
 	for _, m := range d.list {
 		if p := m.lastYear; p == nil && m.a.HasLastYearBaselines() {

@@ -50,6 +50,12 @@ type Monitor struct {
 	// carry its figures of the same month (kpi.Result.WithLastYear)
 	lastYear *Monitor
 
+	// a city's (province's): where its units' derived figures come from, set by the
+	// deployment before the monitor is shared (units.go)
+	units       *kpi.Units
+	sources     []*Monitor      // per unit: the monitor of its own assessment, nil when none
+	derivations []atomic.Uint64 // per unit: how many times its row was derived
+
 	ingestHooks []func(IngestOutcome) // hook.go
 
 	alerts atomic.Uint64 // grows whenever the alert lifecycle store changed (AlertsChanged)
@@ -68,8 +74,13 @@ type Change struct {
 	Result  store.IngestResult // the batch this server wrote; zero for batches others wrote
 
 	// Dependency says only an assessment this one depends on changed (last year's): its
-	// own data are as they were.
+	// own data are as they were (its baselines may have followed last year's levels).
 	Dependency bool
+
+	// From is the id of the assessment whose change made this one: last year's for a
+	// Dependency, a county's for its city's derived figures; empty for the assessment's
+	// own batches.
+	From string
 }
 
 // Options tune a Monitor; the zero value is sensible.
@@ -172,6 +183,9 @@ func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string
 	if err := b.Err(); err != nil {
 		return store.IngestResult{}, &invalidError{err}
 	}
+	if err := m.refuseDerived(b); err != nil {
+		return store.IngestResult{Total: b.Len()}, &invalidError{err}
+	}
 	m.ingestMu.Lock()
 	defer m.ingestMu.Unlock()
 	if check != nil {
@@ -209,11 +223,20 @@ func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string
 func (m *Monitor) publish(obs []kpi.Observation, batch int64, res store.IngestResult) error {
 	next := m.CloneData(m.Dataset())
 	touched := map[int]bool{}
+	skipped := 0
 	for _, o := range obs {
-		if err := next.Set(o); err != nil {
+		if err := next.Set(o); errors.Is(err, kpi.ErrDerived) {
+			// written by a path that does not know the city's sources (an older kpimon):
+			// a derived figure comes from the county, never from a report
+			skipped++
+			continue
+		} else if err != nil {
 			return err
 		}
 		touched[m.a.TownshipIndex(o.Township)] = true
+	}
+	if skipped > 0 {
+		m.log.Warn("报送了由所辖单位汇总得出的指标，已忽略", "assessment", m.a.ID, "observations", skipped)
 	}
 	townships := make([]int, 0, len(touched))
 	for t := range touched {
@@ -510,7 +533,7 @@ func (m *Monitor) follow(dep *Monitor) {
 		subs := append([]func(Change){}, m.subs...)
 		m.mu.Unlock()
 		for _, f := range subs {
-			f(Change{Version: v, Dependency: true})
+			f(Change{Version: v, Dependency: true, From: dep.a.ID})
 		}
 	})
 }
@@ -535,7 +558,11 @@ func (m *Monitor) rebaseLocked(last *kpi.Dataset) (bool, error) {
 	m.mu.RLock()
 	batch := m.batch
 	m.mu.RUnlock()
-	m.commit(next, batch, nil, true, Change{Dependency: true})
+	from := ""
+	if m.lastYear != nil {
+		from = m.lastYear.a.ID
+	}
+	m.commit(next, batch, nil, true, Change{Dependency: true, From: from})
 	m.log.Info("年初基数已按上年12月数据更新", "assessment", m.a.ID)
 	return true, nil
 }
