@@ -162,6 +162,7 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 		})
 	}
 	town := ev.a.Townships[t].Name
+	share := ev.data != nil && ev.data.units.Share(t, i)
 	switch ind.Kind {
 	case KindCount, KindStock:
 		if e.Status == StatusBehind && ind.Direction == Higher {
@@ -171,8 +172,12 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 				sev = SeverityCritical
 			}
 			from := since(behind)
-			msg := fmt.Sprintf("%s“%s”累计%s%s，低于序时进度%s%s（完成序时进度的%s）", town, ind.Name,
-				FormatFigure(e.Actual.V, ind.Unit), ind.Unit, FormatFigure(e.Expected.V, ind.Unit), ind.Unit, FormatPercent(e.Pace))
+			verb := "累计"
+			if share {
+				verb = "为" // a level of 0 … 1, not an accumulation
+			}
+			msg := fmt.Sprintf("%s“%s”%s%s，低于序时进度%s（完成序时进度的%s）", town, ind.Name, verb,
+				figureIn(e.Actual.V, ind, share), figureIn(e.Expected.V, ind, share), FormatPercent(e.Pace))
 			if n := m - from.Month + 1; n >= 2 {
 				msg += fmt.Sprintf("，已连续%d个月滞后", n)
 			}
@@ -181,7 +186,7 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 		// as of m the status and forecast are at hand; earlier months are worked out
 		if ind.Direction == Higher && e.Forecast != nil && m >= ev.a.ForecastFrom && m <= 11 &&
 			e.Status != StatusMet && w.forecasts[i].high() < *ind.TargetFor(code) {
-			ev.buf = forecastMissSummary(ev.buf[:0], town, ind, *ind.TargetFor(code), e.Forecast)
+			ev.buf = forecastMissSummary(ev.buf[:0], town, ind, *ind.TargetFor(code), e.Forecast, share)
 			add(AlertForecastMiss, SeverityWarning, since(func(k int) bool { return ev.forecastMisses(w, i, k, ind, code, s) }), string(ev.buf))
 		}
 		if e.Status == StatusBehind && ind.Direction == Lower {
@@ -241,20 +246,36 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 	}
 }
 
+// figureIn writes a count or stock's figure with its unit for a sentence (12,345.50万元), or
+// a city's share of townships done (share: 0 … 1) as a percentage (36.4%).
+func figureIn(v float64, ind *Indicator, share bool) string {
+	if share {
+		return FormatPercent(Some(v))
+	}
+	return FormatFigure(v, ind.Unit) + ind.Unit
+}
+
 // forecastMissSummary appends forecast_miss's sentence to b: built in one reused buffer, as
-// a large assessment raises tens of thousands of these.
-func forecastMissSummary(b []byte, town string, ind *Indicator, target float64, f *Forecast) []byte {
+// a large assessment raises tens of thousands of these. share writes the figures of a
+// city's share of townships done as percentages.
+func forecastMissSummary(b []byte, town string, ind *Indicator, target float64, f *Forecast, share bool) []byte {
 	u := ind.Unit
+	fig := func(b []byte, v float64, unit string) []byte {
+		if share {
+			return append(b, FormatPercent(Some(v))...)
+		}
+		return append(appendFigure(b, v, u), unit...)
+	}
 	b = append(b, town...)
 	b = append(b, "“"...)
 	b = append(b, ind.Name...)
 	b = append(b, "”按目前进度预计全年"...)
-	b = append(appendFigure(b, f.raw.yearEnd, u), u...)
-	b = append(appendFigure(append(b, "（"...), f.Low, u), "–"...)
-	b = append(appendFigure(b, f.High, u), "），低于目标"...)
-	b = append(appendFigure(b, target, u), u...)
+	b = fig(b, f.raw.yearEnd, u)
+	b = append(fig(append(b, "（"...), f.Low, ""), "–"...)
+	b = append(fig(b, f.High, ""), "），低于目标"...)
+	b = fig(b, target, u)
 	if f.NeededPerMonth.Valid {
-		b = append(appendFigure(append(b, "；余下每月需完成"...), f.NeededPerMonth.V, u), u...)
+		b = fig(append(b, "；余下每月需完成"...), f.NeededPerMonth.V, u)
 	}
 	return b
 }

@@ -203,11 +203,7 @@ func pooledShares(d *Dataset) []bool {
 	}
 	var out []bool
 	for i := range d.a.Indicators {
-		all := true
-		for t := range d.a.Townships {
-			all = all && u.Share(t, i)
-		}
-		if all {
+		if u.ShareOf(i) {
 			if out == nil {
 				out = make([]bool, len(d.a.Indicators))
 			}

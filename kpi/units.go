@@ -127,6 +127,21 @@ func (u *Units) Share(t, i int) bool {
 	return u.Derived(t, i) && u.of[t].Indicators[u.src[t][i]].Kind == KindMilestone
 }
 
+// ShareOf reports whether every unit's figure of indicator i is its share of townships that
+// have done a milestone (0 … 1): pages write such figures, targets and the aggregate as
+// percentages.
+func (u *Units) ShareOf(i int) bool {
+	if u == nil {
+		return false
+	}
+	for t := range u.src {
+		if !u.Share(t, i) {
+			return false
+		}
+	}
+	return len(u.src) > 0
+}
+
 // Aggregate is an assessment's aggregate (全县) of every indicator as of each month, worked
 // out from its data as Evaluate's county aggregate is: what a city's figures of the county
 // are derived from. Month k is at index k-1.

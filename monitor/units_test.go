@@ -67,6 +67,23 @@ func TestCityFollowsItsCounties(t *testing.T) {
 			}
 		}
 	}
+	// a share of townships done reads as a percentage
+	jun, _ := city.Evaluate(kpi.Period{Year: 2026, Month: 6})
+	found := false
+	for _, al := range jun.Alerts {
+		if al.Township == "fogang" && al.Indicator == "mediation_share" && al.Alert == kpi.AlertBehindPace {
+			found = true
+			if !strings.HasPrefix(al.Summary, "佛冈县“婚调室规范化建设完成率”为16.7%，低于序时进度100.0%") {
+				t.Errorf("share behind pace: %s", al.Summary)
+			}
+		}
+	}
+	if !found {
+		t.Error("佛冈县's share of 婚调室 done in June (1 of 6) is not behind pace")
+	}
+	if !u.ShareOf(a.IndicatorIndex("mediation_share")) || u.ShareOf(a.IndicatorIndex("committee_members")) {
+		t.Error("ShareOf is wrong")
+	}
 	// 清城区's 飞来峡镇 never sent October: the city says so for 清城区's derived figures
 	oct, _ := city.Evaluate(kpi.Period{Year: 2026, Month: 10})
 	n := 0
