@@ -36,6 +36,19 @@ type Units struct {
 func LinkUnits(a *Assessment, byID func(id string) (*Assessment, bool)) (*Units, error) {
 	u := &Units{a: a, of: make([]*Assessment, len(a.Townships)), src: make([][]int, len(a.Townships))}
 	var problems []string
+	// an indicator's source missing or of the wrong kind is told once, naming every unit
+	type sourceProblem struct {
+		i    int
+		kind Kind // the source's kind; "" when it is missing
+	}
+	var order []sourceProblem
+	units := map[sourceProblem][]string{}
+	note := func(sp sourceProblem, who string) {
+		if units[sp] == nil {
+			order = append(order, sp)
+		}
+		units[sp] = append(units[sp], who)
+	}
 	named := false
 	for t, tw := range a.Townships {
 		u.src[t] = make([]int, len(a.Indicators))
@@ -65,17 +78,26 @@ func LinkUnits(a *Assessment, byID func(id string) (*Assessment, bool)) (*Units,
 			j := b.IndicatorIndex(ind.Source())
 			if j < 0 {
 				if ind.From != "" {
-					problems = append(problems, fmt.Sprintf("指标 %s 从 %s 汇总（from），但%s没有这个指标", ind.Code, ind.From, who))
+					note(sourceProblem{i: i}, who)
 				}
 				continue
 			}
 			if !derivable(ind.Kind, b.Indicators[j].Kind) {
-				problems = append(problems, fmt.Sprintf("指标 %s 是%s（%s），%s中的 %s 是%s（%s），不能由它汇总：累计量由累计量、存量由存量、比率由比率汇总，乡镇节点任务汇总为完成比例（市级声明为 stock）；如该指标由各单位直接报送，请换一个代码",
-					ind.Code, ind.Kind.Label(), ind.Kind, who, b.Indicators[j].Code, b.Indicators[j].Kind.Label(), b.Indicators[j].Kind))
+				note(sourceProblem{i: i, kind: b.Indicators[j].Kind}, who)
 				continue
 			}
 			u.src[t][i] = j
 		}
+	}
+	for _, sp := range order {
+		ind := &a.Indicators[sp.i]
+		whom := strings.Join(units[sp], "、")
+		if sp.kind == "" {
+			problems = append(problems, fmt.Sprintf("指标 %s 从 %s 汇总（from），但%s没有这个指标", ind.Code, ind.From, whom))
+			continue
+		}
+		problems = append(problems, fmt.Sprintf("指标 %s 是%s（%s），而%s中的 %s 是%s（%s），不能由它汇总：累计量由累计量、存量由存量、比率由比率汇总，乡镇节点任务汇总为完成比例（声明为 stock）；如该指标由各单位直接报送，请换一个代码",
+			ind.Code, ind.Kind.Label(), ind.Kind, whom, ind.Source(), sp.kind.Label(), sp.kind))
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("考核 %s 的%s：%s", a.ID, a.Level.Units(), strings.Join(problems, "；"))
@@ -167,9 +189,17 @@ type AggregateSeries struct {
 // AggregateOf works out the aggregate of d's assessment as of every month. Sums run unit
 // by unit in config order, as Evaluate's county aggregate adds them, so a city's figure
 // of a county equals that county's 全县 figure.
+//
+// A city's share of townships done (Units.ShareOf) is pooled as its 全市 figure is: each
+// county's share weighted by its townships.
 func AggregateOf(d *Dataset) *Aggregate {
 	a := d.a
 	g := &Aggregate{Units: len(a.Townships), Indicators: make([]AggregateSeries, len(a.Indicators)), a: a}
+	shares := pooledShares(d)
+	var weights [][12]float64 // per pooled indicator and month: the townships behind the units with data
+	if shares != nil {
+		weights = make([][12]float64, len(a.Indicators))
+	}
 	var s series
 	for t := range a.Townships {
 		var active uint16
@@ -187,8 +217,15 @@ func AggregateOf(d *Dataset) *Aggregate {
 				}
 				switch ind.Kind {
 				case KindCount, KindStock:
-					if s.any[k] {
-						out.Any[k-1] = true
+					if !s.any[k] {
+						break
+					}
+					out.Any[k-1] = true
+					if shares != nil && shares[i] {
+						w := float64(len(d.units.of[t].Townships))
+						out.Actual[k-1] += w * s.actual[k]
+						weights[i][k-1] += w
+					} else {
 						out.Actual[k-1] += s.actual[k]
 					}
 				case KindRatio:
@@ -206,6 +243,13 @@ func AggregateOf(d *Dataset) *Aggregate {
 		for k := 1; k <= 12; k++ {
 			if active&(1<<(k-1)) != 0 {
 				g.Active[k-1]++
+			}
+		}
+	}
+	for i, pooled := range shares {
+		for k := 0; pooled && k < 12; k++ {
+			if weights[i][k] > 0 {
+				g.Indicators[i].Actual[k] /= weights[i][k]
 			}
 		}
 	}
