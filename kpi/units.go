@@ -63,7 +63,7 @@ func LinkUnits(a *Assessment, byID func(id string) (*Assessment, bool)) (*Units,
 		b, ok := byID(tw.Assessment)
 		switch {
 		case !ok:
-			problems = append(problems, fmt.Sprintf("%s不在本次部署中：请一并给出该考核的配置", who))
+			problems = append(problems, fmt.Sprintf("%s不在本次部署中：请一并给出该考核的配置（--config）", who))
 			continue
 		case b.Year != a.Year:
 			problems = append(problems, fmt.Sprintf("%s是 %d 年度的，而 %s 是 %d 年度的：应为同一年度的考核", who, b.Year, a.ID, a.Year))
