@@ -172,12 +172,13 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 				sev = SeverityCritical
 			}
 			from := since(behind)
-			verb := "累计"
+			msg := fmt.Sprintf("%s“%s”累计%s%s，低于序时进度%s%s（完成序时进度的%s）", town, ind.Name,
+				FormatFigure(e.Actual.V, ind.Unit), ind.Unit, FormatFigure(e.Expected.V, ind.Unit), ind.Unit, FormatPercent(e.Pace))
 			if share {
-				verb = "为" // a level of 0 … 1, not an accumulation
+				// a level of 0 … 1, not an accumulation
+				msg = fmt.Sprintf("%s“%s”为%s，低于序时进度%s（完成序时进度的%s）", town, ind.Name,
+					FormatPercent(e.Actual), FormatPercent(e.Expected), FormatPercent(e.Pace))
 			}
-			msg := fmt.Sprintf("%s“%s”%s%s，低于序时进度%s（完成序时进度的%s）", town, ind.Name, verb,
-				figureIn(e.Actual.V, ind, share), figureIn(e.Expected.V, ind, share), FormatPercent(e.Pace))
 			if n := m - from.Month + 1; n >= 2 {
 				msg += fmt.Sprintf("，已连续%d个月滞后", n)
 			}
@@ -244,15 +245,6 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 			add(AlertMissingReport, SeverityWarning, from, msg)
 		}
 	}
-}
-
-// figureIn writes a count or stock's figure with its unit for a sentence (12,345.50万元), or
-// a city's share of townships done (share: 0 … 1) as a percentage (36.4%).
-func figureIn(v float64, ind *Indicator, share bool) string {
-	if share {
-		return FormatPercent(Some(v))
-	}
-	return FormatFigure(v, ind.Unit) + ind.Unit
 }
 
 // forecastMissSummary appends forecast_miss's sentence to b: built in one reused buffer, as
