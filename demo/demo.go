@@ -9,7 +9,12 @@
 //   - qingcheng-2026: the same district's 2026 assessment, up to the current month, so 同比
 //     compares every figure with the same month of 2025; 飞来峡镇's October report is late;
 //   - fogang-2026: 佛冈县, a second county, whose 石角镇 has the same code as 清城区's;
-//   - qingxin-2026: 清新区, a third county.
+//   - qingxin-2026: 清新区, a third county, whose 浸潭镇 is late with September;
+//   - qingyuan-2026: 清远市妇联's assessment of the three, most of its figures each county's
+//     全县 aggregate of its townships' reports, two of them the share of a county's
+//     townships that finished a milestone, and three reported by the counties themselves
+//     (县妇联执委会议, a training the county holds, the city's commendations), which the
+//     generator writes as the counties' monthly reports.
 package demo
 
 import (
@@ -22,8 +27,10 @@ import (
 	"math/rand/v2"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
 )
 
@@ -31,7 +38,7 @@ import (
 var configs embed.FS
 
 // IDs are the demo's assessments, in the order they are served and written.
-var ids = []string{"qingcheng-2025", "qingcheng-2026", "fogang-2026", "qingxin-2026"}
+var ids = []string{"qingcheng-2025", "qingcheng-2026", "fogang-2026", "qingxin-2026", "qingyuan-2026"}
 
 // IDs lists the demo's assessment ids in order.
 func IDs() []string { return append([]string(nil), ids...) }
@@ -110,6 +117,13 @@ var profiles = map[string]map[string]profile{
 		"shijiao":   {perf: 0.99, villages: 15, done: map[string]int{"half_year_summary": 7, "mediation_room": 5, "women_demo_base": 10}, repeats: map[int]float64{3: 1}},
 		"feilaixia": {perf: 0.92, villages: 9, done: map[string]int{"half_year_summary": 7, "mediation_room": 7, "women_demo_base": 9}},
 	},
+	// the counties of the city, for what they report themselves: 清新区 holds its training
+	// a month late
+	"qingyuan-2026": {
+		"qingcheng": {perf: 1.02, done: map[string]int{"county_training": 5}, bonus: map[int]float64{6: 1}},
+		"fogang":    {perf: 0.96, done: map[string]int{"county_training": 9}},
+		"qingxin":   {perf: 0.9, done: map[string]int{"county_training": 10}, bonus: map[int]float64{9: 0.5}},
+	},
 }
 
 // drawnProfile is the year of a township the demo tells no story of, drawn from its code
@@ -155,6 +169,7 @@ var stories = map[string]story{
 	"qingcheng-2026": {missingTownship: "feilaixia", missingMonth: 10, office: "清城区妇联办公室"},
 	"fogang-2026":    {office: "佛冈县妇联办公室"},
 	"qingxin-2026":   {missingTownship: "jintan", missingMonth: 9, office: "清新区妇联办公室"},
+	"qingyuan-2026":  {office: "清远市妇联办公室"},
 }
 
 // Reports generates the submissions of the assessment's whole year in the order they
@@ -183,6 +198,8 @@ func ReportsUntil(a *kpi.Assessment, now time.Time) []Report {
 	for t := range a.Townships {
 		states[t] = state{cum: map[string]float64{}, rng: rand.New(rand.NewPCG(seed, uint64(t+1)*7919))}
 	}
+	goals := withLastYearBaselines(a)
+	derived := unitsOf(a) // a city's figures with a township source are not reported
 	var typo Report
 	for m := 1; m <= 12; m++ {
 		p := kpi.Period{Year: a.Year, Month: m}
@@ -190,8 +207,11 @@ func ReportsUntil(a *kpi.Assessment, now time.Time) []Report {
 			st2 := &states[t]
 			prof := profileOf(a.ID, tw.Code)
 			rows := [][]string{}
-			for i := range a.Indicators {
-				ind := &a.Indicators[i]
+			for i := range goals.Indicators {
+				ind := &goals.Indicators[i]
+				if derived.Derived(t, i) {
+					continue
+				}
 				row := monthRow(ind, tw, p, prof, st2.cum, st2.rng)
 				if row == nil {
 					continue
@@ -228,6 +248,43 @@ func ReportsUntil(a *kpi.Assessment, now time.Time) []Report {
 		}
 	}
 	return kept
+}
+
+// withLastYearBaselines is a with the baselines of its `baseline: last_year` stocks filled
+// in from the demo's assessment of the year before (its id with the year replaced), whose
+// reports are generated for it: the levels the generator grows from, as a deployment
+// holding both years fills them in.
+func withLastYearBaselines(a *kpi.Assessment) *kpi.Assessment {
+	if !a.HasLastYearBaselines() {
+		return a
+	}
+	prevID := strings.Replace(a.ID, strconv.Itoa(a.Year), strconv.Itoa(a.Year-1), 1)
+	prev, err := AssessmentByID(prevID)
+	if err != nil || prevID == a.ID {
+		return a
+	}
+	d := kpi.NewDataset(prev)
+	for _, r := range Reports(prev) {
+		b := collector.NewBatch(prev)
+		b.AddCSV(r.Name, bytes.NewReader(r.CSV))
+		for _, o := range b.Observations() {
+			d.Set(o)
+		}
+	}
+	return a.WithLastYearBaselines(d)
+}
+
+// unitsOf links a city of the demo to the demo's assessments of its counties, nil when a
+// names none (or is not the demo's).
+func unitsOf(a *kpi.Assessment) *kpi.Units {
+	u, err := kpi.LinkUnits(a, func(id string) (*kpi.Assessment, bool) {
+		b, err := AssessmentByID(id)
+		return b, err == nil
+	})
+	if err != nil {
+		return nil
+	}
+	return u
 }
 
 func csvBytes(rows [][]string) []byte {
@@ -274,6 +331,11 @@ func monthRow(ind *kpi.Indicator, tw kpi.Township, p kpi.Period, prof profile, c
 		return row(num(math.Round(inc*p10) / p10))
 	case kpi.KindStock:
 		target := *ind.TargetFor(tw.Code)
+		if ind.BaselineLastYear {
+			// growth from last December's level toward the target, at the township's pace
+			base := ind.BaselineFor(tw.Code)
+			return row(num(math.Round(base + (target-base)*math.Min(1.05, prof.perf)*ind.Pacing.Fraction(m)*jitter(0.05))))
+		}
 		level := math.Round(target * math.Min(1.05, 0.4+0.6*prof.perf) * (0.9 + 0.1*float64(m)/12) * jitter(0.01))
 		return row(num(level))
 	case kpi.KindRatio:

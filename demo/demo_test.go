@@ -149,7 +149,7 @@ func TestLoadStampsEachReportWithItsTime(t *testing.T) {
 	}
 }
 
-// TestAssessmentsOfTheDeployment: the four assessments parse with their ids; a year under
+// TestAssessmentsOfTheDeployment: the five assessments parse with their ids; a year under
 // way has the reports that have arrived by now and no later; the 2025 year is whole.
 func TestAssessmentsOfTheDeployment(t *testing.T) {
 	as, err := Assessments()
@@ -163,7 +163,7 @@ func TestAssessmentsOfTheDeployment(t *testing.T) {
 			t.Errorf("%s: warnings %v", a.ID, a.Warnings)
 		}
 	}
-	if strings.Join(got, ",") != "qingcheng-2025,qingcheng-2026,fogang-2026,qingxin-2026" {
+	if strings.Join(got, ",") != "qingcheng-2025,qingcheng-2026,fogang-2026,qingxin-2026,qingyuan-2026" {
 		t.Errorf("assessments %v", got)
 	}
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, as[1].Location)
@@ -184,5 +184,64 @@ func TestAssessmentsOfTheDeployment(t *testing.T) {
 	fg := ReportsUntil(as[2], now)
 	if bytes.Equal(fg[0].CSV, rs[0].CSV) {
 		t.Error("佛冈县's first report is 清城区's")
+	}
+}
+
+// TestTheCityReportsOnlyWhatItsCountiesReport: qingyuan-2026 links to the demo's three
+// counties; its generated reports are the counties' own monthly reports of the figures
+// they report themselves, never of a figure derived from their townships.
+func TestTheCityReportsOnlyWhatItsCountiesReport(t *testing.T) {
+	city, err := AssessmentByID("qingyuan-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if city.Level != kpi.LevelCity || len(city.Warnings) != 0 {
+		t.Fatalf("level %s, warnings %v", city.Level, city.Warnings)
+	}
+	u := unitsOf(city)
+	if u == nil {
+		t.Fatal("the city does not link to the demo's counties")
+	}
+	var derived, reported []string
+	for i, ind := range city.Indicators {
+		if u.Derived(0, i) {
+			derived = append(derived, ind.Code)
+		} else {
+			reported = append(reported, ind.Code)
+		}
+		if u.Share(0, i) != (ind.From != "") {
+			t.Errorf("%s: share %v", ind.Code, u.Share(0, i))
+		}
+	}
+	if got := strings.Join(reported, ","); got != "county_exec_meetings,county_training,city_honors" {
+		t.Errorf("reported by the counties: %s", got)
+	}
+	if len(derived) < 12 {
+		t.Errorf("only %d figures derived: %v", len(derived), derived)
+	}
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, city.Location)
+	rs := ReportsUntil(city, now)
+	if len(rs) != 10*3 {
+		t.Fatalf("%d reports until 30 November, want January … October of three counties", len(rs))
+	}
+	seen := map[string]bool{}
+	for _, r := range rs {
+		b := collector.NewBatch(city)
+		b.AddCSV(r.Name, bytes.NewReader(r.CSV))
+		if err := b.Err(); err != nil {
+			t.Fatalf("%s: %v", r.Name, err)
+		}
+		for _, o := range b.Observations() {
+			if u.Derived(city.TownshipIndex(o.Township), city.IndicatorIndex(o.Indicator)) {
+				t.Errorf("%s reports the derived %s", r.Name, o.Indicator)
+			}
+			seen[o.Indicator] = true
+		}
+		if r.Actor != "清城区妇联" && r.Actor != "佛冈县妇联" && r.Actor != "清新区妇联" {
+			t.Errorf("report %s by %s, want a county's federation", r.Name, r.Actor)
+		}
+	}
+	if !seen["county_exec_meetings"] || !seen["county_training"] || !seen["city_honors"] {
+		t.Errorf("indicators reported: %v", seen)
 	}
 }

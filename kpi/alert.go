@@ -82,6 +82,7 @@ func (al Alert) Key() AlertKey { return AlertKey{al.Alert, al.Township, al.Indic
 
 type alertEvaluator struct {
 	a      *Assessment
+	data   *Dataset // for a city's derived figures: how many townships each lacks
 	p      Period
 	now    time.Time
 	chunks [][]Alert    // the alerts raised, in chunks that are never copied to grow
@@ -161,6 +162,7 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 		})
 	}
 	town := ev.a.Townships[t].Name
+	share := ev.data != nil && ev.data.units.Share(t, i)
 	switch ind.Kind {
 	case KindCount, KindStock:
 		if e.Status == StatusBehind && ind.Direction == Higher {
@@ -172,6 +174,11 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 			from := since(behind)
 			msg := fmt.Sprintf("%s“%s”累计%s%s，低于序时进度%s%s（完成序时进度的%s）", town, ind.Name,
 				FormatFigure(e.Actual.V, ind.Unit), ind.Unit, FormatFigure(e.Expected.V, ind.Unit), ind.Unit, FormatPercent(e.Pace))
+			if share {
+				// a level of 0 … 1, not an accumulation
+				msg = fmt.Sprintf("%s“%s”为%s，低于序时进度%s（完成序时进度的%s）", town, ind.Name,
+					FormatPercent(e.Actual), FormatPercent(e.Expected), FormatPercent(e.Pace))
+			}
 			if n := m - from.Month + 1; n >= 2 {
 				msg += fmt.Sprintf("，已连续%d个月滞后", n)
 			}
@@ -180,7 +187,7 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 		// as of m the status and forecast are at hand; earlier months are worked out
 		if ind.Direction == Higher && e.Forecast != nil && m >= ev.a.ForecastFrom && m <= 11 &&
 			e.Status != StatusMet && w.forecasts[i].high() < *ind.TargetFor(code) {
-			ev.buf = forecastMissSummary(ev.buf[:0], town, ind, *ind.TargetFor(code), e.Forecast)
+			ev.buf = forecastMissSummary(ev.buf[:0], town, ind, *ind.TargetFor(code), e.Forecast, share)
 			add(AlertForecastMiss, SeverityWarning, since(func(k int) bool { return ev.forecastMisses(w, i, k, ind, code, s) }), string(ev.buf))
 		}
 		if e.Status == StatusBehind && ind.Direction == Lower {
@@ -213,7 +220,21 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 			add(AlertVeto, SeverityCritical, from, fmt.Sprintf("%s%s报告“%s”，本年度考核一票否决", town, from.Label(), ind.Name))
 		}
 	}
-	if ind.Kind.ReportedMonthly() {
+	if ind.Kind.ReportedMonthly() && ev.data != nil && ev.data.units.Derived(t, i) {
+		// a county's figure aggregated from its townships' reports: missing while some of
+		// them have not reported, after the deadline; the sentence says how many
+		d := ev.data
+		short := func(k int) bool { return d.Unreported(t, i, k) > 0 && ev.overdue(k) }
+		if short(m) {
+			from := since(short)
+			msg := fmt.Sprintf("%s有%d个%s未报送%s“%s”（截止%d月%d日），汇总数不完整", town, d.Unreported(t, i, m), d.units.Of(t).UnitsShort(),
+				ev.p.Label(), ind.Name, ev.p.Next().Month, ev.a.ReportDeadlineDay)
+			if n := m - from.Month + 1; n >= 2 {
+				msg += fmt.Sprintf("，已连续%d个月", n)
+			}
+			add(AlertMissingReport, SeverityWarning, from, msg)
+		}
+	} else if ind.Kind.ReportedMonthly() {
 		missing := func(k int) bool { return !c.Has(k) && ev.overdue(k) }
 		if missing(m) {
 			from := since(missing)
@@ -227,19 +248,26 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 }
 
 // forecastMissSummary appends forecast_miss's sentence to b: built in one reused buffer, as
-// a large assessment raises tens of thousands of these.
-func forecastMissSummary(b []byte, town string, ind *Indicator, target float64, f *Forecast) []byte {
+// a large assessment raises tens of thousands of these. share writes the figures of a
+// city's share of townships done as percentages.
+func forecastMissSummary(b []byte, town string, ind *Indicator, target float64, f *Forecast, share bool) []byte {
 	u := ind.Unit
+	fig := func(b []byte, v float64, unit string) []byte {
+		if share {
+			return append(b, FormatPercent(Some(v))...)
+		}
+		return append(appendFigure(b, v, u), unit...)
+	}
 	b = append(b, town...)
 	b = append(b, "“"...)
 	b = append(b, ind.Name...)
 	b = append(b, "”按目前进度预计全年"...)
-	b = append(appendFigure(b, f.raw.yearEnd, u), u...)
-	b = append(appendFigure(append(b, "（"...), f.Low, u), "–"...)
-	b = append(appendFigure(b, f.High, u), "），低于目标"...)
-	b = append(appendFigure(b, target, u), u...)
+	b = fig(b, f.raw.yearEnd, u)
+	b = append(fig(append(b, "（"...), f.Low, ""), "–"...)
+	b = append(fig(b, f.High, ""), "），低于目标"...)
+	b = fig(b, target, u)
 	if f.NeededPerMonth.Valid {
-		b = append(appendFigure(append(b, "；余下每月需完成"...), f.NeededPerMonth.V, u), u...)
+		b = fig(append(b, "；余下每月需完成"...), f.NeededPerMonth.V, u)
 	}
 	return b
 }

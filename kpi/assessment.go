@@ -70,10 +70,15 @@ const (
 	Lower  Direction = "lower"
 )
 
-// Township is a unit being assessed (乡镇、街道).
+// Township is a unit being assessed (乡镇、街道; a city's 县（市、区）).
 type Township struct {
 	Code string // stable ASCII identity
 	Name string // display name, e.g. 东城街道
+
+	// Assessment is, for a city's county (a province's city), the id of the unit's own
+	// assessment (config `assessment:`), which its figures are aggregated from and its
+	// pages link to; empty otherwise.
+	Assessment string
 }
 
 // Grade is one band of the grading list (等次), e.g. 优秀 from 90 points.
@@ -149,6 +154,11 @@ type Indicator struct {
 	Baseline  float64
 	Baselines map[string]float64
 
+	// BaselineLastYear is `baseline: last_year`: each township's baseline is its December
+	// level in the previous year's assessment, filled into Baselines by
+	// Assessment.WithLastYearBaselines (0 until then, and where last year has none).
+	BaselineLastYear bool
+
 	Pacing Pacing  // count and stock
 	Warn   float64 // count/stock higher: at_risk from Warn × expected; default 0.9
 
@@ -158,6 +168,21 @@ type Indicator struct {
 
 	Due int     // milestone: the month (1 … 12) by which it is due
 	Max float64 // bonus: the cap on the year's points
+
+	// From is, on a city (province), the code of the indicator in the units' own
+	// assessments whose aggregate is each unit's figure (config `from:`); empty when not
+	// given, and then the indicator's own code is the source where the unit's assessment
+	// has it (Source, LinkUnits).
+	From string
+}
+
+// Source is the code of the indicator in the units' own assessments that a city's
+// indicator is aggregated from: From, or the indicator's own code.
+func (ind *Indicator) Source() string {
+	if ind.From != "" {
+		return ind.From
+	}
+	return ind.Code
 }
 
 // TargetFor is the annual target of a count or stock for the township, nil when tracked only.

@@ -152,3 +152,118 @@ func TestStockBaselineConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// lastYearStocks is a 2025 assessment whose 妇女之家数 starts from last year's December
+// level: 乙镇 has its own baseline, 丁镇 is new, 戊镇's target is below last year's level.
+func lastYearStocks() string {
+	return `name: 测试
+year: 2025
+townships:
+  - {code: aa, name: 甲镇}
+  - {code: bb, name: 乙镇}
+  - {code: cc, name: 丙街道}
+  - {code: dd, name: 丁镇}
+  - {code: ee, name: 戊镇}
+indicators:
+  - code: homes
+    name: 妇女之家数
+    unit: 个
+    kind: stock
+    weight: 10
+    target: 10
+    targets: {ee: 6}
+    baseline: last_year
+    baselines: {bb: 2}
+  - {code: work, name: 工作量, kind: count, weight: 90, target: 12}
+`
+}
+
+func TestLastYearBaselines(t *testing.T) {
+	a := mustAssessment(t, lastYearStocks())
+	homes, _ := a.Indicator("homes")
+	if !homes.BaselineLastYear || homes.BaselineFor("aa") != 0 {
+		t.Fatalf("baseline: last_year parsed as %+v", homes)
+	}
+	last := dataset(t, mustAssessment(t, strings.NewReplacer("year: 2025", "year: 2024", "    baseline: last_year\n", "", "  - {code: dd, name: 丁镇}\n", "").Replace(lastYearStocks())),
+		obs("aa", "homes", "2024-03", 5), obs("aa", "homes", "2024-11", 7), // December not reported: November's level
+		obs("bb", "homes", "2024-12", 8),                                  // its own baseline wins
+		obs("cc", "homes", "2024-02", 4), obs("cc", "work", "2024-12", 1), // its stock's latest level
+		obs("ee", "homes", "2024-12", 9), // above this year's target 6: taken at 6
+	)
+	b := a.WithLastYearBaselines(last)
+	if b == a {
+		t.Fatal("no derived assessment")
+	}
+	hb, _ := b.Indicator("homes")
+	for _, c := range []struct {
+		tw   string
+		want float64
+	}{{"aa", 7}, {"bb", 2}, {"cc", 4}, {"dd", 0}, {"ee", 6}} {
+		if got := hb.BaselineFor(c.tw); got != c.want {
+			t.Errorf("%s: baseline %v, want %v", c.tw, got, c.want)
+		}
+	}
+	if homes.BaselineFor("aa") != 0 || a.SameGoals(b) || !b.SameGoals(a.WithLastYearBaselines(last)) {
+		t.Error("the config's assessment changed, or SameGoals is wrong")
+	}
+	if a.WithLastYearBaselines(nil) != a {
+		t.Error("without last year the assessment should be the config's (every such baseline 0)")
+	}
+
+	// evaluation judges the growth from last year's level: 甲镇 at 8.5 in June, from 7 to 10
+	// expected 7 + 3 × 6/12 = 8.5, on track; without last year it would be judged from 0
+	cur := dataset(t, a, obs("aa", "homes", "2025-06", 8.5))
+	bound, err := cur.CloneFor(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mustEvaluate(t, bound, "2025-06", late)
+	e := findEval(t, r, "aa", "homes")
+	if e.Baseline != num(7) || e.Expected != num(8.5) || e.Status != StatusOnTrack || e.Completion != num(0.5) {
+		t.Errorf("甲镇 from last year's 7: %s", evalString(e))
+	}
+	plain := findEval(t, mustEvaluate(t, cur, "2025-06", late), "aa", "homes")
+	if plain.Baseline.Valid || plain.Expected != num(5) {
+		t.Errorf("甲镇 without last year: %s", evalString(plain))
+	}
+	other := mustAssessment(t, strings.Replace(lastYearStocks(), "  - {code: dd, name: 丁镇}\n", "", 1))
+	if _, err := cur.CloneFor(other); err == nil {
+		t.Error("a dataset was bound to an assessment of another shape")
+	}
+}
+
+func TestLastYearBaselineConfig(t *testing.T) {
+	head := "name: 测试\nyear: 2024\ntownships:\n  - {code: aa, name: 甲镇}\nindicators:\n"
+	tests := []struct {
+		name string
+		yaml string
+		want []string // nil: valid
+	}{
+		{"on a stock", head + "  - {code: s, name: S, kind: stock, weight: 100, target: 10, baseline: last_year}\n", nil},
+		{"on a count", head + "  - code: x\n    name: X\n    kind: count\n    target: 10\n    baseline: last_year\n", []string{"test.yaml:10:", "不能设置 baseline", "年初基数只用于存量"}},
+		{"on a ratio", head + "  - code: r\n    name: R\n    kind: ratio\n    threshold: 0.9\n    baseline: last_year\n", []string{"test.yaml:10:", "不能设置 baseline"}},
+		{"on a milestone", head + "  - code: m\n    name: M\n    kind: milestone\n    due: 3\n    baseline: last_year\n", []string{"test.yaml:10:", "不能设置 baseline"}},
+		{"on a ceiling", head + "  - code: s\n    name: S\n    kind: stock\n    direction: lower\n    target: 10\n    baseline: last_year\n", []string{"test.yaml:11:", "越低越好", "不能设置 baseline"}},
+		{"without a target", head + "  - code: s\n    name: S\n    kind: stock\n    baseline: last_year\n", []string{"test.yaml:9:", "last_year，但没有 target"}},
+		{"a word that is not last_year", head + "  - code: s\n    name: S\n    kind: stock\n    target: 10\n    baseline: 去年\n", []string{"test.yaml:10:", "应为一个数，或 last_year"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig("test.yaml", []byte(tc.yaml))
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("got %v, want a config error", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not contain %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}

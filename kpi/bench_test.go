@@ -83,3 +83,63 @@ indicators: [{code: screenings, name: 两癌筛查人数, kind: count, weight: 1
 	fmt.Println(e.Actual.V, e.Expected.V, e.Status, e.Score.V, r.Rankings[0].Grade)
 	// Output: 140 150 at_risk 93.33 优秀
 }
+
+// yearDataset is scaledDataset for another year (Seed differs, so the figures do).
+func yearDataset(tb testing.TB, townships, indicators, year int) *kpi.Dataset {
+	tb.Helper()
+	spec := synth.Spec{Townships: townships, Indicators: indicators, Months: 12, Seed: uint64(year), Year: year}
+	cfg, err := synth.Config(spec)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := kpi.ParseConfig("synth.yaml", cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d := kpi.NewDataset(a)
+	if err := synth.Generate(a, spec, d.Set); err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+// BenchmarkLastYear measures 同比 at province scale (2,000 × 40): attaching last year's
+// result to this year's (WithLastYear), and writing the JSON of every evaluation with and
+// without it.
+func BenchmarkLastYear(b *testing.B) {
+	cur, prev := yearDataset(b, 2000, 40, 2025), yearDataset(b, 2000, 40, 2024)
+	now := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+	r, err := kpi.Evaluate(cur, kpi.Period{Year: 2025, Month: 6}, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	last, err := kpi.Evaluate(prev, kpi.Period{Year: 2024, Month: 6}, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	with, err := r.WithLastYear(last)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("attach", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.WithLastYear(last); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, c := range []struct {
+		name string
+		r    *kpi.Result
+	}{{"json_plain", r}, {"json_with_last_year", with}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.r.MarshalJSON(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -109,11 +109,11 @@ func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // The keys each mapping of the config may have.
 var (
-	topKeys       = []string{"id", "level", "name", "year", "timezone", "report_deadline_day", "forecast_from", "grades", "townships", "indicators", "notify"}
+	topKeys       = []string{"id", "level", "name", "year", "timezone", "report_deadline_day", "forecast_from", "grades", "townships", "units", "indicators", "notify"}
 	gradeKeys     = []string{"name", "min"}
-	townshipKeys  = []string{"code", "name"}
+	townshipKeys  = []string{"code", "name", "assessment"}
 	indicatorKeys = []string{"code", "name", "category", "unit", "kind", "weight", "direction", "target", "targets", "baseline", "baselines",
-		"pacing", "warn", "threshold", "margin", "deduct_per_point", "due", "max"}
+		"pacing", "warn", "threshold", "margin", "deduct_per_point", "due", "max", "from"}
 	notifyKeys  = []string{"base_url", "remind_days_left", "webhooks"}
 	webhookKeys = []string{"name", "type", "url", "secret", "events"}
 )
@@ -173,11 +173,15 @@ func (c *configCheck) assessment(doc *yaml.Node, file string) *Assessment {
 		}
 	}
 	a.Grades = c.grades(f)
-	a.Townships = c.townships(f)
-	a.Indicators = c.indicators(f, a.Townships)
+	a.Townships = c.townships(f, a.Level)
+	a.Indicators = c.indicators(f, a.Townships, a.Level)
 	a.Notify = c.notify(f)
 	return a
 }
+
+// aggregates reports whether an assessment of the level may take its units' figures from
+// their own assessments: a city's from its counties', a province's from its cities'.
+func aggregates(l Level) bool { return l == LevelCity || l == LevelProvince }
 
 func (c *configCheck) grades(f *fields) []Grade {
 	items := f.list("grades")
@@ -232,23 +236,51 @@ func (c *configCheck) grades(f *fields) []Grade {
 	return out
 }
 
-func (c *configCheck) townships(f *fields) []Township {
-	items := f.list("townships")
+// townships reads the units being assessed: `townships:`, or `units:` (the same list under
+// the name a city's config uses for its 县（市、区）). On a city or province a unit may name
+// its own assessment (`assessment:`), whose figures the indicators with a source take.
+func (c *configCheck) townships(f *fields, level Level) []Township {
+	key := "townships"
+	switch {
+	case f.has("units") && f.has("townships"):
+		c.add(f.line("units"), "townships 和 units 只能写一个：两者都是被考核单位的列表（市级考核习惯写 units）")
+		key = "units"
+	case f.has("units") || (aggregates(level) && !f.has("townships")):
+		key = "units"
+	}
+	items := f.list(key)
 	if len(items) == 0 {
-		c.add(f.line("townships"), "缺少 townships：至少要有一个被考核的乡镇（街道）")
+		if key == "units" {
+			c.add(f.line(key), "缺少 units：至少要有一个被考核的%s", level.Units())
+		} else {
+			c.add(f.line(key), "缺少 townships：至少要有一个被考核的乡镇（街道）")
+		}
 		return nil
 	}
 	out := make([]Township, 0, len(items))
-	codes, names := map[string]int{}, map[string]int{}
+	codes, names, assessments := map[string]int{}, map[string]int{}, map[string]int{}
 	for i, n := range items {
-		t := c.fields(n, fmt.Sprintf("townships 第 %d 项", i+1), townshipKeys)
+		t := c.fields(n, fmt.Sprintf("%s 第 %d 项", key, i+1), townshipKeys)
 		if t == nil {
 			continue
 		}
 		code, name := strings.TrimSpace(t.str("code")), strings.TrimSpace(t.str("name"))
+		if t.has("assessment") {
+			id := strings.TrimSpace(t.str("assessment"))
+			switch {
+			case !aggregates(level):
+				c.add(t.line("assessment"), "%s 第 %d 项的 assessment 只用于市级（level: city）或省级考核：指明该%s自己的考核，从中汇总", key, i+1, level.UnitsShort())
+			case !codeRE.MatchString(id):
+				c.add(t.line("assessment"), "%s 第 %d 项的 assessment %q 应为一项考核的 id（英文字母、数字、下划线、点和连字符，如 beiliu-2026）", key, i+1, id)
+			case assessments[id] > 0:
+				c.add(t.line("assessment"), "考核 %s 被两个单位引用（第 %d 行已有）：每个%s对应自己的一项考核", id, assessments[id], level.UnitsShort())
+			default:
+				assessments[id] = t.line("assessment")
+			}
+		}
 		switch {
 		case t.missing("code"):
-			c.add(t.node.Line, "townships 第 %d 项缺少 code（英文或拼音代码）", i+1)
+			c.add(t.node.Line, "%s 第 %d 项缺少 code（英文或拼音代码）", key, i+1)
 		case code == "":
 		case !codeRE.MatchString(code):
 			c.add(t.line("code"), "乡镇代码 %q 只能用英文字母、数字、下划线、点和连字符", code)
@@ -268,7 +300,7 @@ func (c *configCheck) townships(f *fields) []Township {
 		if name != "" && names[nameKey(name)] == 0 {
 			names[nameKey(name)] = t.line("name")
 		}
-		out = append(out, Township{Code: code, Name: name})
+		out = append(out, Township{Code: code, Name: name, Assessment: strings.TrimSpace(t.str("assessment"))})
 	}
 	for _, t := range out {
 		if l, ok := codes[t.Name]; ok && t.Name != t.Code {
@@ -278,7 +310,7 @@ func (c *configCheck) townships(f *fields) []Township {
 	return out
 }
 
-func (c *configCheck) indicators(f *fields, towns []Township) []Indicator {
+func (c *configCheck) indicators(f *fields, towns []Township, level Level) []Indicator {
 	items := f.list("indicators")
 	if len(items) == 0 {
 		c.add(f.line("indicators"), "缺少 indicators：至少要有一个考核指标")
@@ -300,6 +332,7 @@ func (c *configCheck) indicators(f *fields, towns []Township) []Indicator {
 			continue
 		}
 		ind := c.indicator(r, known)
+		c.from(&ind, r, towns, level)
 		if ind.Code != "" {
 			if l := codes[ind.Code]; l > 0 {
 				c.add(r.line("code"), "指标代码 %q 重复（第 %d 行已有）", ind.Code, l)
@@ -366,7 +399,7 @@ func (c *configCheck) indicator(r *fields, known townLookup) Indicator {
 		KindBonus:     {"max"},
 		KindVeto:      {},
 	}[ind.Kind]
-	ok := map[string]bool{"code": true, "name": true, "category": true, "unit": true, "kind": true}
+	ok := map[string]bool{"code": true, "name": true, "category": true, "unit": true, "kind": true, "from": true}
 	for _, a := range allowed {
 		ok[a] = true
 	}
@@ -413,6 +446,38 @@ func (c *configCheck) indicator(r *fields, known townLookup) Indicator {
 		}
 	}
 	return ind
+}
+
+// from validates an indicator's source (`from:`, a city's or province's only): the code of
+// the indicator in its units' own assessments whose aggregate is each unit's figure. Which
+// kinds may take which is checked against those assessments (LinkUnits); here, only that a
+// unit's milestone, bonus or veto cannot be a sum of townships' figures.
+func (c *configCheck) from(ind *Indicator, r *fields, towns []Township, level Level) {
+	if !r.has("from") {
+		return
+	}
+	src := strings.TrimSpace(r.str("from"))
+	line := r.line("from")
+	switch {
+	case !aggregates(level):
+		c.add(line, "指标 %s 的 from 只用于市级（level: city）或省级考核：从所辖%s的考核汇总", ind.Code, LevelCity.Units())
+		return
+	case !codeRE.MatchString(src):
+		c.add(line, "指标 %s 的 from %q 应为所辖单位考核中一个指标的代码", ind.Code, src)
+		return
+	case ind.Kind == KindMilestone:
+		c.add(line, "指标 %s 是节点任务，不能汇总（from）：要汇总各%s所辖乡镇完成某节点任务的比例，请把它声明为 stock（0–1 的完成比例，如 target: 1）", ind.Code, level.UnitsShort())
+		return
+	case ind.Kind == KindBonus || ind.Kind == KindVeto:
+		c.add(line, "指标 %s 是%s，不能汇总（from）：加分和一票否决由各%s直接报送", ind.Code, ind.Kind.Label(), level.UnitsShort())
+		return
+	}
+	for _, t := range towns {
+		if t.Assessment == "" {
+			c.add(line, "指标 %s 从所辖单位的考核汇总（from: %s），但 %s（%s）没有写 assessment（它自己的考核 id）", ind.Code, src, t.Name, t.Code)
+		}
+	}
+	ind.From = src
 }
 
 func kindFieldHint(k Kind, field string) string {
@@ -556,11 +621,20 @@ func (c *configCheck) baselines(ind *Indicator, r *fields, label string, known t
 		}
 		return
 	}
-	if b, set := r.num("baseline"); set {
-		if !finite(b) || b < 0 {
+	if v := r.value("baseline"); v != nil && v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) == BaselineLastYear {
+		// each township's December level in last year's assessment, filled in by the
+		// deployment (WithLastYearBaselines); a stock nobody has a target on measures nothing
+		ind.BaselineLastYear = true
+		if ind.Target == nil && len(ind.Targets) == 0 {
+			c.add(r.line("baseline"), "指标 %s 设了 baseline: last_year，但没有 target：年初基数只用于有目标的存量指标", label)
+		}
+	} else if x, isNum := scalarNumber(v); v != nil && !isNull(v) && !isNum {
+		c.add(v.Line, "指标 %s 的 baseline（年初基数）应为一个数，或 last_year（上年考核中各乡镇12月的水平），现在是%s%s", label, nodeKindLabel(v), numberHint(v))
+	} else if v != nil && !isNull(v) {
+		if !finite(x) || x < 0 {
 			c.add(r.line("baseline"), "指标 %s 的 baseline（年初基数）应为不小于 0 的数", label)
 		} else {
-			ind.Baseline = b
+			ind.Baseline = x
 		}
 	}
 	var lines map[string]int

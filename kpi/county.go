@@ -18,10 +18,11 @@ type CountyEvaluation struct {
 	Completion  Num       `json:"completion"`
 	Pace        Num       `json:"pace"`
 	Status      Status    `json:"status"`
-	Done        *int      `json:"done,omitempty"`     // milestone: townships done (MilestoneText writes 4/6 已完成)
-	Reported    int       `json:"reported"`           // townships that reported this period
-	Forecast    *Forecast `json:"forecast,omitempty"` // 预计全年 of the sums (see countyForecast)
-	Townships   int       `json:"townships"`          // townships assessed
+	Done        *int      `json:"done,omitempty"`      // milestone: townships done (MilestoneText writes 4/6 已完成)
+	Reported    int       `json:"reported"`            // townships that reported this period
+	Forecast    *Forecast `json:"forecast,omitempty"`  // 预计全年 of the sums (see countyForecast)
+	Townships   int       `json:"townships"`           // townships assessed
+	LastYear    *LastYear `json:"last_year,omitempty"` // 较去年同期, where last year is attached (Result.WithLastYear)
 }
 
 // countyFrom aggregates the townships' unrounded figures per indicator as of month m.
@@ -34,7 +35,13 @@ type CountyEvaluation struct {
 // sums the townships that reported; the county is no_data only when no township reported.
 // A ratio is judged against the indicator's default threshold. A milestone is met when every
 // township is done, and otherwise judged by its due month like a township's.
-func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
+//
+// A city's stock that is every county's share of townships done (derived from a milestone)
+// is not summed: the city's figure is the share of all its counties' townships done, each
+// county's share weighted by its number of townships, and so are its target and baseline
+// (chosen: a sum of shares would read as 2.5 of 3).
+func countyFrom(d *Dataset, rows [][]Evaluation, m int) []CountyEvaluation {
+	a := d.a
 	nI := len(a.Indicators)
 	sums := make([]series, nI)
 	target := make([]float64, nI)
@@ -42,6 +49,11 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 	hasTarget := make([]bool, nI)
 	reported := make([]int, nI)
 	fcs := make([]countyForecastSums, nI)
+	shares := pooledShares(d)
+	var weightData, weightTarget []float64
+	if shares != nil {
+		weightData, weightTarget = make([]float64, nI), make([]float64, nI)
+	}
 	for t, town := range a.Townships {
 		row := rows[t]
 		for i := range row {
@@ -49,17 +61,27 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 			if e.Reported {
 				reported[i]++
 			}
-			fcs[i].add(e)
+			w := 1.0
+			if shares != nil && shares[i] {
+				w = float64(len(d.units.of[t].Townships))
+			}
+			fcs[i].add(e, w)
 			switch ind.Kind {
 			case KindCount, KindStock:
 				if e.hasData {
 					agg.any[m] = true
-					agg.actual[m] += e.rawActual
+					agg.actual[m] += w * e.rawActual
+					if weightData != nil {
+						weightData[i] += w
+					}
 				}
 				if tg := ind.TargetFor(town.Code); tg != nil {
-					target[i] += *tg
-					baseline[i] += ind.BaselineFor(town.Code)
+					target[i] += w * *tg
+					baseline[i] += w * ind.BaselineFor(town.Code)
 					hasTarget[i] = true
+					if weightTarget != nil {
+						weightTarget[i] += w
+					}
 				}
 			case KindRatio:
 				if e.hasData {
@@ -70,6 +92,19 @@ func countyFrom(a *Assessment, rows [][]Evaluation, m int) []CountyEvaluation {
 			default:
 				agg.actual[m] += e.rawActual
 			}
+		}
+	}
+	for i, pooled := range shares {
+		if !pooled {
+			continue
+		}
+		if weightData[i] > 0 {
+			sums[i].actual[m] /= weightData[i]
+			fcs[i].scale(1 / weightData[i])
+		}
+		if weightTarget[i] > 0 {
+			target[i] /= weightTarget[i]
+			baseline[i] /= weightTarget[i]
 		}
 	}
 	out := make([]CountyEvaluation, nI)
@@ -132,22 +167,50 @@ type countyForecastSums struct {
 	weight   float64 // ratio: Σ projected December denominators
 }
 
-func (cs *countyForecastSums) add(e *Evaluation) {
+// add adds a township's forecast, its year end and actual weighted by w (1 but for a
+// city's pooled shares, where w is the county's number of townships).
+func (cs *countyForecastSums) add(e *Evaluation, w float64) {
 	if e.Forecast == nil {
 		if e.hasData && e.Kind != KindRatio {
-			cs.yearEnd += e.rawActual
+			cs.yearEnd += w * e.rawActual
 		}
 		return
 	}
 	rf := &e.Forecast.raw
 	cs.any = true
-	cs.yearEnd += rf.yearEnd
+	cs.yearEnd += w * rf.yearEnd
 	if e.Kind == KindRatio {
 		cs.variance += rf.variance * rf.weight * rf.weight
 		cs.weight += rf.weight
 	} else {
-		cs.variance += rf.variance
+		cs.variance += w * w * rf.variance
 	}
+}
+
+// scale multiplies the summed year ends by f (and their variance by f²): a weighted sum
+// made a weighted mean.
+func (cs *countyForecastSums) scale(f float64) {
+	cs.yearEnd *= f
+	cs.variance *= f * f
+}
+
+// pooledShares marks the indicators of d whose every unit's figure is a share of its
+// townships done (Units.Share), which the aggregate pools rather than sums; nil when none.
+func pooledShares(d *Dataset) []bool {
+	u := d.units
+	if u == nil {
+		return nil
+	}
+	var out []bool
+	for i := range d.a.Indicators {
+		if u.ShareOf(i) {
+			if out == nil {
+				out = make([]bool, len(d.a.Indicators))
+			}
+			out[i] = true
+		}
+	}
+	return out
 }
 
 // forecast is the county's forecast as of month m: for counts and stocks the sum of the

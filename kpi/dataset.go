@@ -1,6 +1,9 @@
 package kpi
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Dataset holds the current observations of one assessment year, laid out for evaluation:
 // one row of cells per township, one cell per indicator with twelve monthly slots. It is not
@@ -14,6 +17,12 @@ type Dataset struct {
 	rows  [][]Cell
 	owned []bool // rows this dataset may write in place
 	count int
+
+	// a city's dataset: where its derived cells come from, and per unit row (nil for none)
+	// and indicator how many of the unit's own units did not report each month; a row of
+	// gaps is replaced whole, never written in place
+	units *Units
+	gaps  [][][12]uint16
 }
 
 // Cell holds one township × indicator's monthly reports.
@@ -64,6 +73,9 @@ func (d *Dataset) Set(o Observation) error {
 	if t < 0 || i < 0 || o.Period.Year != d.a.Year {
 		return fmt.Errorf("observation %s/%s/%s is not in this assessment", o.Township, o.Indicator, o.Period)
 	}
+	if d.units.Derived(t, i) {
+		return fmt.Errorf("observation %s/%s/%s: %w", o.Township, o.Indicator, o.Period, ErrDerived)
+	}
 	c := &d.writable(t)[i]
 	m := o.Period.Month - 1
 	if !c.Has(o.Period.Month) {
@@ -84,6 +96,9 @@ func (d *Dataset) Set(o Observation) error {
 func (d *Dataset) SetAt(t, i, m int, value, denominator float64) error {
 	if t < 0 || t >= len(d.rows) || i < 0 || i >= len(d.a.Indicators) || m < 1 || m > 12 {
 		return fmt.Errorf("no cell %d/%d/%d in this assessment", t, i, m)
+	}
+	if d.units.Derived(t, i) {
+		return fmt.Errorf("cell %d/%d/%d: %w", t, i, m, ErrDerived)
 	}
 	c := &d.writable(t)[i]
 	if !c.Has(m) {
@@ -141,7 +156,8 @@ func (d *Dataset) LatestPeriod() (Period, bool) {
 // concurrently with another Clone or Set of d; monitor clones only under its write lock,
 // and readers (Cell, Get, Evaluate) never look at the marks.
 func (d *Dataset) Clone() *Dataset {
-	c := &Dataset{a: d.a, rows: append([][]Cell(nil), d.rows...), owned: make([]bool, len(d.rows)), count: d.count}
+	c := &Dataset{a: d.a, rows: append([][]Cell(nil), d.rows...), owned: make([]bool, len(d.rows)), count: d.count,
+		units: d.units, gaps: slices.Clone(d.gaps)}
 	for t := range d.owned {
 		d.owned[t] = false
 	}

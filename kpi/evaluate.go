@@ -30,6 +30,11 @@ type Evaluation struct {
 	Reported    bool      `json:"reported"`           // the period itself was reported
 	Forecast    *Forecast `json:"forecast,omitempty"` // 预计全年: counts and stocks (higher, with a target) and ratios, before December
 
+	// Unreported is, for a city's figure of a county aggregated from the county's own
+	// assessment, how many of the county's townships had not reported the period: the
+	// figure is incomplete (Dataset.Unreported). 0 otherwise.
+	Unreported int `json:"unreported,omitempty"`
+
 	// unrounded figures, for totals and the county aggregate
 	rawScore, rawActual, rawNum, rawDen float64
 	hasData                             bool // a count, stock or ratio has some report ≤ P
@@ -53,7 +58,15 @@ type Result struct {
 	data       *Dataset       // the data evaluated, kept for Reevaluate
 	prevTotals []float64      // each township's total a month earlier, for rank changes
 	prevVetoed []bool         // whether each township had a veto a month earlier
+	lastYear   *lastYearLayer // the previous year's result, attached by WithLastYear
 }
+
+// Assessment is the assessment evaluated: the dataset's, with any baselines filled in from
+// last year (Assessment.WithLastYearBaselines).
+func (r *Result) Assessment() *Assessment { return r.data.a }
+
+// Data is the dataset evaluated; callers must not modify it.
+func (r *Result) Data() *Dataset { return r.data }
 
 // Evaluation returns the evaluation of township index t and indicator index i (nIndicators
 // is the assessment's number of indicators, kept for callers written against a flat list).
@@ -78,24 +91,24 @@ func (r *Result) Evaluations() []Evaluation {
 	return out
 }
 
-// MarshalJSON writes the contract's shape (docs/semantics.md), streaming the evaluations block by block.
+// MarshalJSON writes the contract's shape (docs/semantics.md), streaming the evaluations
+// block by block; with last year attached (WithLastYear) each evaluation that has one
+// carries last_year.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`{"period":"`)
 	b.WriteString(r.Period.String())
 	b.WriteString(`","evaluations":[`)
 	first := true
-	for _, row := range r.rows {
+	for t, row := range r.rows {
 		for i := range row {
 			if !first {
 				b.WriteByte(',')
 			}
 			first = false
-			e, err := json.Marshal(&row[i])
-			if err != nil {
+			if err := r.marshalEvaluation(&b, t, i); err != nil {
 				return nil, err
 			}
-			b.Write(e)
 		}
 	}
 	b.WriteString(`],"county":`)
@@ -418,6 +431,7 @@ func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
 	var wg sync.WaitGroup
 	for w := range evs {
 		ev := newAlertEvaluator(a, p, now)
+		ev.data = d
 		evs[w] = ev
 		lo, hi := w*nT/workers, (w+1)*nT/workers
 		run := func() {
@@ -500,6 +514,9 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 			fcs = append(fcs, rf.output(needed))
 			e.Forecast = &fcs[len(fcs)-1]
 		}
+		if d.gaps != nil {
+			e.Unreported = d.Unreported(t, i, m)
+		}
 		ev.cell(t, i, ind, code, c, s, e, w)
 		var pair *[2]Num
 		if ind.Kind == KindRatio && e.hasData {
@@ -549,8 +566,7 @@ func (w *townshipWork) forecastAt(i, k int, m int) rawForecast {
 // conclude ranks the townships, aggregates the county and orders the alerts, from the
 // townships' evaluations.
 func (r *Result) conclude() {
-	a := r.data.a
 	r.Rankings = rank(r.Townships, r.prevTotals, r.prevVetoed, r.Period.Month > 1)
-	r.County = countyFrom(a, r.rows, r.Period.Month)
+	r.County = countyFrom(r.data, r.rows, r.Period.Month)
 	r.Alerts = sortAlerts(r.Alerts)
 }

@@ -33,6 +33,7 @@ func Reevaluate(prev *Result, d *Dataset, changed []int) (*Result, error) {
 		redo[t] = true
 	}
 	ev := newAlertEvaluator(a, r.Period, r.Now)
+	ev.data = d
 	for _, al := range prev.Alerts {
 		if !redo[al.t] {
 			ev.push(al)

@@ -25,6 +25,10 @@ type Ranking struct {
 	TownshipScore
 	RankChange *int `json:"rank_change"` // previous rank − rank; null in January
 	Tied       bool `json:"tied"`        // shares its rank (并列)
+
+	// LastYearRank is the rank as of the same month last year, where last year is
+	// attached (Result.WithLastYear) and had this unit.
+	LastYearRank *int `json:"last_year_rank,omitempty"`
 }
 
 // scoreTownship sums township t's scores (evs are its evaluations, in indicator order) and

@@ -15,8 +15,9 @@ import (
 
 // Deployment is every assessment one kpimon serves from one store: each year's of a
 // county, several counties', a city's. It keeps a Monitor per assessment, knows each
-// one's previous year (for 同比), which one is the default, and watches the store once
-// for batches written elsewhere.
+// one's previous year (for 同比), ties a city to its counties' assessments (the city's
+// figures of a county with a township source come from the county's data, units.go),
+// which one is the default, and watches the store once for batches written elsewhere.
 //
 // The previous year of an assessment is the assessment of the year before with the same
 // level and the same unit codes (the same county); when several qualify, the one whose id
@@ -54,10 +55,75 @@ func NewDeployment(ctx context.Context, st store.Store, as []*kpi.Assessment, op
 	for _, m := range d.list {
 		if p := d.previousOf(m.Assessment()); p != nil {
 			d.prev[m.Assessment().ID] = p
+			m.mu.Lock()
+			m.lastYear = p
+			m.mu.Unlock()
+		}
+	}
+	// a city's units name the assessments its figures come from
+	for _, m := range d.list {
+		if err := m.linkUnits(d.Monitor); err != nil {
+			return nil, err
+		}
+	}
+	// each assessment's data are made final after those it depends on: its counties' and
+	// last year's first
+	for _, m := range d.ordered() {
+		if m.units != nil {
+			all := make([]int, len(m.a.Townships))
+			for t := range all {
+				all[t] = t
+			}
+			m.ingestMu.Lock()
+			err := m.deriveLocked(all)
+			m.ingestMu.Unlock()
+			if err != nil {
+				return nil, fmt.Errorf("考核 %s: %w", m.a.ID, err)
+			}
+		}
+		if p := m.lastYear; p != nil && m.a.HasLastYearBaselines() {
+			m.ingestMu.Lock()
+			_, err := m.rebaseLocked(p.Dataset())
+			m.ingestMu.Unlock()
+			if err != nil {
+				return nil, fmt.Errorf("考核 %s 按上年数据设年初基数: %w", m.a.ID, err)
+			}
+		}
+	}
+	for _, m := range d.list {
+		if p := m.lastYear; p != nil {
 			m.follow(p)
+		}
+		m.followUnits()
+	}
+	for _, m := range d.list {
+		if p := m.lastYear; p == nil && m.a.HasLastYearBaselines() {
+			m.log.Warn("考核中有指标设了 baseline: last_year，但没有上年考核：年初基数按 0 计", "assessment", m.a.ID)
 		}
 	}
 	return d, nil
+}
+
+// ordered lists the monitors so that every one comes after the assessments it depends on:
+// by year, and within a year by level (counties before their city).
+func (d *Deployment) ordered() []*Monitor {
+	out := slices.Clone(d.list)
+	rank := func(l kpi.Level) int {
+		switch l {
+		case kpi.LevelCity:
+			return 1
+		case kpi.LevelProvince:
+			return 2
+		}
+		return 0
+	}
+	slices.SortStableFunc(out, func(x, y *Monitor) int {
+		if c := x.a.Year - y.a.Year; c != 0 {
+			return c
+		}
+		return rank(x.a.Level) - rank(y.a.Level)
+	})
+	return out
 }
 
 // previousOf finds the previous year's assessment of a (see Deployment).

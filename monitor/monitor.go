@@ -46,6 +46,16 @@ type Monitor struct {
 	latest  kpi.Period       // the latest month with reports in data; zero when none
 	deps    []*Monitor       // assessments whose data this one's results depend on (follow)
 
+	// lastYear is the previous year's assessment (同比), set by the deployment: results
+	// carry its figures of the same month (kpi.Result.WithLastYear)
+	lastYear *Monitor
+
+	// a city's (province's): where its units' derived figures come from, set by the
+	// deployment before the monitor is shared (units.go)
+	units       *kpi.Units
+	sources     []*Monitor      // per unit: the monitor of its own assessment, nil when none
+	derivations []atomic.Uint64 // per unit: how many times its row was derived
+
 	ingestHooks []func(IngestOutcome) // hook.go
 
 	alerts atomic.Uint64 // grows whenever the alert lifecycle store changed (AlertsChanged)
@@ -64,8 +74,13 @@ type Change struct {
 	Result  store.IngestResult // the batch this server wrote; zero for batches others wrote
 
 	// Dependency says only an assessment this one depends on changed (last year's): its
-	// own data are as they were.
+	// own data are as they were (its baselines may have followed last year's levels).
 	Dependency bool
+
+	// From is the id of the assessment whose change made this one: last year's for a
+	// Dependency, a county's for its city's derived figures; empty for the assessment's
+	// own batches.
+	From string
 }
 
 // Options tune a Monitor; the zero value is sensible.
@@ -106,7 +121,9 @@ func New(ctx context.Context, a *kpi.Assessment, st store.Store, opt Options) (*
 	return m, nil
 }
 
-// Assessment is the assessment being run.
+// Assessment is the assessment being run, as its config gives it. The data (Dataset) are
+// bound to it, or, where stocks take their baselines from last year, to a copy with those
+// baselines filled in (Dataset().Assessment(), and a Result's Assessment).
 func (m *Monitor) Assessment() *kpi.Assessment { return m.a }
 
 // Store is the store the assessment's records are kept in.
@@ -166,6 +183,9 @@ func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string
 	if err := b.Err(); err != nil {
 		return store.IngestResult{}, &invalidError{err}
 	}
+	if err := m.refuseDerived(b); err != nil {
+		return store.IngestResult{Total: b.Len()}, &invalidError{err}
+	}
 	m.ingestMu.Lock()
 	defer m.ingestMu.Unlock()
 	if check != nil {
@@ -203,29 +223,51 @@ func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string
 func (m *Monitor) publish(obs []kpi.Observation, batch int64, res store.IngestResult) error {
 	next := m.CloneData(m.Dataset())
 	touched := map[int]bool{}
+	skipped := 0
 	for _, o := range obs {
-		if err := next.Set(o); err != nil {
+		if err := next.Set(o); errors.Is(err, kpi.ErrDerived) {
+			// written by a path that does not know the city's sources (an older kpimon):
+			// a derived figure comes from the county, never from a report
+			skipped++
+			continue
+		} else if err != nil {
 			return err
 		}
 		touched[m.a.TownshipIndex(o.Township)] = true
+	}
+	if skipped > 0 {
+		m.log.Warn("报送了由所辖单位汇总得出的指标，已忽略", "assessment", m.a.ID, "observations", skipped)
 	}
 	townships := make([]int, 0, len(touched))
 	for t := range touched {
 		townships = append(townships, t)
 	}
+	m.commit(next, batch, townships, false, Change{Result: res})
+	return nil
+}
+
+// commit publishes next as the data's new version, reflecting the store up to batch, and
+// tells the subscribers (ch with its Version set). townships are the units whose data
+// changed, for incremental re-evaluation; full says every evaluation must be done again
+// (the goals changed). The caller holds ingestMu.
+func (m *Monitor) commit(next *kpi.Dataset, batch int64, townships []int, full bool, ch Change) {
 	latest, _ := next.LatestPeriod()
 	m.mu.Lock()
 	m.data, m.latest, m.batch = next, latest, batch
 	m.version++
 	v := m.version
-	m.changed[v] = townships
+	if full {
+		delete(m.changed, v) // not logged: no evaluation is brought up to date across it
+	} else {
+		m.changed[v] = townships
+	}
 	delete(m.changed, v-changeLog)
 	subs := append([]func(Change){}, m.subs...)
 	m.mu.Unlock()
+	ch.Version = v
 	for _, f := range subs {
-		f(Change{Version: v, Result: res})
+		f(ch)
 	}
-	return nil
 }
 
 // CloneData returns a copy of d, a version of the data this monitor published (Dataset,
@@ -260,7 +302,10 @@ const changeLog = 64
 
 // Evaluate returns the evaluation as of p, computing it only when the data changed or the
 // cached one is older than the refresh interval. When only some townships changed since the
-// cached evaluation, only those are evaluated again (kpi.Reevaluate).
+// cached evaluation, only those are evaluated again (kpi.Reevaluate). When the deployment
+// holds the previous year's assessment, the result carries its figures of the same month
+// (同比: kpi.Result.WithLastYear); a change of last year's data is a new version here
+// (follow), so a cached result never keeps an outdated last year.
 func (m *Monitor) Evaluate(p kpi.Period) (*kpi.Result, error) {
 	v, err := m.EvaluateView(p)
 	return v.Result, err
@@ -279,10 +324,12 @@ func (m *Monitor) EvaluateView(p kpi.Period) (View, error) {
 	now := m.now()
 	m.mu.RLock()
 	c, ok := m.cache[p]
-	d, v := m.data, m.version
+	d, v, last := m.data, m.version, m.lastYear
 	fresh := ok && now.Sub(c.computed) < m.refresh && !now.Before(c.computed)
 	var changed []int
-	incremental := fresh && c.version < v
+	// an evaluation of another assessment (baselines filled in from a changed last year)
+	// is not brought up to date: it is done again
+	incremental := fresh && c.version < v && c.result.Assessment() == d.Assessment()
 	if incremental {
 		seen := map[int]bool{}
 		for w := c.version + 1; w <= v && incremental; w++ {
@@ -316,8 +363,13 @@ func (m *Monitor) EvaluateView(p kpi.Period) (View, error) {
 	if !incremental && ok && c.version == v && sameAlerts(c.result.Alerts, r.Alerts) {
 		// recomputed only because the clock moved, and no deadline passed in between: the
 		// same data give the same figures, so the earlier result stays (pages and
-		// snapshots keyed on it are not rebuilt)
+		// snapshots keyed on it are not rebuilt); its last year is the same too, since
+		// last year's changes are new versions here
 		r = c.result
+	} else if last != nil {
+		if r, err = m.withLastYear(r, last, p); err != nil {
+			return View{}, err
+		}
 	}
 	m.mu.Lock()
 	if cur, ok := m.cache[p]; !ok || cur.version <= v {
@@ -325,6 +377,23 @@ func (m *Monitor) EvaluateView(p kpi.Period) (View, error) {
 	}
 	m.mu.Unlock()
 	return View{Result: r, Version: v, Data: d}, nil
+}
+
+// withLastYear attaches last year's evaluation of the same month to r (同比).
+func (m *Monitor) withLastYear(r *kpi.Result, last *Monitor, p kpi.Period) (*kpi.Result, error) {
+	lv, err := last.EvaluateView(kpi.Period{Year: p.Year - 1, Month: p.Month})
+	if err != nil {
+		return nil, fmt.Errorf("同比：评估 %s 的 %d 年 %d 月: %w", last.a.ID, p.Year-1, p.Month, err)
+	}
+	return r.WithLastYear(lv.Result)
+}
+
+// LastYear is the previous year's assessment whose figures this one's results carry (同比),
+// and false when the deployment holds none.
+func (m *Monitor) LastYear() (*Monitor, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.lastYear, m.lastYear != nil
 }
 
 // sameAlerts reports whether two evaluations of the same data raise the same alerts: the
@@ -432,12 +501,30 @@ func (m *Monitor) Watch(ctx context.Context, every time.Duration) {
 
 // follow makes m depend on another monitor's data (last year's, for 同比): every change
 // there is a new version here too, so that what is cached per version (evaluations,
-// pages, metrics) is built again. m's own data do not change.
+// pages, metrics) is built again. m's own data do not change; when m's stocks take their
+// baselines from last year (`baseline: last_year`), the data are bound to the baselines of
+// last year's new data (rebase).
 func (m *Monitor) follow(dep *Monitor) {
 	m.mu.Lock()
 	m.deps = append(m.deps, dep)
 	m.mu.Unlock()
 	dep.Subscribe(func(Change) {
+		// the subscriber runs while dep holds its ingestMu: locks are always taken from the
+		// assessment depended on to the one depending on it, never back
+		m.ingestMu.Lock()
+		defer m.ingestMu.Unlock()
+		m.mu.RLock()
+		rebase := m.lastYear == dep && m.a.HasLastYearBaselines()
+		m.mu.RUnlock()
+		if rebase {
+			done, err := m.rebaseLocked(dep.Dataset())
+			if err != nil {
+				m.log.Error("年初基数：按上年数据更新失败", "assessment", m.a.ID, "last_year", dep.a.ID, "err", err)
+			}
+			if done {
+				return
+			}
+		}
 		m.mu.Lock()
 		m.version++
 		v := m.version
@@ -446,9 +533,38 @@ func (m *Monitor) follow(dep *Monitor) {
 		subs := append([]func(Change){}, m.subs...)
 		m.mu.Unlock()
 		for _, f := range subs {
-			f(Change{Version: v, Dependency: true})
+			f(Change{Version: v, Dependency: true, From: dep.a.ID})
 		}
 	})
+}
+
+// rebaseLocked binds the data to the assessment with its `baseline: last_year` stocks'
+// baselines taken from last, last year's data (kpi.Assessment.WithLastYearBaselines), when
+// they differ from those the data are judged by now, and publishes that as a new version
+// whose evaluations are all done again. It reports whether it published. The caller holds
+// ingestMu.
+func (m *Monitor) rebaseLocked(last *kpi.Dataset) (bool, error) {
+	cur := m.Dataset()
+	goals := m.a.WithLastYearBaselines(last)
+	if goals.SameGoals(cur.Assessment()) {
+		return false, nil
+	}
+	m.cloneMu.Lock()
+	next, err := cur.CloneFor(goals)
+	m.cloneMu.Unlock()
+	if err != nil {
+		return false, err
+	}
+	m.mu.RLock()
+	batch := m.batch
+	m.mu.RUnlock()
+	from := ""
+	if m.lastYear != nil {
+		from = m.lastYear.a.ID
+	}
+	m.commit(next, batch, nil, true, Change{Dependency: true, From: from})
+	m.log.Info("年初基数已按上年12月数据更新", "assessment", m.a.ID)
+	return true, nil
 }
 
 // AlertsChanged notes that the alert lifecycle store changed (alerts started, resolved or

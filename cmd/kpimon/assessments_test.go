@@ -51,8 +51,8 @@ func TestIngestRoutesByYear(t *testing.T) {
 		t.Errorf("a 2025 batch with four configs: %q", out)
 	}
 	_, stderr, err := cli(t, append([]string{"ingest", "--config", configs, "--db", db}, jan26...)...)
-	if err == nil || !strings.Contains(err.Error()+stderr, "2026 年度有 3 项考核") || !strings.Contains(err.Error()+stderr, "--assessment") {
-		t.Errorf("a 2026 batch with three 2026 assessments: %v %s", err, stderr)
+	if err == nil || !strings.Contains(err.Error()+stderr, "2026 年度有 4 项考核") || !strings.Contains(err.Error()+stderr, "--assessment") {
+		t.Errorf("a 2026 batch with four 2026 assessments (three counties and their city): %v %s", err, stderr)
 	}
 	_, stderr, err = cli(t, append(append([]string{"ingest", "--config", configs, "--db", db}, jan25[0]), jan26[0])...)
 	if err == nil || !strings.Contains(err.Error()+stderr, "跨 2025、2026 年度") {

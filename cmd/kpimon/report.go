@@ -8,10 +8,10 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/kpimon/kpimon/charts"
 	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/monitor"
 )
 
 // reportFlags are the flags eval, rank and alerts share.
@@ -48,20 +48,24 @@ func parseReportFlags(name string, args []string, stderr io.Writer, formats stri
 	return f, false, nil
 }
 
-// evaluate loads the assessment and evaluates the period flags name.
+// evaluate loads the assessment and evaluates the period flags name, within the
+// deployment of every config given: so a city's figures of its counties come from their
+// assessments, and with last year's config given the result carries 同比 (last_year) and
+// `baseline: last_year` takes last year's levels.
 func (f *reportFlags) evaluate(ctx context.Context, stderr io.Writer) (*kpi.Assessment, *kpi.Result, error) {
-	a, _, db, err := f.cf.open(ctx, f.db, stderr, true)
+	a, all, db, err := f.cf.open(ctx, f.db, stderr, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer db.Close()
-	d, _, err := db.LoadDataset(ctx, a)
+	dep, err := monitor.NewDeployment(ctx, db, all, monitor.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
+	m, _ := dep.Monitor(a.ID)
 	var p kpi.Period
 	if f.period == "" {
-		latest, ok := d.LatestPeriod()
+		latest, ok := m.LatestPeriod()
 		if !ok {
 			return nil, nil, fmt.Errorf("数据库中还没有 %d 年度的报送数据：请用 --period 指定月份", a.Year)
 		}
@@ -72,7 +76,7 @@ func (f *reportFlags) evaluate(ctx context.Context, stderr io.Writer) (*kpi.Asse
 	if p.Year != a.Year {
 		return nil, nil, fmt.Errorf("月份 %s 不在考核年度 %d 内", p, a.Year)
 	}
-	r, err := kpi.Evaluate(d, p, time.Now())
+	r, err := m.Evaluate(p)
 	if err != nil {
 		return nil, nil, err
 	}
