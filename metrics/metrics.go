@@ -319,7 +319,7 @@ func newDescs() *descs {
 	d.pace = mk("kpimon_indicator_pace_ratio", "Actual / expected figure (序时完成率).", cellLabels)
 	d.score = mk("kpimon_indicator_score", "Points scored on the indicator (得分), out of its weight.", cellLabels)
 	d.status = mk("kpimon_indicator_status", "The indicator's status as a state set: 1 for the current status, 0 for the others.", cellLabels, []string{"status"})
-	d.reported = mk("kpimon_indicator_reported", "1 when the period itself was reported for the indicator (本月已报送), else 0; only for the kinds reported every month (count, stock, ratio).", cellLabels)
+	d.reported = mk("kpimon_indicator_reported", "1 when the period itself was reported for the indicator (本月已报送), else 0; only for the kinds reported every month (count, stock, ratio). A city's figure of a county is 1 when every township of the county reported.", cellLabels)
 	d.behindMonths = mk("kpimon_indicator_behind_months", "Consecutive months up to the period in which a count, stock or milestone has been behind (连续滞后月数); 0 when not behind.", cellLabels)
 	d.indInfo = mk("kpimon_indicator_info", "Indicator metadata (指标): category, unit, kind and direction; always 1.", indicatorLabels, []string{"category", "unit", "kind", "direction"})
 	d.weight = mk("kpimon_indicator_weight", "The indicator's weight in points (分值).", indicatorLabels)
@@ -391,8 +391,9 @@ func (d *descs) fill(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *kp
 			num(d.score, e.Score, l...)
 			if ind.Kind.ReportedMonthly() {
 				// milestones, bonuses and vetoes are reported when they happen: a 0 would
-				// count them as missing reports
-				gauge(d.reported, b2f(e.Reported), l...)
+				// count them as missing reports. A city's figure of a county is reported when
+				// every township of the county reported it (Unreported counts the others).
+				gauge(d.reported, b2f(e.Reported && e.Unreported == 0), l...)
 			}
 			if e.Status != "" {
 				for _, s := range statuses {

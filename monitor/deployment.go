@@ -179,9 +179,10 @@ func (d *Deployment) LastYear(id string) (*Monitor, bool) {
 }
 
 // Default is the assessment `/` shows: the current year's (by each assessment's own time
-// zone), else the latest year's. When several assessments share that year (a city and its
-// counties), there is no single default: ok is false and choices lists them, in config
-// order, for a chooser.
+// zone), else the latest year's. When several assessments share that year, a city whose
+// units are all the others is the default (its pages link to every county); otherwise
+// there is no single default: ok is false and choices lists them, in config order, for a
+// chooser.
 func (d *Deployment) Default() (m *Monitor, choices []*Monitor, ok bool) {
 	now := d.now()
 	var current []*Monitor
@@ -204,7 +205,38 @@ func (d *Deployment) Default() (m *Monitor, choices []*Monitor, ok bool) {
 	if len(current) == 1 {
 		return current[0], current, true
 	}
+	// a city (or province) over the counties of its year: it links to every one of them
+	var top *Monitor
+	for _, x := range current {
+		if x.Units() == nil {
+			continue
+		}
+		if top != nil {
+			return nil, current, false // two cities of one year: the chooser says which
+		}
+		top = x
+	}
+	if top != nil && coversAll(top, current) {
+		return top, current, true
+	}
 	return nil, current, false
+}
+
+// coversAll reports whether every other assessment in ms is one of city's units.
+func coversAll(city *Monitor, ms []*Monitor) bool {
+	units := city.Units()
+	of := map[string]bool{}
+	for t := range city.Assessment().Townships {
+		if a := units.Of(t); a != nil {
+			of[a.ID] = true
+		}
+	}
+	for _, x := range ms {
+		if x != city && !of[x.Assessment().ID] {
+			return false
+		}
+	}
+	return true
 }
 
 // Covering lists the assessments whose year is year, in config order: where a row of that

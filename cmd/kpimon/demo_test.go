@@ -139,7 +139,22 @@ func TestDemoServesTheAPI(t *testing.T) {
 			t.Errorf("qingcheng-2026's last year = %q", x.LastYear)
 		}
 	}
-	for _, id := range []string{"qingcheng-2025", "qingcheng-2026", "fogang-2026", "qingxin-2026"} {
+	// / goes to this year's assessment: the city over its counties
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/qingyuan-2026/" {
+		t.Errorf("/ went to %s, want the city's /qingyuan-2026/", resp.Request.URL.Path)
+	}
+	// the old address of a page goes to the default's
+	if resp, err := http.Get(base + "/rankings"); err != nil || resp.Request.URL.Path != "/qingyuan-2026/rankings" {
+		t.Errorf("/rankings went to %v (%v)", resp.Request.URL, err)
+	} else {
+		resp.Body.Close()
+	}
+	for _, id := range []string{"qingcheng-2025", "qingcheng-2026", "fogang-2026", "qingxin-2026", "qingyuan-2026"} {
 		if !ids[id] {
 			t.Errorf("/api/v1/assessments lacks %s", id)
 		}

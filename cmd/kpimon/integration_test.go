@@ -274,6 +274,12 @@ scrape_configs:
 
 	// 2. Prometheus-side alerts firing, exactly kpimon's own (the rules are equivalent)
 	var promAlerts map[string]bool
+	var diff []string
+	defer func() {
+		if t.Failed() && len(diff) > 0 {
+			t.Logf("last difference between Prometheus' alerts and kpimon_alert_active (first 20): %v", diff[:min(20, len(diff))])
+		}
+	}()
 	poll(t, ctx, "Prometheus' alerts to match kpimon_alert_active", func() bool {
 		var r struct {
 			Data struct {
@@ -293,6 +299,19 @@ scrape_configs:
 			}
 		}
 		active, ok := promQuery(ctx, promURL, `kpimon_alert_active`)
+		diff = diff[:0]
+		kp := map[string]bool{}
+		for _, a := range active {
+			kp[alertKey(a)] = true
+			if !promAlerts[alertKey(a)] {
+				diff = append(diff, "kpimon only: "+alertKey(a))
+			}
+		}
+		for k := range promAlerts {
+			if !kp[k] {
+				diff = append(diff, "Prometheus only: "+k)
+			}
+		}
 		if !ok || len(active) == 0 || len(active) != len(promAlerts) {
 			return false
 		}

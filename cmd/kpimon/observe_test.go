@@ -9,18 +9,28 @@ import (
 
 func TestDemoServesMetricsFromOneRegistry(t *testing.T) {
 	base := startDemo(t)
-	code, body := get(t, base+"/metrics")
-	if code != 200 {
-		t.Fatalf("/metrics: HTTP %d", code)
-	}
-	for _, want := range []string{
-		`kpimon_township_score{assessment="qingcheng-2025",township="dongcheng",township_name="东城街道"}`,
-		`kpimon_assessment_info{assessment="qingcheng-2025",assessment_name="清城区妇联2025年度镇（街道）妇联工作目标管理考核",period="2025-12",year="2025"} 1`,
-		`kpimon_alert_active{alertname="missing_report",assessment="qingcheng-2025",indicator="cervical_screening_persons"`,
-		"\ngo_goroutines ", "\nprocess_cpu_seconds_total ", "\nkpimon_batches_rejected_total{assessment=\"qingcheng-2025\",reason=\"invalid\"} 0",
+	for _, c := range []struct {
+		path string
+		want []string
+	}{
+		// /metrics: the default assessment (the city) with kpimon's process
+		{"/metrics", []string{`kpimon_assessment_info{assessment="qingyuan-2026",`, "\ngo_goroutines ", "\nprocess_cpu_seconds_total ",
+			"\nkpimon_batches_rejected_total{assessment=\"qingyuan-2026\",reason=\"invalid\"} 0"}},
+		// one assessment as a target of its own
+		{"/metrics?assessment=qingcheng-2025", []string{
+			`kpimon_township_score{assessment="qingcheng-2025",township="dongcheng",township_name="东城街道"}`,
+			`kpimon_assessment_info{assessment="qingcheng-2025",assessment_name="清城区妇联2025年度镇（街道）妇联工作目标管理考核",period="2025-12",year="2025"} 1`,
+			`kpimon_alert_active{alertname="missing_report",assessment="qingcheng-2025",indicator="cervical_screening_persons"`,
+			"\nkpimon_batches_rejected_total{assessment=\"qingcheng-2025\",reason=\"invalid\"} 0"}},
 	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %q", want)
+		code, body := get(t, base+c.path)
+		if code != 200 {
+			t.Fatalf("%s: HTTP %d", c.path, code)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks %q", c.path, want)
+			}
 		}
 	}
 }
@@ -68,7 +78,7 @@ func TestFixedPeriodDescribesThatMonth(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	base := "http://" + addrRE.FindStringSubmatch(out.String())[1]
-	_, body := get(t, base+"/metrics")
+	_, body := get(t, base+"/metrics?assessment=qingcheng-2025")
 	if !strings.Contains(body, `period="2025-06"`) || strings.Contains(body, `period="2025-12"`) {
 		t.Errorf("--period 2025-06: metrics describe another month")
 	}
