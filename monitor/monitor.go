@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/kpimon/kpimon/collector"
 	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/store"
@@ -59,6 +61,8 @@ type Monitor struct {
 	ingestHooks []func(IngestOutcome) // hook.go
 
 	alerts atomic.Uint64 // grows whenever the alert lifecycle store changed (AlertsChanged)
+
+	flight singleflight.Group // one evaluation per period and version at a time (EvaluateView)
 }
 
 type cached struct {
@@ -320,7 +324,27 @@ type View struct {
 
 // EvaluateView is Evaluate that also returns the version and data evaluated, so that a
 // caller (the metrics snapshot) never pairs one version's figures with another's.
+//
+// Concurrent callers asking for the same period of the same data version share one
+// computation: a province's evaluation takes tens of milliseconds and megabytes, and eight
+// requests arriving at once (pages, a bulletin, /metrics) make one.
 func (m *Monitor) EvaluateView(p kpi.Period) (View, error) {
+	m.mu.RLock()
+	c, ok := m.cache[p]
+	d, v := m.data, m.version
+	m.mu.RUnlock()
+	if now := m.now(); ok && c.version == v && now.Sub(c.computed) < m.refresh && !now.Before(c.computed) {
+		return View{Result: c.result, Version: v, Data: d}, nil
+	}
+	got, err, _ := m.flight.Do(fmt.Sprintf("%s@%d", p, v), func() (any, error) { return m.evaluateView(p) })
+	if err != nil {
+		return View{}, err
+	}
+	return got.(View), nil
+}
+
+// evaluateView is EvaluateView's computation, one at a time per period and version.
+func (m *Monitor) evaluateView(p kpi.Period) (View, error) {
 	now := m.now()
 	m.mu.RLock()
 	c, ok := m.cache[p]

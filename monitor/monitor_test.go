@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,5 +215,38 @@ func TestTheClockAloneKeepsTheResultUntilADeadlinePasses(t *testing.T) {
 	later, _ := m.Evaluate(p)
 	if later == first || len(later.Alerts) == len(first.Alerts) {
 		t.Errorf("a passed deadline did not change the result: %d alerts before, %d after", len(first.Alerts), len(later.Alerts))
+	}
+}
+
+// TestConcurrentEvaluationsShareOne: requests for one period of one data version arriving
+// together are answered by one computation (one result).
+func TestConcurrentEvaluationsShareOne(t *testing.T) {
+	now := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	m := newMonitor(t, func() time.Time { return now })
+	if _, err := m.Ingest(context.Background(), batch(m, "aa,x,2024-01,10\naa,x,2024-02,5\n"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	results := make([]*kpi.Result, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			r, err := m.Evaluate(kpi.MustPeriod("2024-02"))
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = r
+		})
+	}
+	close(start)
+	wg.Wait()
+	distinct := map[*kpi.Result]bool{}
+	for _, r := range results {
+		distinct[r] = true
+	}
+	if len(distinct) != 1 {
+		t.Errorf("%d concurrent evaluations of one period gave %d results, want one shared", n, len(distinct))
 	}
 }
