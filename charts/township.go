@@ -27,7 +27,7 @@ type townshipData struct {
 	Trend       chart
 	Rank        chart
 	Rows        []evalRow
-	Alerts      []alertRow
+	Alerts      alertTable
 	Missing     []missingRow
 	Corrections []correctionRow
 	Submissions []submissionRow
@@ -106,6 +106,12 @@ type evalRow struct {
 	Score                        string // 得分/分值
 }
 
+// alertTable is a table of alerts, its unit column headed by the level's noun.
+type alertTable struct {
+	Rows []alertRow
+	Unit string // 乡镇, 县区 or 市州
+}
+
 // alertRow is one alert in a table.
 type alertRow struct {
 	Severity, SeverityClass string
@@ -141,7 +147,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	a, r := s.Assessment, s.Result()
 	t := a.TownshipIndex(code)
 	if t < 0 {
-		return nil, fmt.Errorf("%w: 乡镇 %q", ErrNotFound, code)
+		return nil, fmt.Errorf("%w: %s %q", ErrNotFound, a.UnitsShort(), code)
 	}
 	tw := a.Townships[t]
 	v := newView(s, l, kindTownship, tw.Name)
@@ -223,7 +229,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	if d.Rank, err = rankHistoryChart("township-rank", s, code); err != nil {
 		return nil, err
 	}
-	d.Alerts = alertRows(a, alerts, l, s.Period)
+	d.Alerts = alertTable{Rows: alertRows(a, alerts, l, s.Period), Unit: a.UnitsShort()}
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		if !unreported(ind, r.Evaluation(t, i, nI)) {
@@ -270,7 +276,7 @@ func newEvalRow(ind *kpi.Indicator, e *kpi.Evaluation, name, href string) evalRo
 		Completion: percent(e.Completion), Pace: percent(e.Pace), StatusText: statusLabel(st), Status: string(st),
 		Prior: priorStatus(ind, e)}
 	if ind.Kind == kpi.KindMilestone {
-		row.Expected, row.Target = dash, fmt.Sprintf("%d月前完成", ind.Due)
+		row.Expected, row.Target = dash, kpi.MilestoneDue(ind.Due)
 	}
 	if ind.Kind == kpi.KindBonus {
 		row.Target = "上限 " + figure(ind, e.Target)
@@ -333,7 +339,7 @@ func radarChart(id string, a *kpi.Assessment, r *kpi.Result, t int) (chart, erro
 	)
 	rd.AddSeries(a.Townships[t].Name, []opts.RadarData{{Name: a.Townships[t].Name, Value: mine}},
 		ec.WithItemStyleOpts(opts.ItemStyle{Color: colorActual}), ec.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.2)}))
-	rd.AddSeries("全区平均", []opts.RadarData{{Name: "全区平均", Value: avg}},
+	rd.AddSeries(a.Whole()+"平均", []opts.RadarData{{Name: a.Whole() + "平均", Value: avg}},
 		ec.WithItemStyleOpts(opts.ItemStyle{Color: colorExpected}))
 	c, err := newChart(id, "各类别得分", 320, rd, chartSpec{ValueFormat: "number"},
 		set("radar.axisName", map[string]any{"color": "#37474f"}), set("radar.radius", "62%"))
@@ -431,6 +437,6 @@ func rankHistoryChart(id string, s *Snapshot, code string) (chart, error) {
 	line.AddSeries("名次", data, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorActual}),
 		ec.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top"}))
 	c, err := newChart(id, "名次走势", 240, line, chartSpec{})
-	c.Note = fmt.Sprintf("全区 %d 个乡镇，第1名在最上方。", n)
+	c.Note = fmt.Sprintf("%s %d 个%s，第1名在最上方。", s.Assessment.Whole(), n, s.Assessment.Units())
 	return c, err
 }
