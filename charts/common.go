@@ -159,6 +159,9 @@ func countyTip(head string, ind *kpi.Indicator, c *kpi.CountyEvaluation) string 
 	b.WriteString(head)
 	fmt.Fprintf(&b, "\n状态：%s", statusLabel(c.Status))
 	writeFigures(&b, ind, countyFigure(ind, c), c.Target, c.Expected, c.Completion)
+	if c.Forecast != nil {
+		b.WriteString("\n" + forecastTip(ind, c.Forecast))
+	}
 	return b.String()
 }
 
@@ -167,7 +170,11 @@ func countyTip(head string, ind *kpi.Indicator, c *kpi.CountyEvaluation) string 
 // then the figures, which are those earlier months' (see shownStatus).
 func cellTip(head string, ind *kpi.Indicator, e *kpi.Evaluation, due reportDue) string {
 	if !unreported(ind, e) {
-		return evalTip(head, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)
+		tip := evalTip(head, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)
+		if e.Forecast != nil {
+			tip += "\n" + forecastTip(ind, e.Forecast)
+		}
+		return tip
 	}
 	var b strings.Builder
 	b.WriteString(head)
@@ -176,6 +183,9 @@ func cellTip(head string, ind *kpi.Indicator, e *kpi.Evaluation, due reportDue) 
 		fmt.Fprintf(&b, "\n%s", p)
 	}
 	writeFigures(&b, ind, figure(ind, e.Actual), e.Target, e.Expected, e.Completion)
+	if e.Forecast != nil {
+		b.WriteString("\n" + forecastTip(ind, e.Forecast))
+	}
 	return b.String()
 }
 

@@ -298,6 +298,21 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 	default:
 		note = fmt.Sprintf("%s各%s累计之和。", a.Whole(), a.UnitsShort())
 	}
+	tips := make([][]string, len(line.MultiSeries))
+	if f := c.Forecast; f != nil && m < 12 && c.Actual.Valid {
+		num, decimals := func(v float64) float64 { return v }, 2
+		if ratio {
+			num, decimals = func(v float64) float64 { return v * 100 }, 1
+		}
+		fl := forecastLine{name: "预计全年", color: colorActual, m: m, start: num(c.Actual.V),
+			end: num(f.YearEnd), low: num(f.Low), high: num(f.High), decimals: decimals,
+			tip: a.Whole() + forecastTip(ind, f), stack: "forecast"}
+		tips = append(tips, fl.add(line)...)
+		note += fmt.Sprintf("%d月以后的虚线为预计全年，浅色带为 80%% 区间（十次里约有八次落在其中）。", m)
+		if n := f.NeededPerMonth; n.Valid && n.V > 0 {
+			note += fmt.Sprintf("要完成年度目标，余下每月还需 %s。", figure(ind, n))
+		}
+	}
 	yAxis := opts.YAxis{Type: "value", Min: 0}
 	format := "number"
 	if ratio {
@@ -310,7 +325,7 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		ec.WithYAxisOpts(yAxis),
 	)
-	ch, err := newChart(id, a.Whole()+"累计走势", 300, line, chartSpec{ValueFormat: format})
+	ch, err := newChart(id, a.Whole()+"累计走势", 300, line, chartSpec{ValueFormat: format, Tips: tips, AxisTips: true})
 	ch.Note = note
 	return ch, err
 }

@@ -17,6 +17,7 @@ type overviewData struct {
 	Unreported  []unreportedRow // townships with figures owed this month and not sent
 	Due         reportDue
 	CountyRows  []countyRow
+	Misses      *missList // the figures most likely to miss their target this year; nil in December
 	RankRows    []rankRow
 	Ranking     chart
 	Heat        chart
@@ -35,8 +36,9 @@ type countyRow struct {
 	Name, Href, Category         string
 	Actual, Expected, Target     string
 	Completion, Pace, StatusText string
-	Status                       string // the status code, for its colour
-	Reported                     string // townships that reported this month, e.g. 7/8
+	Status                       string       // the status code, for its colour
+	Reported                     string       // townships that reported this month, e.g. 7/8
+	Forecast                     forecastCell // the county's 预计全年 and 每月还需
 }
 
 // rankRow is one line of a ranking table.
@@ -143,7 +145,7 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 			Name: ind.Name, Href: l.Indicator(ind.Code), Category: ind.Category,
 			Actual: countyFigure(ind, &c), Expected: figure(ind, c.Expected), Target: figure(ind, c.Target),
 			Completion: percent(c.Completion), Pace: percent(c.Pace), StatusText: statusLabel(c.Status),
-			Status: string(c.Status), Reported: reportedShare(ind, c),
+			Status: string(c.Status), Reported: reportedShare(ind, c), Forecast: newForecastCell(ind, c.Forecast, c.Target),
 		}
 		if ind.Direction == kpi.Lower && c.Target.Valid { // a ceiling, as the township tables say
 			cr.Expected, cr.Target, cr.Pace = "不超过 "+cr.Expected, "不超过 "+cr.Target, dash
@@ -160,6 +162,15 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 		return nil, err
 	}
 	d.County.Note = "柱为累计完成占年度目标的比例（比率类为实际值占达标线的比例），橙色标记为本月应达到的序时进度。"
+	if s.Period.Month < 12 {
+		d.Misses = &missList{Month: s.Period.Label(), Alerts: l.Alerts()}
+		d.Misses.Rows, d.Misses.Total = likelyMisses(s, l, maxMisses)
+		for _, al := range r.Alerts {
+			if al.Alert == kpi.AlertForecastMiss {
+				d.Misses.Alerted++
+			}
+		}
+	}
 	d.RankRows = rankRows(a, r, l)
 	v.Charts = []chart{d.Ranking, d.Statuses, d.County, d.Heat}
 	v.Data = d

@@ -101,9 +101,10 @@ type evalRow struct {
 	Category                     string
 	Actual, Expected, Target     string
 	Completion, Pace, StatusText string
-	Status                       string // the status shown, for its colour: no_data (未报送) for a figure owed and not sent
-	Prior                        string // for a figure not sent: the status of the months reported before (按此前数据：滞后)
-	Score                        string // 得分/分值
+	Status                       string       // the status shown, for its colour: no_data (未报送) for a figure owed and not sent
+	Prior                        string       // for a figure not sent: the status of the months reported before (按此前数据：滞后)
+	Score                        string       // 得分/分值
+	Forecast                     forecastCell // 预计全年 and 每月还需
 }
 
 // alertTable is a table of alerts, its unit column headed by the level's noun.
@@ -274,7 +275,7 @@ func newEvalRow(ind *kpi.Indicator, e *kpi.Evaluation, name, href string) evalRo
 	row := evalRow{Name: name, Href: href, Category: ind.Category,
 		Actual: figure(ind, e.Actual), Expected: figure(ind, e.Expected), Target: figure(ind, e.Target),
 		Completion: percent(e.Completion), Pace: percent(e.Pace), StatusText: statusLabel(st), Status: string(st),
-		Prior: priorStatus(ind, e)}
+		Prior: priorStatus(ind, e), Forecast: newForecastCell(ind, e.Forecast, e.Target)}
 	if ind.Kind == kpi.KindMilestone {
 		row.Expected, row.Target = dash, kpi.MilestoneDue(ind.Due)
 	}
@@ -348,14 +349,17 @@ func radarChart(id string, a *kpi.Assessment, r *kpi.Result, t int) (chart, erro
 }
 
 // trendChart draws, month by month, how much of its annual target each count or stock
-// indicator had reached, against the share of the year gone (时间进度). The indicators most
-// behind are shown first; the others can be switched on in the legend.
+// indicator had reached, against the share of the year gone (时间进度), and on to December:
+// from the latest month, the forecast (预计全年) as a dashed line to December's estimate and
+// its 80% interval as a band, in the indicator's colour. The indicators most behind are
+// shown first; the others can be switched on in the legend, which switches an indicator's
+// actuals and forecast together (they share its name).
 func trendChart(id string, s *Snapshot, t int) (chart, error) {
 	a := s.Assessment
 	nI := len(a.Indicators)
 	m := s.Period.Month
 	line := ec.NewLine()
-	line.SetXAxis(monthLabels(m))
+	line.SetXAxis(monthLabels(12))
 	type cand struct {
 		i    int
 		pace float64
@@ -378,27 +382,47 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 	}
 	sort.SliceStable(cands, func(x, y int) bool { return cands[x].pace < cands[y].pace })
 	selected := map[string]any{}
-	pace := make([]opts.LineData, m)
-	for k := 1; k <= m; k++ {
+	legend := []string{"时间进度"}
+	pace := make([]opts.LineData, 12)
+	for k := 1; k <= 12; k++ {
 		pace[k-1] = opts.LineData{Value: kpi.Round(float64(k)/12*100, 1)}
 	}
 	line.AddSeries("时间进度", pace, ec.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 2, Color: colorTarget}),
 		ec.WithItemStyleOpts(opts.ItemStyle{Color: colorTarget}))
+	tips := [][]string{nil}
+	forecasts := 0
 	for n, c := range cands {
 		ind := &a.Indicators[c.i]
-		data := make([]opts.LineData, m)
-		for k := 1; k <= m; k++ {
-			e := s.Months[k-1].Evaluation(t, c.i, nI)
-			if e.Completion.Valid {
+		color := seriesColors[n%len(seriesColors)]
+		data := make([]opts.LineData, 12)
+		for k := 1; k <= 12; k++ {
+			data[k-1] = opts.LineData{Value: "-"}
+			if k > m {
+				continue
+			}
+			if e := s.Months[k-1].Evaluation(t, c.i, nI); e.Completion.Valid {
 				data[k-1] = opts.LineData{Value: kpi.Round(e.Completion.V*100, 1)}
-			} else {
-				data[k-1] = opts.LineData{Value: "-"}
 			}
 		}
-		line.AddSeries(ind.Name, data)
+		line.AddSeries(ind.Name, data, ec.WithItemStyleOpts(opts.ItemStyle{Color: color}),
+			ec.WithLineStyleOpts(opts.LineStyle{Color: color, Width: 2}))
+		tips = append(tips, nil)
+		legend = append(legend, ind.Name)
 		if n >= 5 {
 			selected[ind.Name] = false
 		}
+		e := s.Result().Evaluation(t, c.i, nI)
+		if e.Forecast == nil || !e.Completion.Valid || m >= 12 {
+			continue
+		}
+		share := func(v float64) float64 { return math.Max(0, goalShare(v, e.Target, e.Baseline, ind.Kind).V) }
+		end := share(e.Forecast.YearEnd)
+		fl := forecastLine{name: ind.Name, color: color, m: m, start: e.Completion.V * 100,
+			end: end, low: share(e.Forecast.Low), high: share(e.Forecast.High), decimals: 1,
+			tip:   fmt.Sprintf("%s %s，占年度目标 %s", ind.Name, forecastTip(ind, e.Forecast), percent(kpi.Some(end/100))),
+			stack: fmt.Sprintf("forecast-%d", n)}
+		tips = append(tips, fl.add(line)...)
+		forecasts++
 	}
 	line.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
@@ -406,9 +430,12 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 		ec.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "value", Min: 0, AxisLabel: &opts.AxisLabel{Formatter: "{value}%"}}),
 	)
-	c, err := newChart(id, "累计完成率走势", 320, line, chartSpec{ValueFormat: "percent"},
-		set("legend.selected", selected))
+	c, err := newChart(id, "累计完成率走势与预计全年", 320, line, chartSpec{ValueFormat: "percent", Tips: tips, AxisTips: true},
+		set("legend.selected", selected), set("legend.data", legend))
 	c.Note = "各指标累计完成占年度目标的比例，虚线为时间进度（月数/12）。默认显示进度最落后的 5 项，点图例可显示其他指标。"
+	if forecasts > 0 {
+		c.Note += fmt.Sprintf("%d月以后的虚线为预计全年，浅色带为 80%% 区间（十次里约有八次落在其中）。", m)
+	}
 	return c, err
 }
 
