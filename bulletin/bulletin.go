@@ -71,6 +71,7 @@ type GradeCount struct {
 
 // Summary is the bulletin's overview (总体情况) in figures.
 type Summary struct {
+	Level       kpi.Level // the assessment's level, which names its whole and its units (全县, 乡镇（街道）)
 	Townships   int
 	Grades      []GradeCount // in the assessment's grade order
 	Top, Bottom []string     // names of the first and last three (fewer for small counties)
@@ -83,7 +84,7 @@ type Summary struct {
 // Summary computes the overview.
 func (b *Bulletin) Summary() Summary {
 	a, r := b.Assessment, b.Result
-	s := Summary{Townships: len(a.Townships), Alerts: len(r.Alerts), Missing: len(b.Missing)}
+	s := Summary{Level: a.Level, Townships: len(a.Townships), Alerts: len(r.Alerts), Missing: len(b.Missing)}
 	count := map[string]int{}
 	for _, x := range r.Rankings {
 		count[x.Grade]++
@@ -112,19 +113,21 @@ func (b *Bulletin) Summary() Summary {
 	return s
 }
 
-// Text is the overview as the sentences a bulletin opens with.
+// Text is the overview as the sentences a bulletin opens with, in the words of the
+// assessment's level: 截至2025年6月，全县 8 个乡镇（街道）参加考核 (全市 … 县（市、区） for a city).
 func (s Summary) Text(p kpi.Period) string {
+	whole, units := s.Level.Whole(), s.Level.Units()
 	var g []string
 	for _, x := range s.Grades {
 		g = append(g, fmt.Sprintf("%s %d 个", x.Grade, x.N))
 	}
-	t := fmt.Sprintf("截至%s，全县（区）%d 个乡镇（街道）参加考核：%s。", p.Label(), s.Townships, strings.Join(g, "、"))
+	t := fmt.Sprintf("截至%s，%s %d 个%s参加考核：%s。", p.Label(), whole, s.Townships, units, strings.Join(g, "、"))
 	if len(s.Top) > 0 {
 		t += fmt.Sprintf("综合得分前三名：%s；后三名：%s。", strings.Join(s.Top, "、"), strings.Join(s.Bottom, "、"))
 	}
 	t += fmt.Sprintf("亮红灯指标 %d 项、黄灯 %d 项；预警 %d 条，其中严重 %d 条", s.Red, s.Amber, s.Alerts, s.Critical)
 	if s.Missing > 0 {
-		t += fmt.Sprintf("；%d 个乡镇（街道）本月报表不全", s.Missing)
+		t += fmt.Sprintf("；%d 个%s本月报表不全", s.Missing, units)
 	}
 	return t + "。"
 }

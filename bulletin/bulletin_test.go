@@ -2,6 +2,7 @@ package bulletin
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,18 @@ indicators:
 
 func testBulletin(t *testing.T, now time.Time) *Bulletin {
 	t.Helper()
-	a, err := kpi.ParseConfig("test.yaml", []byte(testConfig))
+	return testBulletinAt(t, now, "")
+}
+
+// testBulletinAt is testBulletin for an assessment of the level given ("" for the default,
+// county).
+func testBulletinAt(t *testing.T, now time.Time, level kpi.Level) *Bulletin {
+	t.Helper()
+	cfg := testConfig
+	if level != "" {
+		cfg = "level: " + string(level) + "\n" + cfg
+	}
+	a, err := kpi.ParseConfig("test.yaml", []byte(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +88,7 @@ func TestMissingReportsAndSummary(t *testing.T) {
 	if s.Townships != 3 || s.Missing != 1 || len(s.Top) != 1 || s.Top[0] != "甲镇" {
 		t.Errorf("summary %+v", s)
 	}
-	if text := s.Text(after.Result.Period); !strings.Contains(text, "截至2024年2月，全县（区）3 个乡镇（街道）参加考核") || !strings.Contains(text, "1 个乡镇（街道）本月报表不全") {
+	if text := s.Text(after.Result.Period); !strings.Contains(text, "截至2024年2月，全县 3 个乡镇（街道）参加考核") || !strings.Contains(text, "1 个乡镇（街道）本月报表不全") {
 		t.Errorf("summary text %q", text)
 	}
 }
@@ -219,6 +231,87 @@ func TestFiguresUseTheOneFormatter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.got != tc.want {
 				t.Errorf("got %q, want %q", tc.got, tc.want)
+			}
+		})
+	}
+}
+
+// TestWordsFollowTheLevel: the bulletin, as HTML and as a workbook, names the whole and the
+// units as the assessment's level does, and no other level's words; milestones, bonuses and
+// vetoes are never 未报 and a milestone's due month reads 3月底前完成.
+func TestWordsFollowTheLevel(t *testing.T) {
+	for _, tc := range []struct {
+		level        kpi.Level
+		whole, units string
+		never        []string
+	}{
+		{kpi.LevelCounty, "全县", "乡镇（街道）", []string{"全区", "全市", "县（市、区）", "全县（区）"}},
+		{kpi.LevelDistrict, "全区", "乡镇（街道）", []string{"全县", "全市", "县（市、区）"}},
+		{kpi.LevelCity, "全市", "县（市、区）", []string{"全县", "全区", "乡镇"}},
+		{kpi.LevelProvince, "全省", "市（州）", []string{"全县", "全区", "全市", "乡镇", "县（市、区）"}},
+	} {
+		t.Run(string(tc.level), func(t *testing.T) {
+			b := testBulletinAt(t, time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC), tc.level)
+			summary := "截至2024年2月，" + tc.whole + " 3 个" + tc.units + "参加考核"
+			var page bytes.Buffer
+			if err := b.WriteHTML(&page, Links{}); err != nil {
+				t.Fatal(err)
+			}
+			html := page.String()
+			for _, want := range []string{summary, "1 个" + tc.units + "本月报表不全", "<th>名次</th><th>较上月</th><th>" + tc.units + "</th>",
+				"<h2>六、各" + tc.units + "指标完成情况</h2>", "<td>规划中期评估</td><td class=\"c\"></td><td class=\"c\">—</td>", "3月底前完成"} {
+				if !strings.Contains(html, want) {
+					t.Errorf("the HTML bulletin lacks %q", want)
+				}
+			}
+			var buf bytes.Buffer
+			if err := b.WriteXLSX(&buf); err != nil {
+				t.Fatal(err)
+			}
+			f, err := excelize.OpenReader(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			var text strings.Builder
+			for _, sheet := range f.GetSheetList() {
+				rows, err := f.GetRows(sheet)
+				if err != nil {
+					t.Fatal(err)
+				}
+				hr := 3
+				if sheet == SheetRanking {
+					hr = RankingHeaderRow
+				}
+				if got := rows[hr-1]; !slices.Contains(got, tc.units) {
+					t.Errorf("sheet %s: header %q has no %s column", sheet, got, tc.units)
+				}
+				for _, row := range rows {
+					text.WriteString(strings.Join(row, "|") + "\n")
+				}
+			}
+			if !strings.Contains(text.String(), summary) {
+				t.Errorf("the workbook lacks %q", summary)
+			}
+			ind, _ := f.GetRows(SheetIndicators)
+			for _, row := range ind[3:] {
+				switch row[2] {
+				case "规划中期评估", "荣誉加分", "重大责任事故":
+					if row[4] != "—" {
+						t.Errorf("%s of %s reads 本月报送 %q, want — (not reported monthly)", row[2], row[0], row[4])
+					}
+					if row[2] == "规划中期评估" && row[7] != "3月底前完成" {
+						t.Errorf("the milestone's target reads %q, want 3月底前完成", row[7])
+					}
+				}
+			}
+			for _, bad := range tc.never {
+				if strings.Contains(html, bad) {
+					t.Errorf("the HTML bulletin says %q", bad)
+				}
+				if strings.Contains(text.String(), bad) {
+					t.Errorf("the workbook says %q", bad)
+				}
 			}
 		})
 	}

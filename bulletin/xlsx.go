@@ -199,7 +199,7 @@ func (b *Bulletin) rankingSheet(f *excelize.File, st xstyles) error {
 	a := b.Assessment
 	w := &sheetWriter{f: f, sheet: SheetRanking}
 	cats := a.Categories()
-	headers := append([]string{"名次", "较上月", "乡镇（街道）"}, cats...)
+	headers := append([]string{"名次", "较上月", a.Units()}, cats...)
 	headers = append(headers, "加分", "总分", "等次")
 	widths := []float64{7, 8, 14}
 	for range cats {
@@ -238,7 +238,7 @@ func (b *Bulletin) rankingSheet(f *excelize.File, st xstyles) error {
 
 func (b *Bulletin) indicatorSheet(f *excelize.File, st xstyles) error {
 	w := &sheetWriter{f: f, sheet: SheetIndicators}
-	headers := []string{"乡镇（街道）", "类别", "指标", "单位", "本月报送", "累计完成", "序时目标", "年度目标", "完成率", "序时完成率", "亮灯", "得分", "分值"}
+	headers := []string{b.Assessment.Units(), "类别", "指标", "单位", "本月报送", "累计完成", "序时目标", "年度目标", "完成率", "序时完成率", "亮灯", "得分", "分值"}
 	widths := []float64{12, 10, 30, 6, 8, 10, 10, 10, 9, 10, 10, 8, 7}
 	const hr = 3
 	w.heading(st, b.Title()+" — 指标完成情况", b.subtitle()+"　绿：达标或序时达标；黄：预警；红：滞后", hr, headers, widths)
@@ -309,7 +309,7 @@ func (b *Bulletin) alertSheet(f *excelize.File, st xstyles) error {
 	w := &sheetWriter{f: f, sheet: SheetAlerts}
 	const hr = 3
 	al := b.Alerts()
-	w.heading(st, b.Title()+" — 预警", fmt.Sprintf("%s　共 %d 条", b.subtitle(), len(al)), hr, []string{"级别", "预警", "乡镇（街道）", "指标", "起始月份", "说明"}, []float64{8, 14, 12, 30, 10, 60})
+	w.heading(st, b.Title()+" — 预警", fmt.Sprintf("%s　共 %d 条", b.subtitle(), len(al)), hr, []string{"级别", "预警", b.Assessment.Units(), "指标", "起始月份", "说明"}, []float64{8, 14, 12, 30, 10, 60})
 	row := hr
 	for _, x := range al {
 		row++
@@ -333,7 +333,7 @@ func (b *Bulletin) alertSheet(f *excelize.File, st xstyles) error {
 func (b *Bulletin) missingSheet(f *excelize.File, st xstyles) error {
 	w := &sheetWriter{f: f, sheet: SheetMissing}
 	const hr = 3
-	w.heading(st, b.Title()+" — 未报送", b.subtitle(), hr, []string{"乡镇（街道）", "未报送指标数", "未报送指标", "报送截止", "状态"}, []float64{12, 10, 70, 14, 10})
+	w.heading(st, b.Title()+" — 未报送", b.subtitle(), hr, []string{b.Assessment.Units(), "未报送指标数", "未报送指标", "报送截止", "状态"}, []float64{12, 10, 70, 14, 10})
 	row := hr
 	for _, m := range b.Missing {
 		row++
@@ -348,7 +348,7 @@ func (b *Bulletin) missingSheet(f *excelize.File, st xstyles) error {
 		w.set(5, row, state, st.light[light])
 	}
 	if len(b.Missing) == 0 {
-		w.set(1, row+1, "各乡镇（街道）本月报表齐全。", st.sub)
+		w.set(1, row+1, "各"+b.Assessment.Units()+"本月报表齐全。", st.sub)
 	}
 	return w.err
 }

@@ -15,8 +15,8 @@ import (
 // alertsData is the content of 预警.
 type alertsData struct {
 	Tiles       []tile
-	Critical    []alertRow
-	Warning     []alertRow
+	Critical    alertTable
+	Warning     alertTable
 	Resolutions []resolutionRow
 	Chart       chart
 }
@@ -46,7 +46,8 @@ func buildAlerts(s *Snapshot, l links) (*view, error) {
 			warn = append(warn, al)
 		}
 	}
-	d.Critical, d.Warning = alertRows(a, crit, l, s.Period), alertRows(a, warn, l, s.Period)
+	d.Critical = alertTable{Rows: alertRows(a, crit, l, s.Period), Unit: a.UnitsShort()}
+	d.Warning = alertTable{Rows: alertRows(a, warn, l, s.Period), Unit: a.UnitsShort()}
 	for _, res := range resolutions(s, resolutionMonths) {
 		tw, ok := a.Township(res.Alert.Township)
 		if !ok {
@@ -196,7 +197,7 @@ func alertChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, er
 	)
 	bar.AddSeries("严重", crit, ec.WithBarChartOpts(opts.BarChart{Stack: "alerts"}), ec.WithItemStyleOpts(opts.ItemStyle{Color: statusColors["behind"]}))
 	bar.AddSeries("警告", warn, ec.WithBarChartOpts(opts.BarChart{Stack: "alerts"}), ec.WithItemStyleOpts(opts.ItemStyle{Color: statusColors["at_risk"]}))
-	return newChart(id, "各乡镇预警", rowsHeight(len(names), 28, 60, 160), bar,
+	return newChart(id, "各"+a.UnitsShort()+"预警", rowsHeight(len(names), 28, 60, 160), bar,
 		chartSpec{Tips: [][]string{critTips, warnTips}, Links: [][]string{hrefs, hrefs}},
 		set("yAxis.0.axisLabel", map[string]any{"width": 100, "overflow": "truncate"}))
 }

@@ -270,9 +270,11 @@ func (b *browser) check(t *testing.T, u string, v viewport, allowed func(string)
 // HEADER" for a table's column (its header and every cell), or a CSS selector of cells
 // (alerts are cards on a phone, without a header row); "?" first: only if the page has them.
 func keyCells(page string) []string {
+	page, _, _ = strings.Cut(page, "?")
 	switch {
 	case page == "/":
-		return []string{"#county 指标", "#county 状态"}
+		// the figures most likely to miss (months before December): what, where and the forecast
+		return []string{"#county 指标", "#county 状态", "?#likely-miss 乡镇", "?#likely-miss 指标", "?#likely-miss 预计全年"}
 	case page == "/rankings":
 		return []string{"#ranks 名次", "#ranks 乡镇", "#ranks 总分", "#ranks 等次"}
 	case page == "/alerts":
@@ -383,12 +385,14 @@ func TestBrowser(t *testing.T) {
 	b := newBrowser(t, ctx, chromium)
 	live := onlyFrom(base + "/")
 
+	// and the pages of a month before December, with their forecasts (预计全年)
+	midYear := []string{"/?period=2025-09", "/townships/feilaixia?period=2025-09", "/indicators/breast_screening_persons?period=2025-09"}
 	chartsOf := map[string][]string{}
 	for _, v := range []viewport{desktop, phone} {
 		if err := b.setViewport(v); err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range pages {
+		for _, p := range append(slices.Clone(pages), midYear...) {
 			st := b.check(t, base+p, v, live)
 			chartsOf[p] = st.Charts
 			if v.mobile {
@@ -455,6 +459,33 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the heat map did not follow the window: %v px wide at 1280, %v px at 600 (%v)", wide, narrow, err)
 	}
 
+	// The township's trend runs to December: hovering December shows the forecast's
+	// tooltip, 预计全年 with its interval.
+	if _, err := b.open(base + "/townships/feilaixia?period=2025-09"); err != nil {
+		t.Fatal(err)
+	}
+	pt, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](`(() => {
+	  const el = document.querySelector('#township-trend');
+	  el.scrollIntoView();
+	  const c = echarts.getInstanceByDom(el);
+	  const [x, y] = c.convertToPixel({xAxisIndex: 0, yAxisIndex: 0}, ['12月', 50]);
+	  const r = el.getBoundingClientRect();
+	  return [r.left + x, r.top + y];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(b.ctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, pt[0], pt[1])); err != nil {
+		t.Fatal(err)
+	}
+	tctx, tcancel := context.WithTimeout(b.ctx, 3*time.Second)
+	tip, err := chromedp.Run(tctx, chromedp.Poll[string](`(() => { const t = Array.from(document.querySelectorAll('#township-trend div')).map(d => d.innerText).join('|'); return t.includes('预计全年') && t; })()`))
+	tcancel()
+	if err != nil || !strings.Contains(tip, "12月") || !strings.Contains(tip, "区间") {
+		t.Errorf("hovering December on the township's trend: tooltip %q (%v), want 预计全年 with its interval", tip, err)
+	}
+	b.take()
+
 	// A click on the first bar of the ranking opens that township's page.
 	if err := b.setViewport(desktop); err != nil {
 		t.Fatal(err)
@@ -462,7 +493,7 @@ func TestBrowser(t *testing.T) {
 	if _, err := b.open(base + "/"); err != nil {
 		t.Fatal(err)
 	}
-	pt, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](`(() => {
+	pt, err = chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](`(() => {
 	  const el = document.querySelector('#overview-ranking');
 	  el.scrollIntoView();
 	  const c = echarts.getInstanceByDom(el);

@@ -28,6 +28,10 @@ type chartSpec struct {
 	Tips        [][]string     `json:"tips,omitempty"`        // tooltip text per series and data item, shown as text
 	Links       [][]string     `json:"links,omitempty"`       // page a click on a data item opens, per series and data item
 	ValueFormat string         `json:"valueFormat,omitempty"` // "percent" or "number": how tooltips write values
+	// AxisTips makes an axis tooltip (trigger "axis") list each series at the month: its
+	// tip where Tips has one, nothing where the tip is "" (a forecast's band, the months a
+	// forecast line crosses), and its name and value (ValueFormat) where Tips has none.
+	AxisTips bool `json:"axisTips,omitempty"`
 }
 
 // echartsOptions is what every go-echarts chart offers.
@@ -132,6 +136,10 @@ func gradeColor(i, n int) string {
 	}
 	return "#1976d2"
 }
+
+// seriesColors colour the indicators of a chart with many lines, so that an indicator's
+// forecast can take its actuals' colour (ECharts' default palette, in its order).
+var seriesColors = []string{"#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc"}
 
 // Colours used for figures against their target.
 const (

@@ -139,7 +139,29 @@ func evalTip(head string, ind *kpi.Indicator, actual, target, expected, completi
 	var b strings.Builder
 	b.WriteString(head)
 	fmt.Fprintf(&b, "\n状态：%s", statusLabel(st))
-	writeFigures(&b, ind, actual, target, expected, completion)
+	writeFigures(&b, ind, figure(ind, actual), target, expected, completion)
+	return b.String()
+}
+
+// countyFigure writes the county aggregate's actual: a milestone's is how many units have
+// done it (4/6 已完成, kpi.CountyEvaluation.MilestoneText), never 未完成; others as figure.
+func countyFigure(ind *kpi.Indicator, c *kpi.CountyEvaluation) string {
+	if ind.Kind == kpi.KindMilestone {
+		return c.MilestoneText()
+	}
+	return figure(ind, c.Actual)
+}
+
+// countyTip writes the county aggregate of an indicator for a tooltip, as evalTip does a
+// township's, a milestone's actual as the share of units done (countyFigure).
+func countyTip(head string, ind *kpi.Indicator, c *kpi.CountyEvaluation) string {
+	var b strings.Builder
+	b.WriteString(head)
+	fmt.Fprintf(&b, "\n状态：%s", statusLabel(c.Status))
+	writeFigures(&b, ind, countyFigure(ind, c), c.Target, c.Expected, c.Completion)
+	if c.Forecast != nil {
+		b.WriteString("\n" + forecastTip(ind, c.Forecast))
+	}
 	return b.String()
 }
 
@@ -148,7 +170,11 @@ func evalTip(head string, ind *kpi.Indicator, actual, target, expected, completi
 // then the figures, which are those earlier months' (see shownStatus).
 func cellTip(head string, ind *kpi.Indicator, e *kpi.Evaluation, due reportDue) string {
 	if !unreported(ind, e) {
-		return evalTip(head, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)
+		tip := evalTip(head, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)
+		if e.Forecast != nil {
+			tip += "\n" + forecastTip(ind, e.Forecast)
+		}
+		return tip
 	}
 	var b strings.Builder
 	b.WriteString(head)
@@ -156,14 +182,17 @@ func cellTip(head string, ind *kpi.Indicator, e *kpi.Evaluation, due reportDue) 
 	if p := priorStatus(ind, e); p != "" {
 		fmt.Fprintf(&b, "\n%s", p)
 	}
-	writeFigures(&b, ind, e.Actual, e.Target, e.Expected, e.Completion)
+	writeFigures(&b, ind, figure(ind, e.Actual), e.Target, e.Expected, e.Completion)
+	if e.Forecast != nil {
+		b.WriteString("\n" + forecastTip(ind, e.Forecast))
+	}
 	return b.String()
 }
 
-// writeFigures writes the lines of a tooltip after its status: actual, expected, target,
-// completion, each as the kind reads.
-func writeFigures(b *strings.Builder, ind *kpi.Indicator, actual, target, expected, completion kpi.Num) {
-	fmt.Fprintf(b, "\n实际：%s", figure(ind, actual))
+// writeFigures writes the lines of a tooltip after its status: actual (written already),
+// expected, target, completion, each as the kind reads.
+func writeFigures(b *strings.Builder, ind *kpi.Indicator, actual string, target, expected, completion kpi.Num) {
+	fmt.Fprintf(b, "\n实际：%s", actual)
 	if ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock {
 		if expected.Valid {
 			fmt.Fprintf(b, "\n序时目标：%s", figure(ind, expected))
@@ -180,7 +209,7 @@ func writeFigures(b *strings.Builder, ind *kpi.Indicator, actual, target, expect
 		fmt.Fprintf(b, "\n达标线：%s", percent(target))
 	}
 	if ind.Kind == kpi.KindMilestone {
-		fmt.Fprintf(b, "\n应于%d月完成", ind.Due)
+		fmt.Fprintf(b, "\n要求：%s", kpi.MilestoneDue(ind.Due))
 	}
 	if completion.Valid && ind.Kind != kpi.KindMilestone {
 		fmt.Fprintf(b, "\n完成率：%s", percent(completion))

@@ -33,11 +33,11 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 	}
 	ind := &a.Indicators[i]
 	v := newView(s, l, kindIndicator, ind.Name)
-	d := &indicatorData{Facts: indicatorFacts(ind)}
+	d := &indicatorData{Facts: indicatorFacts(a, ind)}
 	nI := len(a.Indicators)
 	c := r.County[i]
 	d.Tiles = []tile{
-		{Label: "全区累计", Value: figure(ind, c.Actual), Note: "状态：" + statusLabel(c.Status)},
+		{Label: a.Whole() + "累计", Value: countyFigure(ind, &c), Note: "状态：" + statusLabel(c.Status)},
 		{Label: "完成率", Value: percent(c.Completion), Note: "序时完成度 " + percent(c.Pace)},
 		reportTile(a, r, i),
 	}
@@ -77,14 +77,14 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 		if ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock {
 			expected = kpi.Some(ind.Pacing.Fraction(s.Period.Month) * 100) // the same share for every township
 		}
-		d.Ranking, err = progressChart("indicator-townships", "各乡镇完成情况（按完成率排序）", rows, expected)
+		d.Ranking, err = progressChart("indicator-townships", "各"+a.UnitsShort()+"完成情况（按完成率排序）", rows, expected)
 		d.Ranking.Note = "柱为占年度目标（达标线、控制上限）的比例；实线为年度目标，橙色虚线和标记为本月应达到的序时进度。"
 	} else {
 		order := make([]int, len(items))
 		for k, it := range items {
 			order[k] = it.t
 		}
-		d.Ranking, err = valueChart("indicator-townships", "各乡镇累计（按数值排序）", a, r, i, order, l)
+		d.Ranking, err = valueChart("indicator-townships", "各"+a.UnitsShort()+"累计（按数值排序）", a, r, i, order, l)
 	}
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func reportTile(a *kpi.Assessment, r *kpi.Result, i int) tile {
 	}
 	if len(missing) > 0 {
 		tl.Class = "warn"
-		tl.Note = "未报送：" + foldNames(missing, 3, "个乡镇")
+		tl.Note = "未报送：" + foldNames(missing, 3, "个"+a.UnitsShort())
 	}
 	return tl
 }
@@ -139,7 +139,7 @@ func shareScale(ind *kpi.Indicator) bool {
 }
 
 // indicatorFacts describes the indicator's rules for people.
-func indicatorFacts(ind *kpi.Indicator) []fact {
+func indicatorFacts(a *kpi.Assessment, ind *kpi.Indicator) []fact {
 	out := []fact{{"类别", ind.Category}, {"类型", ind.Kind.Label()}}
 	if ind.Unit != "" {
 		out = append(out, fact{"单位", ind.Unit})
@@ -159,7 +159,7 @@ func indicatorFacts(ind *kpi.Indicator) []fact {
 			out = append(out, fact{"目标", "仅统计，不考核"})
 		}
 		if len(ind.Targets) > 0 {
-			out = append(out, fact{"分乡镇目标", fmt.Sprintf("%d 个乡镇单独设定", len(ind.Targets))})
+			out = append(out, fact{"分" + a.UnitsShort() + "目标", fmt.Sprintf("%d 个%s单独设定", len(ind.Targets), a.UnitsShort())})
 		}
 		switch ind.Pacing.Name {
 		case "linear":
@@ -179,7 +179,7 @@ func indicatorFacts(ind *kpi.Indicator) []fact {
 			out = append(out, fact{"扣分", fmt.Sprintf("每低 1 个百分点扣 %s 分", points(*ind.DeductPerPoint))})
 		}
 	case kpi.KindMilestone:
-		out = append(out, fact{"完成时限", fmt.Sprintf("%d月", ind.Due)})
+		out = append(out, fact{"完成时限", kpi.MilestoneDue(ind.Due)})
 	case kpi.KindBonus:
 		out = append(out, fact{"加分上限", points(ind.Max) + " 分"})
 	case kpi.KindVeto:
@@ -253,7 +253,7 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 	}
 	line := ec.NewLine()
 	line.SetXAxis(monthLabels(12))
-	line.AddSeries("全区累计", actual, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorActual}),
+	line.AddSeries(a.Whole()+"累计", actual, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorActual}),
 		ec.WithLineStyleOpts(opts.LineStyle{Width: 3}))
 	var note string
 	switch {
@@ -274,7 +274,7 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 		}
 		line.AddSeries("年度目标", target, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorTarget}),
 			ec.WithLineStyleOpts(opts.LineStyle{Type: "dotted", Width: 1}))
-		note = fmt.Sprintf("全区年度目标 %s（各乡镇目标之和），虚线为各月应达到的序时进度。", figure(ind, c.Target))
+		note = fmt.Sprintf("%s年度目标 %s（各%s目标之和），虚线为各月应达到的序时进度。", a.Whole(), figure(ind, c.Target), a.UnitsShort())
 	case ind.Kind == kpi.KindRatio:
 		th := make([]opts.LineData, 12)
 		for k := range th {
@@ -282,7 +282,7 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 		}
 		line.AddSeries("达标线", th, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorExpected}),
 			ec.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 2}))
-		note = "全区比率 = 各乡镇分子之和 / 分母之和（累计），每月都应不低于达标线。"
+		note = fmt.Sprintf("%s比率 = 各%s分子之和 / 分母之和（累计），每月都应不低于达标线。", a.Whole(), a.UnitsShort())
 	case ind.Kind == kpi.KindMilestone:
 		due := make([]opts.LineData, 12)
 		for k := 1; k <= 12; k++ {
@@ -294,9 +294,24 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 		}
 		line.AddSeries("应完成比例", due, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorExpected}),
 			ec.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 2}))
-		note = fmt.Sprintf("已完成的乡镇占比，应于%d月全部完成。", ind.Due)
+		note = fmt.Sprintf("已完成的%s占比（%s）；要求：各%s%s。", a.UnitsShort(), c.MilestoneText(), a.UnitsShort(), kpi.MilestoneDue(ind.Due))
 	default:
-		note = "全区各乡镇累计之和。"
+		note = fmt.Sprintf("%s各%s累计之和。", a.Whole(), a.UnitsShort())
+	}
+	tips := make([][]string, len(line.MultiSeries))
+	if f := c.Forecast; f != nil && m < 12 && c.Actual.Valid {
+		num, decimals := func(v float64) float64 { return v }, 2
+		if ratio {
+			num, decimals = func(v float64) float64 { return v * 100 }, 1
+		}
+		fl := forecastLine{name: "预计全年", color: colorActual, m: m, start: num(c.Actual.V),
+			end: num(f.YearEnd), low: num(f.Low), high: num(f.High), decimals: decimals,
+			tip: a.Whole() + forecastTip(ind, f), stack: "forecast"}
+		tips = append(tips, fl.add(line)...)
+		note += fmt.Sprintf("%d月以后的虚线为预计全年，浅色带为 80%% 区间（十次里约有八次落在其中）。", m)
+		if n := f.NeededPerMonth; n.Valid && n.V > 0 {
+			note += fmt.Sprintf("要完成年度目标，余下每月还需 %s。", figure(ind, n))
+		}
 	}
 	yAxis := opts.YAxis{Type: "value", Min: 0}
 	format := "number"
@@ -310,7 +325,7 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		ec.WithYAxisOpts(yAxis),
 	)
-	ch, err := newChart(id, "全区累计走势", 300, line, chartSpec{ValueFormat: format})
+	ch, err := newChart(id, a.Whole()+"累计走势", 300, line, chartSpec{ValueFormat: format, Tips: tips, AxisTips: true})
 	ch.Note = note
 	return ch, err
 }

@@ -17,6 +17,7 @@ type overviewData struct {
 	Unreported  []unreportedRow // townships with figures owed this month and not sent
 	Due         reportDue
 	CountyRows  []countyRow
+	Misses      *missList // the figures most likely to miss their target this year; nil in December
 	RankRows    []rankRow
 	Ranking     chart
 	Heat        chart
@@ -35,8 +36,9 @@ type countyRow struct {
 	Name, Href, Category         string
 	Actual, Expected, Target     string
 	Completion, Pace, StatusText string
-	Status                       string // the status code, for its colour
-	Reported                     string // townships that reported this month, e.g. 7/8
+	Status                       string       // the status code, for its colour
+	Reported                     string       // townships that reported this month, e.g. 7/8
+	Forecast                     forecastCell // the county's 预计全年 and 每月还需
 }
 
 // rankRow is one line of a ranking table.
@@ -69,8 +71,8 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 		}
 	}
 	rate := tile{Label: "报送率", Value: percent(st.Rate()),
-		Note: fmt.Sprintf("已报 %s / 应报 %s 项，%d/%d 个乡镇报齐", thousands(float64(st.Arrived), 0),
-			thousands(float64(st.Due), 0), st.Compete, st.Townships)}
+		Note: fmt.Sprintf("已报 %s / 应报 %s 项，%d/%d 个%s报齐", thousands(float64(st.Arrived), 0),
+			thousands(float64(st.Due), 0), st.Compete, st.Townships, a.UnitsShort())}
 	switch {
 	case st.Due > 0 && st.Arrived == st.Due:
 		rate.Class = "ok"
@@ -141,9 +143,9 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 		c := r.County[i]
 		cr := countyRow{
 			Name: ind.Name, Href: l.Indicator(ind.Code), Category: ind.Category,
-			Actual: figure(ind, c.Actual), Expected: figure(ind, c.Expected), Target: figure(ind, c.Target),
+			Actual: countyFigure(ind, &c), Expected: figure(ind, c.Expected), Target: figure(ind, c.Target),
 			Completion: percent(c.Completion), Pace: percent(c.Pace), StatusText: statusLabel(c.Status),
-			Status: string(c.Status), Reported: reportedShare(ind, c),
+			Status: string(c.Status), Reported: reportedShare(ind, c), Forecast: newForecastCell(ind, c.Forecast, c.Target),
 		}
 		if ind.Direction == kpi.Lower && c.Target.Valid { // a ceiling, as the township tables say
 			cr.Expected, cr.Target, cr.Pace = "不超过 "+cr.Expected, "不超过 "+cr.Target, dash
@@ -154,12 +156,21 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 			continue
 		}
 		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: c.Status, Link: l.Indicator(ind.Code),
-			Tip: evalTip("全区 · "+ind.Name, ind, c.Actual, c.Target, c.Expected, c.Completion, c.Status)})
+			Tip: countyTip(a.Whole()+" · "+ind.Name, ind, &c)})
 	}
-	if d.County, err = progressChart("overview-county", "全区各指标进度（占年度目标）", rows, kpi.Num{}); err != nil {
+	if d.County, err = progressChart("overview-county", a.Whole()+"各指标进度（占年度目标）", rows, kpi.Num{}); err != nil {
 		return nil, err
 	}
 	d.County.Note = "柱为累计完成占年度目标的比例（比率类为实际值占达标线的比例），橙色标记为本月应达到的序时进度。"
+	if s.Period.Month < 12 {
+		d.Misses = &missList{Month: s.Period.Label(), Alerts: l.Alerts()}
+		d.Misses.Rows, d.Misses.Total = likelyMisses(s, l, maxMisses)
+		for _, al := range r.Alerts {
+			if al.Alert == kpi.AlertForecastMiss {
+				d.Misses.Alerted++
+			}
+		}
+	}
 	d.RankRows = rankRows(a, r, l)
 	v.Charts = []chart{d.Ranking, d.Statuses, d.County, d.Heat}
 	v.Data = d
@@ -272,7 +283,7 @@ func heatChart(id string, s *Snapshot, l links) (chart, error) {
 		ec.WithYAxisOpts(opts.YAxis{Type: "category", Data: inds, Inverse: opts.Bool(true)}),
 	)
 	hm.AddSeries("状态", data)
-	return newChart(id, "乡镇 × 指标状态", rowsHeight(len(scored), 22, 110, 200), hm,
+	return newChart(id, a.UnitsShort()+" × 指标状态", rowsHeight(len(scored), 22, 110, 200), hm,
 		chartSpec{Tips: [][]string{tips}, Links: [][]string{hrefs}},
 		set("visualMap", []any{map[string]any{"type": "piecewise", "dimension": 2, "pieces": pieces,
 			"orient": "horizontal", "left": "center", "top": 0, "itemWidth": 10, "itemHeight": 10, "itemGap": 5, "textGap": 3,
@@ -321,7 +332,7 @@ func statusChart(id string, s *Snapshot, l links) (chart, error) {
 			ec.WithItemStyleOpts(opts.ItemStyle{Color: statusColors[string(stt)]}))
 		tips, links = append(tips, tip), append(links, hrefs)
 	}
-	return newChart(id, "各乡镇指标状态分布", rowsHeight(len(towns), 30, 80, 180), bar,
+	return newChart(id, "各"+a.UnitsShort()+"指标状态分布", rowsHeight(len(towns), 30, 80, 180), bar,
 		chartSpec{Tips: tips, Links: links},
 		set("yAxis.0.axisLabel", map[string]any{"width": 100, "overflow": "truncate"}),
 	)

@@ -30,6 +30,7 @@ type view struct {
 	Kind       string
 	Title      string // the page's heading, e.g. 总览
 	Assessment string
+	W          words // how the assessment's level names its whole and its units
 	Period     kpi.Period
 	L          links
 	Months     []monthOption // the month picker
@@ -45,6 +46,17 @@ type view struct {
 // the pages show the latest month with reports, the alerts and group messages that month.
 type overdueNote struct {
 	Label, Deadline, Href string
+}
+
+// words are the names the assessment's level gives its whole and its units (kpi.Level):
+// 全县 and 乡镇（街道） for a county, 全市 and 县（市、区） for a city. Sentences use Units, table
+// headers, chart titles and narrow labels UnitsShort (乡镇, 县区, 市州).
+type words struct {
+	Whole, Units, UnitsShort string
+}
+
+func wordsOf(a *kpi.Assessment) words {
+	return words{Whole: a.Whole(), Units: a.Units(), UnitsShort: a.UnitsShort()}
 }
 
 type monthOption struct {
@@ -117,7 +129,7 @@ func Assets() fs.FS {
 // newView fills the parts of a view every page shares.
 func newView(s *Snapshot, l links, kind, title string) *view {
 	a := s.Assessment
-	v := &view{Kind: kind, Title: title, Assessment: a.Name, Period: s.Period, L: l}
+	v := &view{Kind: kind, Title: title, Assessment: a.Name, W: wordsOf(a), Period: s.Period, L: l}
 	last := s.Period.Month
 	if s.Latest.Year == s.Period.Year && s.Latest.Month > last {
 		last = s.Latest.Month

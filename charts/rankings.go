@@ -15,6 +15,7 @@ import (
 
 // rankingsData is the content of 排名.
 type rankingsData struct {
+	W          words
 	Categories []string
 	Rows       []rankRow
 	Chart      chart
@@ -27,7 +28,7 @@ type rankingsData struct {
 func buildRankings(s *Snapshot, l links) (*view, error) {
 	a, r := s.Assessment, s.Result()
 	v := newView(s, l, kindRankings, "排名")
-	d := &rankingsData{Categories: a.Categories(), Rows: rankRows(a, r, l), CSV: l.RankingsCSV(),
+	d := &rankingsData{W: v.W, Categories: a.Categories(), Rows: rankRows(a, r, l), CSV: l.RankingsCSV(),
 		BulletinX: l.Bulletin("xlsx"), BulletinH: l.Bulletin("html")}
 	var err error
 	if d.Chart, err = categoryChart("rankings-categories", a, r, l); err != nil {
@@ -86,7 +87,7 @@ func WriteRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
 	}
 	cw := csv.NewWriter(w)
 	cats := a.Categories()
-	header := []string{"月份", "名次", "较上月", "乡镇代码", "乡镇"}
+	header := []string{"月份", "名次", "较上月", a.UnitsShort() + "代码", a.UnitsShort()}
 	for _, c := range cats {
 		header = append(header, cellText(c))
 	}

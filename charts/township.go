@@ -27,7 +27,7 @@ type townshipData struct {
 	Trend       chart
 	Rank        chart
 	Rows        []evalRow
-	Alerts      []alertRow
+	Alerts      alertTable
 	Missing     []missingRow
 	Corrections []correctionRow
 	Submissions []submissionRow
@@ -101,9 +101,16 @@ type evalRow struct {
 	Category                     string
 	Actual, Expected, Target     string
 	Completion, Pace, StatusText string
-	Status                       string // the status shown, for its colour: no_data (未报送) for a figure owed and not sent
-	Prior                        string // for a figure not sent: the status of the months reported before (按此前数据：滞后)
-	Score                        string // 得分/分值
+	Status                       string       // the status shown, for its colour: no_data (未报送) for a figure owed and not sent
+	Prior                        string       // for a figure not sent: the status of the months reported before (按此前数据：滞后)
+	Score                        string       // 得分/分值
+	Forecast                     forecastCell // 预计全年 and 每月还需
+}
+
+// alertTable is a table of alerts, its unit column headed by the level's noun.
+type alertTable struct {
+	Rows []alertRow
+	Unit string // 乡镇, 县区 or 市州
 }
 
 // alertRow is one alert in a table.
@@ -141,7 +148,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	a, r := s.Assessment, s.Result()
 	t := a.TownshipIndex(code)
 	if t < 0 {
-		return nil, fmt.Errorf("%w: 乡镇 %q", ErrNotFound, code)
+		return nil, fmt.Errorf("%w: %s %q", ErrNotFound, a.UnitsShort(), code)
 	}
 	tw := a.Townships[t]
 	v := newView(s, l, kindTownship, tw.Name)
@@ -223,7 +230,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	if d.Rank, err = rankHistoryChart("township-rank", s, code); err != nil {
 		return nil, err
 	}
-	d.Alerts = alertRows(a, alerts, l, s.Period)
+	d.Alerts = alertTable{Rows: alertRows(a, alerts, l, s.Period), Unit: a.UnitsShort()}
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		if !unreported(ind, r.Evaluation(t, i, nI)) {
@@ -268,9 +275,9 @@ func newEvalRow(ind *kpi.Indicator, e *kpi.Evaluation, name, href string) evalRo
 	row := evalRow{Name: name, Href: href, Category: ind.Category,
 		Actual: figure(ind, e.Actual), Expected: figure(ind, e.Expected), Target: figure(ind, e.Target),
 		Completion: percent(e.Completion), Pace: percent(e.Pace), StatusText: statusLabel(st), Status: string(st),
-		Prior: priorStatus(ind, e)}
+		Prior: priorStatus(ind, e), Forecast: newForecastCell(ind, e.Forecast, e.Target)}
 	if ind.Kind == kpi.KindMilestone {
-		row.Expected, row.Target = dash, fmt.Sprintf("%d月前完成", ind.Due)
+		row.Expected, row.Target = dash, kpi.MilestoneDue(ind.Due)
 	}
 	if ind.Kind == kpi.KindBonus {
 		row.Target = "上限 " + figure(ind, e.Target)
@@ -333,7 +340,7 @@ func radarChart(id string, a *kpi.Assessment, r *kpi.Result, t int) (chart, erro
 	)
 	rd.AddSeries(a.Townships[t].Name, []opts.RadarData{{Name: a.Townships[t].Name, Value: mine}},
 		ec.WithItemStyleOpts(opts.ItemStyle{Color: colorActual}), ec.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.2)}))
-	rd.AddSeries("全区平均", []opts.RadarData{{Name: "全区平均", Value: avg}},
+	rd.AddSeries(a.Whole()+"平均", []opts.RadarData{{Name: a.Whole() + "平均", Value: avg}},
 		ec.WithItemStyleOpts(opts.ItemStyle{Color: colorExpected}))
 	c, err := newChart(id, "各类别得分", 320, rd, chartSpec{ValueFormat: "number"},
 		set("radar.axisName", map[string]any{"color": "#37474f"}), set("radar.radius", "62%"))
@@ -342,14 +349,17 @@ func radarChart(id string, a *kpi.Assessment, r *kpi.Result, t int) (chart, erro
 }
 
 // trendChart draws, month by month, how much of its annual target each count or stock
-// indicator had reached, against the share of the year gone (时间进度). The indicators most
-// behind are shown first; the others can be switched on in the legend.
+// indicator had reached, against the share of the year gone (时间进度), and on to December:
+// from the latest month, the forecast (预计全年) as a dashed line to December's estimate and
+// its 80% interval as a band, in the indicator's colour. The indicators most behind are
+// shown first; the others can be switched on in the legend, which switches an indicator's
+// actuals and forecast together (they share its name).
 func trendChart(id string, s *Snapshot, t int) (chart, error) {
 	a := s.Assessment
 	nI := len(a.Indicators)
 	m := s.Period.Month
 	line := ec.NewLine()
-	line.SetXAxis(monthLabels(m))
+	line.SetXAxis(monthLabels(12))
 	type cand struct {
 		i    int
 		pace float64
@@ -372,27 +382,47 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 	}
 	sort.SliceStable(cands, func(x, y int) bool { return cands[x].pace < cands[y].pace })
 	selected := map[string]any{}
-	pace := make([]opts.LineData, m)
-	for k := 1; k <= m; k++ {
+	legend := []string{"时间进度"}
+	pace := make([]opts.LineData, 12)
+	for k := 1; k <= 12; k++ {
 		pace[k-1] = opts.LineData{Value: kpi.Round(float64(k)/12*100, 1)}
 	}
 	line.AddSeries("时间进度", pace, ec.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 2, Color: colorTarget}),
 		ec.WithItemStyleOpts(opts.ItemStyle{Color: colorTarget}))
+	tips := [][]string{nil}
+	forecasts := 0
 	for n, c := range cands {
 		ind := &a.Indicators[c.i]
-		data := make([]opts.LineData, m)
-		for k := 1; k <= m; k++ {
-			e := s.Months[k-1].Evaluation(t, c.i, nI)
-			if e.Completion.Valid {
+		color := seriesColors[n%len(seriesColors)]
+		data := make([]opts.LineData, 12)
+		for k := 1; k <= 12; k++ {
+			data[k-1] = opts.LineData{Value: "-"}
+			if k > m {
+				continue
+			}
+			if e := s.Months[k-1].Evaluation(t, c.i, nI); e.Completion.Valid {
 				data[k-1] = opts.LineData{Value: kpi.Round(e.Completion.V*100, 1)}
-			} else {
-				data[k-1] = opts.LineData{Value: "-"}
 			}
 		}
-		line.AddSeries(ind.Name, data)
+		line.AddSeries(ind.Name, data, ec.WithItemStyleOpts(opts.ItemStyle{Color: color}),
+			ec.WithLineStyleOpts(opts.LineStyle{Color: color, Width: 2}))
+		tips = append(tips, nil)
+		legend = append(legend, ind.Name)
 		if n >= 5 {
 			selected[ind.Name] = false
 		}
+		e := s.Result().Evaluation(t, c.i, nI)
+		if e.Forecast == nil || !e.Completion.Valid || m >= 12 {
+			continue
+		}
+		share := func(v float64) float64 { return math.Max(0, goalShare(v, e.Target, e.Baseline, ind.Kind).V) }
+		end := share(e.Forecast.YearEnd)
+		fl := forecastLine{name: ind.Name, color: color, m: m, start: e.Completion.V * 100,
+			end: end, low: share(e.Forecast.Low), high: share(e.Forecast.High), decimals: 1,
+			tip:   fmt.Sprintf("%s %s，占年度目标 %s", ind.Name, forecastTip(ind, e.Forecast), percent(kpi.Some(end/100))),
+			stack: fmt.Sprintf("forecast-%d", n)}
+		tips = append(tips, fl.add(line)...)
+		forecasts++
 	}
 	line.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
@@ -400,9 +430,12 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 		ec.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "value", Min: 0, AxisLabel: &opts.AxisLabel{Formatter: "{value}%"}}),
 	)
-	c, err := newChart(id, "累计完成率走势", 320, line, chartSpec{ValueFormat: "percent"},
-		set("legend.selected", selected))
+	c, err := newChart(id, "累计完成率走势与预计全年", 320, line, chartSpec{ValueFormat: "percent", Tips: tips, AxisTips: true},
+		set("legend.selected", selected), set("legend.data", legend))
 	c.Note = "各指标累计完成占年度目标的比例，虚线为时间进度（月数/12）。默认显示进度最落后的 5 项，点图例可显示其他指标。"
+	if forecasts > 0 {
+		c.Note += fmt.Sprintf("%d月以后的虚线为预计全年，浅色带为 80%% 区间（十次里约有八次落在其中）。", m)
+	}
 	return c, err
 }
 
@@ -431,6 +464,6 @@ func rankHistoryChart(id string, s *Snapshot, code string) (chart, error) {
 	line.AddSeries("名次", data, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorActual}),
 		ec.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top"}))
 	c, err := newChart(id, "名次走势", 240, line, chartSpec{})
-	c.Note = fmt.Sprintf("全区 %d 个乡镇，第1名在最上方。", n)
+	c.Note = fmt.Sprintf("%s %d 个%s，第1名在最上方。", s.Assessment.Whole(), n, s.Assessment.Units())
 	return c, err
 }

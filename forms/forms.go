@@ -311,7 +311,7 @@ func describe(ind *kpi.Indicator, t kpi.Township) (how, note string) {
 		note = fmt.Sprintf("达标线 %s；分子不能大于分母；没有受理请填 0 和 0", kpi.FormatPercent(kpi.Some(ind.ThresholdFor(t.Code))))
 	case kpi.KindMilestone:
 		how = "本月是否完成"
-		note = fmt.Sprintf("应于 %d 月底前完成；完成当月选“是”", ind.Due)
+		note = kpi.MilestoneDue(ind.Due) + "；完成当月选“是”"
 	case kpi.KindBonus:
 		how = "本月加分"
 		note = fmt.Sprintf("全年最多加 %s 分；请附表彰文件", kpi.FormatNumber(ind.Max))

@@ -95,6 +95,10 @@ func TestTemplateLayoutProtectionAndValidation(t *testing.T) {
 	if first[cols[collector.FormCodeHeader]-1] != "screenings" || first[cols["说明"]-1] != "年度目标 80人；没有请填 0" {
 		t.Errorf("first indicator row %q", first)
 	}
+	// a milestone's due month reads as on every page and bulletin (kpi.MilestoneDue)
+	if plan := rows[HeaderRow+3]; plan[cols[collector.FormCodeHeader]-1] != "plan" || plan[cols["说明"]-1] != "6月底前完成；完成当月选“是”" {
+		t.Errorf("milestone row %q, want 说明 6月底前完成；完成当月选“是”", plan)
+	}
 	// labels locked, input cells unlocked, only the cells of each kind open
 	locked := func(ref string) bool {
 		id, err := f.GetCellStyle(sheet, ref)
@@ -145,12 +149,13 @@ func TestTemplateLayoutProtectionAndValidation(t *testing.T) {
 		case "decimal":
 			numbers++
 			// the bound is the collector's: 10 亿 for counts, stocks and ratios, max for a bonus
+			// (the message writes the bound as figures are written everywhere, with 千分位)
 			top, say := "1000000000", "请填写 0 到 1,000,000,000 之间的数字"
 			if row, _ := strconv.Atoi(strings.TrimLeft(dv.Sqref, "ABCDEFGHIJ")); row == HeaderRow+5 {
 				top, say = "5", "请填写 0 到 5 之间的数字"
 			}
 			if dv.Operator != "between" || dv.Formula1 != "0" || dv.Formula2 != top || dv.Error == nil || !strings.Contains(*dv.Error, say) {
-				t.Errorf("number rule %s: %s %s–%s %v, want between 0 and %s", dv.Sqref, dv.Operator, dv.Formula1, dv.Formula2, dv.Error, top)
+				t.Errorf("number rule %s: %s %s–%s %v, want between 0 and %s saying %q", dv.Sqref, dv.Operator, dv.Formula1, dv.Formula2, errorText(dv), top, say)
 			}
 		}
 	}
@@ -216,6 +221,14 @@ func TestFilledTemplateReadsBack(t *testing.T) {
 	if got := b.Blanks(); len(got) != 1 || got[0] != blank[0] {
 		t.Errorf("blanks %+v, want %+v", got, blank)
 	}
+}
+
+// errorText is a data validation's error message, or "" when it has none.
+func errorText(dv *excelize.DataValidation) string {
+	if dv.Error == nil {
+		return ""
+	}
+	return *dv.Error
 }
 
 func TestTemplateRefusesAnotherYear(t *testing.T) {

@@ -291,6 +291,7 @@ type descs struct {
 	specs []*spec
 
 	actual, target, expected, completion, pace, score, status, reported, behindMonths *spec
+	forecast, forecastLow, forecastHigh, needed, periodMonth, forecastFrom            *spec
 	indInfo, weight, countyActual, countyTarget, countyCompletion, countyReported     *spec
 	townInfo, total, base, bonus, category, rank, grade, veto                         *spec
 	alert, assessInfo, deadline, evaluatedAt, observations, version                   *spec
@@ -321,6 +322,10 @@ func newDescs() *descs {
 	d.status = mk("kpimon_indicator_status", "The indicator's status as a state set: 1 for the current status, 0 for the others.", cellLabels, []string{"status"})
 	d.reported = mk("kpimon_indicator_reported", "1 when the period itself was reported for the indicator (本月已报送), else 0; only for the kinds reported every month (count, stock, ratio). A city's figure of a county is 1 when every township of the county reported.", cellLabels)
 	d.behindMonths = mk("kpimon_indicator_behind_months", "Consecutive months up to the period in which a count, stock or milestone has been behind (连续滞后月数); 0 when not behind.", cellLabels)
+	d.forecast = mk("kpimon_indicator_forecast", "预计全年: the forecast of the indicator's actual in December (year_end), as of the period; only where the evaluation has one (counts and stocks of direction higher with a target, ratios as a fraction; months before December).", cellLabels)
+	d.forecastLow = mk("kpimon_indicator_forecast_low", "The low end of the forecast's 80% interval of the December actual (预计全年区间下限).", cellLabels)
+	d.forecastHigh = mk("kpimon_indicator_forecast_high", "The high end of the forecast's 80% interval of the December actual (预计全年区间上限); under the target, the forecast_miss alert holds from forecast_from.", cellLabels)
+	d.needed = mk("kpimon_indicator_needed_per_month", "每月还需: what each remaining month must add to reach the target, (target − actual) / (12 − month), at least 0; counts and stocks with a forecast.", cellLabels)
 	d.indInfo = mk("kpimon_indicator_info", "Indicator metadata (指标): category, unit, kind and direction; always 1.", indicatorLabels, []string{"category", "unit", "kind", "direction"})
 	d.weight = mk("kpimon_indicator_weight", "The indicator's weight in points (分值).", indicatorLabels)
 	d.countyActual = mk("kpimon_county_indicator_actual", "The county's actual (全县合计; ratios: summed numerators / summed denominators; milestones: the fraction of townships done).", indicatorLabels)
@@ -342,6 +347,8 @@ func newDescs() *descs {
 	d.evaluatedAt = mk("kpimon_evaluation_timestamp_seconds", "When the figures were evaluated (Unix time).", assessLabels)
 	d.observations = mk("kpimon_observations", "Observations currently held for the assessment year.", assessLabels)
 	d.version = mk("kpimon_data_version", "The data version; it grows with every batch that changes data.", assessLabels)
+	d.periodMonth = mk("kpimon_period_month", "The month (1–12) of the period the figures describe.", assessLabels)
+	d.forecastFrom = mk("kpimon_forecast_from_month", "The month from which forecast_miss alerts run, to November (config forecast_from, default 4).", assessLabels)
 	return d
 }
 
@@ -400,6 +407,12 @@ func (d *descs) fill(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *kp
 					gauge(d.status, b2f(e.Status == s), append(l[:5:5], string(s))...)
 				}
 			}
+			if f := e.Forecast; f != nil {
+				gauge(d.forecast, f.YearEnd, l...)
+				gauge(d.forecastLow, f.Low, l...)
+				gauge(d.forecastHigh, f.High, l...)
+				num(d.needed, f.NeededPerMonth, l...)
+			}
 			if e.Status != kpi.StatusNotApplicable && (ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock || ind.Kind == kpi.KindMilestone) {
 				gauge(d.behindMonths, float64(behind[[2]string{tw.Code, ind.Code}]), l...)
 			}
@@ -449,6 +462,8 @@ func (d *descs) fill(a *kpi.Assessment, data *kpi.Dataset, version uint64, r *kp
 	gauge(d.evaluatedAt, unix(r.Now), id)
 	gauge(d.observations, float64(data.Len()), id)
 	gauge(d.version, float64(version), id)
+	gauge(d.periodMonth, float64(r.Period.Month), id)
+	gauge(d.forecastFrom, float64(a.ForecastFrom), id)
 }
 
 // snapshot joins the families written by build into exposition text and gzips it.

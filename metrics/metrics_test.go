@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -118,18 +120,26 @@ func labelsOf(m *dto.Metric) map[string]string {
 func TestDemoScrapePassesPromtoolCheckMetrics(t *testing.T) {
 	promtool := needProgram(t, "promtool")
 	mon := demoMonitor(t)
+	// September's scrape carries the forecast's series too
+	sept, err := New(context.Background(), mon, Options{Period: kpi.MustPeriod("2025-09")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := New(context.Background(), mon, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(e)
-	body := scrape(t, e.Handler(reg))
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = bytes.NewReader(body)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	var body []byte
+	for _, x := range []*Exporter{sept, e} {
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(x)
+		body = scrape(t, x.Handler(reg))
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = bytes.NewReader(body)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("promtool check metrics (%s): %v\n%s", x.Period(), err, out)
+		}
 	}
 	if !bytes.Contains(body, []byte(`kpimon_township_score{assessment="`+mon.Assessment().ID+`",township="dongcheng",township_name="东城街道"}`)) {
 		t.Errorf("scrape lacks 东城街道's score; got:\n%.2000s", body)
@@ -243,22 +253,142 @@ func TestFiguresMatchTheEvaluation(t *testing.T) {
 	}
 }
 
+// forecastNames are the series of the forecast, which evaluations carry only before December.
+var forecastNames = []string{"kpimon_indicator_forecast", "kpimon_indicator_forecast_high", "kpimon_indicator_forecast_low", "kpimon_indicator_needed_per_month"}
+
+// TestNamesListsExactlyWhatTheDemoExposes: as of September the demo exposes every name
+// Names() lists; as of December every one but the forecast's, which December has none of.
 func TestNamesListsExactlyWhatTheDemoExposes(t *testing.T) {
 	mon := demoMonitor(t)
-	e, err := New(context.Background(), mon, Options{})
+	for _, tc := range []struct {
+		period string
+		want   []string
+	}{
+		{"2025-09", Names()},
+		{"2025-12", slices.DeleteFunc(Names(), func(n string) bool { return slices.Contains(forecastNames, n) })},
+	} {
+		t.Run(tc.period, func(t *testing.T) {
+			e, err := New(context.Background(), mon, Options{Period: kpi.MustPeriod(tc.period)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg := prometheus.NewPedanticRegistry()
+			reg.MustRegister(e)
+			var got []string
+			for name := range gather(t, e.Handler(reg)) {
+				got = append(got, name)
+			}
+			sort.Strings(got)
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("exposed metrics differ:\n got %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestForecastSeriesMatchTheEvaluation: as of September every cell whose evaluation has a
+// forecast exposes its year end, low and high (and needed_per_month for counts and stocks)
+// with the labels of kpimon_indicator_actual, and no other cell does; the period's month and
+// forecast_from are exposed for rules that follow forecast_miss.
+func TestForecastSeriesMatchTheEvaluation(t *testing.T) {
+	mon := demoMonitor(t)
+	p := kpi.MustPeriod("2025-09")
+	e, err := New(context.Background(), mon, Options{Period: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := mon.Evaluate(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(e)
-	var got []string
-	for name := range gather(t, e.Handler(reg)) {
-		got = append(got, name)
+	fams := gather(t, e.Handler(reg))
+	a := mon.Assessment()
+	cellKey := func(l map[string]string) string {
+		return l["assessment"] + "/" + l["township"] + "/" + l["township_name"] + "/" + l["indicator"] + "/" + l["indicator_name"]
 	}
-	sort.Strings(got)
-	want := Names()
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("exposed metrics differ from Names():\n got %v\nwant %v", got, want)
+	actualLabels := map[string]bool{}
+	for _, m := range fams["kpimon_indicator_actual"].GetMetric() {
+		actualLabels[cellKey(labelsOf(m))] = true
+	}
+	values := func(name string) map[string]float64 {
+		out := map[string]float64{}
+		for _, m := range fams[name].GetMetric() {
+			l := labelsOf(m)
+			if len(l) != 5 || !actualLabels[cellKey(l)] {
+				t.Errorf("%s%v: not the labels of a kpimon_indicator_actual series", name, l)
+			}
+			out[l["township"]+"/"+l["indicator"]] = m.GetGauge().GetValue()
+		}
+		return out
+	}
+	yearEnd, low, high, needed := values("kpimon_indicator_forecast"), values("kpimon_indicator_forecast_low"), values("kpimon_indicator_forecast_high"), values("kpimon_indicator_needed_per_month")
+	withForecast, withNeeded := 0, 0
+	for t2, tw := range a.Townships {
+		for i, ind := range a.Indicators {
+			ev := r.Evaluation(t2, i, len(a.Indicators))
+			k := tw.Code + "/" + ind.Code
+			f := ev.Forecast
+			if f == nil {
+				if _, ok := yearEnd[k]; ok {
+					t.Errorf("%s has no forecast but a forecast series", k)
+				}
+				continue
+			}
+			withForecast++
+			if yearEnd[k] != f.YearEnd || low[k] != f.Low || high[k] != f.High {
+				t.Errorf("%s: forecast %v (%v–%v), want %v (%v–%v)", k, yearEnd[k], low[k], high[k], f.YearEnd, f.Low, f.High)
+			}
+			n, ok := needed[k]
+			if ok != f.NeededPerMonth.Valid || (ok && n != f.NeededPerMonth.V) {
+				t.Errorf("%s: needed_per_month %v (%v), want %v", k, n, ok, f.NeededPerMonth)
+			}
+			if ok {
+				withNeeded++
+			}
+		}
+	}
+	if withForecast == 0 || withNeeded == 0 || len(yearEnd) != withForecast || len(needed) != withNeeded || len(low) != withForecast || len(high) != withForecast {
+		t.Errorf("%d forecast series, %d low, %d high, %d needed; want %d, %d", len(yearEnd), len(low), len(high), len(needed), withForecast, withNeeded)
+	}
+	// The rule proposed to replace the relay of forecast_miss, over these series:
+	//   kpimon_indicator_forecast_high < kpimon_indicator_target
+	//   and on (…, indicator) kpimon_indicator_info{kind=~"count|stock", direction="higher"}
+	//   unless on (…, township, indicator) (kpimon_indicator_status{status="met"} == 1)
+	//   and on (…) (kpimon_period_month >= kpimon_forecast_from_month)
+	// holds for exactly the cells kpimon raises forecast_miss for.
+	target := values("kpimon_indicator_target")
+	kind := map[string]bool{}
+	for _, m := range fams["kpimon_indicator_info"].GetMetric() {
+		l := labelsOf(m)
+		kind[l["indicator"]] = (l["kind"] == "count" || l["kind"] == "stock") && l["direction"] == "higher"
+	}
+	met := map[string]bool{}
+	for _, m := range fams["kpimon_indicator_status"].GetMetric() {
+		if l := labelsOf(m); l["status"] == "met" && m.GetGauge().GetValue() == 1 {
+			met[l["township"]+"/"+l["indicator"]] = true
+		}
+	}
+	byRule := map[string]bool{}
+	for k, h := range high {
+		if h < target[k] && kind[strings.Split(k, "/")[1]] && !met[k] && p.Month >= a.ForecastFrom {
+			byRule[k] = true
+		}
+	}
+	byKpimon := map[string]bool{}
+	for _, al := range r.Alerts {
+		if al.Alert == kpi.AlertForecastMiss {
+			byKpimon[al.Township+"/"+al.Indicator] = true
+		}
+	}
+	if len(byKpimon) == 0 || fmt.Sprint(byRule) != fmt.Sprint(byKpimon) {
+		t.Errorf("the proposed rule holds for %d cells, kpimon raises forecast_miss for %d:\n%v\n%v", len(byRule), len(byKpimon), byRule, byKpimon)
+	}
+	for name, want := range map[string]float64{"kpimon_period_month": 9, "kpimon_forecast_from_month": float64(a.ForecastFrom)} {
+		if m := fams[name].GetMetric(); len(m) != 1 || m[0].GetGauge().GetValue() != want || labelsOf(m[0])["assessment"] != a.ID {
+			t.Errorf("%s = %v, want %v for %s", name, m, want, a.ID)
+		}
 	}
 }
 

@@ -26,6 +26,31 @@
     number: function (v) { return typeof v === 'number' ? v.toLocaleString('zh-CN', { maximumFractionDigits: 2 }) : esc(v); }
   };
 
+  // An axis tooltip that lists, for the month under the pointer, each series by its tip: none
+  // where the tip is '' (a forecast's band, the months a forecast line crosses), the tip as
+  // text where there is one (预计全年 … at December), else the series' name and value.
+  function axisTip(spec) {
+    var fmt = formats[spec.valueFormat] || esc;
+    return function (params) {
+      var list = Array.isArray(params) ? params : [params];
+      var lines = [];
+      if (list.length && list[0].axisValueLabel != null) lines.push(esc(list[0].axisValueLabel));
+      for (var i = 0; i < list.length; i++) {
+        var p = list[i];
+        var t = pick(spec.tips, p);
+        if (t === '') continue;
+        if (t != null) {
+          lines.push(p.marker + esc(t));
+          continue;
+        }
+        var v = Array.isArray(p.value) ? p.value[p.value.length - 1] : p.value;
+        if (v == null || v === '-' || (typeof v === 'number' && isNaN(v))) continue;
+        lines.push(p.marker + esc(p.seriesName) + '：' + fmt(v));
+      }
+      return lines.join('<br>');
+    };
+  }
+
   function draw(node) {
     var el = document.getElementById(node.getAttribute('data-chart'));
     if (!el) return null;
@@ -33,7 +58,9 @@
     var option = spec.option || {};
     option.tooltip = option.tooltip || {};
     option.tooltip.confine = true;
-    if (spec.tips) {
+    if (spec.tips && spec.axisTips) {
+      option.tooltip.formatter = axisTip(spec);
+    } else if (spec.tips) {
       option.tooltip.formatter = function (p) {
         var t = pick(spec.tips, Array.isArray(p) ? p[0] : p);
         return t == null ? '' : esc(t).replace(/\n/g, '<br>');
