@@ -93,10 +93,14 @@ func alertingRules(baseURL string) []rule {
 			Annotations: ann(cell+"逾期未报送", "本月数据在报送截止日后仍未报送。"),
 		},
 		{
-			// the forecast is kpimon's own estimate, not one of its metrics: the rule relays
-			// the alert kpimon raised (its identity labels are the cell's)
-			Alert:       "forecast_miss",
-			Expr:        `kpimon_alert_active{alertname="forecast_miss"} == 1`,
+			// 预计全年: the forecast's upper bound under the target, for a count or stock
+			// (higher) not yet met, from month forecast_from (to November: December has no
+			// forecast)
+			Alert: "forecast_miss",
+			Expr: "kpimon_indicator_forecast_high < kpimon_indicator_target\n" +
+				fmt.Sprintf(infoKind, `kind=~"count|stock", direction="higher"`) +
+				"\nunless on (job, instance, assessment, township, indicator) (kpimon_indicator_status{status=\"met\"} == 1)" +
+				"\nand on (job, instance, assessment) (kpimon_period_month >= kpimon_forecast_from_month)",
 			Labels:      map[string]string{"severity": "warning"},
 			Annotations: ann(cell+"预计全年完不成", "按目前进度，预计区间的上限也低于全年目标。"),
 		},
@@ -128,8 +132,8 @@ func rulesYAML(baseURL string) ([]byte, error) {
 	}}
 	var b bytes.Buffer
 	b.WriteString("# Prometheus rules for kpimon, written by `kpimon rules`: the alerts kpimon raises itself\n")
-	b.WriteString("# (behind_pace, below_threshold, ceiling_breached, missing_report, veto over its metrics;\n")
-	b.WriteString("# forecast_miss relayed from kpimon_alert_active, as the forecast is not a metric),\n")
+	b.WriteString("# (behind_pace, below_threshold, ceiling_breached, missing_report, forecast_miss, veto) over\n")
+	b.WriteString("# its metrics,\n")
 	b.WriteString("# for offices that alert from Prometheus, and recording rules for dashboards.\n")
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
