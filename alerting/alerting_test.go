@@ -98,13 +98,16 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		rc.mu.Unlock()
 		time.Sleep(delay)
 		fmt.Fprintf(w, `{"errcode":%d,"errmsg":"%s"}`, code, map[bool]string{true: "ok", false: "invalid"}[code == 0])
-	case "/robot/send": // DingTalk: markdown {title, text}; signed with timestamp and sign
+	case "/robot/send": // DingTalk: markdown {title, text}, at {atMobiles}; signed with timestamp and sign
 		var m struct {
 			MsgType  string `json:"msgtype"`
 			Markdown *struct {
 				Title string `json:"title"`
 				Text  string `json:"text"`
 			} `json:"markdown"`
+			At *struct {
+				AtMobiles []string `json:"atMobiles"`
+			} `json:"at"`
 		}
 		if err := strictJSON(body, &m); err != nil || m.MsgType != "markdown" || m.Markdown == nil || m.Markdown.Title == "" || m.Markdown.Text == "" {
 			rc.fail(w, "dingtalk: bad body %s (%v)", body, err)
@@ -211,14 +214,18 @@ const (
 // fixture is an assessment with two townships whose notify section points at rc.
 func fixture(t *testing.T, rc *receiver, events string, clk *clock) (*monitor.Monitor, *kpi.Assessment) {
 	t.Helper()
+	return fixtureWith(t, rc, "  - {code: aa, name: 甲镇}\n  - {code: bb, name: 乙镇}\n", events, clk)
+}
+
+// fixtureWith is fixture with the townships given as config lines.
+func fixtureWith(t *testing.T, rc *receiver, towns, events string, clk *clock) (*monitor.Monitor, *kpi.Assessment) {
+	t.Helper()
 	cfg := fmt.Sprintf(`name: 测试县妇联2024年度考核
 year: 2024
 timezone: Asia/Shanghai
 report_deadline_day: 5
 townships:
-  - {code: aa, name: 甲镇}
-  - {code: bb, name: 乙镇}
-indicators:
+%[4]sindicators:
   - {code: screenings, name: 两癌筛查人数, kind: count, weight: 50, target: 120, unit: 人}
   - {code: closure, name: 信访办结率, kind: ratio, weight: 50, threshold: 0.98}
 notify:
@@ -228,7 +235,7 @@ notify:
     - {name: 区妇联工作群, type: wecom, url: "%[1]s/cgi-bin/webhook/send?key=wecom-key"%[2]s}
     - {name: 钉钉群, type: dingtalk, url: "%[1]s/robot/send?access_token=ding-token", secret: %[3]s%[2]s}
     - {name: 办公系统, type: json, url: "%[1]s/hooks/kpimon"%[2]s}
-`, rc.srv.URL, events, dingSecret)
+`, rc.srv.URL, events, dingSecret, towns)
 	a, err := kpi.ParseConfig("test.yaml", []byte(cfg))
 	if err != nil {
 		t.Fatal(err)
@@ -585,6 +592,34 @@ func TestRemindersGoOutOncePerMonthNearTheDeadline(t *testing.T) {
 	if err := json.Unmarshal(rc.bodies(pathJSON)[0], &j); err != nil || j.Event != "reminders" || len(j.Townships) != 1 || j.Townships[0].Township != "bb" ||
 		strings.Join(j.Townships[0].Missing, ",") != "closure" || j.Townships[0].ReportURL != "http://kpimon.example/my" {
 		t.Errorf("json reminder = %+v (%v)", j, err)
+	}
+}
+
+// TestRemindersNameTheContacts: a township's contact from the config is named in its
+// reminder line, and DingTalk @-mentions her mobile (in the text and in at.atMobiles).
+func TestRemindersNameTheContacts(t *testing.T) {
+	rc := newReceiver(t)
+	clk := &clock{}
+	clk.Set(shanghai(t, 2024, 2, 3, 9))
+	mon, _ := fixtureWith(t, rc, "  - {code: aa, name: 甲镇, contact: 王敏, mobile: 13900000001}\n  - {code: bb, name: 乙镇, contact: 李芳, mobile: 138-0000-0000}\n",
+		", events: [reminders]", clk)
+	ingest(t, mon, "aa,screenings,2024-01,10,,\naa,closure,2024-01,,5,5\nbb,screenings,2024-01,10,,\n")
+	e, err := New(mon, Options{RetryWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := syncFlush(t, e); err != nil {
+		t.Fatal(err)
+	}
+	var w wecomBody
+	json.Unmarshal(rc.bodies(pathWeCom)[0], &w)
+	if line := "- 乙镇（联系人：李芳）：1 项未报送（信访办结率）"; !strings.Contains(w.Markdown.Content, line) || strings.Contains(w.Markdown.Content, "王敏") {
+		t.Errorf("WeCom reminder lacks %q (and names only 乙镇's contact):\n%s", line, w.Markdown.Content)
+	}
+	var d dingtalkBody
+	json.Unmarshal(rc.bodies(pathDing)[0], &d)
+	if d.At == nil || len(d.At.AtMobiles) != 1 || d.At.AtMobiles[0] != "13800000000" || !strings.Contains(d.Markdown.Text, "@13800000000") {
+		t.Errorf("DingTalk reminder mentions %+v, text %q; want @13800000000", d.At, d.Markdown.Text)
 	}
 }
 

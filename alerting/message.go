@@ -24,6 +24,7 @@ type message struct {
 	moreText   string         // its text; 查看详情 by default
 	unit       string         // what an item's n counts, in the cut line; 项 by default
 	data       map[string]any // the event's own fields in the JSON body
+	mentions   []string       // mobiles to @-mention where the robot can (DingTalk)
 }
 
 // item is one line of a message and how many things (alerts, townships) it stands for, so
@@ -290,10 +291,11 @@ func (e *Engine) reminderMessage(p kpi.Period, deadline time.Time, miss []townsh
 	type town struct {
 		Township     string   `json:"township"`
 		TownshipName string   `json:"township_name"`
-		Missing      []string `json:"missing"`       // indicator codes
-		MissingNames []string `json:"missing_names"` // indicator names
-		URL          string   `json:"url"`           // the township's page
-		ReportURL    string   `json:"report_url"`    // where the township reports (/my)
+		Contact      string   `json:"contact,omitempty"` // who reports for it (config)
+		Missing      []string `json:"missing"`           // indicator codes
+		MissingNames []string `json:"missing_names"`     // indicator names
+		URL          string   `json:"url"`               // the township's page
+		ReportURL    string   `json:"report_url"`        // where the township reports (/my)
 	}
 	var towns []town
 	for _, tm := range miss {
@@ -305,9 +307,16 @@ func (e *Engine) reminderMessage(p kpi.Period, deadline time.Time, miss []townsh
 		if len(names) > 3 {
 			shown += "等"
 		}
-		m.add(1, "- %s：%d 项未报送（%s），[去报送](%s)", tm.Township.Name, len(names), shown, e.ReportURL())
-		towns = append(towns, town{Township: tm.Township.Code, TownshipName: tm.Township.Name, Missing: tm.Missing,
-			MissingNames: names, URL: e.TownshipURL(tm.Township.Code, p), ReportURL: e.ReportURL()})
+		who := ""
+		if tm.Township.Contact != "" {
+			who = "（联系人：" + tm.Township.Contact + "）"
+		}
+		m.add(1, "- %s%s：%d 项未报送（%s），[去报送](%s)", tm.Township.Name, who, len(names), shown, e.ReportURL())
+		if tm.Township.Mobile != "" {
+			m.mentions = append(m.mentions, tm.Township.Mobile)
+		}
+		towns = append(towns, town{Township: tm.Township.Code, TownshipName: tm.Township.Name, Contact: tm.Township.Contact,
+			Missing: tm.Missing, MissingNames: names, URL: e.TownshipURL(tm.Township.Code, p), ReportURL: e.ReportURL()})
 	}
 	m.unit = "个" + unitWord(e.a)
 	m.data = map[string]any{"deadline": deadline.UTC().Format(time.RFC3339), "townships": towns}

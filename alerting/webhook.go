@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kpimon/kpimon/kpi"
@@ -58,13 +59,19 @@ type wecomBody struct {
 	} `json:"markdown"`
 }
 
-// dingtalkBody is a DingTalk custom robot's markdown message.
+// dingtalkBody is a DingTalk custom robot's markdown message; At @-mentions members by
+// their mobile numbers (the text must carry "@mobile" too for the mention to show).
 type dingtalkBody struct {
 	MsgType  string `json:"msgtype"` // markdown
 	Markdown struct {
 		Title string `json:"title"`
 		Text  string `json:"text"`
 	} `json:"markdown"`
+	At *dingtalkAt `json:"at,omitempty"`
+}
+
+type dingtalkAt struct {
+	AtMobiles []string `json:"atMobiles"`
 }
 
 // robotAnswer is what both robots answer: errcode 0 when the message was taken.
@@ -96,6 +103,11 @@ func (w *webhook) send(ctx context.Context, m message) error {
 	case "dingtalk":
 		var b dingtalkBody
 		b.MsgType, b.Markdown.Title, b.Markdown.Text = "markdown", m.title, m.markdown(dingtalkMarkdownLimit)
+		if len(m.mentions) > 0 {
+			// the townships' contacts, named in the text as DingTalk requires
+			b.At = &dingtalkAt{AtMobiles: m.mentions}
+			b.Markdown.Text += "\n\n@" + strings.Join(m.mentions, " @")
+		}
 		body = b
 		if w.Secret != "" {
 			u, err := url.Parse(w.URL)

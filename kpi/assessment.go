@@ -79,6 +79,12 @@ type Township struct {
 	// assessment (config `assessment:`), which its figures are aggregated from and its
 	// pages link to; empty otherwise.
 	Assessment string
+
+	// Contact is who reports for the township (联系人, e.g. the federation chair), and
+	// Mobile her mobile number: reminders to the group name her and, on DingTalk, @-mention
+	// her by it. Both optional.
+	Contact string
+	Mobile  string
 }
 
 // Grade is one band of the grading list (等次), e.g. 优秀 from 90 points.

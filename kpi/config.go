@@ -103,6 +103,9 @@ func ParseConfig(name string, data []byte) (*Assessment, error) {
 	return a, nil
 }
 
+// mobileRE is a mainland mobile number, which group robots @-mention by.
+var mobileRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+
 var codeRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
@@ -111,7 +114,7 @@ func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 var (
 	topKeys       = []string{"id", "level", "name", "year", "timezone", "report_deadline_day", "forecast_from", "grades", "townships", "units", "indicators", "notify"}
 	gradeKeys     = []string{"name", "min"}
-	townshipKeys  = []string{"code", "name", "assessment"}
+	townshipKeys  = []string{"code", "name", "assessment", "contact", "mobile"}
 	indicatorKeys = []string{"code", "name", "category", "unit", "kind", "weight", "direction", "target", "targets", "baseline", "baselines",
 		"pacing", "warn", "threshold", "margin", "deduct_per_point", "due", "max", "from"}
 	notifyKeys  = []string{"base_url", "remind_days_left", "webhooks"}
@@ -300,7 +303,15 @@ func (c *configCheck) townships(f *fields, level Level) []Township {
 		if name != "" && names[nameKey(name)] == 0 {
 			names[nameKey(name)] = t.line("name")
 		}
-		out = append(out, Township{Code: code, Name: name, Assessment: strings.TrimSpace(t.str("assessment"))})
+		tw := Township{Code: code, Name: name, Assessment: strings.TrimSpace(t.str("assessment")), Contact: strings.TrimSpace(t.str("contact"))}
+		if t.has("mobile") {
+			m := strings.ReplaceAll(strings.TrimSpace(t.str("mobile")), "-", "")
+			if !mobileRE.MatchString(m) {
+				c.add(t.line("mobile"), "乡镇 %s 的联系人手机号 %q 不对：应为 11 位手机号码（如 13800000000），群机器人用它提醒（@）联系人", code, t.str("mobile"))
+			}
+			tw.Mobile = m
+		}
+		out = append(out, tw)
 	}
 	for _, t := range out {
 		if l, ok := codes[t.Name]; ok && t.Name != t.Code {

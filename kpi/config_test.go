@@ -218,3 +218,22 @@ indicators:
 		})
 	}
 }
+
+func TestTownshipContacts(t *testing.T) {
+	base := "name: 测试\nyear: 2024\nindicators: [{code: x, name: 筛查, kind: count, weight: 100, target: 1}]\ntownships:\n"
+	a, err := ParseConfig("t.yaml", []byte(base+"  - {code: aa, name: 甲镇, contact: 李芳, mobile: 138 0000 0000}\n"))
+	if err == nil {
+		t.Fatalf("a mobile with spaces was accepted: %+v", a.Townships)
+	}
+	a, err = ParseConfig("t.yaml", []byte(base+"  - {code: aa, name: 甲镇, contact: 李芳, mobile: 138-0000-0000}\n  - {code: bb, name: 乙镇}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tw := a.Townships[0]; tw.Contact != "李芳" || tw.Mobile != "13800000000" {
+		t.Errorf("township %+v, want contact 李芳 and mobile 13800000000", tw)
+	}
+	_, err = ParseConfig("t.yaml", []byte(base+"  - {code: aa, name: 甲镇, mobile: 1380000}\n"))
+	if err == nil || !strings.Contains(err.Error(), "t.yaml:5") || !strings.Contains(err.Error(), "手机号") {
+		t.Errorf("a short mobile: %v", err)
+	}
+}
