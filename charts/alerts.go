@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"time"
 
 	ec "github.com/go-echarts/go-echarts/v2/charts"
@@ -23,6 +22,9 @@ type alertsData struct {
 	ResolvedTotal int             // resolutions in all
 	Chart         chart
 }
+
+// ResolvedText is how many resolutions there are, written for people: 1,234.
+func (d *alertsData) ResolvedText() string { return thousands(float64(d.ResolvedTotal), 0) }
 
 // resolutionRow is an alert that stopped holding in one of the last months.
 type resolutionRow struct {
@@ -73,14 +75,14 @@ func buildAlerts(s *Snapshot, l links) (*view, error) {
 		d.Resolutions = append(d.Resolutions, row)
 	}
 	t := func(label string, n int, class string) tile {
-		tl := tile{Label: label, Value: strconv.Itoa(n) + " 条"}
+		tl := tile{Label: label, Value: thousands(float64(n), 0) + " 条"}
 		if n > 0 {
 			tl.Class = class
 		}
 		return tl
 	}
 	d.Tiles = []tile{t("严重", len(crit), "bad"), t("警告", len(warn), "warn"),
-		{Label: "近期解除", Value: strconv.Itoa(d.ResolvedTotal) + " 条", Note: fmt.Sprintf("近 %d 个月", resolutionMonths)}}
+		{Label: "近期解除", Value: thousands(float64(d.ResolvedTotal), 0) + " 条", Note: fmt.Sprintf("近 %d 个月", resolutionMonths)}}
 	if d.Chart, err = alertChart("alerts-townships", a, r, l); err != nil {
 		return nil, err
 	}

@@ -164,6 +164,9 @@ func TestBrowserLargeAssessment(t *testing.T) {
 	if err != nil || len(menu) != 1 || menu[0] != a.Townships[299].Name {
 		t.Errorf("the nav's search found %q (%v), want %s", menu, err, a.Townships[299].Name)
 	}
+	if w, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](`Math.max(document.documentElement.scrollWidth, document.querySelector('.menu-search').getBoundingClientRect().right)`)); err != nil || w > float64(phone.width) {
+		t.Errorf("the nav's open search reaches %v px on a %d px phone (%v)", w, phone.width, err)
+	}
 	b.take()
 
 	// The exported pages search and page from file://, their links relative.

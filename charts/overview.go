@@ -85,7 +85,7 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 	case st.Arrived < st.Due:
 		rate.Class = "warn"
 	}
-	alerts := tile{Label: "预警", Value: strconv.Itoa(len(r.Alerts)) + " 条", Href: l.Alerts(),
+	alerts := tile{Label: "预警", Value: thousands(float64(len(r.Alerts)), 0) + " 条", Href: l.Alerts(),
 		Note: fmt.Sprintf("严重 %d 条，警告 %d 条", crit, len(r.Alerts)-crit)}
 	if crit > 0 {
 		alerts.Class = "bad"

@@ -121,6 +121,9 @@ type alertTable struct {
 	Total int    // alerts in all; more than len(Rows) when the table lists only the longest-held
 }
 
+// TotalText is how many alerts there are, written for people: 1,950.
+func (t alertTable) TotalText() string { return thousands(float64(t.Total), 0) }
+
 // alertRow is one alert in a table.
 type alertRow struct {
 	Severity, SeverityClass string
