@@ -1,9 +1,10 @@
 package charts
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
-	"strconv"
 	"time"
 
 	ec "github.com/go-echarts/go-echarts/v2/charts"
@@ -14,12 +15,16 @@ import (
 
 // alertsData is the content of 预警.
 type alertsData struct {
-	Tiles       []tile
-	Critical    alertTable
-	Warning     alertTable
-	Resolutions []resolutionRow
-	Chart       chart
+	Tiles         []tile
+	Critical      alertTable
+	Warning       alertTable
+	Resolutions   []resolutionRow // the latest maxAlertRows
+	ResolvedTotal int             // resolutions in all
+	Chart         chart
 }
+
+// ResolvedText is how many resolutions there are, written for people: 1,234.
+func (d *alertsData) ResolvedText() string { return thousands(float64(d.ResolvedTotal), 0) }
 
 // resolutionRow is an alert that stopped holding in one of the last months.
 type resolutionRow struct {
@@ -36,7 +41,10 @@ const resolutionMonths = 3
 // buildAlerts builds 预警 for the snapshot's period.
 func buildAlerts(s *Snapshot, l links) (*view, error) {
 	a, r := s.Assessment, s.Result()
-	v := newView(s, l, kindAlerts, "预警")
+	v, err := newView(s, l, kindAlerts, "预警")
+	if err != nil {
+		return nil, err
+	}
 	d := &alertsData{}
 	var crit, warn []kpi.Alert
 	for _, al := range r.Alerts {
@@ -46,9 +54,11 @@ func buildAlerts(s *Snapshot, l links) (*view, error) {
 			warn = append(warn, al)
 		}
 	}
-	d.Critical = alertTable{Rows: alertRows(a, crit, l, s.Period), Unit: a.UnitsShort()}
-	d.Warning = alertTable{Rows: alertRows(a, warn, l, s.Period), Unit: a.UnitsShort()}
-	for _, res := range resolutions(s, resolutionMonths) {
+	d.Critical = newAlertTable(a, crit, l, s.Period)
+	d.Warning = newAlertTable(a, warn, l, s.Period)
+	res := resolutions(s, resolutionMonths)
+	d.ResolvedTotal = len(res)
+	for _, res := range res[:min(len(res), maxAlertRows)] {
 		tw, ok := a.Township(res.Alert.Township)
 		if !ok {
 			continue // a township no longer in the config
@@ -65,17 +75,19 @@ func buildAlerts(s *Snapshot, l links) (*view, error) {
 		d.Resolutions = append(d.Resolutions, row)
 	}
 	t := func(label string, n int, class string) tile {
-		tl := tile{Label: label, Value: strconv.Itoa(n) + " 条"}
+		tl := tile{Label: label, Value: thousands(float64(n), 0) + " 条"}
 		if n > 0 {
 			tl.Class = class
 		}
 		return tl
 	}
 	d.Tiles = []tile{t("严重", len(crit), "bad"), t("警告", len(warn), "warn"),
-		{Label: "近期解除", Value: strconv.Itoa(len(d.Resolutions)) + " 条", Note: fmt.Sprintf("近 %d 个月", resolutionMonths)}}
-	var err error
+		{Label: "近期解除", Value: thousands(float64(d.ResolvedTotal), 0) + " 条", Note: fmt.Sprintf("近 %d 个月", resolutionMonths)}}
 	if d.Chart, err = alertChart("alerts-townships", a, r, l); err != nil {
 		return nil, err
+	}
+	if large(a) {
+		d.Chart.Search = a.UnitsShort()
 	}
 	v.Charts = []chart{d.Chart}
 	v.Data = d
@@ -162,30 +174,64 @@ func resolutions(s *Snapshot, n int) []resolution {
 	return out
 }
 
-// alertChart stacks each township's active alerts by severity.
+// newAlertTable makes a table of alerts; beyond maxAlertRows it lists those that have held
+// longest (then in the order given) and says how many there are.
+func newAlertTable(a *kpi.Assessment, as []kpi.Alert, l links, p kpi.Period) alertTable {
+	tb := alertTable{Unit: a.UnitsShort(), Total: len(as)}
+	if len(as) > maxAlertRows {
+		as = slices.Clone(as)
+		slices.SortStableFunc(as, func(x, y kpi.Alert) int {
+			return cmp.Compare(x.ActiveSince.Year*12+x.ActiveSince.Month, y.ActiveSince.Year*12+y.ActiveSince.Month)
+		})
+		as = as[:maxAlertRows]
+	}
+	tb.Rows = alertRows(a, as, l, p)
+	return tb
+}
+
+// alertChart stacks each township's active alerts by severity; for a large assessment those
+// of the 2 × topN units with the most critical alerts (then warnings), most first.
 func alertChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, error) {
-	names := make([]string, len(a.Townships))
-	hrefs := make([]string, len(a.Townships))
-	crit := make([]opts.BarData, len(a.Townships))
-	warn := make([]opts.BarData, len(a.Townships))
-	critTips := make([]string, len(a.Townships))
-	warnTips := make([]string, len(a.Townships))
-	for t, tw := range a.Townships {
-		names[t], hrefs[t] = tw.Name, l.Township(tw.Code)
-		var c, w int
-		for _, al := range r.Alerts {
-			if al.Township != tw.Code {
-				continue
-			}
-			if al.Severity == kpi.SeverityCritical {
-				c++
-			} else {
-				w++
-			}
+	count := make([][2]int, len(a.Townships)) // critical, warning
+	for _, al := range r.Alerts {
+		t := a.TownshipIndex(al.Township)
+		if t < 0 {
+			continue
 		}
-		crit[t], warn[t] = opts.BarData{Value: c}, opts.BarData{Value: w}
-		critTips[t] = fmt.Sprintf("%s\n严重预警 %d 条", tw.Name, c)
-		warnTips[t] = fmt.Sprintf("%s\n警告 %d 条", tw.Name, w)
+		if al.Severity == kpi.SeverityCritical {
+			count[t][0]++
+		} else {
+			count[t][1]++
+		}
+	}
+	order := make([]int, len(a.Townships))
+	for t := range order {
+		order[t] = t
+	}
+	title := "各" + a.UnitsShort() + "预警"
+	if large(a) {
+		slices.SortStableFunc(order, func(x, y int) int {
+			if c := cmp.Compare(count[y][0], count[x][0]); c != 0 {
+				return c
+			}
+			return cmp.Compare(count[y][1], count[x][1])
+		})
+		order = order[:2*topN]
+		title = fmt.Sprintf("预警最多的 %d 个%s", len(order), a.UnitsShort())
+	}
+	names := make([]string, len(order))
+	hrefs := make([]string, len(order))
+	crit := make([]opts.BarData, len(order))
+	warn := make([]opts.BarData, len(order))
+	critTips := make([]string, len(order))
+	warnTips := make([]string, len(order))
+	for k, t := range order {
+		tw := a.Townships[t]
+		names[k], hrefs[k] = tw.Name, l.Township(tw.Code)
+		c, w := count[t][0], count[t][1]
+		crit[k], warn[k] = opts.BarData{Value: c}, opts.BarData{Value: w}
+		critTips[k] = fmt.Sprintf("%s\n严重预警 %d 条", tw.Name, c)
+		warnTips[k] = fmt.Sprintf("%s\n警告 %d 条", tw.Name, w)
 	}
 	bar := ec.NewBar()
 	bar.SetGlobalOptions(
@@ -197,7 +243,7 @@ func alertChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, er
 	)
 	bar.AddSeries("严重", crit, ec.WithBarChartOpts(opts.BarChart{Stack: "alerts"}), ec.WithItemStyleOpts(opts.ItemStyle{Color: statusColors["behind"]}))
 	bar.AddSeries("警告", warn, ec.WithBarChartOpts(opts.BarChart{Stack: "alerts"}), ec.WithItemStyleOpts(opts.ItemStyle{Color: statusColors["at_risk"]}))
-	return newChart(id, "各"+a.UnitsShort()+"预警", rowsHeight(len(names), 28, 60, 160), bar,
+	return newChart(id, title, rowsHeight(len(names), 28, 60, 160), bar,
 		chartSpec{Tips: [][]string{critTips, warnTips}, Links: [][]string{hrefs, hrefs}},
 		set("yAxis.0.axisLabel", map[string]any{"width": 100, "overflow": "truncate"}))
 }

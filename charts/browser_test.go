@@ -269,14 +269,15 @@ func (b *browser) check(t *testing.T, u string, v viewport, allowed func(string)
 // keyCells names what a leader must see on a phone without scrolling, page by page: "TABLE
 // HEADER" for a table's column (its header and every cell), or a CSS selector of cells
 // (alerts are cards on a phone, without a header row); "?" first: only if the page has them.
-func keyCells(page string) []string {
+// unit is the level's short noun for the units (乡镇, 县区, 市州), which heads their columns.
+func keyCells(page, unit string) []string {
 	page, _, _ = strings.Cut(page, "?")
 	switch {
 	case page == "/":
 		// the figures most likely to miss (months before December): what, where and the forecast
-		return []string{"#county 指标", "#county 状态", "?#likely-miss 乡镇", "?#likely-miss 指标", "?#likely-miss 预计全年"}
+		return []string{"#county 指标", "#county 状态", "?#likely-miss " + unit, "?#likely-miss 指标", "?#likely-miss 预计全年"}
 	case page == "/rankings":
-		return []string{"#ranks 名次", "#ranks 乡镇", "#ranks 总分", "#ranks 等次"}
+		return []string{"#ranks 名次", "#ranks " + unit, "#ranks 总分", "#ranks 等次"}
 	case page == "/alerts":
 		return []string{"#critical td.c-badge", "#critical td.c-title", "#critical td.c-text", "#warning td.c-text", "?#resolutions td.c-text"}
 	case strings.HasPrefix(page, "/townships/"):
@@ -396,7 +397,7 @@ func TestBrowser(t *testing.T) {
 			st := b.check(t, base+p, v, live)
 			chartsOf[p] = st.Charts
 			if v.mobile {
-				b.checkInView(t, p, v, keyCells(p))
+				b.checkInView(t, p, v, keyCells(p, a.UnitsShort()))
 			}
 		}
 	}

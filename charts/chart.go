@@ -18,6 +18,7 @@ type chart struct {
 	Title  string      // the heading above the chart
 	Note   string      // a line under the heading
 	Height int         // container height in px
+	Search string      // the units' noun when a search box for units follows the chart (large assessments); empty otherwise
 	Spec   template.JS // chartSpec as JSON; json.Marshal escapes <, > and &, so it cannot end the element
 }
 
@@ -32,6 +33,8 @@ type chartSpec struct {
 	// tip where Tips has one, nothing where the tip is "" (a forecast's band, the months a
 	// forecast line crosses), and its name and value (ValueFormat) where Tips has none.
 	AxisTips bool `json:"axisTips,omitempty"`
+	// Heat is a large assessment's heat map, which the script expands (heatCells).
+	Heat *heatCells `json:"heat,omitempty"`
 }
 
 // echartsOptions is what every go-echarts chart offers.

@@ -57,6 +57,7 @@ type progressRow struct {
 	Link     string
 	Ceiling  bool // a lower-is-better target: the bar is how much of the ceiling is used
 	Category string
+	Sep      bool // the gap between the first and the last units of a large assessment: no bar
 }
 
 // maxShare is where progress bars stop being drawn longer; tooltips keep the real figure.
@@ -75,6 +76,10 @@ func progressChart(id, title string, rows []progressRow, expectedLine kpi.Num) (
 	top := 100.0
 	for i, r := range rows {
 		names[i] = r.Name
+		if r.Sep {
+			bars[i], marks[i] = opts.BarData{Value: "-"}, opts.ScatterData{Value: "-"}
+			continue
+		}
 		v := 0.0
 		if r.Got.Valid {
 			v = math.Min(kpi.Round(r.Got.V, 1), maxShare)

@@ -18,7 +18,7 @@ type indicatorData struct {
 	Tiles   []tile
 	Ranking chart
 	County  chart
-	Rows    []evalRow
+	Table   evalTable
 }
 
 // fact is one line of an indicator's description.
@@ -32,7 +32,10 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 		return nil, fmt.Errorf("%w: 指标 %q", ErrNotFound, code)
 	}
 	ind := &a.Indicators[i]
-	v := newView(s, l, kindIndicator, ind.Name)
+	v, err := newView(s, l, kindIndicator, ind.Name)
+	if err != nil {
+		return nil, err
+	}
 	d := &indicatorData{Facts: indicatorFacts(a, ind)}
 	nI := len(a.Indicators)
 	c := r.County[i]
@@ -60,13 +63,30 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 			key = e.Actual.V
 		}
 		items[t] = item{t, key}
-		d.Rows = append(d.Rows, newEvalRow(ind, e, a.Townships[t].Name, l.Township(a.Townships[t].Code)))
+		d.Table.Rows = append(d.Table.Rows, newEvalRow(ind, e, a.Townships[t].Name, l.Township(a.Townships[t].Code)))
 	}
 	sort.SliceStable(items, func(x, y int) bool { return items[x].key > items[y].key })
-	var err error
+	if large(a) {
+		rows := make([][]any, len(d.Table.Rows))
+		for t, x := range d.Table.Rows {
+			f := x.Forecast
+			rows[t] = []any{t, x.Status, x.StatusText, x.Prior, x.Completion, f.YearEnd, f.Range, f.Class, f.Needed,
+				x.Actual, x.Expected, x.Target, x.Pace, x.Score}
+		}
+		var err error
+		if d.Table.Paged, err = newPagedTable("evals", "evals", a.UnitsShort(), rows, map[string]any{"category": ind.Category, "range": "区间 "}); err != nil {
+			return nil, err
+		}
+		d.Table.Rows = d.Table.Rows[:min(len(d.Table.Rows), pageRows)]
+		items = topBottom(items, topN, item{t: -1})
+	}
 	if shareScale(ind) {
 		rows := make([]progressRow, 0, len(items))
 		for _, it := range items {
+			if it.t < 0 {
+				rows = append(rows, progressRow{Name: sepName, Sep: true})
+				continue
+			}
 			tw := a.Townships[it.t]
 			e := r.Evaluation(it.t, i, nI)
 			got, want := share(ind, e.Actual, e.Target, e.Expected, s.Period.Month)
@@ -88,6 +108,10 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if large(a) {
+		d.Ranking.Title += fmt.Sprintf("（前 %d 名、后 %d 名）", topN, topN)
+		d.Ranking.Note, d.Ranking.Search = d.Ranking.Note+topBottomNote(a), a.UnitsShort()
 	}
 	if d.County, err = countyTrendChart("indicator-county", s, i); err != nil {
 		return nil, err
@@ -198,6 +222,10 @@ func valueChart(id, title string, a *kpi.Assessment, r *kpi.Result, i int, order
 	tips := make([]string, len(order))
 	hrefs := make([]string, len(order))
 	for k, t := range order {
+		if t < 0 {
+			names[k], data[k] = sepName, opts.BarData{Value: "-"}
+			continue
+		}
 		tw := a.Townships[t]
 		e := r.Evaluation(t, i, nI)
 		names[k], hrefs[k] = tw.Name, l.Township(tw.Code)

@@ -82,9 +82,9 @@ func (l links) Alerts() string {
 // Township is the address of a township's page.
 func (l links) Township(code string) string {
 	if l.static {
-		return l.up + "townships/" + url.PathEscape(code) + ".html"
+		return l.up + "townships/" + pathCode(code) + ".html"
 	}
-	return l.base + "/townships/" + url.PathEscape(code) + l.q()
+	return l.base + "/townships/" + pathCode(code) + l.q()
 }
 
 // Indicator is the address of an indicator's page.
@@ -94,6 +94,9 @@ func (l links) Indicator(code string) string {
 	}
 	return l.base + "/indicators/" + url.PathEscape(code) + l.q()
 }
+
+// pathCode escapes a unit's or an indicator's code for a path.
+func pathCode(code string) string { return url.PathEscape(code) }
 
 // Asset is the address of an embedded asset.
 func (l links) Asset(name string) string {

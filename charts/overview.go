@@ -1,7 +1,9 @@
 package charts
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 
 	ec "github.com/go-echarts/go-echarts/v2/charts"
@@ -12,17 +14,17 @@ import (
 
 // overviewData is the content of 总览.
 type overviewData struct {
-	Tiles       []tile
-	StatusTiles []tile
-	Unreported  []unreportedRow // townships with figures owed this month and not sent
-	Due         reportDue
-	CountyRows  []countyRow
-	Misses      *missList // the figures most likely to miss their target this year; nil in December
-	RankRows    []rankRow
-	Ranking     chart
-	Heat        chart
-	Statuses    chart
-	County      chart
+	Tiles          []tile
+	StatusTiles    []tile
+	Unreported     []unreportedRow // townships with figures owed this month and not sent (at most maxUnreportedNames)
+	MoreUnreported int             // townships with figures not sent beyond those named
+	Due            reportDue
+	CountyRows     []countyRow
+	Misses         *missList // the figures most likely to miss their target this year; nil in December
+	Ranking        chart
+	Heat           chart
+	Statuses       chart
+	County         chart
 }
 
 // unreportedRow is a township that has not sent every figure it owes for the month.
@@ -55,12 +57,16 @@ type rankRow struct {
 	Grade      string
 	GradeClass string // first, mid or last
 	Veto       bool
+	unit       int // the township's position in the config
 }
 
 // buildOverview builds 总览 for the snapshot's period.
 func buildOverview(s *Snapshot, l links) (*view, error) {
 	a, r := s.Assessment, s.Result()
-	v := newView(s, l, kindOverview, "总览")
+	v, err := newView(s, l, kindOverview, "总览")
+	if err != nil {
+		return nil, err
+	}
 	d := &overviewData{}
 
 	st := countReports(a, r)
@@ -79,7 +85,7 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 	case st.Arrived < st.Due:
 		rate.Class = "warn"
 	}
-	alerts := tile{Label: "预警", Value: strconv.Itoa(len(r.Alerts)) + " 条", Href: l.Alerts(),
+	alerts := tile{Label: "预警", Value: thousands(float64(len(r.Alerts)), 0) + " 条", Href: l.Alerts(),
 		Note: fmt.Sprintf("严重 %d 条，警告 %d 条", crit, len(r.Alerts)-crit)}
 	if crit > 0 {
 		alerts.Class = "bad"
@@ -111,8 +117,11 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 				missing++
 			}
 		}
-		if missing > 0 {
+		switch {
+		case missing > 0 && len(d.Unreported) < maxUnreportedNames:
 			d.Unreported = append(d.Unreported, unreportedRow{Name: tw.Name, Href: l.Township(tw.Code) + "#missing", Items: missing})
+		case missing > 0:
+			d.MoreUnreported++
 		}
 	}
 	for _, stt := range kpi.AllStatuses() {
@@ -126,14 +135,22 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 		d.StatusTiles = append(d.StatusTiles, tl)
 	}
 
-	var err error
-	if d.Ranking, err = rankingChart("overview-ranking", "排名与等次", a, r, l); err != nil {
+	title := "排名与等次"
+	if large(a) {
+		title = fmt.Sprintf("排名与等次（前 %d 名、后 %d 名）", topN, topN)
+	}
+	if d.Ranking, err = rankingChart("overview-ranking", title, a, r, l); err != nil {
 		return nil, err
 	}
-	if d.Heat, err = heatChart("overview-heat", s, l); err != nil {
+	if large(a) {
+		d.Ranking.Note, d.Ranking.Search = topBottomNote(a), a.UnitsShort()
+		d.Heat, err = compactHeatChart("overview-heat", s, l)
+	} else {
+		d.Heat, err = heatChart("overview-heat", s, l)
+	}
+	if err != nil {
 		return nil, err
 	}
-	d.Heat.Note = "灰色为本月应报未报送；此前已报的累计情况见格子的提示。"
 	if d.Statuses, err = statusChart("overview-status", s, l); err != nil {
 		return nil, err
 	}
@@ -171,7 +188,6 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 			}
 		}
 	}
-	d.RankRows = rankRows(a, r, l)
 	v.Charts = []chart{d.Ranking, d.Statuses, d.County, d.Heat}
 	v.Data = d
 	return v, nil
@@ -184,7 +200,7 @@ func rankRows(a *kpi.Assessment, r *kpi.Result, l links) []rankRow {
 	for _, x := range r.Rankings {
 		row := rankRow{Rank: strconv.Itoa(x.Rank), Change: kpi.FormatRankChange(x.RankChange), Name: x.Name, Href: l.Township(x.Township),
 			Base: points(x.Base), Bonus: points(x.Bonus), Total: fmt.Sprintf("%.2f", x.Total), Grade: x.Grade, Veto: x.Veto}
-		row.Tied = x.Tied
+		row.Tied, row.unit = x.Tied, a.TownshipIndex(x.Township)
 		if x.RankChange != nil && *x.RankChange > 0 {
 			row.ChangeDir = "up"
 		} else if x.RankChange != nil && *x.RankChange < 0 {
@@ -206,13 +222,25 @@ func rankRows(a *kpi.Assessment, r *kpi.Result, l links) []rankRow {
 	return out
 }
 
-// rankingChart draws the totals in rank order, coloured and labelled by grade.
+// rankingChart draws the totals in rank order, coloured and labelled by grade; for a large
+// assessment the first and the last topN.
 func rankingChart(id, title string, a *kpi.Assessment, r *kpi.Result, l links) (chart, error) {
-	names := make([]string, len(r.Rankings))
-	data := make([]opts.BarData, len(r.Rankings))
-	tips := make([]string, len(r.Rankings))
-	hrefs := make([]string, len(r.Rankings))
-	for i, x := range r.Rankings {
+	rows := make([]*kpi.Ranking, len(r.Rankings))
+	for i := range r.Rankings {
+		rows[i] = &r.Rankings[i]
+	}
+	if large(a) {
+		rows = topBottom(rows, topN, nil)
+	}
+	names := make([]string, len(rows))
+	data := make([]opts.BarData, len(rows))
+	tips := make([]string, len(rows))
+	hrefs := make([]string, len(rows))
+	for i, x := range rows {
+		if x == nil {
+			names[i], data[i] = sepName, opts.BarData{Value: "-"}
+			continue
+		}
 		names[i] = x.Name
 		grade := x.GradeLabel()
 		data[i] = opts.BarData{Value: kpi.Round(x.Total, 2),
@@ -283,7 +311,7 @@ func heatChart(id string, s *Snapshot, l links) (chart, error) {
 		ec.WithYAxisOpts(opts.YAxis{Type: "category", Data: inds, Inverse: opts.Bool(true)}),
 	)
 	hm.AddSeries("状态", data)
-	return newChart(id, a.UnitsShort()+" × 指标状态", rowsHeight(len(scored), 22, 110, 200), hm,
+	c, err := newChart(id, a.UnitsShort()+" × 指标状态", rowsHeight(len(scored), 22, 110, 200), hm,
 		chartSpec{Tips: [][]string{tips}, Links: [][]string{hrefs}},
 		set("visualMap", []any{map[string]any{"type": "piecewise", "dimension": 2, "pieces": pieces,
 			"orient": "horizontal", "left": "center", "top": 0, "itemWidth": 10, "itemHeight": 10, "itemGap": 5, "textGap": 3,
@@ -292,19 +320,149 @@ func heatChart(id string, s *Snapshot, l links) (chart, error) {
 		set("yAxis.0.axisLabel", map[string]any{"interval": 0, "width": 120, "overflow": "truncate", "fontSize": 11}),
 		set("series.0.itemStyle", map[string]any{"borderColor": "#fff", "borderWidth": 1}),
 	)
+	c.Note = "灰色为本月应报未报送；此前已报的累计情况见格子的提示。"
+	return c, err
+}
+
+// heatCells is a large assessment's heat map as kpimon.js expands it: one letter a cell
+// ('a' + its kind), units in Order (positions in the page's unit index) and, within a unit,
+// the chart's indicators; each kind is a status's position in the legend and the tooltip's
+// line. Its x axis, data, tooltips and links are made in the browser.
+type heatCells struct {
+	Cells string  `json:"cells"`
+	Order []int   `json:"order"`
+	Kinds [][]any `json:"kinds"` // [status position, tooltip line]
+	Hint  string  `json:"hint"`  // the tooltip's last line
+}
+
+// heatRowsShown and heatUnitsShown are the heat map's initial window on a large assessment:
+// the indicators shown, and the most units (kpimon.js shows as many as the width holds).
+const heatRowsShown, heatUnitsShown = 20, 40
+
+// compactHeatChart is heatChart for a large assessment: the units in rank order, the cells
+// as heatCells, and sliders (ECharts dataZoom) on both axes that open on the first
+// heatRowsShown indicators and as many of the first units as the screen's width holds.
+func compactHeatChart(id string, s *Snapshot, l links) (chart, error) {
+	a, r, due := s.Assessment, s.Result(), dueOf(s)
+	scored := scoredIndicators(a)
+	statuses := kpi.AllStatuses()
+	index := map[kpi.Status]int{}
+	for i, s := range statuses {
+		index[s] = i
+	}
+	inds := make([]string, len(scored))
+	for y, i := range scored {
+		inds[y] = a.Indicators[i].Name
+	}
+	h := &heatCells{Order: make([]int, 0, len(a.Townships)), Hint: "点击打开该" + a.UnitsShort() + "的页面"}
+	for _, x := range r.Rankings {
+		h.Order = append(h.Order, a.TownshipIndex(x.Township))
+	}
+	kinds := map[string]int{}
+	cells := make([]byte, 0, len(h.Order)*len(scored))
+	nI := len(a.Indicators)
+	for _, t := range h.Order {
+		for _, i := range scored {
+			ind, e := &a.Indicators[i], r.Evaluation(t, i, nI)
+			st := shownStatus(ind, e)
+			line := "状态：" + statusLabel(st)
+			if unreported(ind, e) {
+				line = "状态：本月未报送（" + due.Note() + "）"
+				if p := priorStatus(ind, e); p != "" {
+					line += "\n" + p
+				}
+			}
+			k, ok := kinds[line]
+			if !ok {
+				k = len(h.Kinds)
+				if k >= 26 {
+					return chart{}, fmt.Errorf("chart %s: more than 26 kinds of cell", id)
+				}
+				kinds[line] = k
+				h.Kinds = append(h.Kinds, []any{index[st], line})
+			}
+			cells = append(cells, byte('a'+k))
+		}
+	}
+	h.Cells = string(cells)
+	pieces := make([]map[string]any, len(statuses))
+	for i, s := range statuses {
+		pieces[i] = map[string]any{"value": i, "label": s.Label(), "color": statusColors[string(s)]}
+	}
+	hm := ec.NewHeatMap()
+	hm.SetGlobalOptions(
+		ec.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "36", Top: "56", Bottom: "36", ContainLabel: opts.Bool(true)}),
+		ec.WithXAxisOpts(opts.XAxis{Type: "category", Data: []string{}, Position: "top"}),
+		ec.WithYAxisOpts(opts.YAxis{Type: "category", Data: inds, Inverse: opts.Bool(true)}),
+	)
+	hm.AddSeries("状态", []opts.HeatMapData{})
+	rows := min(len(inds), heatRowsShown)
+	zoom := func(axis string, end int, more map[string]any) map[string]any {
+		z := map[string]any{"type": "slider", axis: 0, "startValue": 0, "endValue": max(0, end-1), "showDetail": false,
+			"brushSelect": false, "filterMode": "filter"}
+		for k, v := range more {
+			z[k] = v
+		}
+		return z
+	}
+	c, err := newChart(id, a.UnitsShort()+" × 指标状态", rows*22+190, hm, chartSpec{Heat: h},
+		set("visualMap", []any{map[string]any{"type": "piecewise", "dimension": 2, "pieces": pieces,
+			"orient": "horizontal", "left": "center", "top": 0, "itemWidth": 10, "itemHeight": 10, "itemGap": 5, "textGap": 3,
+			"textStyle": map[string]any{"fontSize": 11}}}),
+		set("dataZoom", []any{
+			zoom("xAxisIndex", min(len(h.Order), heatUnitsShown), map[string]any{"bottom": 8, "left": 60, "right": 40, "height": 16}),
+			zoom("yAxisIndex", rows, map[string]any{"right": 8, "top": 56, "bottom": 36, "width": 16}),
+		}),
+		set("xAxis.0.axisLabel", map[string]any{"interval": 0, "rotate": 45, "width": 72, "overflow": "truncate"}),
+		set("yAxis.0.axisLabel", map[string]any{"interval": 0, "width": 120, "overflow": "truncate", "fontSize": 11}),
+		set("series.0.itemStyle", map[string]any{"borderColor": "#fff", "borderWidth": 1}),
+	)
+	c.Note = fmt.Sprintf("共 %s 个%s，按排名从左到右；拖动下方和右侧的滑块查看其他%s和指标。灰色为本月应报未报送，此前已报的情况见格子的提示。",
+		thousands(float64(len(a.Townships)), 0), a.UnitsShort(), a.UnitsShort())
+	return c, err
 }
 
 // statusChart stacks each township's indicators by the status shown (未报送 for a figure
-// owed this month and not sent).
+// owed this month and not sent); for a large assessment, those of the 2 × topN units with the
+// most indicators behind (then at risk), most first.
 func statusChart(id string, s *Snapshot, l links) (chart, error) {
 	a, r := s.Assessment, s.Result()
-	towns := make([]string, len(a.Townships))
-	hrefs := make([]string, len(a.Townships))
-	for t, tw := range a.Townships {
-		towns[t], hrefs[t] = tw.Name, l.Township(tw.Code)
-	}
 	nI := len(a.Indicators)
 	scored := scoredIndicators(a)
+	order := make([]int, len(a.Townships))
+	for t := range order {
+		order[t] = t
+	}
+	title := "各" + a.UnitsShort() + "指标状态分布"
+	if large(a) {
+		worse := make([][2]int, len(a.Townships)) // behind, at risk
+		for t := range a.Townships {
+			for _, i := range scored {
+				switch shownStatus(&a.Indicators[i], r.Evaluation(t, i, nI)) {
+				case kpi.StatusBehind:
+					worse[t][0]++
+				case kpi.StatusAtRisk:
+					worse[t][1]++
+				}
+			}
+		}
+		slices.SortStableFunc(order, func(x, y int) int {
+			if c := cmp.Compare(worse[y][0], worse[x][0]); c != 0 {
+				return c
+			}
+			return cmp.Compare(worse[y][1], worse[x][1])
+		})
+		order = order[:2*topN]
+		title = fmt.Sprintf("滞后项最多的 %d 个%s", len(order), a.UnitsShort())
+	}
+	towns := make([]string, len(order))
+	hrefs := make([]string, len(order))
+	for k, t := range order {
+		tw := a.Townships[t]
+		towns[k], hrefs[k] = tw.Name, l.Township(tw.Code)
+	}
 	bar := ec.NewBar()
 	bar.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
@@ -315,24 +473,24 @@ func statusChart(id string, s *Snapshot, l links) (chart, error) {
 	)
 	var tips, links [][]string
 	for _, stt := range kpi.AllStatuses() {
-		data := make([]opts.BarData, len(a.Townships))
-		tip := make([]string, len(a.Townships))
-		for t, tw := range a.Townships {
+		data := make([]opts.BarData, len(order))
+		tip := make([]string, len(order))
+		for k, t := range order {
 			n := 0
 			for _, i := range scored {
 				if shownStatus(&a.Indicators[i], r.Evaluation(t, i, nI)) == stt {
 					n++
 				}
 			}
-			data[t] = opts.BarData{Value: n}
-			tip[t] = fmt.Sprintf("%s\n%s：%d 项", tw.Name, stt.Label(), n)
+			data[k] = opts.BarData{Value: n}
+			tip[k] = fmt.Sprintf("%s\n%s：%d 项", a.Townships[t].Name, stt.Label(), n)
 		}
 		bar.AddSeries(stt.Label(), data,
 			ec.WithBarChartOpts(opts.BarChart{Stack: "status"}),
 			ec.WithItemStyleOpts(opts.ItemStyle{Color: statusColors[string(stt)]}))
 		tips, links = append(tips, tip), append(links, hrefs)
 	}
-	return newChart(id, "各"+a.UnitsShort()+"指标状态分布", rowsHeight(len(towns), 30, 80, 180), bar,
+	return newChart(id, title, rowsHeight(len(towns), 30, 80, 180), bar,
 		chartSpec{Tips: tips, Links: links},
 		set("yAxis.0.axisLabel", map[string]any{"width": 100, "overflow": "truncate"}),
 	)

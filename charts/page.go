@@ -37,6 +37,7 @@ type view struct {
 	AsOf       string        // 数据截至 …
 	Overdue    *overdueNote  // a later month past its deadline that nobody has reported; live pages only
 	Townships  []navItem     // the nav's lists; empty when there are too many to list
+	UnitIndex  template.JS   // a large assessment's units for the search box, the heat map and paged tables (unitIndex); empty otherwise
 	Indicators []navItem
 	Charts     []chart // every chart on the page, in order
 	Data       any     // the page's own content
@@ -69,7 +70,7 @@ type navItem struct {
 	Name, Href string
 }
 
-// maxNav is how many townships or indicators the nav lists before it stops listing them.
+// maxNav is how many indicators the nav lists before it stops listing them (units: manyUnits).
 const maxNav = 80
 
 // Renderer executes the page templates. Build one with NewRenderer and share it: it is
@@ -126,8 +127,9 @@ func Assets() fs.FS {
 	return sub
 }
 
-// newView fills the parts of a view every page shares.
-func newView(s *Snapshot, l links, kind, title string) *view {
+// newView fills the parts of a view every page shares. The nav lists the units, or, for a
+// large assessment, carries a search box over the page's unit index.
+func newView(s *Snapshot, l links, kind, title string) (*view, error) {
 	a := s.Assessment
 	v := &view{Kind: kind, Title: title, Assessment: a.Name, W: wordsOf(a), Period: s.Period, L: l}
 	last := s.Period.Month
@@ -144,7 +146,12 @@ func newView(s *Snapshot, l links, kind, title string) *view {
 	} else {
 		v.AsOf += " · 本月尚无报送"
 	}
-	if len(a.Townships) <= maxNav {
+	if large(a) {
+		var err error
+		if v.UnitIndex, err = unitIndexJSON(a, l); err != nil {
+			return nil, err
+		}
+	} else {
 		for _, t := range a.Townships {
 			v.Townships = append(v.Townships, navItem{Name: t.Name, Href: l.Township(t.Code)})
 		}
@@ -154,7 +161,7 @@ func newView(s *Snapshot, l links, kind, title string) *view {
 			v.Indicators = append(v.Indicators, navItem{Name: ind.Name, Href: l.Indicator(ind.Code)})
 		}
 	}
-	return v
+	return v, nil
 }
 
 // tile is one figure in a page's summary strip.

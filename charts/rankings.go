@@ -17,7 +17,8 @@ import (
 type rankingsData struct {
 	W          words
 	Categories []string
-	Rows       []rankRow
+	Rows       []rankRow   // every row; for a large assessment the first page's
+	Paged      *pagedTable // a large assessment's rows for the browser's pages; nil otherwise
 	Chart      chart
 	CSV        string
 	BulletinX  string // the bulletin workbook; empty on exported pages
@@ -27,24 +28,56 @@ type rankingsData struct {
 // buildRankings builds 排名 for the snapshot's period.
 func buildRankings(s *Snapshot, l links) (*view, error) {
 	a, r := s.Assessment, s.Result()
-	v := newView(s, l, kindRankings, "排名")
+	v, err := newView(s, l, kindRankings, "排名")
+	if err != nil {
+		return nil, err
+	}
 	d := &rankingsData{W: v.W, Categories: a.Categories(), Rows: rankRows(a, r, l), CSV: l.RankingsCSV(),
 		BulletinX: l.Bulletin("xlsx"), BulletinH: l.Bulletin("html")}
-	var err error
+	if large(a) {
+		rows := make([][]any, len(d.Rows))
+		for k, x := range d.Rows {
+			row := []any{x.unit, x.Rank, b01(x.Tied), x.Change, x.ChangeDir, x.Total, x.Grade, x.GradeClass, b01(x.Veto)}
+			for _, c := range x.Categories {
+				row = append(row, c)
+			}
+			rows[k] = append(row, x.Base, x.Bonus)
+		}
+		if d.Paged, err = newPagedTable("ranks", "ranks", a.UnitsShort(), rows, map[string]any{"tie": "并列", "veto": "一票否决"}); err != nil {
+			return nil, err
+		}
+		d.Rows = d.Rows[:min(len(d.Rows), pageRows)]
+	}
 	if d.Chart, err = categoryChart("rankings-categories", a, r, l); err != nil {
 		return nil, err
+	}
+	if large(a) {
+		d.Chart.Title += fmt.Sprintf("（前 %d 名、后 %d 名）", topN, topN)
+		d.Chart.Note, d.Chart.Search = topBottomNote(a), a.UnitsShort()
 	}
 	v.Charts = []chart{d.Chart}
 	v.Data = d
 	return v, nil
 }
 
-// categoryChart stacks each township's score by category, plus its bonus, in rank order.
+// categoryChart stacks each township's score by category, plus its bonus, in rank order;
+// for a large assessment the first and the last topN.
 func categoryChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart, error) {
-	names := make([]string, len(r.Rankings))
-	hrefs := make([]string, len(r.Rankings))
-	for k, x := range r.Rankings {
-		names[k], hrefs[k] = x.Name, l.Township(x.Township)
+	order := make([]int, len(r.Rankings))
+	for k := range order {
+		order[k] = k
+	}
+	if large(a) {
+		order = topBottom(order, topN, -1)
+	}
+	names := make([]string, len(order))
+	hrefs := make([]string, len(order))
+	for k, x := range order {
+		if x < 0 {
+			names[k] = sepName
+			continue
+		}
+		names[k], hrefs[k] = r.Rankings[x].Name, l.Township(r.Rankings[x].Township)
 	}
 	bar := ec.NewBar()
 	bar.SetGlobalOptions(
@@ -56,9 +89,14 @@ func categoryChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart,
 	)
 	var tips, links [][]string
 	add := func(name string, val func(x kpi.Ranking) float64, color string) {
-		data := make([]opts.BarData, len(r.Rankings))
-		tip := make([]string, len(r.Rankings))
-		for k, x := range r.Rankings {
+		data := make([]opts.BarData, len(order))
+		tip := make([]string, len(order))
+		for k, o := range order {
+			if o < 0 {
+				data[k] = opts.BarData{Value: "-"}
+				continue
+			}
+			x := r.Rankings[o]
 			data[k] = opts.BarData{Value: kpi.Round(val(x), 2)}
 			tip[k] = fmt.Sprintf("%s\n%s：%s 分\n总分 %.2f", x.Name, name, points(val(x)), x.Total)
 		}

@@ -26,7 +26,7 @@ type townshipData struct {
 	Progress    chart
 	Trend       chart
 	Rank        chart
-	Rows        []evalRow
+	Table       evalTable
 	Alerts      alertTable
 	Missing     []missingRow
 	Corrections []correctionRow
@@ -95,6 +95,13 @@ func monthRanges(ps []kpi.Period) []string {
 	return out
 }
 
+// evalTable is a table of evaluations: a township's indicators, or an indicator's townships
+// (paged in the browser for a large assessment).
+type evalTable struct {
+	Rows  []evalRow   // every row; with Paged, the first page's
+	Paged *pagedTable // a large assessment's rows for the browser's pages; nil otherwise
+}
+
 // evalRow is one township × indicator in a table.
 type evalRow struct {
 	Name, Href                   string // the indicator on a township's page, the township on an indicator's
@@ -109,9 +116,13 @@ type evalRow struct {
 
 // alertTable is a table of alerts, its unit column headed by the level's noun.
 type alertTable struct {
-	Rows []alertRow
-	Unit string // 乡镇, 县区 or 市州
+	Rows  []alertRow
+	Unit  string // 乡镇, 县区 or 市州
+	Total int    // alerts in all; more than len(Rows) when the table lists only the longest-held
 }
+
+// TotalText is how many alerts there are, written for people: 1,950.
+func (t alertTable) TotalText() string { return thousands(float64(t.Total), 0) }
 
 // alertRow is one alert in a table.
 type alertRow struct {
@@ -151,7 +162,10 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 		return nil, fmt.Errorf("%w: %s %q", ErrNotFound, a.UnitsShort(), code)
 	}
 	tw := a.Townships[t]
-	v := newView(s, l, kindTownship, tw.Name)
+	v, err := newView(s, l, kindTownship, tw.Name)
+	if err != nil {
+		return nil, err
+	}
 	d := &townshipData{Name: tw.Name}
 	nI := len(a.Indicators)
 	m := s.Period.Month
@@ -201,7 +215,6 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 		{Label: "总分", Value: fmt.Sprintf("%.2f", rk.Total), Note: fmt.Sprintf("基础分 %s + 加分 %s", points(rk.Base), points(rk.Bonus))},
 		gradeTile, reportTile, alertTile}
 
-	var err error
 	if len(a.Categories()) > 0 { // a radar needs categories of scored indicators
 		if d.Radar, err = radarChart("township-radar", a, r, t); err != nil {
 			return nil, err
@@ -212,7 +225,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		e := r.Evaluation(t, i, nI)
-		d.Rows = append(d.Rows, newEvalRow(ind, e, ind.Name, l.Indicator(ind.Code)))
+		d.Table.Rows = append(d.Table.Rows, newEvalRow(ind, e, ind.Name, l.Indicator(ind.Code)))
 		got, want := share(ind, e.Actual, e.Target, e.Expected, m)
 		if !ind.Kind.Scored() || (!got.Valid && !want.Valid) {
 			continue
@@ -230,7 +243,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	if d.Rank, err = rankHistoryChart("township-rank", s, code); err != nil {
 		return nil, err
 	}
-	d.Alerts = alertTable{Rows: alertRows(a, alerts, l, s.Period), Unit: a.UnitsShort()}
+	d.Alerts = alertTable{Rows: alertRows(a, alerts, l, s.Period), Unit: a.UnitsShort(), Total: len(alerts)}
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		if !unreported(ind, r.Evaluation(t, i, nI)) {

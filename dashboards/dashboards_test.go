@@ -126,7 +126,7 @@ func TestDashboardIsValidAndNamesOnlyExposedMetrics(t *testing.T) {
 	}
 	// the county view: completion, scores and ranks, status counts, active alerts
 	for _, n := range []string{"kpimon_indicator_completion_ratio", "kpimon_township_score", "kpimon_township_rank", "kpimon_indicator_status", "kpimon_alert_active",
-		"kpimon_indicator_forecast", "kpimon_indicator_forecast_high", "kpimon_indicator_needed_per_month"} { // and 预计全年
+		"kpimon_indicator_forecast", "kpimon_indicator_forecast_low", "kpimon_indicator_forecast_high"} { // and 预计全年
 		if !seen[n] {
 			t.Errorf("no panel shows %s", n)
 		}

@@ -51,6 +51,45 @@
     };
   }
 
+  // The page's unit index (large assessments): names, path-escaped codes, and the link to a
+  // unit as the text before and after its code.
+  var units;
+  function unitIndex() {
+    if (units === undefined) {
+      var n = document.getElementById('unit-index');
+      units = n ? JSON.parse(n.textContent) : null;
+    }
+    return units;
+  }
+  function unitHref(idx, i) { return idx.href[0] + idx.codes[i] + idx.href[1]; }
+
+  // A large assessment's heat map comes as one letter a cell (see heatCells in charts): here
+  // it becomes the x axis (units in the order given), the data, the tooltips and the links,
+  // and the window on the units is as many as the chart's width holds.
+  function expandHeat(spec, option, el) {
+    var h = spec.heat, idx = unitIndex();
+    if (!idx) return;
+    var xs = option.xAxis[0], ys = option.yAxis[0].data, ny = ys.length;
+    var names = new Array(h.order.length);
+    for (var x = 0; x < h.order.length; x++) names[x] = idx.names[h.order[x]];
+    xs.data = names;
+    var data = new Array(names.length * ny);
+    for (var k = 0; k < data.length; k++) {
+      data[k] = [Math.floor(k / ny), k % ny, h.kinds[h.cells.charCodeAt(k) - 97][0]];
+    }
+    option.series[0].data = data;
+    var fit = Math.max(5, Math.floor((el.clientWidth - 170) / 22));
+    var zoom = option.dataZoom && option.dataZoom[0];
+    if (zoom && zoom.endValue > fit - 1) zoom.endValue = fit - 1;
+    return {
+      tip: function (p) {
+        var v = p.value, kind = h.kinds[h.cells.charCodeAt(v[0] * ny + v[1]) - 97];
+        return names[v[0]] + ' · ' + ys[v[1]] + '\n' + kind[1] + '\n' + h.hint;
+      },
+      link: function (p) { return unitHref(idx, h.order[p.value[0]]); }
+    };
+  }
+
   function draw(node) {
     var el = document.getElementById(node.getAttribute('data-chart'));
     if (!el) return null;
@@ -58,11 +97,17 @@
     var option = spec.option || {};
     option.tooltip = option.tooltip || {};
     option.tooltip.confine = true;
+    var tipOf = function (p) { return pick(spec.tips, p); };
+    var linkOf = spec.links ? function (p) { return pick(spec.links, p); } : null;
+    if (spec.heat) {
+      var heat = expandHeat(spec, option, el);
+      if (heat) { tipOf = heat.tip; linkOf = heat.link; }
+    }
     if (spec.tips && spec.axisTips) {
       option.tooltip.formatter = axisTip(spec);
-    } else if (spec.tips) {
+    } else if (spec.tips || spec.heat) {
       option.tooltip.formatter = function (p) {
-        var t = pick(spec.tips, Array.isArray(p) ? p[0] : p);
+        var t = tipOf(Array.isArray(p) ? p[0] : p);
         return t == null ? '' : esc(t).replace(/\n/g, '<br>');
       };
     }
@@ -71,12 +116,12 @@
     }
     var chart = echarts.init(el, null, { renderer: 'canvas' });
     chart.setOption(option);
-    if (spec.links) {
+    if (linkOf) {
       // On a touch screen the first tap shows the tooltip and a second tap on the same bar
       // or cell opens its page; with a mouse one click opens it.
       var last = null;
       chart.on('click', function (p) {
-        var u = pick(spec.links, p);
+        var u = linkOf(p);
         if (!safeLink(u)) return;
         var native = p.event && p.event.event;
         var touch = native && native.pointerType ? native.pointerType === 'touch'
@@ -89,6 +134,132 @@
     return chart;
   }
 
+  // A search box over the unit index: the names (or codes) holding what is typed, at most
+  // 20, as links; Enter opens the first.
+  function searchBox(box) {
+    var idx = unitIndex(), input = box.querySelector('input[data-unit-search]'), list = box.querySelector('.unit-results');
+    if (!idx || !input || !list) return;
+    input.hidden = false;
+    function show() {
+      var q = input.value.trim().toLowerCase();
+      while (list.firstChild) list.removeChild(list.firstChild);
+      if (!q) { list.hidden = true; return; }
+      var n = 0;
+      for (var i = 0; i < idx.names.length && n < 20; i++) {
+        if (idx.names[i].toLowerCase().indexOf(q) < 0 && idx.codes[i].toLowerCase().indexOf(q) < 0) continue;
+        var li = document.createElement('li'), a = document.createElement('a');
+        a.href = unitHref(idx, i);
+        a.textContent = idx.names[i];
+        li.appendChild(a);
+        list.appendChild(li);
+        n++;
+      }
+      if (n === 0) {
+        var none = document.createElement('li');
+        none.className = 'none';
+        none.textContent = box.getAttribute('data-none');
+        list.appendChild(none);
+      }
+      list.hidden = false;
+    }
+    input.addEventListener('input', show);
+    input.addEventListener('keydown', function (e) {
+      if (e.key !== 'Enter') return;
+      e.preventDefault();
+      var a = list.querySelector('a');
+      if (a && safeLink(a.getAttribute('href'))) window.location.href = a.getAttribute('href');
+    });
+  }
+
+  // Rows of the paged tables (see pagedTable in charts), built as the page's template
+  // builds them.
+  function td(tr, cls, text) {
+    var c = document.createElement('td');
+    if (cls) c.className = cls;
+    if (text != null) c.textContent = text;
+    tr.appendChild(c);
+    return c;
+  }
+  function span(parent, cls, text) {
+    var s = document.createElement('span');
+    if (cls) s.className = cls;
+    s.textContent = text;
+    parent.appendChild(s);
+    return s;
+  }
+  function unitLink(cell, idx, i) {
+    var a = document.createElement('a');
+    a.href = unitHref(idx, i);
+    a.textContent = idx.names[i];
+    cell.appendChild(a);
+  }
+  var rowMakers = {
+    // [unit, rank, tied, change, change dir, total, grade, grade class, veto, categories…, base, bonus]
+    ranks: function (t, r, idx) {
+      var tr = document.createElement('tr');
+      if (r[8]) tr.className = 'veto';
+      var rank = td(tr, 'num', r[1]);
+      if (r[2]) span(rank, 'tie', t.tie);
+      unitLink(td(tr), idx, r[0]);
+      td(tr, 'num strong', r[5]);
+      var grade = td(tr);
+      span(grade, 'grade ' + r[7], r[6]);
+      if (r[8]) span(grade, 'badge bad veto-mark', t.veto);
+      td(tr, 'change ' + r[4], r[3]);
+      for (var k = 9; k < r.length; k++) td(tr, 'num', r[k]);
+      return tr;
+    },
+    // [unit, status, status text, prior, completion, year end, range, class, needed, actual,
+    //  expected, target, pace, score]
+    evals: function (t, r, idx) {
+      var tr = document.createElement('tr');
+      var name = td(tr, 'name');
+      unitLink(name, idx, r[0]);
+      var st = td(tr);
+      if (r[1]) span(st, 'status status-' + r[1], r[2]);
+      else st.textContent = r[2];
+      if (r[3]) span(st, 'prior', r[3]);
+      td(tr, 'num', r[4]);
+      var fc = td(tr, 'num fc' + (r[7] ? ' ' + r[7] : ''), r[5]);
+      if (r[6]) span(span(fc, 'range', t.range), null, r[6]);
+      td(tr, 'num', r[8]);
+      for (var k = 9; k < 14; k++) td(tr, 'num', r[k]);
+      td(tr, null, t.category);
+      return tr;
+    }
+  };
+
+  function pager(node) {
+    var id = node.getAttribute('data-table'), t = JSON.parse(node.textContent), idx = unitIndex();
+    var table = document.getElementById(id), nav = document.querySelector('nav[data-pager="' + id + '"]');
+    var make = rowMakers[t.kind];
+    if (!table || !nav || !make || !idx) return;
+    var body = table.tBodies[0], pages = Math.ceil(t.rows.length / t.size), at = 0;
+    var label = nav.querySelector('.pager-at'), buttons = nav.querySelectorAll('button[data-page]');
+    function show(p) {
+      at = Math.max(0, Math.min(pages - 1, p));
+      var rows = document.createDocumentFragment();
+      for (var k = at * t.size; k < Math.min(t.rows.length, (at + 1) * t.size); k++) rows.appendChild(make(t, t.rows[k], idx));
+      while (body.firstChild) body.removeChild(body.firstChild);
+      body.appendChild(rows);
+      label.textContent = nav.getAttribute('data-format').replace('{page}', at + 1).replace('{pages}', pages);
+      for (var b = 0; b < buttons.length; b++) {
+        var step = Number(buttons[b].getAttribute('data-page'));
+        buttons[b].disabled = at + step < 0 || at + step >= pages;
+      }
+    }
+    for (var b = 0; b < buttons.length; b++) {
+      buttons[b].addEventListener('click', function (e) {
+        show(at + Number(e.currentTarget.getAttribute('data-page')));
+        table.scrollIntoView({ block: 'nearest' });
+      });
+    }
+    nav.hidden = false;
+    label.textContent = nav.getAttribute('data-format').replace('{page}', 1).replace('{pages}', pages);
+    buttons[0].disabled = true;
+    buttons[buttons.length - 1].disabled = pages < 2;
+  }
+
   function start() {
     var charts = [];
     var nodes = document.querySelectorAll('script[type="application/json"][data-chart]');
@@ -96,6 +267,10 @@
       var c = draw(nodes[i]);
       if (c) charts.push(c);
     }
+    var boxes = document.querySelectorAll('.unit-search');
+    for (var s = 0; s < boxes.length; s++) searchBox(boxes[s]);
+    var tables = document.querySelectorAll('script[type="application/json"][data-table]');
+    for (var t = 0; t < tables.length; t++) pager(tables[t]);
     var pending = 0;
     window.addEventListener('resize', function () {
       if (pending) cancelAnimationFrame(pending);
