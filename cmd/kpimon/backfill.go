@@ -26,7 +26,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(fs.Output(), "Grafana 的趋势图就能从 1 月开始显示，而不只是 Prometheus 开始抓取以后的月份。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "config", cf.String(), "db", dbPath, "out", *out); err != nil {

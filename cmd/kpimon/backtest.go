@@ -22,7 +22,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(fs.Output(), "用已结束年度的数据回测“预计全年”：逐月（3–11 月）比较当时的预计与 12 月实际。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "config", config, "db", db); err != nil {

@@ -32,7 +32,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(fs.Output(), "在服务运行时也可备份：得到开始备份那一刻的完整副本（之前确认写入的每一批都在其中）。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", dbPath, "out", *out); err != nil {
@@ -74,7 +74,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(fs.Output(), "先检查备份完整、确是 kpimon 的数据库且不比本程序新，再整体替换 --db；须先停止使用 --db 的服务。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "from", *from, "db", dbPath); err != nil {

@@ -23,7 +23,7 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(fs.Output(), "生成月度通报：综合排名、各乡镇各指标完成情况（红黄绿灯）、预警和未报送情况。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "config", f.cf.String(), "db", f.db, "out", *out); err != nil {

@@ -25,7 +25,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(fs.Output(), "月度通报发布后锁定该月：此后任何改动该月数据的批次整批拒绝，直到管理员解锁。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", dbPath); err != nil {

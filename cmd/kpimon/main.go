@@ -107,6 +107,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
+		// kpimon help ingest is kpimon ingest -h
+		if len(args) > 1 && args[0] == "help" {
+			for _, c := range commands() {
+				if c.name == args[1] {
+					return c.run(ctx, append(args[2:], "-h"), stdout, stderr)
+				}
+			}
+		}
 		usage(stdout)
 		return nil
 	case "--version", "-v":
@@ -129,18 +137,54 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses and turns flag errors into usage errors (-h is not an error). The flag
-// package's own English messages are replaced by Chinese ones.
-func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
+// parseFlags parses a command's flags for a command that takes no other arguments: a word
+// that is not a flag (a value whose flag name was forgotten, a stray file name) is a
+// usage error rather than silently ignored. Flag errors become usage errors (-h is not an
+// error); the flag package's own English messages are replaced by Chinese ones.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (help bool, err error) {
+	if help, err = parseFlagsWithArgs(fs, args, stdout); help || err != nil {
+		return help, err
+	}
+	if fs.NArg() > 0 {
+		msg := "多余的参数：" + strings.Join(fs.Args(), " ") + "（这个命令不接受文件名等参数；参数名前要加 --，如 --period 2024-06）"
+		fmt.Fprintln(fs.Output(), msg)
+		fs.Usage()
+		return false, shownUsage(msg)
+	}
+	return false, nil
+}
+
+// parseFlagsWithArgs is parseFlags for a command that takes arguments (ingest's files, a
+// token's number). Flags may come after the arguments as well as before them
+// (kpimon ingest 六月.csv --config C --db D), as a clerk types them; after -- everything is
+// an argument. Help asked for with -h goes to stdout.
+func parseFlagsWithArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (help bool, err error) {
 	out := fs.Output()
 	fs.SetOutput(io.Discard)
-	err = fs.Parse(args)
+	var positional []string
+	for {
+		err = fs.Parse(args)
+		rest := fs.Args()
+		if err != nil || len(rest) == 0 {
+			break
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 	fs.SetOutput(out)
 	if err == nil {
+		// leave the arguments as fs.Args(), the flags as parsed
+		fs.Parse(append([]string{"--"}, positional...))
 		return false, nil
 	}
 	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
 		fs.Usage()
+		fs.SetOutput(out)
 		return true, nil
 	}
 	msg := flagMessage(err.Error())
@@ -175,11 +219,26 @@ func printFlags(fs *flag.FlagSet) {
 			line += " " + map[string]string{"string": "文本", "int": "整数", "uint": "整数", "float": "数", "duration": "时长", "value": "值"}[kind]
 		}
 		fmt.Fprintln(w, line)
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-			usage += "（默认：" + f.DefValue + "）"
+		if def := shownDefault(f); def != "" {
+			usage += "（默认：" + def + "）"
 		}
 		fmt.Fprintln(w, "        "+usage)
 	})
+}
+
+// shownDefault is a flag's default as help shows it: none for an empty, false or zero
+// default; a default taken from the environment that holds a secret is never printed — a
+// viewer token is only said to be set, and a database address loses its password.
+func shownDefault(f *flag.Flag) string {
+	switch {
+	case f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0":
+		return ""
+	case f.Name == "viewer-token":
+		return "已由环境变量 KPIMON_VIEWER_TOKEN 设置"
+	case f.Name == "db":
+		return redactDSN(f.DefValue)
+	}
+	return f.DefValue
 }
 
 // require reports a missing required flag.

@@ -25,7 +25,7 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(fs.Output(), "把该月的总览、乡镇、指标、排名、预警页面导出为静态文件，可直接用浏览器打开（file://）或放到任何网站上。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "config", cf.String(), "db", *dbPath, "out", *out); err != nil {

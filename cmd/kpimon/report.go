@@ -20,7 +20,7 @@ type reportFlags struct {
 	db, period, format string
 }
 
-func parseReportFlags(name string, args []string, stderr io.Writer, formats string) (*reportFlags, bool, error) {
+func parseReportFlags(name string, args []string, stdout, stderr io.Writer, formats string) (*reportFlags, bool, error) {
 	fs := newFlags(name, stderr)
 	f := &reportFlags{}
 	f.cf.register(fs, "考核配置文件（YAML）")
@@ -31,7 +31,7 @@ func parseReportFlags(name string, args []string, stderr io.Writer, formats stri
 		fmt.Fprintf(fs.Output(), "用法: kpimon %s --config C --db D [--period YYYY-MM] [--format %s]\n", name, formats)
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return nil, help, err
 	}
 	if err := require(fs, "config", f.cf.String(), "db", f.db); err != nil {
@@ -87,7 +87,7 @@ func writeJSONOut(w io.Writer, v any) error {
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, help, err := parseReportFlags("eval", args, stderr, "table|json")
+	f, help, err := parseReportFlags("eval", args, stdout, stderr, "table|json")
 	if help || err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func statusCell(s kpi.Status) string {
 }
 
 func runRank(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, help, err := parseReportFlags("rank", args, stderr, "table|json|csv")
+	f, help, err := parseReportFlags("rank", args, stdout, stderr, "table|json|csv")
 	if help || err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func writeRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
 }
 
 func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, help, err := parseReportFlags("alerts", args, stderr, "table|json")
+	f, help, err := parseReportFlags("alerts", args, stdout, stderr, "table|json")
 	if help || err != nil {
 		return err
 	}

@@ -151,7 +151,7 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(fs.Output(), "写出 Prometheus 规则文件：与 kpimon 内置预警等价的告警规则，以及供看板使用的记录规则。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

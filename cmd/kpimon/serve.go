@@ -50,7 +50,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(fs.Output(), "用法: kpimon serve --config C [--config C2 …| --config 目录] --db D [--addr HOST:PORT]")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "config", cf.String(), "db", *dbPath); err != nil {
@@ -142,7 +142,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(fs.Output(), "载入内置的清远市清城区 2025 年度考核示例（8 个镇街、32 项考核指标、全年月报）并启动服务。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	logger, err := newLogger(stderr, opt.logLevel, opt.logFormat)

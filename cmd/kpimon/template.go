@@ -24,7 +24,7 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(fs.Output(), "生成乡镇月报表模板：每项指标一行，只需填写黄色单元格；填好后用 ingest 或上传页面导入。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "config", cf.String(), "period", *period, "out", *out); err != nil {

@@ -29,6 +29,7 @@ func tokenUsage(w io.Writer) {
 
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
+		fmt.Fprintln(stderr, "缺少子命令：add、list、revoke 或 link")
 		tokenUsage(stderr)
 		return shownUsage("缺少子命令")
 	}
@@ -45,8 +46,10 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		tokenUsage(stdout)
 		return nil
 	}
+	msg := fmt.Sprintf("未知的子命令“%s”：可用 add、list、revoke、link", args[0])
+	fmt.Fprintln(stderr, msg)
 	tokenUsage(stderr)
-	return shownUsage("未知子命令 " + args[0])
+	return shownUsage(msg)
 }
 
 func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -58,7 +61,7 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	admin := fs.Bool("admin", false, "管理员令牌（可填报所有乡镇）")
 	name := fs.String("name", "", "令牌名称，记入每批数据的审计记录（默认：乡镇名称加“妇联”，或“管理员”）")
 	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", *dbPath); err != nil {
@@ -124,7 +127,7 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	dbFlag(fs, dbPath)
 	config := fs.String("config", "", "考核配置文件（YAML）：只列这项考核的令牌，时间按其时区显示")
 	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", *dbPath); err != nil {
@@ -178,7 +181,7 @@ func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer
 	dbPath := new(string)
 	dbFlag(fs, dbPath)
 	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlagsWithArgs(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", *dbPath); err != nil {
@@ -223,7 +226,7 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	base := fs.String("base-url", "", "链接的网址开头，如 https://kpimon.example.cn（默认：配置中的 notify.base_url）")
 	qr := fs.String("qr", "", "把二维码写成这个 PNG 文件，可打印或发给乡镇")
 	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", *dbPath, "config", *config, "township", *township); err != nil {

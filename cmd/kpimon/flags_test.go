@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestFlagsAfterFiles: a clerk types the file first and the flags after it; the batch is
+// ingested as if the flags came first, and a token's number may come before --db.
+func TestFlagsAfterFiles(t *testing.T) {
+	config, db := cangnan("config.yaml"), filepath.Join(t.TempDir(), "c.db")
+	out := mustCLI(t, "ingest", cangnan("jan-may.csv"), "--config", config, "--db", db)
+	if !strings.Contains(out, "新增 15 条") {
+		t.Errorf("ingest FILE --config C --db D said %q", out)
+	}
+	// files on both sides of the flags are one batch
+	out = mustCLI(t, "ingest", cangnan("june.json"), "--config", config, cangnan("correction.csv"), "--db", db)
+	if !strings.Contains(out, "更正 1 条") {
+		t.Errorf("ingest with files around the flags said %q", out)
+	}
+	tok := mustCLI(t, "token", "add", "--db", db, "--config", config, "--township", "灵溪镇")
+	if !strings.Contains(tok, "#1") {
+		t.Fatalf("token add said %q", tok)
+	}
+	if out := mustCLI(t, "token", "revoke", "1", "--db", db); !strings.Contains(out, "已停用令牌 #1") {
+		t.Errorf("token revoke 1 --db D said %q", out)
+	}
+	// after -- a name that looks like a flag is a file
+	_, stderr, err := cli(t, "ingest", "--config", config, "--db", db, "--", "--db")
+	if err == nil || strings.Contains(stderr, "需要一个值") {
+		t.Errorf("ingest -- --db: %v, stderr %q; want --db read as a file", err, stderr)
+	}
+}
+
+// TestStrayArguments: a command that takes no arguments refuses one (a value whose flag
+// name was forgotten) instead of ignoring it, with status 2.
+func TestStrayArguments(t *testing.T) {
+	config, db := loadCangnan(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a month without --period", []string{"rank", "--config", config, "--db", db, "2024-03"}, "多余的参数：2024-03"},
+		{"a file after bulletin", []string{"bulletin", "--config", config, "--db", db, "--out", filepath.Join(t.TempDir(), "b.html"), "extra"}, "多余的参数：extra"},
+		{"lock's month without --period", []string{"lock", "--db", db, "--config", config, "2024-03"}, "多余的参数：2024-03"},
+		{"token list with a number", []string{"token", "list", "--db", db, "3"}, "多余的参数：3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, stderr, err := cli(t, tc.args...)
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("err = %v, want a usage error (status 2); stdout %q", err, out)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, stderr)
+			}
+			if out != "" {
+				t.Errorf("the command ran anyway: %q", out)
+			}
+		})
+	}
+}
+
+// TestHelpCommand: kpimon help CMD and kpimon CMD -h are CMD's own help, on stdout (so that
+// it pages with | less), status 0.
+func TestHelpCommand(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help", "ingest"}, "用法: kpimon ingest"},
+		{[]string{"ingest", "-h"}, "用法: kpimon ingest"},
+		{[]string{"token", "add", "--help"}, "--township"},
+		{[]string{"help", "token"}, "kpimon token revoke --db D 编号"},
+		{[]string{"help", "token", "link"}, "--ttl"},
+		{[]string{"help"}, "用法: kpimon <命令>"},
+	} {
+		out, _, err := cli(t, tc.args...)
+		if err != nil || !strings.Contains(out, tc.want) {
+			t.Errorf("kpimon %s: err %v, stdout lacks %q:\n%s", strings.Join(tc.args, " "), err, tc.want, out)
+		}
+	}
+}
+
+// TestTokenSubcommandMistakes: an unknown or missing subcommand says so, not only the usage.
+func TestTokenSubcommandMistakes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"token", "remove", "3"}, "未知的子命令“remove”"},
+		{[]string{"token"}, "缺少子命令"},
+	} {
+		_, stderr, err := cli(t, tc.args...)
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(stderr, tc.want) {
+			t.Errorf("kpimon %s: err %v; stderr lacks %q:\n%s", strings.Join(tc.args, " "), err, tc.want, stderr)
+		}
+	}
+}
+
+// TestHelpHidesSecrets: defaults taken from the environment are shown in help without the
+// secrets they hold — the viewer token not at all, a PostgreSQL address without its password.
+func TestHelpHidesSecrets(t *testing.T) {
+	t.Setenv("KPIMON_DB", "postgres://kpimon:s3cret@db.example:5432/kpimon?sslmode=require")
+	t.Setenv("KPIMON_VIEWER_TOKEN", "viewer-s3cret")
+	for _, cmd := range []string{"serve", "rank", "ingest", "lock", "backup"} {
+		out, _, err := cli(t, cmd, "-h")
+		if err != nil {
+			t.Fatalf("%s -h: %v", cmd, err)
+		}
+		if strings.Contains(out, "s3cret") {
+			t.Errorf("%s -h shows a secret:\n%s", cmd, out)
+		}
+		if !strings.Contains(out, "postgres://kpimon:xxxxx@db.example:5432/kpimon") {
+			t.Errorf("%s -h does not show which database is the default:\n%s", cmd, out)
+		}
+	}
+	if out := mustCLI(t, "serve", "-h"); !strings.Contains(out, "已由环境变量 KPIMON_VIEWER_TOKEN 设置") {
+		t.Errorf("serve -h does not say the viewer token is set:\n%s", out)
+	}
+}
