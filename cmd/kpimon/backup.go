@@ -58,8 +58,8 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("备份已写出，但检查未通过：%w", err)
 	}
 	fi, _ := os.Stat(*out)
-	fmt.Fprintf(stdout, "已备份到 %s（%s，%d 个批次，结构版本 %d）。恢复：kpimon restore --from %s --db %s --force（先停止服务）\n",
-		*out, byteSize(fi.Size()), info.Batches, info.Schema, *out, dbPath)
+	fmt.Fprintf(stdout, "已备份到 %s（%s，%d 个批次，结构版本 %d）。恢复：kpimon restore --from %s %s --force（先停止服务）\n",
+		*out, byteSize(fi.Size()), info.Batches, info.Schema, shellArg(*out), dbArg(dbPath))
 	return nil
 }
 

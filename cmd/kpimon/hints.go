@@ -61,3 +61,22 @@ func dbArg(dsn string) string {
 	}
 	return "--db " + shellArg(dsn)
 }
+
+// assessmentArgs names the assessment in a hint as the clerk named it: the --config she gave
+// (with --assessment when it holds several), or --assessment alone when she gave no config.
+func assessmentArgs(cf *configFlags, id string, several bool) string {
+	if len(cf.paths) == 0 {
+		return "--assessment " + shellArg(id)
+	}
+	var b strings.Builder
+	for i, p := range cf.paths {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString("--config " + shellArg(p))
+	}
+	if several {
+		b.WriteString(" --assessment " + shellArg(id))
+	}
+	return b.String()
+}

@@ -77,6 +77,24 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "共 %d 处错误，未写入任何数据。\n", be.Count())
 		return errReported
 	}
+	var le *store.LockedError
+	if errors.As(err, &le) {
+		// the hints name every flag: the database and the assessment as the clerk gave them
+		which := dbArg(dbPath) + " " + assessmentArgs(&cf, a.ID, len(all) > 1)
+		ps := make([]string, len(le.Periods))
+		for i, p := range le.Periods {
+			ps[i] = p.String()
+		}
+		fmt.Fprintf(stderr, "%s 已锁定（月度通报已发布），本批数据未写入。\n如需更正，请先解锁：\n", strings.Join(ps, "、"))
+		for _, p := range ps {
+			fmt.Fprintf(stderr, "  kpimon lock --unlock %s --period %s\n", which, p)
+		}
+		fmt.Fprintln(stderr, "解锁后重新导入本批数据，再锁定该月：")
+		for _, p := range ps {
+			fmt.Fprintf(stderr, "  kpimon lock %s --period %s\n", which, p)
+		}
+		return errReported
+	}
 	if err != nil {
 		return err
 	}

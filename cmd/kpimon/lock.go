@@ -38,14 +38,16 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	loc := time.Local
 	var year int
+	several := false // --config named several assessments
 	aid := cf.id
 	var db store.Store
 	if len(cf.paths) > 0 {
-		a, _, st, err := cf.open(ctx, dbPath, stderr, true)
+		a, all, st, err := cf.open(ctx, dbPath, stderr, true)
 		if err != nil {
 			return err
 		}
 		loc, year, aid, db = a.Location, a.Year, a.ID, st
+		several = len(all) > 1
 	} else {
 		st, err := openStore(ctx, dbPath, true)
 		if err != nil {
@@ -100,6 +102,6 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%s 已于 %s 由 %s 锁定。\n", p, l.At.In(loc).Format("2006-01-02 15:04"), l.By)
 		return nil
 	}
-	fmt.Fprintf(stdout, "已锁定 %s：此后改动该月数据的批次将整批拒绝（解锁：kpimon lock --unlock --db %s --assessment %s --period %s）。\n", p, dbPath, aid, p)
+	fmt.Fprintf(stdout, "已锁定 %s：此后改动该月数据的批次将整批拒绝（解锁：kpimon lock --unlock %s %s --period %s）。\n", p, dbArg(dbPath), assessmentArgs(&cf, aid, several), p)
 	return nil
 }

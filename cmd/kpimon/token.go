@@ -116,7 +116,7 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stdout, "已创建令牌 #%d「%s」：%s。\n", tok.ID, tok.Name, scope)
-	fmt.Fprintf(stdout, "令牌只显示这一次，请立即交给使用人妥善保管；系统只保存其摘要，遗失后请停用（kpimon token revoke --db %s %d）再新建。\n", *dbPath, tok.ID)
+	fmt.Fprintf(stdout, "令牌只显示这一次，请立即交给使用人妥善保管；系统只保存其摘要，遗失后请停用（kpimon token revoke %s %d）再新建。\n", dbArg(*dbPath), tok.ID)
 	fmt.Fprintln(stdout, secret)
 	return nil
 }
@@ -278,7 +278,7 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *qr != "" {
 		fmt.Fprintf(stdout, "二维码已写入 %s。\n", *qr)
 	}
-	fmt.Fprintf(stdout, "撤销：kpimon token revoke --db %s %d（该乡镇的登录链接和用它登录的会话一并作废）\n", *dbPath, l.Token.ID)
+	fmt.Fprintf(stdout, "撤销：kpimon token revoke %s %d（该乡镇的登录链接和用它登录的会话一并作废）\n", dbArg(*dbPath), l.Token.ID)
 	fmt.Fprintln(stdout, l.URL)
 	return nil
 }
