@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/metrics"
 )
 
@@ -43,11 +42,8 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	upTo, ok := d.LatestPeriod()
 	if *to != "" {
-		if upTo, err = kpi.ParsePeriod(*to); err != nil {
-			return usageError{msg: err.Error()}
-		}
-		if upTo.Year != a.Year {
-			return usageError{msg: fmt.Sprintf("月份 %s 不在考核年度 %d 内", upTo, a.Year)}
+		if upTo, err = periodArg("to", *to, a, time.Now(), true); err != nil {
+			return err
 		}
 	} else if !ok {
 		return fmt.Errorf("数据库中还没有“%s”的报送数据，没有可写的历史", a.Name)

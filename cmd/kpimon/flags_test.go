@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestFlagsAfterFiles: a clerk types the file first and the flags after it; the batch is
@@ -121,5 +123,60 @@ func TestHelpHidesSecrets(t *testing.T) {
 	}
 	if out := mustCLI(t, "serve", "-h"); !strings.Contains(out, "已由环境变量 KPIMON_VIEWER_TOKEN 设置") {
 		t.Errorf("serve -h does not say the viewer token is set:\n%s", out)
+	}
+}
+
+// TestPeriodMistakes: every command that takes a month says what is wrong with it in
+// Chinese, without kpi's English sentinel, names the flag and what to type, and exits 2;
+// a month that has not begun is refused where the command describes what happened.
+func TestPeriodMistakes(t *testing.T) {
+	config, db := loadCangnan(t)
+	dir := t.TempDir()
+	next := time.Now().AddDate(0, 2, 0).Format("2006-01")
+	beiliu := filepath.Join(dir, "beiliu.yaml")
+	// an assessment of the year of the month after next, so that the month is in its year
+	raw, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, beiliu, strings.Replace(string(raw), "year: 2024", "year: "+next[:4], 1))
+	thisYear := filepath.Join(dir, "this.db")
+	mustCLI(t, "token", "add", "--db", thisYear, "--admin") // a database to read
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"eval, month 13", []string{"eval", "--config", config, "--db", db, "--period", "2024-13"}, "--period 无效：月份“2024-13”的月数 13 不对，应在 1 到 12 之间"},
+		{"rank, a word", []string{"rank", "--config", config, "--db", db, "--period", "六月"}, "--period 无效：月份“六月”格式不对"},
+		{"rank, another year", []string{"rank", "--config", config, "--db", db, "--period", "2023-06"}, "--period 2023-06 不在考核年度 2024 内：应为 2024-01 至 2024-12 之间的月份"},
+		{"alerts, another year", []string{"alerts", "--config", config, "--db", db, "--period", "2025-01"}, "不在考核年度 2024 内"},
+		{"bulletin, another year", []string{"bulletin", "--config", config, "--db", db, "--period", "2025-01", "--out", filepath.Join(dir, "b.html")}, "不在考核年度 2024 内"},
+		{"template, another year", []string{"template", "--config", config, "--period", "2023-03", "--out", filepath.Join(dir, "t.xlsx")}, "不在考核年度 2024 内"},
+		{"template, month 0", []string{"template", "--config", config, "--period", "2024-00", "--out", filepath.Join(dir, "t.xlsx")}, "--period 无效：月份“2024-00”"},
+		{"backfill, month 13", []string{"backfill", "--config", config, "--db", db, "--to", "2024-13", "--out", filepath.Join(dir, "b.om")}, "--to 无效：月份“2024-13”"},
+		{"lock, month 13", []string{"lock", "--config", config, "--db", db, "--period", "2024-13"}, "--period 无效："},
+		{"serve, month 13", []string{"serve", "--config", config, "--db", db, "--addr", "127.0.0.1:0", "--period", "2024-13"}, "--period 无效："},
+		{"rank, a month not begun", []string{"rank", "--config", beiliu, "--db", thisYear, "--period", next}, "--period " + next + " 还没有到"},
+		{"bulletin, a month not begun", []string{"bulletin", "--config", beiliu, "--db", thisYear, "--period", next, "--out", filepath.Join(dir, "n.html")}, "还没有到"},
+		{"lock, a month not begun", []string{"lock", "--config", beiliu, "--db", thisYear, "--period", next}, "还没有到"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, err := cli(t, tc.args...)
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("err = %v, want a usage error (status 2)", err)
+			}
+			said := ue.msg + stderr
+			if !strings.Contains(said, tc.want) {
+				t.Errorf("said %q, want %q", said, tc.want)
+			}
+			if strings.Contains(said, "bad period") {
+				t.Errorf("English reaches the clerk: %q", said)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "n.html")); err == nil {
+		t.Error("a bulletin was written for a month not begun")
 	}
 }

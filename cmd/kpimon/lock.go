@@ -75,12 +75,15 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return t.write(stdout)
 	}
-	p, err := kpi.ParsePeriod(*period)
+	p, err := parsePeriodArg("period", *period)
 	if err != nil {
-		return usageError{msg: err.Error()}
+		return err
 	}
 	if year != 0 && p.Year != year {
-		return usageError{msg: fmt.Sprintf("月份 %s 不在考核年度 %d 内", p, year)}
+		return usageError{msg: outsideYear("period", p, year)}
+	}
+	if now := time.Now().In(loc); !*unlock && (kpi.Period{Year: now.Year(), Month: int(now.Month())}).Before(p) {
+		return usageError{msg: fmt.Sprintf("--period %s 还没有到（现在是 %d年%d月）：只能锁定已经发布通报的月份", p, now.Year(), now.Month())}
 	}
 	if *unlock {
 		ok, err := db.UnlockPeriod(ctx, aid, p, *actor)

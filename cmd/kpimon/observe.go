@@ -36,8 +36,8 @@ func (o *observeOptions) register(fsAddr func(p *string, name, value, usage stri
 // parsed checks the flags: the period (zero when not given) and the intervals.
 func (o *observeOptions) parsed() (p kpi.Period, interval, resend time.Duration, err error) {
 	if o.period != "" {
-		if p, err = kpi.ParsePeriod(o.period); err != nil {
-			return p, 0, 0, fmt.Errorf("--period: %w", err)
+		if p, err = parsePeriodArg("period", o.period); err != nil {
+			return p, 0, 0, err
 		}
 	}
 	for _, f := range []struct {
@@ -46,7 +46,7 @@ func (o *observeOptions) parsed() (p kpi.Period, interval, resend time.Duration,
 	}{{"alert-interval", o.alertInterval, &interval}, {"alertmanager-resend", o.resend, &resend}} {
 		d, err := time.ParseDuration(f.v)
 		if err != nil || d <= 0 {
-			return p, 0, 0, fmt.Errorf("--%s %q 应为正的时长，如 30s、1m", f.name, f.v)
+			return p, 0, 0, usageError{msg: fmt.Sprintf("--%s %q 无效：应为正的时长，如 30s（秒）、1m（分钟）", f.name, f.v)}
 		}
 		*f.d = d
 	}
@@ -103,7 +103,7 @@ func observe(ctx context.Context, dep *monitor.Deployment, rt *web.Router, o obs
 				ys = append(ys, fmt.Sprint(y))
 			}
 		}
-		return nil, fmt.Errorf("--period %s 不在考核年度 %s 内", fixed, strings.Join(ys, "、"))
+		return nil, usageError{msg: fmt.Sprintf("--period %s 不在考核年度 %s 内", fixed, strings.Join(ys, "、"))}
 	}
 	def := exps[0]
 	if m, _, ok := dep.Default(); ok {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/kpimon/kpimon/charts"
 	"github.com/kpimon/kpimon/kpi"
@@ -47,11 +48,8 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("数据库中还没有 %d 年度的报送数据：请用 --period 指定月份", a.Year)
 		}
 		p = latest
-	} else if p, err = kpi.ParsePeriod(*period); err != nil {
-		return usageError{msg: err.Error()}
-	}
-	if p.Year != a.Year {
-		return fmt.Errorf("月份 %s 不在考核年度 %d 内", p, a.Year)
+	} else if p, err = periodArg("period", *period, a, time.Now(), true); err != nil {
+		return err
 	}
 	res, err := charts.Export(ctx, mon, p, *out)
 	if err != nil {

@@ -37,6 +37,12 @@ func parseReportFlags(name string, args []string, stdout, stderr io.Writer, form
 	if err := require(fs, "config", f.cf.String(), "db", f.db); err != nil {
 		return nil, false, err
 	}
+	if f.period != "" {
+		// a malformed month is told before any file is opened
+		if _, err := parsePeriodArg("period", f.period); err != nil {
+			return nil, false, err
+		}
+	}
 	ok := false
 	for _, x := range strings.Split(formats, "|") {
 		ok = ok || x == f.format
@@ -66,11 +72,8 @@ func (f *reportFlags) evaluate(ctx context.Context, stderr io.Writer) (*kpi.Asse
 			return nil, nil, fmt.Errorf("数据库中还没有 %d 年度的报送数据：请用 --period 指定月份", a.Year)
 		}
 		p = latest
-	} else if p, err = kpi.ParsePeriod(f.period); err != nil {
-		return nil, nil, usageError{msg: err.Error()}
-	}
-	if p.Year != a.Year {
-		return nil, nil, fmt.Errorf("月份 %s 不在考核年度 %d 内", p, a.Year)
+	} else if p, err = periodArg("period", f.period, a, time.Now(), true); err != nil {
+		return nil, nil, err
 	}
 	r, err := kpi.Evaluate(d, p, time.Now())
 	if err != nil {

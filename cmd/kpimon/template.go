@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/kpimon/kpimon/forms"
 	"github.com/kpimon/kpimon/kpi"
@@ -42,12 +43,10 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	p, err := kpi.ParsePeriod(*period)
+	// a form may be made ahead of its month
+	p, err := periodArg("period", *period, a, time.Now(), false)
 	if err != nil {
-		return usageError{msg: err.Error()}
-	}
-	if p.Year != a.Year {
-		return fmt.Errorf("月份 %s 不在考核年度 %d 内", p, a.Year)
+		return err
 	}
 	var towns []kpi.Township
 	if *township != "" {
