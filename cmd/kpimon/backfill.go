@@ -31,6 +31,9 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := require(fs, "config", cf.String(), "db", dbPath, "out", *out); err != nil {
 		return err
 	}
+	if err := checkOutFile("out", *out); err != nil {
+		return err
+	}
 	a, _, db, err := cf.open(ctx, dbPath, stderr, true)
 	if err != nil {
 		return err
@@ -50,7 +53,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	f, err := os.Create(*out)
 	if err != nil {
-		return fmt.Errorf("创建 %s 失败: %w", *out, err)
+		return writeError(*out, err)
 	}
 	w := bufio.NewWriter(f)
 	if err := metrics.Backfill(w, d, upTo, time.Now()); err != nil {
@@ -61,10 +64,10 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := w.Flush(); err != nil {
 		f.Close()
 		os.Remove(*out)
-		return fmt.Errorf("写入 %s 失败: %w", *out, err)
+		return writeError(*out, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("写入 %s 失败: %w", *out, err)
+		return writeError(*out, err)
 	}
 	fmt.Fprintf(stdout, "已写出“%s”1 月至 %d 月的历史：%s\n", a.Name, upTo.Month, *out)
 	fmt.Fprintf(stdout, "导入 Prometheus：promtool tsdb create-blocks-from openmetrics %s <Prometheus 数据目录>\n", *out)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/kpimon/kpimon/sqlite"
 )
@@ -37,6 +39,12 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if err := require(fs, "db", dbPath, "out", *out); err != nil {
 		return err
+	}
+	if err := checkOutFile("out", *out); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return usageError{msg: fmt.Sprintf("备份文件 %s 已存在：请换一个文件名（备份不会覆盖已有文件），如 %s", *out, datedName(*out, time.Now()))}
 	}
 	if isPostgresURL(dbPath) {
 		return errors.New(pgBackupHint)
@@ -96,6 +104,12 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "已从 %s 恢复到 %s：%d 个批次，考核 %s，结构版本 %d。\n", *from, dbPath, info.Batches, names, info.Schema)
 	return nil
+}
+
+// datedName suggests a backup's name with today's date: bl.db → bl-20261130.db.
+func datedName(path string, now time.Time) string {
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + now.Format("20060102") + ext
 }
 
 // byteSize writes a file size for people.

@@ -34,6 +34,9 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "--out %q：通报须保存为 .xlsx 或 .html 文件\n", *out)
 		return shownUsage("--out 须为 .xlsx 或 .html 文件")
 	}
+	if err := checkOutFile("out", *out); err != nil {
+		return err
+	}
 	a, r, err := f.evaluate(ctx, stderr)
 	if err != nil {
 		return err

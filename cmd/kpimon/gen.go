@@ -32,6 +32,9 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := require(fs, "out", *out); err != nil {
 		return err
 	}
+	if err := checkOutDir("out", *out); err != nil {
+		return err
+	}
 	if err := spec.Validate(); err != nil {
 		return usageError{msg: err.Error()}
 	}

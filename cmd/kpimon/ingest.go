@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
 	"os/user"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kpimon/kpimon/collector"
@@ -38,6 +40,14 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "没有要导入的文件")
 		fs.Usage()
 		return shownUsage("没有要导入的文件")
+	}
+	// a file named by mistake is a usage mistake, told for every file before anything is
+	// opened (and before a database is created)
+	if bad := unreadableFiles(fs.Args()); len(bad) > 0 {
+		for _, msg := range bad {
+			fmt.Fprintln(stderr, msg)
+		}
+		return shownUsage(bad[0])
 	}
 	all, err := cf.load(stderr)
 	if err != nil {
@@ -96,6 +106,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errReported
 	}
 	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return errors.New("已中断：本批数据未写入（数据库保持导入前的样子）")
+		}
 		return err
 	}
 	if len(all) > 1 {
@@ -161,6 +174,26 @@ func routeBatch(ctx context.Context, cf *configFlags, all []*kpi.Assessment, fil
 		return nil, usageError{msg: fmt.Sprintf("数据是 %d 年度的，给出的考核（%s）没有这一年度", years[0], idList(all))}
 	}
 	return nil, usageError{msg: fmt.Sprintf("%d 年度有 %d 项考核（%s）：请用 --assessment 指明导入哪一项", years[0], len(covering), idList(covering))}
+}
+
+// unreadableFiles says, for each file that does not exist, is a folder or may not be read,
+// what is wrong with it.
+func unreadableFiles(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err == nil {
+			var fi os.FileInfo
+			if fi, err = f.Stat(); err == nil && fi.IsDir() {
+				err = &iofs.PathError{Op: "read", Path: p, Err: syscall.EISDIR}
+			}
+			f.Close()
+		}
+		if err != nil {
+			out = append(out, (&collector.FileError{Path: p, Err: err}).Error())
+		}
+	}
+	return out
 }
 
 func defaultActor() string {

@@ -122,7 +122,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
+			err := c.run(ctx, args[1:], stdout, stderr)
+			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+				// Ctrl-C or kill -TERM: the commands leave no half-written file behind
+				return errors.New("已中断")
+			}
+			return err
 		}
 	}
 	usage(stderr)

@@ -32,6 +32,9 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := require(fs, "config", cf.String(), "db", *dbPath, "out", *out); err != nil {
 		return err
 	}
+	if err := checkOutDir("out", *out); err != nil {
+		return err
+	}
 	a, _, db, err := cf.open(ctx, *dbPath, stderr, true)
 	if err != nil {
 		return err

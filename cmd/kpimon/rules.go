@@ -169,8 +169,11 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		_, err := stdout.Write(data)
 		return err
 	}
+	if err := checkOutFile("out", *out); err != nil {
+		return err
+	}
 	if err := os.WriteFile(*out, data, 0o644); err != nil {
-		return fmt.Errorf("write rules: %w", err)
+		return writeError(*out, err)
 	}
 	fmt.Fprintf(stdout, "已写出 Prometheus 规则文件 %s。\n", *out)
 	return nil

@@ -232,6 +232,11 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := require(fs, "db", *dbPath, "config", *config, "township", *township); err != nil {
 		return err
 	}
+	if *qr != "" {
+		if err := checkOutFile("qr", *qr); err != nil {
+			return err
+		}
+	}
 	d, err := parseTTL(*ttl)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -268,7 +273,7 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		if err := os.WriteFile(*qr, png, 0o644); err != nil {
-			return fmt.Errorf("写入二维码 %s 失败: %w", *qr, err)
+			return writeError(*qr, err)
 		}
 	}
 	if l.Created {
