@@ -73,7 +73,11 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		for _, l := range locks {
 			t.add(l.Period.String(), l.At.In(loc).Format("2006-01-02 15:04"), l.By)
 		}
-		return t.write(stdout)
+		if err := t.write(stdout); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, zoneNote(loc, time.Now()))
+		return err
 	}
 	p, err := parsePeriodArg("period", *period)
 	if err != nil {
@@ -102,7 +106,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if !made {
-		fmt.Fprintf(stdout, "%s 已于 %s 由 %s 锁定。\n", p, l.At.In(loc).Format("2006-01-02 15:04"), l.By)
+		fmt.Fprintf(stdout, "%s 已于 %s由 %s 锁定。\n", p, clock(l.At, loc), l.By)
 		return nil
 	}
 	fmt.Fprintf(stdout, "已锁定 %s：此后改动该月数据的批次将整批拒绝（解锁：kpimon lock --unlock %s %s --period %s）。\n", p, dbArg(dbPath), assessmentArgs(&cf, aid, several), p)

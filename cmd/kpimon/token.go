@@ -173,7 +173,11 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		t.add(strconv.FormatInt(x.ID, 10), x.Name, assessment, scope, x.Prefix+"…", x.CreatedAt.In(loc).Format("2006-01-02 15:04"), x.CreatedBy, state)
 	}
-	return t.write(stdout)
+	if err := t.write(stdout); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, zoneNote(loc, time.Now()))
+	return err
 }
 
 func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -279,7 +283,7 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if l.Created {
 		fmt.Fprintf(stdout, "已为%s创建登录链接专用令牌 #%d「%s」。\n", l.Township.Name, l.Token.ID, l.Token.Name)
 	}
-	fmt.Fprintf(stdout, "%s的一次性登录链接，有效期至 %s，只能使用一次：\n", l.Township.Name, l.Expires.In(a.Location).Format("2006年1月2日 15:04"))
+	fmt.Fprintf(stdout, "%s的一次性登录链接，有效期至 %s，只能使用一次：\n", l.Township.Name, clock(l.Expires, a.Location))
 	if *qr != "" {
 		fmt.Fprintf(stdout, "二维码已写入 %s。\n", *qr)
 	}
