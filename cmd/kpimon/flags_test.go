@@ -180,3 +180,35 @@ func TestPeriodMistakes(t *testing.T) {
 		t.Error("a bulletin was written for a month not begun")
 	}
 }
+
+// TestTownshipMistakes: a misspelt --township is a usage mistake answered with the nearest
+// names, and a refused token command creates no database.
+func TestTownshipMistakes(t *testing.T) {
+	config := cangnan("config.yaml")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "new.db")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"template", []string{"template", "--config", config, "--period", "2024-06", "--township", "灵溪", "--out", filepath.Join(dir, "t.xlsx")}, "--township：未知的乡镇“灵溪”，是否为“灵溪镇”？"},
+		{"token add", []string{"token", "add", "--db", db, "--config", config, "--township", "宜山"}, "是否为“宜山镇”？"},
+		{"token link", []string{"token", "link", "--db", db, "--config", config, "--township", "钱库", "--base-url", "https://kpimon.example.cn"}, "是否为“钱库镇”？"},
+		{"token link without a scheme", []string{"token", "link", "--db", db, "--config", config, "--township", "钱库镇", "--base-url", "kpimon.example.cn"}, "--base-url“kpimon.example.cn”须以 http:// 或 https:// 开头，如 https://kpimon.example.cn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, err := cli(t, tc.args...)
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("err = %v, want a usage error (status 2)", err)
+			}
+			if !strings.Contains(ue.msg+stderr, tc.want) {
+				t.Errorf("said %q, want %q", ue.msg+stderr, tc.want)
+			}
+		})
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Error("a refused token command created the database")
+	}
+}

@@ -66,7 +66,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"demo", "载入内置示例（清城区 2025 年度考核）并启动服务", runDemo},
+		{"demo", "载入内置示例（清远市各级妇联的考核）并启动服务，或用 --write 写成文件练习", runDemo},
 		{"serve", "启动服务：页面、JSON API 与 /metrics", runServe},
 		{"ingest", "导入 CSV/JSON/XLSX 报表（整批校验，全部正确才写入）", runIngest},
 		{"eval", "各乡镇各指标的考核评价", runEval},

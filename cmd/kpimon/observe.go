@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +53,36 @@ func (o *observeOptions) parsed() (p kpi.Period, interval, resend time.Duration,
 		*f.d = d
 	}
 	return p, interval, resend, nil
+}
+
+// check tells the flags' mistakes before the database is opened or the port taken: a
+// month that does not parse or is of none of the assessments' years, an interval that is
+// not a positive duration, an Alertmanager address that is not a URL.
+func (o *observeOptions) check(as []*kpi.Assessment) error {
+	fixed, _, _, err := o.parsed()
+	if err != nil {
+		return err
+	}
+	if !fixed.IsZero() {
+		var ys []string
+		matched := false
+		for _, a := range as {
+			matched = matched || a.Year == fixed.Year
+			if y := fmt.Sprint(a.Year); !slices.Contains(ys, y) {
+				ys = append(ys, y)
+			}
+		}
+		if !matched {
+			return usageError{msg: fmt.Sprintf("--period %s 不在考核年度 %s 内", fixed, strings.Join(ys, "、"))}
+		}
+	}
+	if o.alertmanagerURL != "" {
+		u, err := url.Parse(o.alertmanagerURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError{msg: fmt.Sprintf("--alertmanager-url“%s”无效：Alertmanager 的地址应形如 http://127.0.0.1:9093", o.alertmanagerURL)}
+		}
+	}
+	return nil
 }
 
 // observe mounts /metrics on the router (one registry, with the Go and process collectors;
@@ -136,7 +168,7 @@ func observe(ctx context.Context, dep *monitor.Deployment, rt *web.Router, o obs
 		defer done()
 		for _, eng := range engs {
 			if err := eng.Release(rctx); err != nil {
-				logger.Warn("giving up the lease on sending messages failed; another server takes over once it runs out", "err", err)
+				logger.Warn("交出发送消息的租约失败：租约到期后由其他服务接手", "err", err)
 			}
 		}
 	}, nil

@@ -104,3 +104,19 @@ func openConfigAndStore(ctx context.Context, configPath, dsn string, stderr io.W
 	}
 	return a, st, nil
 }
+
+// sqliteMissing reports whether --db names a SQLite file that does not exist yet (opening
+// it creates an empty database).
+func sqliteMissing(dsn string) bool {
+	if isPostgresURL(dsn) {
+		return false
+	}
+	_, err := os.Stat(dsn)
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// newDatabaseNote is what a command that created a SQLite database says, so that a
+// mistyped --db does not go unnoticed (tokens or a server on an empty database).
+func newDatabaseNote(dsn string) string {
+	return fmt.Sprintf("数据库 %s 原先不存在，已新建（空的）。如果应使用已有的数据库，请检查 --db。", dsn)
+}

@@ -50,3 +50,13 @@ func periodArg(flagName, value string, a *kpi.Assessment, now time.Time, notFutu
 func outsideYear(flagName string, p kpi.Period, year int) string {
 	return fmt.Sprintf("--%s %s 不在考核年度 %d 内：应为 %d-01 至 %d-12 之间的月份", flagName, p, year, year, year)
 }
+
+// townshipArg resolves --township: an unknown name is a usage mistake answered with the
+// nearest names, as a batch's rows are.
+func townshipArg(a *kpi.Assessment, value string) (kpi.Township, error) {
+	i, ok := a.ResolveTownship(value)
+	if !ok {
+		return kpi.Township{}, usageError{msg: "--township：" + collector.UnknownTownship(a, value)}
+	}
+	return a.Townships[i], nil
+}

@@ -53,11 +53,11 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	var towns []kpi.Township
 	if *township != "" {
-		i, ok := a.ResolveTownship(*township)
-		if !ok {
-			return fmt.Errorf("未知的乡镇“%s”：须为考核方案中的乡镇代码或名称", *township)
+		t, err := townshipArg(a, *township)
+		if err != nil {
+			return err
 		}
-		towns = []kpi.Township{a.Townships[i]}
+		towns = []kpi.Township{t}
 	}
 	if err := ctx.Err(); err != nil {
 		return err

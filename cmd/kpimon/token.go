@@ -88,11 +88,10 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		scope = "可填报“" + a.Name + "”所有乡镇的数据"
 	}
 	if !*admin {
-		i, ok := a.ResolveTownship(*township)
-		if !ok {
-			return fmt.Errorf("未知的乡镇“%s”：须为考核方案中的乡镇代码或名称", *township)
+		t, err := townshipArg(a, *township)
+		if err != nil {
+			return err
 		}
-		t := a.Townships[i]
 		n.Township = t.Code
 		if n.Name == "" {
 			n.Name = t.Name + "妇联"
@@ -101,11 +100,15 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	} else if n.Name == "" {
 		n.Name = "管理员"
 	}
+	created := sqliteMissing(*dbPath)
 	db, err := openStore(ctx, *dbPath, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if created {
+		fmt.Fprintln(stdout, newDatabaseNote(*dbPath))
+	}
 	if a != nil {
 		if _, err := db.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
 			return err
@@ -250,23 +253,36 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	baseFrom := "--base-url"
 	if *base == "" {
-		*base = a.Notify.BaseURL
+		*base, baseFrom = a.Notify.BaseURL, *config+" 中的 notify.base_url"
 	}
 	if *base == "" {
 		msg := "须给出 --base-url（kpimon 对外的网址，如 https://kpimon.example.cn），或在配置的 notify.base_url 中设置"
 		fmt.Fprintln(stderr, msg)
 		return shownUsage(msg)
 	}
+	// mistakes are told before the database is opened (or created)
+	if !strings.HasPrefix(*base, "http://") && !strings.HasPrefix(*base, "https://") {
+		return usageError{msg: fmt.Sprintf("%s“%s”须以 http:// 或 https:// 开头，如 https://%s", baseFrom, *base, strings.TrimLeft(*base, "/:"))}
+	}
+	t, err := townshipArg(a, *township)
+	if err != nil {
+		return err
+	}
+	created := sqliteMissing(*dbPath)
 	db, err := openStore(ctx, *dbPath, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if created {
+		fmt.Fprintln(stdout, newDatabaseNote(*dbPath))
+	}
 	if _, err := db.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
 		return err
 	}
-	links, err := server.MakeLoginLinks(ctx, db, a, []string{*township}, *base, time.Now(), d, defaultActor())
+	links, err := server.MakeLoginLinks(ctx, db, a, []string{t.Code}, *base, time.Now(), d, defaultActor())
 	if err != nil {
 		return err
 	}
