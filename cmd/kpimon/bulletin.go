@@ -52,5 +52,6 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stdout, "已写出 %s：%s，%d 个乡镇（街道），预警 %d 条，报表不全 %d 个。\n", *out, b.Title(), len(r.Rankings), len(r.Alerts), len(b.Missing))
+	fmt.Fprintf(stdout, "通报发布后，锁定该月以免数据再被改动：kpimon lock %s %s --period %s\n", dbArg(f.db), assessmentArgs(&f.cf, a.ID, false), r.Period)
 	return nil
 }

@@ -63,7 +63,8 @@ func dbArg(dsn string) string {
 }
 
 // assessmentArgs names the assessment in a hint as the clerk named it: the --config she gave
-// (with --assessment when it holds several), or --assessment alone when she gave no config.
+// (with --assessment when she gave it or the configs hold several), or --assessment alone
+// when she gave no config.
 func assessmentArgs(cf *configFlags, id string, several bool) string {
 	if len(cf.paths) == 0 {
 		return "--assessment " + shellArg(id)
@@ -75,7 +76,7 @@ func assessmentArgs(cf *configFlags, id string, several bool) string {
 		}
 		b.WriteString("--config " + shellArg(p))
 	}
-	if several {
+	if several || cf.id != "" {
 		b.WriteString(" --assessment " + shellArg(id))
 	}
 	return b.String()

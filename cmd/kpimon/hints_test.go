@@ -67,3 +67,29 @@ func TestTokenHintsQuoteTheDatabase(t *testing.T) {
 		t.Errorf("token add's hint:\n%s", out)
 	}
 }
+
+// TestNextStepHints: after a bulletin the command to lock its month, and token revoke's
+// mistakes with the command that lists the numbers — each with every flag it needs.
+func TestNextStepHints(t *testing.T) {
+	config, db := loadCangnan(t)
+	out := mustCLI(t, "bulletin", "--config", config, "--db", db, "--period", "2024-06", "--out", filepath.Join(t.TempDir(), "六月.html"))
+	if !strings.Contains(out, "kpimon lock --db "+db+" --config "+config+" --period 2024-06") {
+		t.Errorf("bulletin does not say how to lock the month:\n%s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"token", "revoke", "--db", db, "灵溪镇"}, "令牌编号“灵溪镇”不是数字：请给出 kpimon token list --db " + db + " 列出的编号"},
+		{[]string{"token", "revoke", "--db", db}, "如 kpimon token revoke --db " + db + " 3"},
+		{[]string{"token", "revoke", "--db", db, "7"}, "没有编号为 7 的有效令牌（可能已停用）：用 kpimon token list --db " + db + " 查看"},
+	} {
+		_, stderr, err := cli(t, tc.args...)
+		if err == nil || !strings.Contains(stderr+err.Error(), tc.want) {
+			t.Errorf("%v: %v %s; want %q", tc.args, err, stderr, tc.want)
+		}
+	}
+	if out := mustCLI(t, "rank", "-h"); !strings.Contains(out, "--config 文件或目录") || !strings.Contains(out, "--period YYYY-MM") || strings.Contains(out, " 值\n") {
+		t.Errorf("help names values by type, not by what they are:\n%s", out)
+	}
+}

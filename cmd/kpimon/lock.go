@@ -54,6 +54,15 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		db = st
+		// without a config nothing says the id is right: one the database has never seen
+		// (a typo) would lock a month of no assessment and list nothing, silently
+		if known, err := assessmentInStore(ctx, st, aid); err != nil {
+			st.Close()
+			return err
+		} else if !known {
+			st.Close()
+			return usageError{msg: fmt.Sprintf("数据库 %s 中没有考核“%s”的数据或锁定：请检查 --assessment（考核编号是配置文件中的 id），或改用 --config 配置文件", redactDSN(dbPath), aid)}
+		}
 	}
 	defer db.Close()
 	if *period == "" {
@@ -111,4 +120,14 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "已锁定 %s：此后改动该月数据的批次将整批拒绝（解锁：kpimon lock --unlock %s %s --period %s）。\n", p, dbArg(dbPath), assessmentArgs(&cf, aid, several), p)
 	return nil
+}
+
+// assessmentInStore reports whether the database holds a batch or a lock of the assessment.
+func assessmentInStore(ctx context.Context, db store.Store, id string) (bool, error) {
+	last, err := db.LastBatch(ctx, id)
+	if err != nil || last > 0 {
+		return last > 0, err
+	}
+	locks, err := db.Locks(ctx, id)
+	return len(locks) > 0, err
 }

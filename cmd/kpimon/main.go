@@ -221,7 +221,7 @@ func printFlags(fs *flag.FlagSet) {
 		kind, usage := flag.UnquoteUsage(f)
 		line := "  --" + f.Name
 		if kind != "" {
-			line += " " + map[string]string{"string": "文本", "int": "整数", "uint": "整数", "float": "数", "duration": "时长", "value": "值"}[kind]
+			line += " " + flagValueName(f.Name, kind, usage)
 		}
 		fmt.Fprintln(w, line)
 		if def := shownDefault(f); def != "" {
@@ -229,6 +229,47 @@ func printFlags(fs *flag.FlagSet) {
 		}
 		fmt.Fprintln(w, "        "+usage)
 	})
+}
+
+// flagValueName is what help calls a flag's value: what it is for the flags every command
+// shares (文件, YYYY-MM, 乡镇 …), else its type.
+func flagValueName(name, kind, usage string) string {
+	switch name {
+	case "config":
+		if kind == "value" {
+			return "文件或目录"
+		}
+		return "文件"
+	case "db":
+		return "文件或地址"
+	case "period", "to":
+		return "YYYY-MM"
+	case "out":
+		if strings.Contains(usage, "目录") {
+			return "目录"
+		}
+		return "文件"
+	case "from", "qr", "write":
+		if name == "write" {
+			return "目录"
+		}
+		return "文件"
+	case "township":
+		return "乡镇"
+	case "assessment":
+		return "考核编号"
+	case "addr":
+		return "主机:端口"
+	case "actor", "name":
+		return "名称"
+	case "base-url", "alertmanager-url":
+		return "网址"
+	case "ttl", "alert-interval", "alertmanager-resend":
+		return "时长"
+	case "viewer-token":
+		return "令牌"
+	}
+	return map[string]string{"string": "文本", "int": "整数", "uint": "整数", "float": "数", "duration": "时长", "value": "值"}[kind]
 }
 
 // shownDefault is a flag's default as help shows it: none for an empty, false or zero

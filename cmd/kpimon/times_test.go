@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +83,28 @@ func TestTimesInTheAssessmentsZone(t *testing.T) {
 				t.Errorf("no time of now in Asia/Shanghai (%v):\n%s", tc.when, out)
 			}
 		})
+	}
+}
+
+// TestLockUnknownAssessment: lock --assessment with an id the database has never seen (a
+// typo) is refused instead of locking a month of no assessment or listing nothing.
+func TestLockUnknownAssessment(t *testing.T) {
+	_, db := loadCangnan(t)
+	for _, args := range [][]string{
+		{"lock", "--db", db, "--assessment", "cangnan-2024", "--period", "2024-03"},
+		{"lock", "--db", db, "--assessment", "cangnan-2024"},
+	} {
+		out, _, err := cli(t, args...)
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(ue.msg, "没有考核“cangnan-2024”的数据或锁定：请检查 --assessment") {
+			t.Errorf("%v: %v, stdout %q", args, err, out)
+		}
+	}
+	// the right id (the config's base name, config) still works without the config
+	if out := mustCLI(t, "lock", "--db", db, "--assessment", "config", "--period", "2024-03"); !strings.Contains(out, "已锁定 2024-03") {
+		t.Errorf("lock by the right id said %q", out)
+	}
+	if out := mustCLI(t, "lock", "--db", db, "--assessment", "config"); !strings.Contains(out, "2024-03") {
+		t.Errorf("lock list by the right id said %q", out)
 	}
 }

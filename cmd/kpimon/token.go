@@ -194,14 +194,17 @@ func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := require(fs, "db", *dbPath); err != nil {
 		return err
 	}
+	list := "kpimon token list " + dbArg(*dbPath)
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "须给出一个令牌编号（见 kpimon token list）")
-		return shownUsage("须给出一个令牌编号")
+		msg := "须给出一个令牌编号，如 kpimon token revoke " + dbArg(*dbPath) + " 3（编号见 " + list + "）"
+		fmt.Fprintln(stderr, msg)
+		return shownUsage(msg)
 	}
 	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
 	if err != nil {
-		fmt.Fprintf(stderr, "令牌编号“%s”不是数字\n", fs.Arg(0))
-		return shownUsage("令牌编号不是数字")
+		msg := fmt.Sprintf("令牌编号“%s”不是数字：请给出 %s 列出的编号", fs.Arg(0), list)
+		fmt.Fprintln(stderr, msg)
+		return shownUsage(msg)
 	}
 	db, err := openStore(ctx, *dbPath, true)
 	if err != nil {
@@ -210,7 +213,7 @@ func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer db.Close()
 	tok, err := db.RevokeToken(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("没有编号为 %d 的有效令牌（可能已停用）", id)
+		return fmt.Errorf("没有编号为 %d 的有效令牌（可能已停用）：用 %s 查看令牌的编号和状态", id, list)
 	}
 	if err != nil {
 		return err
