@@ -63,10 +63,12 @@ func openPostgres(ctx context.Context, dsn string) (store.Store, error) {
 		return db, nil
 	}
 	var se *store.SchemaError
+	var ce *postgres.ConnectError
 	switch {
 	case errors.As(err, &se):
 		return nil, se
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.As(err, &ce) && ce.Reason == "":
+		// a cause kpimon has no words for: say what to check
 		return nil, fmt.Errorf("%w\n请检查 --db 地址中的主机、端口、数据库名、用户名和密码，以及 PostgreSQL 服务器是否已启动、网络是否可达", err)
 	}
 	return nil, err
