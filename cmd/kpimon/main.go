@@ -15,6 +15,9 @@ import (
 	"strings"
 	"syscall"
 	_ "time/tzdata" // the configured time zone must resolve on machines without zoneinfo
+
+	"github.com/kpimon/kpimon/postgres"
+	"github.com/kpimon/kpimon/store"
 )
 
 func main() {
@@ -123,9 +126,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, c := range commands() {
 		if c.name == args[0] {
 			err := c.run(ctx, args[1:], stdout, stderr)
-			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			var ce *postgres.ConnectError
+			switch {
+			case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 				// Ctrl-C or kill -TERM: the commands leave no half-written file behind
 				return errors.New("已中断")
+			case errors.Is(err, store.ErrUnavailable) && !errors.As(err, &ce):
+				// a long ingest holds the database past the wait allowed, or PostgreSQL
+				// went away in the middle: nothing was written
+				return errors.New("数据库正忙或暂时不可用（也许另一个导入正在写入）：本次未写入任何数据，请稍后再试")
 			}
 			return err
 		}

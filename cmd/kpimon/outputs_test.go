@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
 )
 
 // english is what the system says in English about files; none of it may reach the clerk.
@@ -117,5 +120,32 @@ func TestInterruptedIngest(t *testing.T) {
 	err = run(ctx, []string{"gen", "--out", t.TempDir(), "--townships", "3"}, &out, &errOut)
 	if err == nil || err.Error() != "已中断" {
 		t.Errorf("an interrupted gen said %v", err)
+	}
+}
+
+// TestBusyDatabase: while another process holds the database's write lock past the wait
+// allowed (a long ingest), a write says so in Chinese and what to do, and writes nothing.
+func TestBusyDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for sqlite.BusyTimeout")
+	}
+	config, db := loadCangnan(t)
+	holder, err := sql.Open("sqlite3", "file:"+db+"?_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	tx, err := holder.Begin() // BEGIN IMMEDIATE: the write lock, as a long ingest holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	_, _, err = cli(t, "lock", "--db", db, "--config", config, "--period", "2024-03")
+	if err == nil || err.Error() != "数据库正忙或暂时不可用（也许另一个导入正在写入）：本次未写入任何数据，请稍后再试" {
+		t.Errorf("lock on a busy database said %v", err)
+	}
+	tx.Rollback()
+	if out := mustCLI(t, "lock", "--db", db, "--config", config); !strings.Contains(out, "没有已锁定的月份") {
+		t.Errorf("the refused lock was written:\n%s", out)
 	}
 }
