@@ -212,3 +212,29 @@ func TestTownshipMistakes(t *testing.T) {
 		t.Error("a refused token command created the database")
 	}
 }
+
+// TestFlagMistakesInChinese: the flag package's English is said in Chinese, naming flags as
+// help does (--name) and what kind of value a flag takes.
+func TestFlagMistakesInChinese(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"gen", "--townships", "x"}, "参数 --townships 的值 \"x\" 无效：应为整数，如 10"},
+		{[]string{"gen", "--noise", "abc"}, "参数 --noise 的值 \"abc\" 无效：应为数，如 0.3"},
+		{[]string{"lock", "--unlock=maybe"}, "参数 --unlock 的值 \"maybe\" 无效：这个参数不带值，写 --unlock 即可"},
+		{[]string{"rank", "-foo"}, "未知参数 --foo"},
+		{[]string{"rank", "--db"}, "参数 --db 需要一个值"},
+		{[]string{"rules", "--base-url", "kpimon.example.cn"}, "--base-url“kpimon.example.cn”须以 http:// 或 https:// 开头"},
+	} {
+		_, stderr, err := cli(t, tc.args...)
+		var ue usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("%v: err = %v, want a usage error (status 2)", tc.args, err)
+			continue
+		}
+		if said := ue.msg + stderr; !strings.Contains(said, tc.want) || strings.Contains(said, "parse error") {
+			t.Errorf("%v said %q, want %q", tc.args, said, tc.want)
+		}
+	}
+}

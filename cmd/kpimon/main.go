@@ -201,24 +201,39 @@ func parseFlagsWithArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (help
 		fs.SetOutput(out)
 		return true, nil
 	}
-	msg := flagMessage(err.Error())
+	msg := flagMessage(fs, err.Error())
 	fmt.Fprintln(out, msg)
 	fs.Usage()
 	return false, shownUsage(msg)
 }
 
-// flagMessage says a flag package error in Chinese.
-func flagMessage(e string) string {
+// flagMessage says a flag package error in Chinese, naming flags as help does (--name)
+// and, for a value that does not parse, what kind of value the flag takes.
+func flagMessage(fs *flag.FlagSet, e string) string {
+	dashed := func(name string) string { return "--" + strings.TrimLeft(name, "-") }
 	switch {
 	case strings.HasPrefix(e, "flag provided but not defined: "):
-		return "未知参数 " + strings.TrimPrefix(e, "flag provided but not defined: ")
+		name := dashed(strings.TrimPrefix(e, "flag provided but not defined: "))
+		return "未知参数 " + name + "（这个命令的参数见下面的说明）"
 	case strings.HasPrefix(e, "flag needs an argument: "):
-		return "参数 " + strings.TrimPrefix(e, "flag needs an argument: ") + " 需要一个值"
+		return "参数 " + dashed(strings.TrimPrefix(e, "flag needs an argument: ")) + " 需要一个值"
 	case strings.HasPrefix(e, "invalid value "), strings.HasPrefix(e, "invalid boolean value "):
-		// invalid value "x" for flag -n: parse error
-		value, rest, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(e, "invalid boolean value "), "invalid value "), " for flag ")
-		name, _, _ := strings.Cut(rest, ":")
-		return fmt.Sprintf("参数 %s 的值 %s 无效", name, value)
+		// invalid value "x" for flag -n: parse error; invalid boolean value "x" for -b: parse error
+		value, rest, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(e, "invalid boolean value "), "invalid value "), " for ")
+		name, _, _ := strings.Cut(strings.TrimPrefix(rest, "flag "), ":")
+		msg := fmt.Sprintf("参数 %s 的值 %s 无效", dashed(name), value)
+		if f := fs.Lookup(strings.TrimLeft(name, "-")); f != nil {
+			kind, _ := flag.UnquoteUsage(f)
+			switch kind {
+			case "int", "uint":
+				msg += "：应为整数，如 10"
+			case "float":
+				msg += "：应为数，如 0.3"
+			case "":
+				msg += "：这个参数不带值，写 " + dashed(name) + " 即可（或 " + dashed(name) + "=false）"
+			}
+		}
+		return msg
 	}
 	return "参数错误：" + e
 }

@@ -159,7 +159,7 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return shownUsage("多余的参数")
 	}
 	if *baseURL != "" && !strings.HasPrefix(*baseURL, "http://") && !strings.HasPrefix(*baseURL, "https://") {
-		return fmt.Errorf("--base-url %q 应以 http:// 或 https:// 开头", *baseURL)
+		return usageError{msg: fmt.Sprintf("--base-url“%s”须以 http:// 或 https:// 开头，如 https://%s", *baseURL, strings.TrimLeft(*baseURL, "/:"))}
 	}
 	data, err := rulesYAML(*baseURL)
 	if err != nil {
