@@ -238,3 +238,23 @@ func TestFlagMistakesInChinese(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownCommandSuggests: a mistyped or synonymous command is answered with the one
+// meant.
+func TestUnknownCommandSuggests(t *testing.T) {
+	for _, tc := range []struct {
+		cmd, want string
+	}{
+		{"ingset", "未知命令“ingset”：是不是 kpimon ingest？"},
+		{"import", "是不是 kpimon ingest？"},
+		{"unlock", "是不是 kpimon lock --unlock？"},
+		{"servr", "是不是 kpimon serve？"},
+		{"frobnicate", "未知命令“frobnicate”\n"},
+	} {
+		_, stderr, err := cli(t, tc.cmd)
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(stderr, tc.want) {
+			t.Errorf("kpimon %s: %v, stderr lacks %q:\n%s", tc.cmd, err, tc.want, stderr)
+		}
+	}
+}

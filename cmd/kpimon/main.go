@@ -140,8 +140,60 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	usage(stderr)
-	fmt.Fprintf(stderr, "\n未知命令 %q\n", args[0])
-	return shownUsage("未知命令 " + args[0])
+	msg := fmt.Sprintf("未知命令“%s”", args[0])
+	if near := nearestCommand(args[0]); near != "" {
+		msg += "：是不是 kpimon " + near + "？"
+	}
+	fmt.Fprintf(stderr, "\n%s\n", msg)
+	return shownUsage(msg)
+}
+
+// commandSynonyms are words a clerk may type for a command.
+var commandSynonyms = map[string]string{
+	"import": "ingest", "load": "ingest", "upload": "ingest", "导入": "ingest",
+	"export": "render", "html": "render",
+	"report": "bulletin", "notice": "bulletin", "通报": "bulletin",
+	"start": "serve", "run": "serve", "server": "serve", "web": "serve",
+	"evaluate": "eval", "evaluation": "eval", "ranking": "rank", "rankings": "rank", "排名": "rank",
+	"alert": "alerts", "预警": "alerts", "tokens": "token", "unlock": "lock --unlock", "form": "template", "模板": "template",
+}
+
+// nearestCommand is the command a mistyped one most likely means: a synonym, or a command
+// within two edits (ingset, servr).
+func nearestCommand(name string) string {
+	name = strings.ToLower(name)
+	if c, ok := commandSynonyms[name]; ok {
+		return c
+	}
+	best, bestD := "", 3
+	for _, c := range commands() {
+		if d := editDistance(name, c.name); d < bestD {
+			best, bestD = c.name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, by rune.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur := make([]int, len(rb)+1)
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(rb)]
 }
 
 // newFlags makes a subcommand's flag set that reports mistakes instead of exiting.
