@@ -233,7 +233,7 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	config := fs.String("config", "", "考核配置文件（YAML）")
 	township := fs.String("township", "", "乡镇代码或名称")
 	ttl := fs.String("ttl", "7d", "有效期，如 7d（天）、12h（小时）；最长 90d")
-	base := fs.String("base-url", "", "链接的网址开头，如 https://kpimon.example.cn（默认：配置中的 notify.base_url）")
+	base := fs.String("base-url", "", "kpimon 对外的网址，如 https://kpimon.example.cn（默认：配置中的 notify.base_url）；链接指向其中这项考核的页面")
 	qr := fs.String("qr", "", "把二维码写成这个 PNG 文件，可打印或发给乡镇")
 	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
@@ -285,7 +285,13 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if _, err := db.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
 		return err
 	}
-	links, err := server.MakeLoginLinks(ctx, db, a, []string{t.Code}, *base, time.Now(), d, defaultActor())
+	// the server serves each assessment under /{id}/ (as /admin/links makes its links): a
+	// link without the prefix would land in the deployment's default assessment
+	linkBase := strings.TrimRight(strings.TrimSpace(*base), "/")
+	if !strings.HasSuffix(linkBase, "/"+a.ID) {
+		linkBase += "/" + a.ID
+	}
+	links, err := server.MakeLoginLinks(ctx, db, a, []string{t.Code}, linkBase, time.Now(), d, defaultActor())
 	if err != nil {
 		return err
 	}
