@@ -189,7 +189,11 @@ func unreadableFiles(paths []string) []string {
 			}
 			f.Close()
 		}
-		if err != nil {
+		switch {
+		case err != nil && errors.Is(err, iofs.ErrNotExist) && strings.ContainsAny(p, "*?["):
+			// the shell passes a pattern that matched nothing as it is
+			out = append(out, fmt.Sprintf("没有与 %s 匹配的文件：请检查文件夹和文件名", p))
+		case err != nil:
 			out = append(out, (&collector.FileError{Path: p, Err: err}).Error())
 		}
 	}

@@ -31,7 +31,8 @@ func TestIngestFileMistakes(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "new.db")
 	missing1, missing2 := filepath.Join(dir, "六月.csv"), filepath.Join(dir, "七月.csv")
-	_, stderr, err := cli(t, "ingest", "--config", cangnan("config.yaml"), "--db", db, cangnan("jan-may.csv"), missing1, dir, missing2)
+	pattern := filepath.Join(dir, "reports", "*.csv")
+	_, stderr, err := cli(t, "ingest", "--config", cangnan("config.yaml"), "--db", db, cangnan("jan-may.csv"), missing1, dir, missing2, pattern)
 	var ue usageError
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want a usage error (status 2)", err)
@@ -40,6 +41,7 @@ func TestIngestFileMistakes(t *testing.T) {
 		"文件 " + missing1 + " 不存在：请检查文件名和所在的文件夹",
 		"文件 " + missing2 + " 不存在",
 		dir + " 是文件夹，不是文件：请给出其中的报表文件，如 " + filepath.Join(dir, "*.csv"),
+		"没有与 " + pattern + " 匹配的文件：请检查文件夹和文件名",
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
