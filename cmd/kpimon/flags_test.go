@@ -258,3 +258,13 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingDBSaysHow: a missing --db says what it is and that KPIMON_DB saves typing it.
+func TestMissingDBSaysHow(t *testing.T) {
+	t.Setenv("KPIMON_DB", "")
+	_, stderr, err := cli(t, "ingest", "--config", cangnan("config.yaml"), cangnan("jan-may.csv"))
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(stderr, "缺少参数 --db：数据库文件，如 --db 考核.db（也可以设置环境变量 KPIMON_DB") {
+		t.Errorf("ingest without --db: %v\n%s", err, stderr)
+	}
+}

@@ -367,9 +367,13 @@ func shownDefault(f *flag.Flag) string {
 func require(fs *flag.FlagSet, pairs ...string) error {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if pairs[i+1] == "" {
-			fmt.Fprintf(fs.Output(), "缺少参数 --%s\n", pairs[i])
+			msg := "缺少参数 --" + pairs[i]
+			if pairs[i] == "db" {
+				msg += "：数据库文件，如 --db 考核.db（也可以设置环境变量 KPIMON_DB，以后的命令就不必再写）"
+			}
+			fmt.Fprintln(fs.Output(), msg)
 			fs.Usage()
-			return shownUsage("缺少参数 --" + pairs[i])
+			return shownUsage(msg)
 		}
 	}
 	return nil
