@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,5 +92,18 @@ func TestNextStepHints(t *testing.T) {
 	}
 	if out := mustCLI(t, "rank", "-h"); !strings.Contains(out, "--config 文件或目录") || !strings.Contains(out, "--period YYYY-MM") || strings.Contains(out, " 值\n") {
 		t.Errorf("help names values by type, not by what they are:\n%s", out)
+	}
+}
+
+// TestUnlockWithoutMonth: unlock without --period shows the command with the latest
+// locked month and how to list them.
+func TestUnlockWithoutMonth(t *testing.T) {
+	config, db := loadCangnan(t)
+	mustCLI(t, "lock", "--db", db, "--config", config, "--period", "2024-05")
+	_, stderr, err := cli(t, "lock", "--unlock", "--db", db, "--config", config)
+	var ue usageError
+	want := "解锁须指定月份，如 kpimon lock --unlock --db " + db + " --config " + config + " --period 2024-05（已锁定的月份见 kpimon lock --db " + db + " --config " + config + "）"
+	if !errors.As(err, &ue) || !strings.Contains(stderr, want) {
+		t.Errorf("unlock without a month: %v\n%s\nwant %s", err, stderr, want)
 	}
 }

@@ -67,8 +67,15 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer db.Close()
 	if *period == "" {
 		if *unlock {
-			fmt.Fprintln(stderr, "解锁须指定 --period")
-			return shownUsage("解锁须指定 --period")
+			// the example is the latest locked month, the one most likely meant
+			example := "YYYY-MM"
+			if locks, err := db.Locks(ctx, aid); err == nil && len(locks) > 0 {
+				example = locks[len(locks)-1].Period.String()
+			}
+			msg := fmt.Sprintf("解锁须指定月份，如 kpimon lock --unlock %s %s --period %s（已锁定的月份见 kpimon lock %s %s）",
+				dbArg(dbPath), assessmentArgs(&cf, aid, several), example, dbArg(dbPath), assessmentArgs(&cf, aid, several))
+			fmt.Fprintln(stderr, msg)
+			return shownUsage(msg)
 		}
 		locks, err := db.Locks(ctx, aid)
 		if err != nil {

@@ -48,7 +48,7 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *period == "" {
 		latest, ok := mon.LatestPeriod()
 		if !ok {
-			return fmt.Errorf("数据库中还没有 %d 年度的报送数据：请用 --period 指定月份", a.Year)
+			return fmt.Errorf("数据库中还没有 %d 年度的报送数据：请先导入报表（kpimon ingest），或用 --period 指定月份", a.Year)
 		}
 		p = latest
 	} else if p, err = periodArg("period", *period, a, time.Now(), true); err != nil {

@@ -69,7 +69,7 @@ func (f *reportFlags) evaluate(ctx context.Context, stderr io.Writer) (*kpi.Asse
 	if f.period == "" {
 		latest, ok := d.LatestPeriod()
 		if !ok {
-			return nil, nil, fmt.Errorf("数据库中还没有 %d 年度的报送数据：请用 --period 指定月份", a.Year)
+			return nil, nil, fmt.Errorf("数据库中还没有 %d 年度的报送数据：请先导入报表（kpimon ingest），或用 --period 指定月份", a.Year)
 		}
 		p = latest
 	} else if p, err = periodArg("period", f.period, a, time.Now(), true); err != nil {
