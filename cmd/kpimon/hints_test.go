@@ -107,3 +107,11 @@ func TestUnlockWithoutMonth(t *testing.T) {
 		t.Errorf("unlock without a month: %v\n%s\nwant %s", err, stderr, want)
 	}
 }
+
+// TestNoTokensHint: an empty token list says how to add one, with --db.
+func TestNoTokensHint(t *testing.T) {
+	_, db := loadCangnan(t)
+	if out := mustCLI(t, "token", "list", "--db", db); !strings.Contains(out, "还没有令牌：用 kpimon token add --db "+db+" --config 考核配置 --township 乡镇 创建") {
+		t.Errorf("token list on no tokens said %q", out)
+	}
+}

@@ -157,7 +157,7 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if len(toks) == 0 {
-		fmt.Fprintln(stdout, "还没有令牌：用 kpimon token add 创建。")
+		fmt.Fprintf(stdout, "还没有令牌：用 kpimon token add %s --config 考核配置 --township 乡镇 创建（管理员令牌用 --admin 代替 --township）。\n", dbArg(*dbPath))
 		return nil
 	}
 	t := newTable("编号", "名称", "考核", "范围", "前缀", "创建时间", "创建人", "状态").alignRight(0)
