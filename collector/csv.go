@@ -106,6 +106,12 @@ func (b *Batch) addCSV(name string, data []byte) {
 	}
 }
 
+// columnNames are the Chinese names of the columns, as the messages say them.
+var columnNames = map[string]string{"township": "乡镇", "indicator": "指标", "period": "月份", "value": "数值", "numerator": "分子", "denominator": "分母"}
+
+// headerHint is the header a message asks for.
+const headerHint = "乡镇,指标,月份,数值,分子,分母（分子、分母只用于比率类指标；也可用英文 township,indicator,period,value,numerator,denominator）"
+
 // header maps the fields to their column positions, or records what is wrong with it.
 func (b *Batch) header(where string, header []string) (map[string]int, bool) {
 	cols := map[string]int{}
@@ -122,9 +128,14 @@ func (b *Batch) header(where string, header []string) (map[string]int, bool) {
 		}
 		cols[f] = i
 	}
+	if len(cols) == 0 {
+		// nothing recognised: the header row is missing or is not kpimon's
+		b.fail(where, "", "", ErrMalformed, "第一行不是表头，没有认出任何列名：第一行应为 %s", headerHint)
+		return cols, false
+	}
 	for _, f := range []string{"township", "indicator", "period"} {
 		if _, has := cols[f]; !has {
-			b.fail(where, f, "", ErrMalformed, "表头缺少 %s 列（表头应含 township,indicator,period,value；比率类另含 numerator,denominator）", f)
+			b.fail(where, f, "", ErrMalformed, "表头缺少“%s”列（%s）：表头应为 %s", columnNames[f], f, headerHint)
 			ok = false
 		}
 	}
@@ -132,7 +143,7 @@ func (b *Batch) header(where string, header []string) (map[string]int, bool) {
 	_, n := cols["numerator"]
 	_, d := cols["denominator"]
 	if !v && !(n && d) {
-		b.fail(where, "value", "", ErrMalformed, "表头缺少 value 列（或比率类的 numerator 和 denominator 列）")
+		b.fail(where, "value", "", ErrMalformed, "表头缺少“数值”列（value），比率类指标则须有“分子”和“分母”列（numerator、denominator）")
 		ok = false
 	}
 	return cols, ok

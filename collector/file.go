@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // AddFile reads one file into the batch, choosing the format as AddBytes does. Errors name
@@ -19,11 +20,8 @@ func (b *Batch) AddFile(ctx context.Context, path string) error {
 		return err
 	}
 	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("文件 %s 不存在: %w", path, err)
-	case err != nil:
-		return fmt.Errorf("读取文件 %s 失败: %w", path, err)
+	if err != nil {
+		return &FileError{Path: path, Err: err}
 	}
 	name := filepath.Base(path)
 	if b.paths == nil {
@@ -65,4 +63,37 @@ func (b *Batch) AddBytes(name string, data []byte) {
 	default:
 		b.addCSV(name, data)
 	}
+}
+
+// FileError is a file of a batch that could not be read. Its message is Chinese and says
+// what to do; the system's own (English) text stays in Err.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(e.Err, fs.ErrNotExist):
+		return fmt.Sprintf("文件 %s 不存在：请检查文件名和所在的文件夹", e.Path)
+	case errors.Is(e.Err, fs.ErrPermission):
+		return fmt.Sprintf("没有读取文件 %s 的权限：请检查文件的权限，或换一个用户运行", e.Path)
+	case errors.As(e.Err, &pe) && errors.Is(pe.Err, syscall.EISDIR):
+		return fmt.Sprintf("%s 是文件夹，不是文件：请给出其中的报表文件，如 %s", e.Path, filepath.Join(e.Path, "*.csv"))
+	}
+	return fmt.Sprintf("读取文件 %s 失败：%s", e.Path, systemText(e.Err))
+}
+
+// Unwrap gives the system's error.
+func (e *FileError) Unwrap() error { return e.Err }
+
+// systemText is the part of an operating system error that a PathError does not already
+// say (the operation and the path), for the rare failures with no Chinese message.
+func systemText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"golang.org/x/text/width"
+
+	"github.com/kpimon/kpimon/kpi"
 )
 
 // A misspelt township or indicator is answered with the nearest names of the assessment
@@ -37,11 +39,23 @@ func fold(s string) string {
 // townshipCandidates and indicatorCandidates list what may be suggested, once per batch.
 func (b *Batch) townshipCandidates() []candidate {
 	if b.townCands == nil {
-		for i, t := range b.a.Townships {
-			b.townCands = append(b.townCands, candidate{[]rune(fold(t.Name)), t.Name, i}, candidate{[]rune(fold(t.Code)), t.Code + "（" + t.Name + "）", i})
-		}
+		b.townCands = townshipCandidates(b.a)
 	}
 	return b.townCands
+}
+
+func townshipCandidates(a *kpi.Assessment) []candidate {
+	var out []candidate
+	for i, t := range a.Townships {
+		out = append(out, candidate{[]rune(fold(t.Name)), t.Name, i}, candidate{[]rune(fold(t.Code)), t.Code + "（" + t.Name + "）", i})
+	}
+	return out
+}
+
+// UnknownTownship says that input names none of the assessment's townships, with the
+// nearest names as a batch's rows are answered (for a command line's --township).
+func UnknownTownship(a *kpi.Assessment, input string) string {
+	return unknownMessage("乡镇", input, nearest(input, townshipCandidates(a)))
 }
 
 func (b *Batch) indicatorCandidates() []candidate {

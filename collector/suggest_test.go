@@ -161,3 +161,21 @@ func TestRepeatedUnknownNamesAreToldOnce(t *testing.T) {
 		})
 	}
 }
+
+func TestUnknownTownship(t *testing.T) {
+	a, err := kpi.ParseConfig("s.yaml", []byte(suggestConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		input, want string
+	}{
+		{"东成街道", "未知的乡镇“东成街道”，是否为“东城街道”？"},
+		{"东城", "未知的乡镇“东城”，是否为“东城街道”？"},
+		{"火星镇", "未知的乡镇“火星镇”：须为考核方案中的乡镇代码或名称"},
+	} {
+		if got := UnknownTownship(a, tc.input); got != tc.want {
+			t.Errorf("UnknownTownship(%q) = %q, want %q", tc.input, got, tc.want)
+		}
+	}
+}

@@ -191,7 +191,7 @@ func TestXLSXErrorsNameSheetAndCell(t *testing.T) {
 		}, []string{"x.xlsx:说明"}, ErrMalformed, "未找到表头"},
 		{"long form without a value column", []sheetSpec{{name: "S", rows: [][]any{
 			{"township", "indicator", "period", "备注"}, {"aa", "screenings", "2024-01", 1},
-		}}}, []string{"x.xlsx:S!A1"}, ErrMalformed, "表头缺少 value 列"},
+		}}}, []string{"x.xlsx:S!A1"}, ErrMalformed, "表头缺少“数值”列（value）"},
 		{"form without township", []sheetSpec{{name: "S", rows: [][]any{
 			{"序号", FormCodeHeader, FormValueHeader}, {1, "screenings", 3},
 		}}}, []string{"x.xlsx:S!A1"}, ErrMalformed, "缺少“乡镇（街道）”"},

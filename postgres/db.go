@@ -71,6 +71,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/tls"
 	"embed"
 	"errors"
 	"fmt"
@@ -78,6 +79,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -130,8 +132,8 @@ const (
 func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		// pgconn's message hides the password
-		return nil, fmt.Errorf("PostgreSQL 地址无效（应形如 postgres://用户名:密码@主机:端口/数据库名）：%w", err)
+		// pgconn's message hides the password, but is English: it stays in the chain only
+		return nil, &AddressError{Err: err}
 	}
 	cc := cfg.ConnConfig
 	if cc.ConnectTimeout == 0 {
@@ -146,7 +148,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	db := &DB{connCfg: cc.Copy(), desc: Describe(cfg), now: time.Now, acquireTimeout: AcquireTimeout}
 	db.leases = newLeases(db)
 	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("无法连接 PostgreSQL 数据库 %s：%w", db.desc, unavailable(err))
+		return nil, connectFailure(db.desc, cc.ConnectTimeout, err)
 	}
 	if err := db.start(ctx); err != nil {
 		db.pool.Close()
@@ -159,7 +161,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 func (db *DB) start(ctx context.Context) error {
 	var schema *string
 	if err := db.queryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		return fmt.Errorf("无法连接 PostgreSQL 数据库 %s%s：%w", db.desc, connectHint(err), unavailable(err))
+		return connectFailure(db.desc, db.connCfg.ConnectTimeout, err)
 	}
 	if schema == nil {
 		return fmt.Errorf("PostgreSQL 数据库 %s 没有可用的 schema：search_path 中的 schema 都不存在", db.desc)
@@ -176,19 +178,102 @@ func (db *DB) start(ctx context.Context) error {
 	return nil
 }
 
-// connectHint says in a few words why a connection was refused, when the server said.
-func connectHint(err error) string {
+// AddressError is a --db address that is not a PostgreSQL URL kpimon can read. Its message
+// is Chinese; the driver's (English, without the password) stays in Err.
+type AddressError struct{ Err error }
+
+func (e *AddressError) Error() string {
+	return "PostgreSQL 地址无效：应形如 postgres://用户名:密码@主机:端口/数据库名；" +
+		"用户名和密码中的特殊字符须按网址写法转义（@ 写作 %40，: 写作 %3A，/ 写作 %2F，空格写作 %20）"
+}
+
+// Unwrap gives the driver's error.
+func (e *AddressError) Unwrap() error { return e.Err }
+
+// ConnectError is a database that could not be reached or refused the connection. Its
+// message names the database (never the password) and, for the common causes, says in
+// Chinese why and what to do (Reason); for other causes it carries the driver's text. It
+// unwraps to the driver's error, and to store.ErrUnavailable when trying again may help.
+type ConnectError struct {
+	Database string // the address without secrets
+	Reason   string // why, in Chinese; empty when the cause is not one kpimon knows
+	Err      error
+}
+
+func (e *ConnectError) Error() string {
+	if e.Reason != "" {
+		return "无法连接 PostgreSQL 数据库 " + e.Database + "：" + e.Reason
+	}
+	return "无法连接 PostgreSQL 数据库 " + e.Database + "（驱动的信息：" + e.Err.Error() + "）"
+}
+
+// Unwrap gives the driver's error (wrapped as store.ErrUnavailable when transient).
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+func connectFailure(desc string, timeout time.Duration, err error) error {
+	return &ConnectError{Database: desc, Reason: connectReason(err, timeout), Err: unavailable(err)}
+}
+
+// connectReason says in Chinese why a connection failed and what to do, for the causes an
+// administrator meets: the server's refusals first (they are the most precise), then the
+// network's.
+func connectReason(err error, timeout time.Duration) string {
 	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "3D000": // invalid_catalog_name
+			return "服务器上没有这个数据库：请先创建它（CREATE DATABASE 库名 OWNER 用户名;），kpimon 会在其中建表"
+		case "28P01": // invalid_password
+			return "密码不正确：请检查 --db 地址中的用户名和密码"
+		case "28000": // invalid_authorization_specification
+			if strings.Contains(pe.Message, "does not exist") {
+				return "服务器上没有这个用户：请先创建它（CREATE ROLE 用户名 LOGIN PASSWORD '密码';），或检查 --db 地址中的用户名"
+			}
+			return "服务器不允许此用户从这台机器连接：请让数据库管理员在 pg_hba.conf 中放行，或检查 --db 地址中的用户名"
+		case "42704": // undefined_object: a parameter in the URL the server does not know
+			name := pe.Message
+			if i := strings.IndexByte(name, '"'); i >= 0 {
+				if j := strings.IndexByte(name[i+1:], '"'); j >= 0 {
+					name = name[i+1 : i+1+j]
+				}
+			}
+			return "地址中的参数“" + name + "”服务器不认识：请检查拼写（常用的有 sslmode、search_path、connect_timeout）"
+		case "53300": // too_many_connections
+			return "服务器的连接数已满：请稍后再试，或让数据库管理员调大 max_connections"
+		case "57P03": // cannot_connect_now
+			return "服务器正在启动或关闭：请稍后再试"
+		}
 		return ""
 	}
-	switch pe.Code {
-	case "3D000": // invalid_catalog_name
-		return "（服务器上没有这个数据库：请先创建它，kpimon 会在其中建表）"
-	case "28P01", "28000": // invalid_password, invalid_authorization_specification
-		return "（用户名或密码不正确，或服务器不允许此用户从这里连接）"
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "找不到主机“" + dnsErr.Name + "”：请检查 --db 地址中的主机名"
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return "服务器拒绝连接：PostgreSQL 没有启动，或 --db 地址中的主机、端口不对"
+	}
+	if pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Sprintf("%s内没有回应：请检查 --db 地址中的主机和端口，以及网络和防火墙", durationText(timeout))
+	}
+	if strings.Contains(err.Error(), "server refused TLS connection") {
+		return "服务器不接受 SSL 连接：在可信的内网中可在地址末尾加 ?sslmode=disable，否则请在服务器上启用 SSL"
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		return "服务器的 SSL 证书无法验证：请在地址中用 sslrootcert 指定签发它的证书，或改用 sslmode=require（加密但不验证证书）"
 	}
 	return ""
+}
+
+// durationText writes a timeout for a sentence: 5 秒.
+func durationText(d time.Duration) string {
+	if d <= 0 {
+		return "规定的时间"
+	}
+	if d%time.Second == 0 {
+		return fmt.Sprintf(" %d 秒", int(d/time.Second))
+	}
+	return " " + d.String()
 }
 
 // Describe names the database a pool configuration connects to, for logs and messages:

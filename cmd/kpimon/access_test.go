@@ -61,7 +61,7 @@ func TestLockCommand(t *testing.T) {
 	if _, _, err := cli(t, "lock", "--db", db, "--config", config, "--period", "2019-06"); err == nil || !strings.Contains(err.Error(), "不在考核年度 2024 内") {
 		t.Errorf("locking a month of another year: %v", err)
 	}
-	if out := mustCLI(t, "lock", "--db", db, "--config", config, "--period", "2024-06", "--actor", "县妇联办公室"); !strings.Contains(out, "已锁定 2024-06") || !strings.Contains(out, "kpimon lock --unlock --db "+db+" --assessment config --period 2024-06") {
+	if out := mustCLI(t, "lock", "--db", db, "--config", config, "--period", "2024-06", "--actor", "县妇联办公室"); !strings.Contains(out, "已锁定 2024-06") || !strings.Contains(out, "kpimon lock --unlock --db "+db+" --config "+config+" --period 2024-06") {
 		t.Errorf("lock said %q", out)
 	}
 	if out := mustCLI(t, "lock", "--db", db, "--assessment", "config"); !strings.Contains(out, "2024-06") || !strings.Contains(out, "县妇联办公室") {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/metrics"
 )
 
@@ -26,10 +25,13 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(fs.Output(), "Grafana 的趋势图就能从 1 月开始显示，而不只是 Prometheus 开始抓取以后的月份。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "config", cf.String(), "db", dbPath, "out", *out); err != nil {
+		return err
+	}
+	if err := checkOutFile("out", *out); err != nil {
 		return err
 	}
 	a, _, db, err := cf.open(ctx, dbPath, stderr, true)
@@ -43,18 +45,15 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	upTo, ok := d.LatestPeriod()
 	if *to != "" {
-		if upTo, err = kpi.ParsePeriod(*to); err != nil {
-			return usageError{msg: err.Error()}
-		}
-		if upTo.Year != a.Year {
-			return usageError{msg: fmt.Sprintf("月份 %s 不在考核年度 %d 内", upTo, a.Year)}
+		if upTo, err = periodArg("to", *to, a, time.Now(), true); err != nil {
+			return err
 		}
 	} else if !ok {
 		return fmt.Errorf("数据库中还没有“%s”的报送数据，没有可写的历史", a.Name)
 	}
 	f, err := os.Create(*out)
 	if err != nil {
-		return fmt.Errorf("创建 %s 失败: %w", *out, err)
+		return writeError(*out, err)
 	}
 	w := bufio.NewWriter(f)
 	if err := metrics.Backfill(w, d, upTo, time.Now()); err != nil {
@@ -65,10 +64,10 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := w.Flush(); err != nil {
 		f.Close()
 		os.Remove(*out)
-		return fmt.Errorf("写入 %s 失败: %w", *out, err)
+		return writeError(*out, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("写入 %s 失败: %w", *out, err)
+		return writeError(*out, err)
 	}
 	fmt.Fprintf(stdout, "已写出“%s”1 月至 %d 月的历史：%s\n", a.Name, upTo.Month, *out)
 	fmt.Fprintf(stdout, "导入 Prometheus：promtool tsdb create-blocks-from openmetrics %s <Prometheus 数据目录>\n", *out)

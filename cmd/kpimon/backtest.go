@@ -13,26 +13,27 @@ import (
 // made in each month 3 … 11 compared with December's actual, beside the profile run rate.
 func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("backtest", stderr)
-	var config, db, format string
-	fs.StringVar(&config, "config", "", "考核配置文件（YAML）")
-	fs.StringVar(&db, "db", "", "数据库文件（SQLite），须有全年（含 12 月）的报送")
+	var cf configFlags
+	cf.register(fs, "考核配置文件（YAML）")
+	var db, format string
+	dbFlag(fs, &db)
 	fs.StringVar(&format, "format", "table", "输出格式：table|json")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon backtest --config C --db D [--format table|json]")
-		fmt.Fprintln(fs.Output(), "用已结束年度的数据回测“预计全年”：逐月（3–11 月）比较当时的预计与 12 月实际。")
+		fmt.Fprintln(fs.Output(), "用已结束年度的数据回测“预计全年”：逐月（3–11 月）比较当时的预计与 12 月实际；数据库须有该年度 12 月的报送。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
-	if err := require(fs, "config", config, "db", db); err != nil {
+	if err := require(fs, "config", cf.String(), "db", db); err != nil {
 		return err
 	}
 	if format != "table" && format != "json" {
 		fmt.Fprintf(stderr, "--format %q 无效：可选 table|json\n", format)
 		return shownUsage("--format 无效")
 	}
-	a, store, err := openExistingAssessment(ctx, config, db, stderr)
+	a, _, store, err := cf.open(ctx, db, stderr, true)
 	if err != nil {
 		return err
 	}

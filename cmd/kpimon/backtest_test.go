@@ -88,3 +88,24 @@ func TestCLIBacktestNeedsDecember(t *testing.T) {
 		t.Errorf("got %v, want an error saying December is missing", err)
 	}
 }
+
+// TestBacktestFlagsAsOtherCommands: backtest takes --db from KPIMON_DB and a folder of
+// configs with --assessment, as the other commands do.
+func TestBacktestFlagsAsOtherCommands(t *testing.T) {
+	config, db := loadCangnan(t)
+	t.Setenv("KPIMON_DB", db)
+	dir := t.TempDir()
+	raw, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "config.yaml"), string(raw))
+	writeFile(t, filepath.Join(dir, "next.yaml"), strings.Replace(string(raw), "year: 2024", "year: 2025", 1))
+	_, _, err = cli(t, "backtest", "--config", dir, "--assessment", "config")
+	if err == nil || !strings.Contains(err.Error(), "还没有 12 月的报送") {
+		t.Errorf("backtest with KPIMON_DB and a folder of configs: %v", err)
+	}
+	if out := mustCLI(t, "backtest", "-h"); !strings.Contains(out, "KPIMON_DB") || !strings.Contains(out, "--assessment") {
+		t.Errorf("backtest -h:\n%s", out)
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/kpimon/kpimon/sqlite"
 )
@@ -32,11 +34,17 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(fs.Output(), "在服务运行时也可备份：得到开始备份那一刻的完整副本（之前确认写入的每一批都在其中）。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", dbPath, "out", *out); err != nil {
 		return err
+	}
+	if err := checkOutFile("out", *out); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return usageError{msg: fmt.Sprintf("备份文件 %s 已存在：请换一个文件名（备份不会覆盖已有文件），如 %s", *out, datedName(*out, time.Now()))}
 	}
 	if isPostgresURL(dbPath) {
 		return errors.New(pgBackupHint)
@@ -58,8 +66,8 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("备份已写出，但检查未通过：%w", err)
 	}
 	fi, _ := os.Stat(*out)
-	fmt.Fprintf(stdout, "已备份到 %s（%s，%d 个批次，结构版本 %d）。恢复：kpimon restore --from %s --db %s --force（先停止服务）\n",
-		*out, byteSize(fi.Size()), info.Batches, info.Schema, *out, dbPath)
+	fmt.Fprintf(stdout, "已备份到 %s（%s，%d 个批次，结构版本 %d）。恢复：kpimon restore --from %s %s --force（先停止服务）\n",
+		*out, byteSize(fi.Size()), info.Batches, info.Schema, shellArg(*out), dbArg(dbPath))
 	return nil
 }
 
@@ -74,7 +82,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(fs.Output(), "先检查备份完整、确是 kpimon 的数据库且不比本程序新，再整体替换 --db；须先停止使用 --db 的服务。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "from", *from, "db", dbPath); err != nil {
@@ -96,6 +104,12 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "已从 %s 恢复到 %s：%d 个批次，考核 %s，结构版本 %d。\n", *from, dbPath, info.Batches, names, info.Schema)
 	return nil
+}
+
+// datedName suggests a backup's name with today's date: bl.db → bl-20261130.db.
+func datedName(path string, now time.Time) string {
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + now.Format("20060102") + ext
 }
 
 // byteSize writes a file size for people.

@@ -23,7 +23,7 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(fs.Output(), "生成月度通报：综合排名、各乡镇各指标完成情况（红黄绿灯）、预警和未报送情况。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "config", f.cf.String(), "db", f.db, "out", *out); err != nil {
@@ -33,6 +33,9 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if ext != ".xlsx" && ext != ".html" && ext != ".htm" {
 		fmt.Fprintf(stderr, "--out %q：通报须保存为 .xlsx 或 .html 文件\n", *out)
 		return shownUsage("--out 须为 .xlsx 或 .html 文件")
+	}
+	if err := checkOutFile("out", *out); err != nil {
+		return err
 	}
 	a, r, err := f.evaluate(ctx, stderr)
 	if err != nil {
@@ -49,5 +52,6 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stdout, "已写出 %s：%s，%d 个乡镇（街道），预警 %d 条，报表不全 %d 个。\n", *out, b.Title(), len(r.Rankings), len(r.Alerts), len(b.Missing))
+	fmt.Fprintf(stdout, "通报发布后，锁定该月以免数据再被改动：kpimon lock %s %s --period %s\n", dbArg(f.db), assessmentArgs(&f.cf, a.ID, false), r.Period)
 	return nil
 }

@@ -26,10 +26,13 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(fs.Output(), "生成一个合成的考核方案和报表，用于性能测试。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "out", *out); err != nil {
+		return err
+	}
+	if err := checkOutDir("out", *out); err != nil {
 		return err
 	}
 	if err := spec.Validate(); err != nil {

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
 	"os/user"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kpimon/kpimon/collector"
@@ -28,7 +30,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(fs.Output(), "所有文件作为一批导入：任何一行有错，全部不写入，并列出每一处错误。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlagsWithArgs(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "config", cf.String(), "db", dbPath); err != nil {
@@ -38,6 +40,14 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "没有要导入的文件")
 		fs.Usage()
 		return shownUsage("没有要导入的文件")
+	}
+	// a file named by mistake is a usage mistake, told for every file before anything is
+	// opened (and before a database is created)
+	if bad := unreadableFiles(fs.Args()); len(bad) > 0 {
+		for _, msg := range bad {
+			fmt.Fprintln(stderr, msg)
+		}
+		return shownUsage(bad[0])
 	}
 	all, err := cf.load(stderr)
 	if err != nil {
@@ -77,7 +87,28 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "共 %d 处错误，未写入任何数据。\n", be.Count())
 		return errReported
 	}
+	var le *store.LockedError
+	if errors.As(err, &le) {
+		// the hints name every flag: the database and the assessment as the clerk gave them
+		which := dbArg(dbPath) + " " + assessmentArgs(&cf, a.ID, len(all) > 1)
+		ps := make([]string, len(le.Periods))
+		for i, p := range le.Periods {
+			ps[i] = p.String()
+		}
+		fmt.Fprintf(stderr, "%s 已锁定（月度通报已发布），本批数据未写入。\n如需更正，请先解锁：\n", strings.Join(ps, "、"))
+		for _, p := range ps {
+			fmt.Fprintf(stderr, "  kpimon lock --unlock %s --period %s\n", which, p)
+		}
+		fmt.Fprintln(stderr, "解锁后重新导入本批数据，再锁定该月：")
+		for _, p := range ps {
+			fmt.Fprintf(stderr, "  kpimon lock %s --period %s\n", which, p)
+		}
+		return errReported
+	}
 	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return errors.New("已中断：本批数据未写入（数据库保持导入前的样子）")
+		}
 		return err
 	}
 	if len(all) > 1 {
@@ -143,6 +174,30 @@ func routeBatch(ctx context.Context, cf *configFlags, all []*kpi.Assessment, fil
 		return nil, usageError{msg: fmt.Sprintf("数据是 %d 年度的，给出的考核（%s）没有这一年度", years[0], idList(all))}
 	}
 	return nil, usageError{msg: fmt.Sprintf("%d 年度有 %d 项考核（%s）：请用 --assessment 指明导入哪一项", years[0], len(covering), idList(covering))}
+}
+
+// unreadableFiles says, for each file that does not exist, is a folder or may not be read,
+// what is wrong with it.
+func unreadableFiles(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err == nil {
+			var fi os.FileInfo
+			if fi, err = f.Stat(); err == nil && fi.IsDir() {
+				err = &iofs.PathError{Op: "read", Path: p, Err: syscall.EISDIR}
+			}
+			f.Close()
+		}
+		switch {
+		case err != nil && errors.Is(err, iofs.ErrNotExist) && strings.ContainsAny(p, "*?["):
+			// the shell passes a pattern that matched nothing as it is
+			out = append(out, fmt.Sprintf("没有与 %s 匹配的文件：请检查文件夹和文件名", p))
+		case err != nil:
+			out = append(out, (&collector.FileError{Path: p, Err: err}).Error())
+		}
+	}
+	return out
 }
 
 func defaultActor() string {

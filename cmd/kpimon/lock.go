@@ -25,7 +25,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(fs.Output(), "月度通报发布后锁定该月：此后任何改动该月数据的批次整批拒绝，直到管理员解锁。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", dbPath); err != nil {
@@ -38,26 +38,44 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	loc := time.Local
 	var year int
+	several := false // --config named several assessments
 	aid := cf.id
 	var db store.Store
 	if len(cf.paths) > 0 {
-		a, _, st, err := cf.open(ctx, dbPath, stderr, true)
+		a, all, st, err := cf.open(ctx, dbPath, stderr, true)
 		if err != nil {
 			return err
 		}
 		loc, year, aid, db = a.Location, a.Year, a.ID, st
+		several = len(all) > 1
 	} else {
 		st, err := openStore(ctx, dbPath, true)
 		if err != nil {
 			return err
 		}
 		db = st
+		// without a config nothing says the id is right: one the database has never seen
+		// (a typo) would lock a month of no assessment and list nothing, silently
+		if known, err := assessmentInStore(ctx, st, aid); err != nil {
+			st.Close()
+			return err
+		} else if !known {
+			st.Close()
+			return usageError{msg: fmt.Sprintf("数据库 %s 中没有考核“%s”的数据或锁定：请检查 --assessment（考核编号是配置文件中的 id），或改用 --config 配置文件", redactDSN(dbPath), aid)}
+		}
 	}
 	defer db.Close()
 	if *period == "" {
 		if *unlock {
-			fmt.Fprintln(stderr, "解锁须指定 --period")
-			return shownUsage("解锁须指定 --period")
+			// the example is the latest locked month, the one most likely meant
+			example := "YYYY-MM"
+			if locks, err := db.Locks(ctx, aid); err == nil && len(locks) > 0 {
+				example = locks[len(locks)-1].Period.String()
+			}
+			msg := fmt.Sprintf("解锁须指定月份，如 kpimon lock --unlock %s %s --period %s（已锁定的月份见 kpimon lock %s %s）",
+				dbArg(dbPath), assessmentArgs(&cf, aid, several), example, dbArg(dbPath), assessmentArgs(&cf, aid, several))
+			fmt.Fprintln(stderr, msg)
+			return shownUsage(msg)
 		}
 		locks, err := db.Locks(ctx, aid)
 		if err != nil {
@@ -71,14 +89,21 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		for _, l := range locks {
 			t.add(l.Period.String(), l.At.In(loc).Format("2006-01-02 15:04"), l.By)
 		}
-		return t.write(stdout)
+		if err := t.write(stdout); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, zoneNote(loc, time.Now()))
+		return err
 	}
-	p, err := kpi.ParsePeriod(*period)
+	p, err := parsePeriodArg("period", *period)
 	if err != nil {
-		return usageError{msg: err.Error()}
+		return err
 	}
 	if year != 0 && p.Year != year {
-		return usageError{msg: fmt.Sprintf("月份 %s 不在考核年度 %d 内", p, year)}
+		return usageError{msg: outsideYear("period", p, year)}
+	}
+	if now := time.Now().In(loc); !*unlock && (kpi.Period{Year: now.Year(), Month: int(now.Month())}).Before(p) {
+		return usageError{msg: fmt.Sprintf("--period %s 还没有到（现在是 %d年%d月）：只能锁定已经发布通报的月份", p, now.Year(), now.Month())}
 	}
 	if *unlock {
 		ok, err := db.UnlockPeriod(ctx, aid, p, *actor)
@@ -97,9 +122,19 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if !made {
-		fmt.Fprintf(stdout, "%s 已于 %s 由 %s 锁定。\n", p, l.At.In(loc).Format("2006-01-02 15:04"), l.By)
+		fmt.Fprintf(stdout, "%s 已于 %s由 %s 锁定。\n", p, clock(l.At, loc), l.By)
 		return nil
 	}
-	fmt.Fprintf(stdout, "已锁定 %s：此后改动该月数据的批次将整批拒绝（解锁：kpimon lock --unlock --db %s --assessment %s --period %s）。\n", p, dbPath, aid, p)
+	fmt.Fprintf(stdout, "已锁定 %s：此后改动该月数据的批次将整批拒绝（解锁：kpimon lock --unlock %s %s --period %s）。\n", p, dbArg(dbPath), assessmentArgs(&cf, aid, several), p)
 	return nil
+}
+
+// assessmentInStore reports whether the database holds a batch or a lock of the assessment.
+func assessmentInStore(ctx context.Context, db store.Store, id string) (bool, error) {
+	last, err := db.LastBatch(ctx, id)
+	if err != nil || last > 0 {
+		return last > 0, err
+	}
+	locks, err := db.Locks(ctx, id)
+	return len(locks) > 0, err
 }

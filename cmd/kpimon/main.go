@@ -15,6 +15,9 @@ import (
 	"strings"
 	"syscall"
 	_ "time/tzdata" // the configured time zone must resolve on machines without zoneinfo
+
+	"github.com/kpimon/kpimon/postgres"
+	"github.com/kpimon/kpimon/store"
 )
 
 func main() {
@@ -66,7 +69,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"demo", "载入内置示例（清城区 2025 年度考核）并启动服务", runDemo},
+		{"demo", "载入内置示例（清远市各级妇联的考核）并启动服务，或用 --write 写成文件练习", runDemo},
 		{"serve", "启动服务：页面、JSON API 与 /metrics", runServe},
 		{"ingest", "导入 CSV/JSON/XLSX 报表（整批校验，全部正确才写入）", runIngest},
 		{"eval", "各乡镇各指标的考核评价", runEval},
@@ -107,6 +110,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
+		// kpimon help ingest is kpimon ingest -h
+		if len(args) > 1 && args[0] == "help" {
+			for _, c := range commands() {
+				if c.name == args[1] {
+					return c.run(ctx, append(args[2:], "-h"), stdout, stderr)
+				}
+			}
+		}
 		usage(stdout)
 		return nil
 	case "--version", "-v":
@@ -114,12 +125,75 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
+			err := c.run(ctx, args[1:], stdout, stderr)
+			var ce *postgres.ConnectError
+			switch {
+			case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+				// Ctrl-C or kill -TERM: the commands leave no half-written file behind
+				return errors.New("已中断")
+			case errors.Is(err, store.ErrUnavailable) && !errors.As(err, &ce):
+				// a long ingest holds the database past the wait allowed, or PostgreSQL
+				// went away in the middle: nothing was written
+				return errors.New("数据库正忙或暂时不可用（也许另一个导入正在写入）：本次未写入任何数据，请稍后再试")
+			}
+			return err
 		}
 	}
 	usage(stderr)
-	fmt.Fprintf(stderr, "\n未知命令 %q\n", args[0])
-	return shownUsage("未知命令 " + args[0])
+	msg := fmt.Sprintf("未知命令“%s”", args[0])
+	if near := nearestCommand(args[0]); near != "" {
+		msg += "：是不是 kpimon " + near + "？"
+	}
+	fmt.Fprintf(stderr, "\n%s\n", msg)
+	return shownUsage(msg)
+}
+
+// commandSynonyms are words a clerk may type for a command.
+var commandSynonyms = map[string]string{
+	"import": "ingest", "load": "ingest", "upload": "ingest", "导入": "ingest",
+	"export": "render", "html": "render",
+	"report": "bulletin", "notice": "bulletin", "通报": "bulletin",
+	"start": "serve", "run": "serve", "server": "serve", "web": "serve",
+	"evaluate": "eval", "evaluation": "eval", "ranking": "rank", "rankings": "rank", "排名": "rank",
+	"alert": "alerts", "预警": "alerts", "tokens": "token", "unlock": "lock --unlock", "form": "template", "模板": "template",
+}
+
+// nearestCommand is the command a mistyped one most likely means: a synonym, or a command
+// within two edits (ingset, servr).
+func nearestCommand(name string) string {
+	name = strings.ToLower(name)
+	if c, ok := commandSynonyms[name]; ok {
+		return c
+	}
+	best, bestD := "", 3
+	for _, c := range commands() {
+		if d := editDistance(name, c.name); d < bestD {
+			best, bestD = c.name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, by rune.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur := make([]int, len(rb)+1)
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(rb)]
 }
 
 // newFlags makes a subcommand's flag set that reports mistakes instead of exiting.
@@ -129,38 +203,89 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses and turns flag errors into usage errors (-h is not an error). The flag
-// package's own English messages are replaced by Chinese ones.
-func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
+// parseFlags parses a command's flags for a command that takes no other arguments: a word
+// that is not a flag (a value whose flag name was forgotten, a stray file name) is a
+// usage error rather than silently ignored. Flag errors become usage errors (-h is not an
+// error); the flag package's own English messages are replaced by Chinese ones.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (help bool, err error) {
+	if help, err = parseFlagsWithArgs(fs, args, stdout); help || err != nil {
+		return help, err
+	}
+	if fs.NArg() > 0 {
+		msg := "多余的参数：" + strings.Join(fs.Args(), " ") + "（这个命令不接受文件名等参数；参数名前要加 --，如 --period 2024-06）"
+		fmt.Fprintln(fs.Output(), msg)
+		fs.Usage()
+		return false, shownUsage(msg)
+	}
+	return false, nil
+}
+
+// parseFlagsWithArgs is parseFlags for a command that takes arguments (ingest's files, a
+// token's number). Flags may come after the arguments as well as before them
+// (kpimon ingest 六月.csv --config C --db D), as a clerk types them; after -- everything is
+// an argument. Help asked for with -h goes to stdout.
+func parseFlagsWithArgs(fs *flag.FlagSet, args []string, stdout io.Writer) (help bool, err error) {
 	out := fs.Output()
 	fs.SetOutput(io.Discard)
-	err = fs.Parse(args)
+	var positional []string
+	for {
+		err = fs.Parse(args)
+		rest := fs.Args()
+		if err != nil || len(rest) == 0 {
+			break
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 	fs.SetOutput(out)
 	if err == nil {
+		// leave the arguments as fs.Args(), the flags as parsed
+		fs.Parse(append([]string{"--"}, positional...))
 		return false, nil
 	}
 	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
 		fs.Usage()
+		fs.SetOutput(out)
 		return true, nil
 	}
-	msg := flagMessage(err.Error())
+	msg := flagMessage(fs, err.Error())
 	fmt.Fprintln(out, msg)
 	fs.Usage()
 	return false, shownUsage(msg)
 }
 
-// flagMessage says a flag package error in Chinese.
-func flagMessage(e string) string {
+// flagMessage says a flag package error in Chinese, naming flags as help does (--name)
+// and, for a value that does not parse, what kind of value the flag takes.
+func flagMessage(fs *flag.FlagSet, e string) string {
+	dashed := func(name string) string { return "--" + strings.TrimLeft(name, "-") }
 	switch {
 	case strings.HasPrefix(e, "flag provided but not defined: "):
-		return "未知参数 " + strings.TrimPrefix(e, "flag provided but not defined: ")
+		name := dashed(strings.TrimPrefix(e, "flag provided but not defined: "))
+		return "未知参数 " + name + "（这个命令的参数见下面的说明）"
 	case strings.HasPrefix(e, "flag needs an argument: "):
-		return "参数 " + strings.TrimPrefix(e, "flag needs an argument: ") + " 需要一个值"
+		return "参数 " + dashed(strings.TrimPrefix(e, "flag needs an argument: ")) + " 需要一个值"
 	case strings.HasPrefix(e, "invalid value "), strings.HasPrefix(e, "invalid boolean value "):
-		// invalid value "x" for flag -n: parse error
-		value, rest, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(e, "invalid boolean value "), "invalid value "), " for flag ")
-		name, _, _ := strings.Cut(rest, ":")
-		return fmt.Sprintf("参数 %s 的值 %s 无效", name, value)
+		// invalid value "x" for flag -n: parse error; invalid boolean value "x" for -b: parse error
+		value, rest, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(e, "invalid boolean value "), "invalid value "), " for ")
+		name, _, _ := strings.Cut(strings.TrimPrefix(rest, "flag "), ":")
+		msg := fmt.Sprintf("参数 %s 的值 %s 无效", dashed(name), value)
+		if f := fs.Lookup(strings.TrimLeft(name, "-")); f != nil {
+			kind, _ := flag.UnquoteUsage(f)
+			switch kind {
+			case "int", "uint":
+				msg += "：应为整数，如 10"
+			case "float":
+				msg += "：应为数，如 0.3"
+			case "":
+				msg += "：这个参数不带值，写 " + dashed(name) + " 即可（或 " + dashed(name) + "=false）"
+			}
+		}
+		return msg
 	}
 	return "参数错误：" + e
 }
@@ -172,23 +297,83 @@ func printFlags(fs *flag.FlagSet) {
 		kind, usage := flag.UnquoteUsage(f)
 		line := "  --" + f.Name
 		if kind != "" {
-			line += " " + map[string]string{"string": "文本", "int": "整数", "uint": "整数", "float": "数", "duration": "时长", "value": "值"}[kind]
+			line += " " + flagValueName(f.Name, kind, usage)
 		}
 		fmt.Fprintln(w, line)
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-			usage += "（默认：" + f.DefValue + "）"
+		if def := shownDefault(f); def != "" {
+			usage += "（默认：" + def + "）"
 		}
 		fmt.Fprintln(w, "        "+usage)
 	})
+}
+
+// flagValueName is what help calls a flag's value: what it is for the flags every command
+// shares (文件, YYYY-MM, 乡镇 …), else its type.
+func flagValueName(name, kind, usage string) string {
+	switch name {
+	case "config":
+		if kind == "value" {
+			return "文件或目录"
+		}
+		return "文件"
+	case "db":
+		return "文件或地址"
+	case "period", "to":
+		return "YYYY-MM"
+	case "out":
+		if strings.Contains(usage, "目录") {
+			return "目录"
+		}
+		return "文件"
+	case "from", "qr", "write":
+		if name == "write" {
+			return "目录"
+		}
+		return "文件"
+	case "township":
+		return "乡镇"
+	case "assessment":
+		return "考核编号"
+	case "addr":
+		return "主机:端口"
+	case "actor", "name":
+		return "名称"
+	case "base-url", "alertmanager-url":
+		return "网址"
+	case "ttl", "alert-interval", "alertmanager-resend":
+		return "时长"
+	case "viewer-token":
+		return "令牌"
+	}
+	return map[string]string{"string": "文本", "int": "整数", "uint": "整数", "float": "数", "duration": "时长", "value": "值"}[kind]
+}
+
+// shownDefault is a flag's default as help shows it: none for an empty, false or zero
+// default; a default taken from the environment that holds a secret is never printed — a
+// viewer token is only said to be set, and a database address loses its password.
+func shownDefault(f *flag.Flag) string {
+	switch {
+	case f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0":
+		return ""
+	case f.Name == "viewer-token":
+		return "已由环境变量 KPIMON_VIEWER_TOKEN 设置"
+	case f.Name == "db":
+		return redactDSN(f.DefValue)
+	}
+	return f.DefValue
 }
 
 // require reports a missing required flag.
 func require(fs *flag.FlagSet, pairs ...string) error {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if pairs[i+1] == "" {
-			fmt.Fprintf(fs.Output(), "缺少参数 --%s\n", pairs[i])
+			msg := "缺少参数 --" + pairs[i]
+			if pairs[i] == "db" {
+				msg += "：数据库文件，如 --db 考核.db（也可以设置环境变量 KPIMON_DB，以后的命令就不必再写）"
+			}
+			fmt.Fprintln(fs.Output(), msg)
 			fs.Usage()
-			return shownUsage("缺少参数 --" + pairs[i])
+			return shownUsage(msg)
 		}
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,8 +38,8 @@ func (o *observeOptions) register(fsAddr func(p *string, name, value, usage stri
 // parsed checks the flags: the period (zero when not given) and the intervals.
 func (o *observeOptions) parsed() (p kpi.Period, interval, resend time.Duration, err error) {
 	if o.period != "" {
-		if p, err = kpi.ParsePeriod(o.period); err != nil {
-			return p, 0, 0, fmt.Errorf("--period: %w", err)
+		if p, err = parsePeriodArg("period", o.period); err != nil {
+			return p, 0, 0, err
 		}
 	}
 	for _, f := range []struct {
@@ -46,11 +48,41 @@ func (o *observeOptions) parsed() (p kpi.Period, interval, resend time.Duration,
 	}{{"alert-interval", o.alertInterval, &interval}, {"alertmanager-resend", o.resend, &resend}} {
 		d, err := time.ParseDuration(f.v)
 		if err != nil || d <= 0 {
-			return p, 0, 0, fmt.Errorf("--%s %q 应为正的时长，如 30s、1m", f.name, f.v)
+			return p, 0, 0, usageError{msg: fmt.Sprintf("--%s %q 无效：应为正的时长，如 30s（秒）、1m（分钟）", f.name, f.v)}
 		}
 		*f.d = d
 	}
 	return p, interval, resend, nil
+}
+
+// check tells the flags' mistakes before the database is opened or the port taken: a
+// month that does not parse or is of none of the assessments' years, an interval that is
+// not a positive duration, an Alertmanager address that is not a URL.
+func (o *observeOptions) check(as []*kpi.Assessment) error {
+	fixed, _, _, err := o.parsed()
+	if err != nil {
+		return err
+	}
+	if !fixed.IsZero() {
+		var ys []string
+		matched := false
+		for _, a := range as {
+			matched = matched || a.Year == fixed.Year
+			if y := fmt.Sprint(a.Year); !slices.Contains(ys, y) {
+				ys = append(ys, y)
+			}
+		}
+		if !matched {
+			return usageError{msg: fmt.Sprintf("--period %s 不在考核年度 %s 内", fixed, strings.Join(ys, "、"))}
+		}
+	}
+	if o.alertmanagerURL != "" {
+		u, err := url.Parse(o.alertmanagerURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError{msg: fmt.Sprintf("--alertmanager-url“%s”无效：Alertmanager 的地址应形如 http://127.0.0.1:9093", o.alertmanagerURL)}
+		}
+	}
+	return nil
 }
 
 // observe mounts /metrics on the router (one registry, with the Go and process collectors;
@@ -103,7 +135,7 @@ func observe(ctx context.Context, dep *monitor.Deployment, rt *web.Router, o obs
 				ys = append(ys, fmt.Sprint(y))
 			}
 		}
-		return nil, fmt.Errorf("--period %s 不在考核年度 %s 内", fixed, strings.Join(ys, "、"))
+		return nil, usageError{msg: fmt.Sprintf("--period %s 不在考核年度 %s 内", fixed, strings.Join(ys, "、"))}
 	}
 	def := exps[0]
 	if m, _, ok := dep.Default(); ok {
@@ -136,7 +168,7 @@ func observe(ctx context.Context, dep *monitor.Deployment, rt *web.Router, o obs
 		defer done()
 		for _, eng := range engs {
 			if err := eng.Release(rctx); err != nil {
-				logger.Warn("giving up the lease on sending messages failed; another server takes over once it runs out", "err", err)
+				logger.Warn("交出发送消息的租约失败：租约到期后由其他服务接手", "err", err)
 			}
 		}
 	}, nil

@@ -63,10 +63,12 @@ func openPostgres(ctx context.Context, dsn string) (store.Store, error) {
 		return db, nil
 	}
 	var se *store.SchemaError
+	var ce *postgres.ConnectError
 	switch {
 	case errors.As(err, &se):
 		return nil, se
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.As(err, &ce) && ce.Reason == "":
+		// a cause kpimon has no words for: say what to check
 		return nil, fmt.Errorf("%w\n请检查 --db 地址中的主机、端口、数据库名、用户名和密码，以及 PostgreSQL 服务器是否已启动、网络是否可达", err)
 	}
 	return nil, err
@@ -103,4 +105,20 @@ func openConfigAndStore(ctx context.Context, configPath, dsn string, stderr io.W
 		return nil, nil, err
 	}
 	return a, st, nil
+}
+
+// sqliteMissing reports whether --db names a SQLite file that does not exist yet (opening
+// it creates an empty database).
+func sqliteMissing(dsn string) bool {
+	if isPostgresURL(dsn) {
+		return false
+	}
+	_, err := os.Stat(dsn)
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// newDatabaseNote is what a command that created a SQLite database says, so that a
+// mistyped --db does not go unnoticed (tokens or a server on an empty database).
+func newDatabaseNote(dsn string) string {
+	return fmt.Sprintf("数据库 %s 原先不存在，已新建（空的）。如果应使用已有的数据库，请检查 --db。", dsn)
 }

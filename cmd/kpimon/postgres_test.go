@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,8 +108,10 @@ func TestPostgresAddressErrorsHideThePassword(t *testing.T) {
 		name, db string
 		want     []string
 	}{
-		{"nothing listens", "postgres://kpimon:s3cret-pw@127.0.0.1:1/kpimon", []string{"无法连接 PostgreSQL 数据库", "127.0.0.1:1", "请检查 --db"}},
+		{"nothing listens", "postgres://kpimon:s3cret-pw@127.0.0.1:1/kpimon", []string{"无法连接 PostgreSQL 数据库", "127.0.0.1:1", "服务器拒绝连接：PostgreSQL 没有启动，或 --db 地址中的主机、端口不对"}},
 		{"not a port", "postgresql://kpimon:s3cret-pw@db.example:port/kpimon", []string{"PostgreSQL 地址无效", "postgres://用户名:密码@主机:端口/数据库名"}},
+		{"a space in the password", "postgres://kpimon:s3cret pw@127.0.0.1:5432/kpimon", []string{"PostgreSQL 地址无效", "空格写作 %20"}},
+		{"no such host", "postgres://kpimon:s3cret-pw@kpimon-db.invalid:5432/kpimon", []string{"找不到主机“kpimon-db.invalid”"}},
 		{"password as a parameter", "postgres://kpimon@127.0.0.1:1/kpimon?password=s3cret-pw", []string{"127.0.0.1:1"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -131,6 +134,7 @@ func TestPostgresAddressErrorsHideThePassword(t *testing.T) {
 						t.Errorf("kpimon %s: %q lacks %q", args[0], msg, w)
 					}
 				}
+				saysNoPgEnglish(t, msg)
 			}
 		})
 	}
@@ -149,5 +153,52 @@ func TestReadOnlyCommandsOnAnEmptyPostgres(t *testing.T) {
 	err = run(context.Background(), []string{"rank", "--config", cfg, "--db", filepath.Join(t.TempDir(), "missing.db")}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "不存在") {
 		t.Errorf("rank on a missing SQLite file = %v, want it refused", err)
+	}
+}
+
+// saysNoPgEnglish fails when the driver's English reaches the clerk.
+func saysNoPgEnglish(t *testing.T, msg string) {
+	t.Helper()
+	for _, e := range []string{"failed to connect", "database unavailable", "dial error", "cannot parse", "server error", "FATAL", "SQLSTATE"} {
+		if strings.Contains(msg, e) {
+			t.Errorf("English reaches the clerk (%q): %s", e, msg)
+		}
+	}
+}
+
+// A server that answers but refuses: each refusal is said in Chinese with what to do.
+func TestPostgresRefusalsSayWhatToDo(t *testing.T) {
+	server := pgtest.ServerURL(t)
+	_, cfg, _ := demoFiles(t)
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noDB := *u
+	noDB.Path = "/kpimon_no_such_database"
+	noUser := *u
+	noUser.User = url.UserPassword("kpimon_no_such_user", "s3cret-pw")
+	for _, c := range []struct {
+		name, db, want string
+	}{
+		{"no such database", noDB.String(), "服务器上没有这个数据库：请先创建它（CREATE DATABASE 库名 OWNER 用户名;）"},
+		{"no such user", noUser.String(), "服务器上没有这个用户：请先创建它"},
+		{"a misspelt parameter", pgtest.WithParam(t, server, "sslmod", "disable"), "地址中的参数“sslmod”服务器不认识"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), []string{"rank", "--config", cfg, "--db", c.db}, &out, &errOut)
+			if err == nil {
+				t.Fatal("rank succeeded")
+			}
+			msg := err.Error() + errOut.String()
+			if !strings.Contains(msg, c.want) {
+				t.Errorf("%q lacks %q", msg, c.want)
+			}
+			if strings.Contains(msg, "s3cret-pw") {
+				t.Errorf("the password shows: %s", msg)
+			}
+			saysNoPgEnglish(t, msg)
+		})
 	}
 }

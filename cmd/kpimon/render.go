@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/kpimon/kpimon/charts"
 	"github.com/kpimon/kpimon/kpi"
@@ -25,10 +26,13 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(fs.Output(), "把该月的总览、乡镇、指标、排名、预警页面导出为静态文件，可直接用浏览器打开（file://）或放到任何网站上。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "config", cf.String(), "db", *dbPath, "out", *out); err != nil {
+		return err
+	}
+	if err := checkOutDir("out", *out); err != nil {
 		return err
 	}
 	a, _, db, err := cf.open(ctx, *dbPath, stderr, true)
@@ -44,14 +48,11 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *period == "" {
 		latest, ok := mon.LatestPeriod()
 		if !ok {
-			return fmt.Errorf("数据库中还没有 %d 年度的报送数据：请用 --period 指定月份", a.Year)
+			return fmt.Errorf("数据库中还没有 %d 年度的报送数据：请先导入报表（kpimon ingest），或用 --period 指定月份", a.Year)
 		}
 		p = latest
-	} else if p, err = kpi.ParsePeriod(*period); err != nil {
-		return usageError{msg: err.Error()}
-	}
-	if p.Year != a.Year {
-		return fmt.Errorf("月份 %s 不在考核年度 %d 内", p, a.Year)
+	} else if p, err = periodArg("period", *period, a, time.Now(), true); err != nil {
+		return err
 	}
 	res, err := charts.Export(ctx, mon, p, *out)
 	if err != nil {

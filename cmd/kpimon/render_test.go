@@ -50,7 +50,7 @@ func TestRenderErrors(t *testing.T) {
 	}{
 		{"no --out", []string{"render", "--config", config, "--db", db}, true, "缺少参数 --out"},
 		{"bad period", []string{"render", "--config", config, "--db", db, "--out", out, "--period", "2024-13"}, true, ""},
-		{"other year", []string{"render", "--config", config, "--db", db, "--out", out, "--period", "2023-06"}, false, "不在考核年度"},
+		{"other year", []string{"render", "--config", config, "--db", db, "--out", out, "--period", "2023-06"}, true, "不在考核年度 2024 内：应为 2024-01 至 2024-12"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,7 +20,7 @@ type reportFlags struct {
 	db, period, format string
 }
 
-func parseReportFlags(name string, args []string, stderr io.Writer, formats string) (*reportFlags, bool, error) {
+func parseReportFlags(name string, args []string, stdout, stderr io.Writer, formats string) (*reportFlags, bool, error) {
 	fs := newFlags(name, stderr)
 	f := &reportFlags{}
 	f.cf.register(fs, "考核配置文件（YAML）")
@@ -31,11 +31,17 @@ func parseReportFlags(name string, args []string, stderr io.Writer, formats stri
 		fmt.Fprintf(fs.Output(), "用法: kpimon %s --config C --db D [--period YYYY-MM] [--format %s]\n", name, formats)
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return nil, help, err
 	}
 	if err := require(fs, "config", f.cf.String(), "db", f.db); err != nil {
 		return nil, false, err
+	}
+	if f.period != "" {
+		// a malformed month is told before any file is opened
+		if _, err := parsePeriodArg("period", f.period); err != nil {
+			return nil, false, err
+		}
 	}
 	ok := false
 	for _, x := range strings.Split(formats, "|") {
@@ -67,14 +73,11 @@ func (f *reportFlags) evaluate(ctx context.Context, stderr io.Writer) (*kpi.Asse
 	if f.period == "" {
 		latest, ok := m.LatestPeriod()
 		if !ok {
-			return nil, nil, fmt.Errorf("数据库中还没有 %d 年度的报送数据：请用 --period 指定月份", a.Year)
+			return nil, nil, fmt.Errorf("数据库中还没有 %d 年度的报送数据：请先导入报表（kpimon ingest），或用 --period 指定月份", a.Year)
 		}
 		p = latest
-	} else if p, err = kpi.ParsePeriod(f.period); err != nil {
-		return nil, nil, usageError{msg: err.Error()}
-	}
-	if p.Year != a.Year {
-		return nil, nil, fmt.Errorf("月份 %s 不在考核年度 %d 内", p, a.Year)
+	} else if p, err = periodArg("period", f.period, a, time.Now(), true); err != nil {
+		return nil, nil, err
 	}
 	r, err := m.Evaluate(p)
 	if err != nil {
@@ -91,7 +94,7 @@ func writeJSONOut(w io.Writer, v any) error {
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, help, err := parseReportFlags("eval", args, stderr, "table|json")
+	f, help, err := parseReportFlags("eval", args, stdout, stderr, "table|json")
 	if help || err != nil {
 		return err
 	}
@@ -138,7 +141,7 @@ func statusCell(s kpi.Status) string {
 }
 
 func runRank(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, help, err := parseReportFlags("rank", args, stderr, "table|json|csv")
+	f, help, err := parseReportFlags("rank", args, stdout, stderr, "table|json|csv")
 	if help || err != nil {
 		return err
 	}
@@ -207,7 +210,7 @@ func writeRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
 }
 
 func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, help, err := parseReportFlags("alerts", args, stderr, "table|json")
+	f, help, err := parseReportFlags("alerts", args, stdout, stderr, "table|json")
 	if help || err != nil {
 		return err
 	}

@@ -155,7 +155,7 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(fs.Output(), "写出 Prometheus 规则文件：与 kpimon 内置预警等价的告警规则，以及供看板使用的记录规则。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -163,7 +163,7 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return shownUsage("多余的参数")
 	}
 	if *baseURL != "" && !strings.HasPrefix(*baseURL, "http://") && !strings.HasPrefix(*baseURL, "https://") {
-		return fmt.Errorf("--base-url %q 应以 http:// 或 https:// 开头", *baseURL)
+		return usageError{msg: fmt.Sprintf("--base-url“%s”须以 http:// 或 https:// 开头，如 https://%s", *baseURL, strings.TrimLeft(*baseURL, "/:"))}
 	}
 	data, err := rulesYAML(*baseURL)
 	if err != nil {
@@ -173,8 +173,11 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		_, err := stdout.Write(data)
 		return err
 	}
+	if err := checkOutFile("out", *out); err != nil {
+		return err
+	}
 	if err := os.WriteFile(*out, data, 0o644); err != nil {
-		return fmt.Errorf("write rules: %w", err)
+		return writeError(*out, err)
 	}
 	fmt.Fprintf(stdout, "已写出 Prometheus 规则文件 %s。\n", *out)
 	return nil

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -50,7 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(fs.Output(), "用法: kpimon serve --config C [--config C2 …| --config 目录] --db D [--addr HOST:PORT]")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "config", cf.String(), "db", *dbPath); err != nil {
@@ -64,23 +65,33 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, *dbPath, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return serve(ctx, as, db, opt, logger, stdout, "kpimon 已启动")
-}
-
-// serve runs the deployment's server until ctx is done, printing the address it listens on
-// and every assessment's.
-func serve(ctx context.Context, as []*kpi.Assessment, db store.Store, opt serveOptions, logger *slog.Logger, stdout io.Writer, banner string) error {
-	dep, err := monitor.NewDeployment(ctx, db, as, monitor.Options{Logger: logger})
-	if err != nil {
+	// every mistake is told before the database is opened (or created)
+	if err := opt.observe.check(as); err != nil {
 		return err
 	}
 	ln, err := listen(opt.addr)
 	if err != nil {
+		return err
+	}
+	created := sqliteMissing(*dbPath)
+	db, err := openStore(ctx, *dbPath, false)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer db.Close()
+	if created {
+		fmt.Fprintln(stdout, newDatabaseNote(*dbPath))
+	}
+	return serve(ctx, as, db, ln, opt, logger, stdout, "kpimon 已启动")
+}
+
+// serve runs the deployment's server on ln until ctx is done, printing the address it
+// listens on and every assessment's, and 已停止 when it has stopped.
+func serve(ctx context.Context, as []*kpi.Assessment, db store.Store, ln net.Listener, opt serveOptions, logger *slog.Logger, stdout io.Writer, banner string) error {
+	dep, err := monitor.NewDeployment(ctx, db, as, monitor.Options{Logger: logger})
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	rt, err := web.New(dep, web.Options{Logger: logger, ViewerToken: opt.viewer})
@@ -113,22 +124,40 @@ func serve(ctx context.Context, as []*kpi.Assessment, db store.Store, opt serveO
 			fmt.Fprintln(stdout, l)
 		}
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "assessments", len(as), "db", db.Describe())
-	return server.Serve(ctx, ln, rt, logger)
+	logger.Info("开始服务", "addr", ln.Addr().String(), "assessments", len(as), "db", db.Describe())
+	if err := server.Serve(ctx, ln, rt, logger); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "kpimon 已停止。")
+	return nil
 }
 
 // reloadInterval is how often the server looks for batches written by another process.
 const reloadInterval = 5 * time.Second
 
+// listen takes --addr's port. A mistake in the address is a usage mistake; a port in use
+// or not allowed is said with what to do.
 func listen(addr string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("地址 %s 已被占用：换一个端口，如 --addr 127.0.0.1:8081（或端口 0 任选）", addr)
-		}
-		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	host, port, err := net.SplitHostPort(addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		return nil, usageError{msg: fmt.Sprintf("--addr“%s”无效：应为 主机:端口，如 127.0.0.1:8080（本机访问）或 0.0.0.0:8080（局域网访问），端口在 0 到 65535 之间", addr)}
 	}
-	return ln, nil
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case err == nil:
+		return ln, nil
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("地址 %s 已被占用（也许 kpimon 已在运行）：换一个端口，如 --addr %s（或端口 0 任选）", addr, net.JoinHostPort(host, "8081"))
+	case errors.Is(err, syscall.EACCES):
+		return nil, fmt.Errorf("没有权限使用端口 %s：1024 以下的端口须管理员权限，请换一个端口，如 --addr %s", port, net.JoinHostPort(host, "8080"))
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return nil, fmt.Errorf("本机没有地址 %s：请用本机的地址，如 --addr 127.0.0.1:%s（本机访问）或 0.0.0.0:%s（局域网访问）", host, port, port)
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return nil, fmt.Errorf("找不到主机 %s：--addr 请用本机的 IP 地址，如 127.0.0.1:%s", host, port)
+	}
+	return nil, fmt.Errorf("无法在 %s 上提供服务：%w", addr, err)
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -138,11 +167,19 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var opt serveOptions
 	opt.register(fs.StringVar)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "用法: kpimon demo [--addr HOST:PORT] [--db 新文件]")
-		fmt.Fprintln(fs.Output(), "载入内置的清远市清城区 2025 年度考核示例（8 个镇街、32 项考核指标、全年月报）并启动服务。")
+		w := fs.Output()
+		fmt.Fprintln(w, "用法: kpimon demo [--addr HOST:PORT] [--db 新文件]")
+		fmt.Fprintln(w, "   或: kpimon demo --write 目录")
+		fmt.Fprintln(w, "载入内置的示例考核和到今天为止的月报，并启动服务；--write 则把它们写成文件（配置和 CSV 报表），供练习 ingest。")
+		if as, err := demo.Assessments(); err == nil {
+			fmt.Fprintln(w, "示例考核：")
+			for _, a := range as {
+				fmt.Fprintf(w, "  %s（%s，%d 个乡镇（街道），%d 项指标）\n", a.Name, a.ID, len(a.Townships), len(a.Indicators))
+			}
+		}
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	logger, err := newLogger(stderr, opt.logLevel, opt.logFormat)
@@ -152,28 +189,48 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *write != "" {
 		return writeDemo(*write, time.Now(), stdout)
 	}
-	path := *dbPath
-	if path == "" {
-		dir, err := os.MkdirTemp("", "kpimon-demo-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		path = filepath.Join(dir, "demo.db")
-	} else if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("%s 已存在：示例总是写入一个新数据库，请换一个文件名", path)
-	}
 	as, err := demo.Assessments()
 	if err != nil {
 		return err
 	}
+	// every mistake is told before the database is written or the port taken
+	if err := opt.observe.check(as); err != nil {
+		return err
+	}
+	path := *dbPath
+	switch {
+	case isPostgresURL(path):
+		return usageError{msg: "--db：示例只能写入新的 SQLite 文件，如 --db demo.db"}
+	case path != "":
+		if _, err := os.Stat(path); err == nil {
+			return usageError{msg: fmt.Sprintf("--db %s 已存在：示例总是写入一个新数据库，请换一个文件名", path)}
+		}
+		if err := checkOutFile("db", path); err != nil {
+			return err
+		}
+	}
+	ln, err := listen(opt.addr)
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		dir, err := os.MkdirTemp("", "kpimon-demo-")
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "demo.db")
+	}
 	st, err := openStore(ctx, path, false)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	defer st.Close()
 	db, ok := st.(demo.Store)
 	if !ok {
+		ln.Close()
 		return fmt.Errorf("示例须写入 SQLite 文件")
 	}
 	now := time.Now()
@@ -181,15 +238,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, a := range as {
 		k, err := demo.LoadUntil(ctx, db, a, now)
 		if err != nil {
+			ln.Close()
 			return err
 		}
 		n += k
 	}
-	logger.Info("demo loaded", "assessments", len(as), "reports", n, "db", path)
+	logger.Info("示例已载入", "assessments", len(as), "reports", n, "db", path)
 	if opt.notes, err = demoTokens(ctx, st, as); err != nil {
+		ln.Close()
 		return err
 	}
-	return serve(ctx, as, st, opt, logger, stdout, "kpimon 示例（清远市各级妇联的考核）已启动")
+	return serve(ctx, as, st, ln, opt, logger, stdout, "kpimon 示例（清远市各级妇联的考核）已启动")
 }
 
 // demoTokens makes a deployment admin's token and one township's token, so that a visitor

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/kpimon/kpimon/forms"
 	"github.com/kpimon/kpimon/kpi"
@@ -24,7 +25,7 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(fs.Output(), "生成乡镇月报表模板：每项指标一行，只需填写黄色单元格；填好后用 ingest 或上传页面导入。")
 		printFlags(fs)
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "config", cf.String(), "period", *period, "out", *out); err != nil {
@@ -34,6 +35,9 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "--out %q：模板须保存为 .xlsx 文件\n", *out)
 		return shownUsage("--out 须为 .xlsx 文件")
 	}
+	if err := checkOutFile("out", *out); err != nil {
+		return err
+	}
 	all, err := cf.load(stderr)
 	if err != nil {
 		return err
@@ -42,20 +46,18 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	p, err := kpi.ParsePeriod(*period)
+	// a form may be made ahead of its month
+	p, err := periodArg("period", *period, a, time.Now(), false)
 	if err != nil {
-		return usageError{msg: err.Error()}
-	}
-	if p.Year != a.Year {
-		return fmt.Errorf("月份 %s 不在考核年度 %d 内", p, a.Year)
+		return err
 	}
 	var towns []kpi.Township
 	if *township != "" {
-		i, ok := a.ResolveTownship(*township)
-		if !ok {
-			return fmt.Errorf("未知的乡镇“%s”：须为考核方案中的乡镇代码或名称", *township)
+		t, err := townshipArg(a, *township)
+		if err != nil {
+			return err
 		}
-		towns = []kpi.Township{a.Townships[i]}
+		towns = []kpi.Township{t}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -76,21 +78,21 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func writeFileAtomic(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return writeError(path, err)
 	}
 	defer os.Remove(tmp.Name())
 	if err := write(tmp); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return writeError(path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return writeError(path, err)
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return writeError(path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return writeError(path, err)
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ func tokenUsage(w io.Writer) {
 
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
+		fmt.Fprintln(stderr, "缺少子命令：add、list、revoke 或 link")
 		tokenUsage(stderr)
 		return shownUsage("缺少子命令")
 	}
@@ -45,8 +46,10 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		tokenUsage(stdout)
 		return nil
 	}
+	msg := fmt.Sprintf("未知的子命令“%s”：可用 add、list、revoke、link", args[0])
+	fmt.Fprintln(stderr, msg)
 	tokenUsage(stderr)
-	return shownUsage("未知子命令 " + args[0])
+	return shownUsage(msg)
 }
 
 func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -58,7 +61,7 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	admin := fs.Bool("admin", false, "管理员令牌（可填报所有乡镇）")
 	name := fs.String("name", "", "令牌名称，记入每批数据的审计记录（默认：乡镇名称加“妇联”，或“管理员”）")
 	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", *dbPath); err != nil {
@@ -85,11 +88,10 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		scope = "可填报“" + a.Name + "”所有乡镇的数据"
 	}
 	if !*admin {
-		i, ok := a.ResolveTownship(*township)
-		if !ok {
-			return fmt.Errorf("未知的乡镇“%s”：须为考核方案中的乡镇代码或名称", *township)
+		t, err := townshipArg(a, *township)
+		if err != nil {
+			return err
 		}
-		t := a.Townships[i]
 		n.Township = t.Code
 		if n.Name == "" {
 			n.Name = t.Name + "妇联"
@@ -98,11 +100,15 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	} else if n.Name == "" {
 		n.Name = "管理员"
 	}
+	created := sqliteMissing(*dbPath)
 	db, err := openStore(ctx, *dbPath, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if created {
+		fmt.Fprintln(stdout, newDatabaseNote(*dbPath))
+	}
 	if a != nil {
 		if _, err := db.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
 			return err
@@ -113,7 +119,7 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stdout, "已创建令牌 #%d「%s」：%s。\n", tok.ID, tok.Name, scope)
-	fmt.Fprintf(stdout, "令牌只显示这一次，请立即交给使用人妥善保管；系统只保存其摘要，遗失后请停用（kpimon token revoke --db %s %d）再新建。\n", *dbPath, tok.ID)
+	fmt.Fprintf(stdout, "令牌只显示这一次，请立即交给使用人妥善保管；系统只保存其摘要，遗失后请停用（kpimon token revoke %s %d）再新建。\n", dbArg(*dbPath), tok.ID)
 	fmt.Fprintln(stdout, secret)
 	return nil
 }
@@ -124,7 +130,7 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	dbFlag(fs, dbPath)
 	config := fs.String("config", "", "考核配置文件（YAML）：只列这项考核的令牌，时间按其时区显示")
 	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", *dbPath); err != nil {
@@ -151,7 +157,7 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if len(toks) == 0 {
-		fmt.Fprintln(stdout, "还没有令牌：用 kpimon token add 创建。")
+		fmt.Fprintf(stdout, "还没有令牌：用 kpimon token add %s --config 考核配置 --township 乡镇 创建（管理员令牌用 --admin 代替 --township）。\n", dbArg(*dbPath))
 		return nil
 	}
 	t := newTable("编号", "名称", "考核", "范围", "前缀", "创建时间", "创建人", "状态").alignRight(0)
@@ -170,7 +176,11 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		t.add(strconv.FormatInt(x.ID, 10), x.Name, assessment, scope, x.Prefix+"…", x.CreatedAt.In(loc).Format("2006-01-02 15:04"), x.CreatedBy, state)
 	}
-	return t.write(stdout)
+	if err := t.write(stdout); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, zoneNote(loc, time.Now()))
+	return err
 }
 
 func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -178,20 +188,23 @@ func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer
 	dbPath := new(string)
 	dbFlag(fs, dbPath)
 	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlagsWithArgs(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", *dbPath); err != nil {
 		return err
 	}
+	list := "kpimon token list " + dbArg(*dbPath)
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "须给出一个令牌编号（见 kpimon token list）")
-		return shownUsage("须给出一个令牌编号")
+		msg := "须给出一个令牌编号，如 kpimon token revoke " + dbArg(*dbPath) + " 3（编号见 " + list + "）"
+		fmt.Fprintln(stderr, msg)
+		return shownUsage(msg)
 	}
 	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
 	if err != nil {
-		fmt.Fprintf(stderr, "令牌编号“%s”不是数字\n", fs.Arg(0))
-		return shownUsage("令牌编号不是数字")
+		msg := fmt.Sprintf("令牌编号“%s”不是数字：请给出 %s 列出的编号", fs.Arg(0), list)
+		fmt.Fprintln(stderr, msg)
+		return shownUsage(msg)
 	}
 	db, err := openStore(ctx, *dbPath, true)
 	if err != nil {
@@ -200,7 +213,7 @@ func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer db.Close()
 	tok, err := db.RevokeToken(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("没有编号为 %d 的有效令牌（可能已停用）", id)
+		return fmt.Errorf("没有编号为 %d 的有效令牌（可能已停用）：用 %s 查看令牌的编号和状态", id, list)
 	}
 	if err != nil {
 		return err
@@ -220,14 +233,19 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	config := fs.String("config", "", "考核配置文件（YAML）")
 	township := fs.String("township", "", "乡镇代码或名称")
 	ttl := fs.String("ttl", "7d", "有效期，如 7d（天）、12h（小时）；最长 90d")
-	base := fs.String("base-url", "", "链接的网址开头，如 https://kpimon.example.cn（默认：配置中的 notify.base_url）")
+	base := fs.String("base-url", "", "kpimon 对外的网址，如 https://kpimon.example.cn（默认：配置中的 notify.base_url）；链接指向其中这项考核的页面")
 	qr := fs.String("qr", "", "把二维码写成这个 PNG 文件，可打印或发给乡镇")
 	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if err := require(fs, "db", *dbPath, "config", *config, "township", *township); err != nil {
 		return err
+	}
+	if *qr != "" {
+		if err := checkOutFile("qr", *qr); err != nil {
+			return err
+		}
 	}
 	d, err := parseTTL(*ttl)
 	if err != nil {
@@ -238,23 +256,42 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	baseFrom := "--base-url"
 	if *base == "" {
-		*base = a.Notify.BaseURL
+		*base, baseFrom = a.Notify.BaseURL, *config+" 中的 notify.base_url"
 	}
 	if *base == "" {
 		msg := "须给出 --base-url（kpimon 对外的网址，如 https://kpimon.example.cn），或在配置的 notify.base_url 中设置"
 		fmt.Fprintln(stderr, msg)
 		return shownUsage(msg)
 	}
+	// mistakes are told before the database is opened (or created)
+	if !strings.HasPrefix(*base, "http://") && !strings.HasPrefix(*base, "https://") {
+		return usageError{msg: fmt.Sprintf("%s“%s”须以 http:// 或 https:// 开头，如 https://%s", baseFrom, *base, strings.TrimLeft(*base, "/:"))}
+	}
+	t, err := townshipArg(a, *township)
+	if err != nil {
+		return err
+	}
+	created := sqliteMissing(*dbPath)
 	db, err := openStore(ctx, *dbPath, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if created {
+		fmt.Fprintln(stdout, newDatabaseNote(*dbPath))
+	}
 	if _, err := db.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
 		return err
 	}
-	links, err := server.MakeLoginLinks(ctx, db, a, []string{*township}, *base, time.Now(), d, defaultActor())
+	// the server serves each assessment under /{id}/ (as /admin/links makes its links): a
+	// link without the prefix would land in the deployment's default assessment
+	linkBase := strings.TrimRight(strings.TrimSpace(*base), "/")
+	if !strings.HasSuffix(linkBase, "/"+a.ID) {
+		linkBase += "/" + a.ID
+	}
+	links, err := server.MakeLoginLinks(ctx, db, a, []string{t.Code}, linkBase, time.Now(), d, defaultActor())
 	if err != nil {
 		return err
 	}
@@ -265,17 +302,17 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		if err := os.WriteFile(*qr, png, 0o644); err != nil {
-			return fmt.Errorf("写入二维码 %s 失败: %w", *qr, err)
+			return writeError(*qr, err)
 		}
 	}
 	if l.Created {
 		fmt.Fprintf(stdout, "已为%s创建登录链接专用令牌 #%d「%s」。\n", l.Township.Name, l.Token.ID, l.Token.Name)
 	}
-	fmt.Fprintf(stdout, "%s的一次性登录链接，有效期至 %s，只能使用一次：\n", l.Township.Name, l.Expires.In(a.Location).Format("2006年1月2日 15:04"))
+	fmt.Fprintf(stdout, "%s的一次性登录链接，有效期至 %s，只能使用一次：\n", l.Township.Name, clock(l.Expires, a.Location))
 	if *qr != "" {
 		fmt.Fprintf(stdout, "二维码已写入 %s。\n", *qr)
 	}
-	fmt.Fprintf(stdout, "撤销：kpimon token revoke --db %s %d（该乡镇的登录链接和用它登录的会话一并作废）\n", *dbPath, l.Token.ID)
+	fmt.Fprintf(stdout, "撤销：kpimon token revoke %s %d（该乡镇的登录链接和用它登录的会话一并作废）\n", dbArg(*dbPath), l.Token.ID)
 	fmt.Fprintln(stdout, l.URL)
 	return nil
 }

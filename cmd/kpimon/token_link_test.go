@@ -21,7 +21,7 @@ func TestTokenLinkCommand(t *testing.T) {
 		"--base-url", "https://kpimon.example.cn/", "--qr", qr)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	link := lines[len(lines)-1]
-	if !strings.HasPrefix(link, "https://kpimon.example.cn/login/link/kpl_") || strings.Contains(link, " ") {
+	if !strings.HasPrefix(link, "https://kpimon.example.cn/config/login/link/kpl_") || strings.Contains(link, " ") {
 		t.Fatalf("last line %q is not the link alone:\n%s", link, out)
 	}
 	for _, want := range []string{"已为灵溪镇创建登录链接专用令牌 #1「灵溪镇妇联（登录链接）」", "只能使用一次", "二维码已写入", "kpimon token revoke --db " + db + " 1"} {
@@ -69,5 +69,45 @@ func TestTokenLinkCommand(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error()+stderr, tc.want) {
 			t.Errorf("%v: %v %s; want %q", tc.args, err, stderr, tc.want)
 		}
+	}
+}
+
+// TestTokenLinkLandsInItsAssessment: on a server of two years, the login link of the
+// earlier year opens that year's assessment, not the default (this year's).
+func TestTokenLinkLandsInItsAssessment(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile(cangnan("config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	early, late := filepath.Join(dir, "cangnan-2024.yaml"), filepath.Join(dir, "cangnan-2025.yaml")
+	writeFile(t, early, string(raw))
+	writeFile(t, late, strings.NewReplacer("year: 2024", "year: 2025", "2024年度", "2025年度").Replace(string(raw)))
+	db := filepath.Join(dir, "c.db")
+	mustCLI(t, "ingest", "--config", early, "--db", db, cangnan("jan-may.csv"))
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", dir, "--db", db, "--addr", "127.0.0.1:0", "--log-level", "error"}, &out, &errOut)
+	}()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(30 * time.Second)
+	for addrRE.FindStringSubmatch(out.String()) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no address; stderr %s", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	base := "http://" + addrRE.FindStringSubmatch(out.String())[1]
+	said := mustCLI(t, "token", "link", "--db", db, "--config", early, "--township", "灵溪镇", "--base-url", base)
+	link := said[strings.LastIndex(strings.TrimSpace(said), "\n")+1:]
+	link = strings.TrimSpace(link)
+	if !strings.HasPrefix(link, base+"/cangnan-2024/login/link/") {
+		t.Fatalf("link %q is not under its assessment's prefix", link)
+	}
+	code, body := get(t, link)
+	if code != 200 || !strings.Contains(body, "苍南县妇联2024年度") || strings.Contains(body, "2025年度") {
+		t.Errorf("the 2024 link opened %d:\n%s", code, body)
 	}
 }

@@ -55,7 +55,7 @@ func readBuildInfo() buildInfo {
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("version", stderr)
 	fs.Usage = func() { fmt.Fprintln(fs.Output(), "用法: kpimon version") }
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	b := readBuildInfo()
