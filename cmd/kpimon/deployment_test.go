@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,6 +82,42 @@ func TestReportsWithinTheDeployment(t *testing.T) {
 		t.Errorf("rankings without last_year_rank:\n%s", rank)
 	}
 
+	// the table: 去年同期 beside this year's rank, each row's from the JSON
+	var ranked struct {
+		Rankings []struct {
+			Name         string `json:"township_name"`
+			LastYearRank *int   `json:"last_year_rank"`
+		}
+	}
+	if err := json.Unmarshal([]byte(rank), &ranked); err != nil {
+		t.Fatal(err)
+	}
+	table := mustCLI(t, "rank", "--config", configs, "--assessment", "qingcheng-2026", "--db", db, "--period", "2026-06")
+	if !strings.Contains(table, "去年同期") {
+		t.Errorf("the ranking table has no 去年同期 column:\n%s", table)
+	}
+	for _, r := range ranked.Rankings {
+		if r.Name == "" || r.LastYearRank == nil {
+			t.Fatalf("ranking row %+v: no name or no last year's rank", r)
+		}
+		if line := lineWith(table, r.Name); !strings.Contains(line, fmt.Sprintf("第%d名", *r.LastYearRank)) {
+			t.Errorf("%s's row %q lacks last year's rank %d", r.Name, line, *r.LastYearRank)
+		}
+	}
+	if table := mustCLI(t, "rank", "--config", filepath.Join(configs, "qingcheng-2026.yaml"), "--db", db, "--period", "2026-06"); strings.Contains(table, "去年同期") {
+		t.Errorf("去年同期 without last year's config:\n%s", table)
+	}
+	// a city's tables name its units 县区, not 乡镇
+	for _, cmd := range []string{"rank", "alerts"} {
+		out := mustCLI(t, cmd, "--config", configs, "--assessment", "qingyuan-2026", "--db", db, "--period", "2026-06")
+		if header := lineWith(out, "指标"); cmd == "alerts" && (!strings.Contains(header, "县区") || strings.Contains(header, "乡镇")) {
+			t.Errorf("the city's alerts header %q", header)
+		}
+		if header := lineWith(out, "名次"); cmd == "rank" && (!strings.Contains(header, "县区") || strings.Contains(header, "乡镇")) {
+			t.Errorf("the city's ranking header %q", header)
+		}
+	}
+
 	// the city's figure of 清城区 is 清城区's 全县 aggregate
 	city := read("eval", "--config", configs, "--assessment", "qingyuan-2026", "--db", db, "--period", "2026-06", "--format", "json")
 	var got kpi.Num
@@ -101,4 +138,14 @@ func TestReportsWithinTheDeployment(t *testing.T) {
 	if _, _, err := cli(t, "rank", "--config", filepath.Join(configs, "qingyuan-2026.yaml"), "--db", db); err == nil || !strings.Contains(err.Error(), "qingcheng-2026不在本次部署中") {
 		t.Errorf("the city without its counties' configs: %v", err)
 	}
+}
+
+// lineWith is the first line of out containing s, or "".
+func lineWith(out, s string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kpimon/kpimon/charts"
 	"github.com/kpimon/kpimon/kpi"
@@ -156,13 +157,24 @@ func runRank(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return writeRankingCSV(stdout, a, r)
 	}
 	fmt.Fprintf(stdout, "%s  %s排名\n\n", a.Name, r.Period.Label())
-	header := []string{"名次", "较上月", "乡镇"}
+	// 去年同期 (the unit's rank as of the same month last year) only where the deployment
+	// holds last year's assessment and some unit has a rank in it
+	lastYear := false
+	for _, x := range r.Rankings {
+		lastYear = lastYear || x.LastYearRank != nil
+	}
+	header := []string{"名次", "较上月"}
+	if lastYear {
+		header = append(header, "去年同期")
+	}
+	header = append(header, a.UnitsShort())
+	first := len(header) // the first category's column
 	cats := a.Categories()
 	header = append(header, cats...)
 	header = append(header, "加分", "总分", "等次")
 	t := newTable(header...)
-	for i := 0; i < len(cats)+3; i++ {
-		t.alignRight(3 + i)
+	for i := 0; i < len(cats)+2; i++ {
+		t.alignRight(first + i)
 	}
 	t.alignRight(0)
 	for _, x := range r.Rankings {
@@ -170,7 +182,15 @@ func runRank(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if x.Tied {
 			rank += "（并列）"
 		}
-		row := []string{rank, kpi.FormatRankChange(x.RankChange), x.Name}
+		row := []string{rank, kpi.FormatRankChange(x.RankChange)}
+		if lastYear {
+			last := kpi.Dash
+			if x.LastYearRank != nil {
+				last = fmt.Sprintf("第%d名", *x.LastYearRank)
+			}
+			row = append(row, last)
+		}
+		row = append(row, x.Name)
 		for _, c := range cats {
 			row = append(row, kpi.FormatNumber(x.Categories[c]))
 		}
@@ -222,7 +242,7 @@ func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return writeJSONOut(stdout, r.AlertsReport())
 	}
 	fmt.Fprintf(stdout, "%s  截至%s 预警 %d 条\n\n", a.Name, r.Period.Label(), len(r.Alerts))
-	t := newTable("级别", "预警", "乡镇", "指标", "起始", "说明")
+	t := newTable("级别", "预警", a.UnitsShort(), "指标", "起始", "说明")
 	for _, al := range r.Alerts {
 		t.add(kpi.SeverityLabel(al.Severity), kpi.AlertLabel(al.Alert), al.TownshipName, al.IndicatorName, al.ActiveSince.String(), al.Summary)
 	}
