@@ -15,10 +15,11 @@
 // labels (assessment, township, indicator); the Chinese names ride along (township_name,
 // indicator_name). Every series carries its assessment's id, so that one Prometheus can
 // hold several assessments (each year's, each county's): /metrics?assessment=ID serves one
-// assessment as its own target (Targets), and the health metrics carry the label too. The figures describe one period: the latest month that has reports (as
-// the pages do) unless a fixed period is given. The alert lifecycle (package alerting) goes
-// on to a later month whose deadline has passed, so that a month nobody reported is still
-// overdue with the clock.
+// assessment as its own target (Targets), and the health metrics carry the label too. The
+// figures describe one period: the latest month that has reports (as the pages do) unless a
+// fixed period is given. The alert lifecycle (package alerting) goes on to a later month
+// whose deadline has passed, so that a month nobody reported is still overdue with the
+// clock.
 package metrics
 
 import (

@@ -173,7 +173,7 @@ func runRank(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	header = append(header, cats...)
 	header = append(header, "加分", "总分", "等次")
 	t := newTable(header...)
-	for i := 0; i < len(cats)+2; i++ {
+	for i := 0; i < len(cats)+3; i++ { // the categories, 加分, 总分 and 等次
 		t.alignRight(first + i)
 	}
 	t.alignRight(0)
