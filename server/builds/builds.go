@@ -60,8 +60,6 @@ func New(concurrency int, wait time.Duration) *Gate {
 // it; ctx bounds only how long this caller waits. A panic in build is returned as an error
 // rather than crashing the server.
 func (g *Gate) Do(ctx context.Context, key string, build func(context.Context) (any, error)) (any, error) {
-	g.callers.Add(1)
-	defer g.callers.Add(-1)
 	bctx := context.WithoutCancel(ctx)
 	ch := g.group.DoChan(key, func() (v any, err error) {
 		t := time.NewTimer(g.wait)
@@ -83,6 +81,10 @@ func (g *Gate) Do(ctx context.Context, key string, build func(context.Context) (
 		}()
 		return build(bctx)
 	})
+	// counted once joined to the build of key (DoChan has registered the call): a caller
+	// counted here gets the result of a build that has not finished yet, or of its own
+	g.callers.Add(1)
+	defer g.callers.Add(-1)
 	select {
 	case r := <-ch:
 		return r.Val, r.Err
@@ -94,8 +96,8 @@ func (g *Gate) Do(ctx context.Context, key string, build func(context.Context) (
 // Builds is how many builds the gate has started.
 func (g *Gate) Builds() int64 { return g.builds.Load() }
 
-// Callers is how many Do calls are in progress (waiting for a slot, for another's build,
-// or building).
+// Callers is how many Do calls are in progress and joined to a build (waiting for a slot,
+// for another's build, or building).
 func (g *Gate) Callers() int64 { return g.callers.Load() }
 
 // Peak is the most builds that ran at once.
