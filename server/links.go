@@ -223,7 +223,7 @@ func (s *Server) useLink(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, "link", p, err)
 		return
 	}
-	s.log.Info("logged in by a login link", "token", tok.ID, "township", tok.Township)
+	s.log.Info("已通过登录链接登录", "token", tok.ID, "township", tok.Township)
 	s.redirect(w, r, "/my")
 }
 
@@ -312,7 +312,7 @@ func (s *Server) makeLinks(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Links.Made = s.formatTime(now)
 	p.Title = "登录链接（打印后发给各乡镇）"
-	s.log.Info("login links made", "by", c.token.Name, "townships", len(links), "days", days)
+	s.log.Info("已生成登录链接", "by", c.token.Name, "townships", len(links), "days", days)
 	s.render(w, http.StatusOK, "links", p)
 }
 
@@ -339,7 +339,7 @@ func (s *Server) revokeLinks(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, "links", p, err)
 		return
 	}
-	s.log.Info("login links revoked", "by", c.token.Name, "township", t.Code, "tokens", n)
+	s.log.Info("已作废登录链接", "by", c.token.Name, "township", t.Code, "tokens", n)
 	if n == 0 {
 		p.Message = t.Name + "没有有效的登录链接，无需撤销。"
 	} else {
