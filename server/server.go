@@ -262,7 +262,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // userMessage drops the English sentinels ("bad request: ", "invalid assessment config: ")
 // that wrap a Chinese message for errors.Is, leaving what a person should read.
 func userMessage(msg string) string {
-	for _, sentinel := range []error{ErrBadRequest, ErrNotFound, ErrForbidden, ErrConflict, kpi.ErrBadPeriod, store.ErrLocked} {
+	for _, sentinel := range []error{ErrBadRequest, ErrNotFound, ErrForbidden, ErrConflict, store.ErrLocked} {
 		for strings.HasPrefix(msg, sentinel.Error()+": ") {
 			msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
 		}
