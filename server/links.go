@@ -348,10 +348,6 @@ func (s *Server) revokeLinks(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "links", p)
 }
 
-// formatTime writes a time for people in the assessment's time zone: 2024年4月10日 09:00.
-func (s *Server) formatTime(t time.Time) string {
-	if loc := s.mon.Assessment().Location; loc != nil {
-		t = t.In(loc)
-	}
-	return t.Format("2006年1月2日 15:04")
-}
+// formatTime writes a time for people in the assessment's time zone, labelled:
+// 2024年4月10日 09:00（北京时间）.
+func (s *Server) formatTime(t time.Time) string { return s.mon.Assessment().Clock(t) }

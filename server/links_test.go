@@ -180,7 +180,7 @@ func TestAdminLinkSheet(t *testing.T) {
 	if strings.Contains(sheet, "<script") {
 		t.Error("the sheet has a script")
 	}
-	for _, want := range []string{"甲镇", "乙镇", "有效期至 <strong>2024年4月10日 17:00</strong>", "@page { size: A4"} {
+	for _, want := range []string{"甲镇", "乙镇", "有效期至 <strong>2024年4月10日 17:00（北京时间）</strong>", "生成于 2024年4月3日 17:00（北京时间）。", "@page { size: A4"} {
 		if !strings.Contains(sheet, want) {
 			t.Errorf("the sheet lacks %q", want)
 		}
