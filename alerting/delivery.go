@@ -147,7 +147,7 @@ func (e *Engine) deliver(ctx context.Context, c *channel, out outgoing) {
 		}
 	}
 	if !e.Leads() {
-		e.log.Warn("message not sent: another server sends the assessment's messages now", "webhook", c.Name, "event", out.event)
+		e.log.Warn("消息未发送：该考核的消息现由另一台服务发送", "webhook", c.Name, "event", out.event)
 		fail()
 		return
 	}
@@ -155,7 +155,7 @@ func (e *Engine) deliver(ctx context.Context, c *channel, out outgoing) {
 		told, err := e.notified(ctx, c.Name, out.needs.kind, out.needs.key)
 		if err != nil || !told {
 			// the summary before it did not go through: the next one will say it all
-			e.log.Info("change message not sent: the webhook has not been told the alerts yet", "webhook", c.Name, "err", err)
+			e.log.Info("变化消息未发送：该机器人还没收到预警汇总", "webhook", c.Name, "err", err)
 			fail()
 			return
 		}
@@ -163,7 +163,7 @@ func (e *Engine) deliver(ctx context.Context, c *channel, out outgoing) {
 	err := e.retry(ctx, func() error { return c.send(ctx, out.msg) })
 	e.count(c.Name, out.event, err)
 	if err != nil {
-		e.log.Warn("webhook delivery failed", "webhook", c.Name, "type", c.Type, "event", out.event, "err", err)
+		e.log.Warn("机器人消息发送失败", "webhook", c.Name, "type", c.Type, "event", out.event, "err", err)
 		fail()
 		return
 	}
@@ -172,7 +172,7 @@ func (e *Engine) deliver(ctx context.Context, c *channel, out outgoing) {
 	defer cancel()
 	for _, l := range out.record {
 		if err := e.record(rctx, c.Name, l); err != nil {
-			e.log.Error("record notification", "webhook", c.Name, "kind", l.kind, "key", l.key, "err", err)
+			e.log.Error("记录已发送的消息失败", "webhook", c.Name, "kind", l.kind, "key", l.key, "err", err)
 		}
 	}
 	if out.sent != nil {
@@ -206,7 +206,7 @@ func (e *Engine) amLoop(ctx context.Context) {
 		}
 		e.amWanted.Store(false)
 		if err := e.Push(ctx); err != nil && ctx.Err() == nil {
-			e.log.Warn("Alertmanager post failed", "err", err)
+			e.log.Warn("推送预警到 Alertmanager 失败", "err", err)
 		}
 	}
 }

@@ -192,7 +192,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { e.renewLoop(ctx) })
 	if _, err := e.Sync(ctx); err != nil && ctx.Err() == nil {
-		e.log.Error("alert sync failed", "err", err)
+		e.log.Error("预警同步失败", "err", err)
 	}
 	tick := time.NewTicker(e.opt.Interval)
 	defer tick.Stop()
@@ -204,7 +204,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 		if _, err := e.Sync(ctx); err != nil && ctx.Err() == nil {
-			e.log.Error("alert sync failed", "err", err)
+			e.log.Error("预警同步失败", "err", err)
 		}
 	}
 }
@@ -242,12 +242,12 @@ func (e *Engine) Sync(ctx context.Context) (store.AlertChanges, error) {
 	e.named(ch.Resolved)
 	e.named(ch.Escalated)
 	if !ch.Empty() {
-		e.log.Info("alerts changed", "assessment", e.a.ID, "period", p.String(), "fired", len(ch.Fired), "resolved", len(ch.Resolved), "escalated", len(ch.Escalated))
+		e.log.Info("预警有变化", "assessment", e.a.ID, "period", p.String(), "fired", len(ch.Fired), "resolved", len(ch.Resolved), "escalated", len(ch.Escalated))
 		e.mon.AlertsChanged() // 预警's resolutions are read from the store
 		e.wantPush()
 	}
 	if err := e.tellAlerts(ctx, p, ch, now); err != nil {
-		e.log.Error("alert messages", "err", err)
+		e.log.Error("生成预警消息失败", "err", err)
 	}
 	e.remind(ctx, data, now)
 	e.rank(ctx, data, r, now)
@@ -426,7 +426,7 @@ func (e *Engine) remind(ctx context.Context, d *kpi.Dataset, now time.Time) {
 			}
 			sent, err := e.notified(ctx, c.Name, eventReminders, p.String())
 			if err != nil {
-				e.log.Error("read notifications", "err", err)
+				e.log.Error("读取已发送消息记录失败", "err", err)
 				continue
 			}
 			if !sent {

@@ -84,7 +84,7 @@ func (e *Engine) acquire(ctx context.Context) (holds, taken bool) {
 		// the store did not answer: hold on to what is still surely ours, nothing more
 		l.mu.Unlock()
 		if ctx.Err() == nil {
-			e.log.Warn("lease not renewed", "lease", l.name, "err", err)
+			e.log.Warn("消息发送权续租失败", "lease", l.name, "err", err)
 		}
 		return was, false
 	case ok:
@@ -95,11 +95,11 @@ func (e *Engine) acquire(ctx context.Context) (holds, taken bool) {
 	l.mu.Unlock()
 	switch {
 	case ok && !was:
-		e.log.Info("this server now sends the assessment's messages", "lease", l.name, "holder", l.holder)
+		e.log.Info("本服务负责发送该考核的消息", "lease", l.name, "holder", l.holder)
 		e.published.forgetTold() // another server may have sent corrections meanwhile
 		e.wantPush()             // Alertmanager hears this server's state at once
 	case !ok && was:
-		e.log.Warn("another server took over the assessment's messages", "lease", l.name)
+		e.log.Warn("另一台服务已接管该考核的消息发送", "lease", l.name)
 	}
 	return ok, ok && !was
 }

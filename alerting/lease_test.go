@@ -1,10 +1,17 @@
 package alerting
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+
+	"github.com/kpimon/kpimon/monitor"
 )
 
 func TestOneOfTwoServersSendsAndTheOtherTakesOverWhenItDies(t *testing.T) {
@@ -108,5 +115,76 @@ func TestOneOfTwoServersSendsAndTheOtherTakesOverWhenItDies(t *testing.T) {
 	settle("after the takeover", 3)
 	if last := texts(t, rc, pathWeCom)[2]; !strings.Contains(last, "甲镇") || !strings.Contains(last, "低于达标线") {
 		t.Errorf("the survivor's message:\n%s", last)
+	}
+}
+
+// logLines decodes the JSON log lines a server wrote.
+func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// The operator reads the log on the terminal: the server that takes over the messages
+// says so in Chinese, and the alerts' changes too, with ASCII keys for log systems.
+func TestTheServerThatTakesOverSaysSoInChinese(t *testing.T) {
+	rc := newReceiver(t)
+	clk := &clock{}
+	clk.Set(shanghai(t, 2024, 2, 6, 1))
+	path := dbPath(t)
+	cfg := countyConfig(rc, ", events: [alerts]", hookJSON)
+	monA, monB := open(t, cfg, path, clk), open(t, cfg, path, clk)
+	ingest(t, monA, "aa,screenings,2024-01,10,,\naa,closure,2024-01,,5,5\nbb,screenings,2024-01,10,,\n")
+	var logA, logB bytes.Buffer
+	engine := func(mon *monitor.Monitor, buf *bytes.Buffer) *Engine {
+		e, err := New(mon, Options{RetryWait: time.Millisecond, Logger: slog.New(slog.NewJSONHandler(buf, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	ea, eb := engine(monA, &logA), engine(monB, &logB)
+	mustSync(t, ea)
+	mustSync(t, eb) // A holds the lease: B stays quiet
+	release(t, ea)  // A stops; B takes over
+	mustSync(t, eb)
+
+	const takeover = "本服务负责发送该考核的消息"
+	for _, tc := range []struct {
+		name string
+		buf  *bytes.Buffer
+		want []string
+	}{
+		{"the first server", &logA, []string{takeover, "预警有变化"}},
+		{"the server that took over", &logB, []string{takeover}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var msgs []string
+			for _, l := range logLines(t, tc.buf) {
+				msg, _ := l["msg"].(string)
+				msgs = append(msgs, msg)
+				if strings.ContainsFunc(strings.ReplaceAll(msg, "Alertmanager", ""), func(r rune) bool { return r < 0x80 && unicode.IsLetter(r) }) {
+					t.Errorf("English on the operator's terminal: %q", msg)
+				}
+				if msg == takeover && l["lease"] == nil {
+					t.Errorf("%q without its ASCII key lease: %v", msg, l)
+				}
+			}
+			for _, w := range tc.want {
+				if !slices.Contains(msgs, w) {
+					t.Errorf("log messages = %q, want %q among them", msgs, w)
+				}
+			}
+		})
 	}
 }

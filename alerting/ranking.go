@@ -203,7 +203,7 @@ func (e *Engine) rank(ctx context.Context, d *kpi.Dataset, r *kpi.Result, now ti
 		}
 		sent, err := e.notified(ctx, c.Name, eventRankings, p.String())
 		if err != nil {
-			e.log.Error("read notifications", "err", err)
+			e.log.Error("读取已发送消息记录失败", "err", err)
 			continue
 		}
 		if sent {
@@ -229,7 +229,7 @@ func (e *Engine) correct(ctx context.Context, live *kpi.Result) {
 	}
 	locks, err := e.db.Locks(ctx, e.a.ID)
 	if err != nil {
-		e.log.Error("read locked months", "err", err)
+		e.log.Error("读取已锁定月份失败", "err", err)
 		return
 	}
 	locked := map[kpi.Period]bool{}
@@ -245,7 +245,7 @@ func (e *Engine) correct(ctx context.Context, live *kpi.Result) {
 		}
 		q, all, err := e.correctMonth(ctx, p, live)
 		if err != nil {
-			e.log.Error("ranking corrections", "period", p.String(), "err", err)
+			e.log.Error("排名更正失败", "period", p.String(), "err", err)
 			return // looked at again at the next sync
 		}
 		queue = append(queue, q...)

@@ -2,6 +2,7 @@ package bulletin
 
 import (
 	"bytes"
+	"html"
 	"slices"
 	"strings"
 	"testing"
@@ -41,6 +42,12 @@ func testBulletinAt(t *testing.T, now time.Time, level kpi.Level) *Bulletin {
 	if level != "" {
 		cfg = "level: " + string(level) + "\n" + cfg
 	}
+	return testBulletinOf(t, now, cfg)
+}
+
+// testBulletinOf is testBulletin of the config given (testConfig changed).
+func testBulletinOf(t *testing.T, now time.Time, cfg string) *Bulletin {
+	t.Helper()
 	a, err := kpi.ParseConfig("test.yaml", []byte(cfg))
 	if err != nil {
 		t.Fatal(err)
@@ -312,6 +319,49 @@ func TestWordsFollowTheLevel(t *testing.T) {
 				if strings.Contains(text.String(), bad) {
 					t.Errorf("the workbook says %q", bad)
 				}
+			}
+		})
+	}
+}
+
+// TestGeneratedInTheAssessmentsZone: the bulletin, as HTML and as a workbook, says when it
+// was made in the assessment's time zone, with the zone's label, whatever the machine's.
+func TestGeneratedInTheAssessmentsZone(t *testing.T) {
+	now := time.Date(2024, 3, 10, 1, 30, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, timezone, want string
+	}{
+		{"Beijing time", "Asia/Shanghai", "生成于 2024年3月10日 09:30（北京时间）"},
+		{"another zone", "Asia/Urumqi", "生成于 2024年3月10日 07:30（Asia/Urumqi UTC+6）"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := testBulletinOf(t, now, strings.Replace(testConfig, "timezone: Asia/Shanghai", "timezone: "+tc.timezone, 1))
+			var page bytes.Buffer
+			if err := b.WriteHTML(&page, Links{}); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(html.UnescapeString(page.String()), tc.want) { // + is written &#43;
+				t.Errorf("the HTML bulletin lacks %q", tc.want)
+			}
+			var buf bytes.Buffer
+			if err := b.WriteXLSX(&buf); err != nil {
+				t.Fatal(err)
+			}
+			f, err := excelize.OpenReader(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			rows, err := f.GetRows(SheetRanking)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text strings.Builder
+			for _, row := range rows[:RankingHeaderRow] {
+				text.WriteString(strings.Join(row, "|") + "\n")
+			}
+			if !strings.Contains(text.String(), tc.want) {
+				t.Errorf("the workbook's heading lacks %q:\n%s", tc.want, text.String())
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/kpimon/kpimon/kpi"
 )
@@ -51,7 +50,7 @@ type htmlData struct {
 	Title                 string
 	Units                 string // the level's noun for the units: 乡镇（街道）, 县（市、区）, 市（州）
 	Period                kpi.Period
-	Generated             time.Time
+	Generated             string // when, in the assessment's time zone with its label
 	XLSXLink, RankingLink string
 	SummaryText           string
 	Categories            []string
@@ -70,7 +69,7 @@ func (b *Bulletin) WriteHTML(w io.Writer, links Links) error {
 		return fmt.Errorf("bulletin template: %w", err)
 	}
 	a, r := b.Assessment, b.Result
-	d := htmlData{Title: b.Title(), Units: a.Units(), Period: r.Period, Generated: b.Generated, XLSXLink: links.XLSX, RankingLink: links.Ranking,
+	d := htmlData{Title: b.Title(), Units: a.Units(), Period: r.Period, Generated: a.Clock(b.Generated), XLSXLink: links.XLSX, RankingLink: links.Ranking,
 		SummaryText: b.Summary().Text(r.Period), Categories: a.Categories()}
 	last := a.Grades[len(a.Grades)-1].Name
 	for _, x := range r.Rankings {

@@ -192,7 +192,7 @@ func (b *Bulletin) Workbook() (*excelize.File, error) {
 }
 
 func (b *Bulletin) subtitle() string {
-	return fmt.Sprintf("截至%s　生成于 %s", b.Result.Period.Label(), b.Generated.Format("2006年1月2日 15:04"))
+	return fmt.Sprintf("截至%s　生成于 %s", b.Result.Period.Label(), b.Assessment.Clock(b.Generated))
 }
 
 func (b *Bulletin) rankingSheet(f *excelize.File, st xstyles) error {

@@ -111,8 +111,8 @@ func TestParsePeriod(t *testing.T) {
 			t.Errorf("ParsePeriod(%q): got no error", bad)
 			continue
 		}
-		if !errors.Is(err, ErrBadPeriod) || !strings.Contains(err.Error(), "月") {
-			t.Errorf("ParsePeriod(%q): %v; want a Chinese error wrapping ErrBadPeriod", bad, err)
+		if !errors.Is(err, ErrBadPeriod) || !strings.HasPrefix(err.Error(), "月份“"+bad+"”") {
+			t.Errorf("ParsePeriod(%q): %v; want a Chinese error naming the month, wrapping ErrBadPeriod", bad, err)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package kpi
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
 	"runtime"
 	"sync"
@@ -406,10 +405,10 @@ func (e *Evaluation) finish(reported bool, pair *[2]Num) {
 func Evaluate(d *Dataset, p Period, now time.Time) (*Result, error) {
 	a := d.a
 	if p.Year != a.Year {
-		return nil, fmt.Errorf("%w: %s is outside the assessment year %d", ErrBadPeriod, p, a.Year)
+		return nil, badPeriod("月份 %s 不在考核年度 %d 内", p, a.Year)
 	}
 	if p.Month < 1 || p.Month > 12 {
-		return nil, fmt.Errorf("%w: month %d", ErrBadPeriod, p.Month)
+		return nil, badPeriod("月份 %s 的月数 %d 不对，应在 1 到 12 之间", p, p.Month)
 	}
 	nI := len(a.Indicators)
 	block := make([]Evaluation, len(a.Townships)*nI) // one allocation, cut into township rows

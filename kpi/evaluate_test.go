@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -224,10 +225,24 @@ func evalString(e Evaluation) string {
 		" score=" + f(e.Score) + " reported=" + map[bool]string{true: "yes", false: "no"}[e.Reported]
 }
 
+// A month Evaluate cannot take is said in Chinese, as the whole message (it reaches the
+// clerk as it is), and unwraps to ErrBadPeriod.
 func TestEvaluateRefusesOtherYears(t *testing.T) {
 	a := mustAssessment(t, testConfig())
-	if _, err := Evaluate(NewDataset(a), MustPeriod("2023-12"), late); err == nil {
-		t.Fatal("Evaluate of a period outside the assessment year: got no error")
+	for _, tc := range []struct {
+		name string
+		p    Period
+		want string
+	}{
+		{"another year", MustPeriod("2023-12"), "月份 2023-12 不在考核年度 2024 内"},
+		{"no such month", Period{Year: 2024, Month: 13}, "月份 2024-13 的月数 13 不对，应在 1 到 12 之间"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Evaluate(NewDataset(a), tc.p, late)
+			if err == nil || err.Error() != tc.want || !errors.Is(err, ErrBadPeriod) {
+				t.Errorf("Evaluate(%s) = %v, want %q wrapping ErrBadPeriod", tc.p, err, tc.want)
+			}
+		})
 	}
 }
 

@@ -5,14 +5,30 @@ import (
 	"fmt"
 )
 
-// Sentinel errors an invalid observation unwraps to.
+// Sentinel errors an invalid observation unwraps to. ErrBadPeriod is in Chinese, because a
+// month error reaches the clerk as it is; kpi's own month errors (periodError) say the whole
+// message themselves and unwrap to it.
 var (
 	ErrUnknownTownship  = errors.New("unknown township")
 	ErrUnknownIndicator = errors.New("unknown indicator")
-	ErrBadPeriod        = errors.New("bad period")
+	ErrBadPeriod        = errors.New("月份无效")
 	ErrBadValue         = errors.New("bad value")
 	ErrDuplicate        = errors.New("duplicate observation")
 )
+
+// periodError is a month kpi cannot take, said in Chinese; errors.Is(err, ErrBadPeriod)
+// holds, and its text is the message alone, with no sentinel before it.
+type periodError string
+
+func (e periodError) Error() string { return string(e) }
+
+// Unwrap makes errors.Is(err, ErrBadPeriod) hold.
+func (e periodError) Unwrap() error { return ErrBadPeriod }
+
+// badPeriod is a periodError of the message format and args.
+func badPeriod(format string, args ...any) error {
+	return periodError(fmt.Sprintf(format, args...))
+}
 
 // Observation is one reported figure: township × indicator × period. Township and Indicator
 // are codes. A ratio reports Numerator and Denominator; every other kind reports Value.

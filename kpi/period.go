@@ -22,7 +22,7 @@ func ParsePeriod(s string) (Period, error) {
 		return p, nil
 	}
 	bad := func() (Period, error) {
-		return Period{}, fmt.Errorf("%w: 月份“%s”格式不对，应为 YYYY-MM（如 2024-06）", ErrBadPeriod, s)
+		return Period{}, badPeriod("月份“%s”格式不对，应为 YYYY-MM（如 2024-06）", s)
 	}
 	t := strings.TrimSpace(s)
 	t = strings.TrimSuffix(t, "日")
@@ -49,7 +49,7 @@ func ParsePeriod(s string) (Period, error) {
 		return bad()
 	}
 	if nums[1] < 1 || nums[1] > 12 {
-		return Period{}, fmt.Errorf("%w: 月份“%s”的月数 %d 不对，应在 1 到 12 之间", ErrBadPeriod, s, nums[1])
+		return Period{}, badPeriod("月份“%s”的月数 %d 不对，应在 1 到 12 之间", s, nums[1])
 	}
 	if len(nums) == 3 && (nums[2] < 1 || nums[2] > 31) {
 		return bad()

@@ -1,11 +1,8 @@
 package kpi
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -364,76 +361,4 @@ func (f *fields) texts(key string) []string {
 		out = append(out, e.Value)
 	}
 	return out
-}
-
-var (
-	yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	// yamlMessages says yaml's usual syntax errors in Chinese.
-	yamlMessages = []struct{ contains, says string }{
-		{"found character that cannot start any token", "这里有 YAML 不认识的字符"},
-		{"mapping values are not allowed in this context", "这里不能出现“键: 值”（缩进不对，或冒号后少了空格？）"},
-		{"did not find expected key", "缩进不对：同一层的键要对齐"},
-		{"did not find expected '-' indicator", "列表的缩进不对：每项应以对齐的“- ”开头"},
-		{"could not find expected ':'", "少了冒号：应为“键: 值”"},
-		{"found unexpected end of stream", "文件在引号或括号还没结束时就结束了"},
-		{"did not find expected ',' or ']'", "方括号列表没有闭合（少了 ] 或逗号）"},
-		{"did not find expected ',' or '}'", "花括号没有闭合（少了 } 或逗号）"},
-		{"found undefined alias", "引用了没有定义的锚点（*名称）"},
-	}
-)
-
-// syntaxProblems turns a YAML syntax error into Chinese problems with lines. Tabs get their
-// own message on every line that is indented with one (YAML indents with spaces only; a
-// tab is the most common reason a hand-edited config will not parse).
-func syntaxProblems(data []byte, err error) []Problem {
-	var out []Problem
-	for i, l := range bytes.Split(data, []byte("\n")) {
-		indent := l[:len(l)-len(bytes.TrimLeft(l, " \t"))]
-		if bytes.IndexByte(indent, '\t') >= 0 {
-			out = append(out, Problem{Line: i + 1, Message: "这一行用了制表符（Tab）缩进：YAML 只能用空格缩进，请把 Tab 换成空格"})
-		}
-	}
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	for _, m := range msgs {
-		p := Problem{Message: "YAML 格式错误：" + strings.TrimPrefix(m, "yaml: ")}
-		if g := yamlLineRE.FindStringSubmatch(m); g != nil {
-			p.Line, _ = strconv.Atoi(g[1])
-			p.Message = "YAML 格式错误：" + g[2]
-			for _, t := range yamlMessages {
-				if strings.Contains(g[2], t.contains) {
-					p.Message = fmt.Sprintf("YAML 格式错误：%s（%s）", t.says, g[2])
-					break
-				}
-			}
-		}
-		if tabbed := lineHasTab(data, p.Line); tabbed && !hasLine(out, p.Line) {
-			p.Message = "这一行有制表符（Tab）：YAML 只能用空格，请把 Tab 换成空格（" + p.Message + "）"
-		} else if tabbed {
-			continue // the tab message on this line says it already
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// lineHasTab reports whether line (1-based) of data has a tab.
-func lineHasTab(data []byte, line int) bool {
-	if line < 1 {
-		return false
-	}
-	lines := bytes.Split(data, []byte("\n"))
-	return line <= len(lines) && bytes.IndexByte(lines[line-1], '\t') >= 0
-}
-
-func hasLine(ps []Problem, line int) bool {
-	for _, p := range ps {
-		if p.Line == line {
-			return true
-		}
-	}
-	return false
 }

@@ -231,7 +231,7 @@ func (e *Exporter) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		if err := e.Refresh(); err != nil {
-			e.log.Error("metrics refresh failed", "err", err)
+			e.log.Error("刷新指标失败", "err", err)
 		}
 	}
 }
@@ -568,7 +568,7 @@ func (e *Exporter) handler(g prometheus.Gatherer, process bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mfs, err := g.Gather()
 		if err != nil {
-			e.log.Error("metrics: gather", "err", err)
+			e.log.Error("指标：收集失败", "err", err)
 			http.Error(w, "读取指标失败", http.StatusInternalServerError)
 			return
 		}
@@ -578,7 +578,7 @@ func (e *Exporter) handler(g prometheus.Gatherer, process bool) http.Handler {
 				continue
 			}
 			if _, err := expfmt.MetricFamilyToText(&head, mf); err != nil {
-				e.log.Error("metrics: encode", "err", err)
+				e.log.Error("指标：编码失败", "err", err)
 				http.Error(w, "编码指标失败", http.StatusInternalServerError)
 				return
 			}
@@ -608,7 +608,7 @@ func (e *Exporter) processHandler(g prometheus.Gatherer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mfs, err := g.Gather()
 		if err != nil {
-			e.log.Error("metrics: gather", "err", err)
+			e.log.Error("指标：收集失败", "err", err)
 			http.Error(w, "读取指标失败", http.StatusInternalServerError)
 			return
 		}

@@ -263,14 +263,14 @@ func (d *Deployment) Watch(ctx context.Context, every time.Duration) {
 			default: // the fallback tick catches up
 			}
 		}); err != nil && ctx.Err() == nil {
-			d.list[0].log.Error("watching the store for batches failed", "err", err)
+			d.list[0].log.Error("监视存储中的新批次失败", "err", err)
 		}
 	}()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	refresh := func(m *Monitor) {
 		if _, err := m.Refresh(ctx); err != nil && ctx.Err() == nil {
-			m.log.Error("refresh failed", "assessment", m.a.ID, "err", err)
+			m.log.Error("刷新数据失败", "assessment", m.a.ID, "err", err)
 		}
 	}
 	for {

@@ -110,7 +110,7 @@ func New(ctx context.Context, a *kpi.Assessment, st store.Store, opt Options) (*
 	if claimed, err := st.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
 		return nil, err
 	} else if claimed {
-		m.log.Info("records written before assessments existed now belong to this assessment", "assessment", a.ID, "year", a.Year)
+		m.log.Info("未标明考核的旧数据已归入本考核", "assessment", a.ID, "year", a.Year)
 	}
 	d, ls, err := st.LoadDataset(ctx, a)
 	if err != nil {
@@ -119,7 +119,7 @@ func New(ctx context.Context, a *kpi.Assessment, st store.Store, opt Options) (*
 	m.batch = ls.LastBatch
 	m.latest, _ = d.LatestPeriod()
 	if ls.Skipped > 0 {
-		m.log.Warn("observations of townships or indicators no longer in the config were skipped", "assessment", a.ID, "skipped", ls.Skipped)
+		m.log.Warn("已跳过配置中已不存在的乡镇或指标的数据", "assessment", a.ID, "skipped", ls.Skipped)
 	}
 	m.data, m.version = d, 1
 	return m, nil
@@ -204,7 +204,7 @@ func (m *Monitor) IngestIf(ctx context.Context, b *collector.Batch, actor string
 	if !res.Changed() {
 		return res, nil
 	}
-	m.log.Info("batch ingested", "assessment", m.a.ID, "batch", res.BatchID, "actor", actor, "source", b.SourceName(),
+	m.log.Info("已导入一批数据", "assessment", m.a.ID, "batch", res.BatchID, "actor", actor, "source", b.SourceName(),
 		"new", res.New, "corrected", res.Corrected, "unchanged", res.Unchanged)
 	m.mu.RLock()
 	upToDate := res.PreviousBatch == m.batch
@@ -476,12 +476,12 @@ func (m *Monitor) refreshLocked(ctx context.Context, own int64) (bool, error) {
 			}
 		}
 	} else {
-		m.log.Warn("read batches written elsewhere", "assessment", m.a.ID, "err", err)
+		m.log.Warn("读取其他服务或命令写入的批次失败", "assessment", m.a.ID, "err", err)
 	}
 	if err := m.publish(ch.Observations, ch.LastBatch, store.IngestResult{}); err != nil {
 		return false, err
 	}
-	m.log.Info("data written elsewhere loaded", "assessment", m.a.ID, "batches", len(news), "observations", len(ch.Observations), "latest_batch", ch.LastBatch)
+	m.log.Info("已载入其他服务或命令写入的数据", "assessment", m.a.ID, "batches", len(news), "observations", len(ch.Observations), "latest_batch", ch.LastBatch)
 	for _, b := range news {
 		m.ingestedElsewhere(b)
 	}
@@ -505,7 +505,7 @@ func (m *Monitor) Watch(ctx context.Context, every time.Duration) {
 				}
 			}
 		}); err != nil && ctx.Err() == nil {
-			m.log.Error("watching the store for batches failed", "err", err)
+			m.log.Error("监视存储中的新批次失败", "err", err)
 		}
 	}()
 	t := time.NewTicker(every)
@@ -518,7 +518,7 @@ func (m *Monitor) Watch(ctx context.Context, every time.Duration) {
 		case <-poke:
 		}
 		if _, err := m.Refresh(ctx); err != nil && ctx.Err() == nil {
-			m.log.Error("refresh failed", "assessment", m.a.ID, "err", err)
+			m.log.Error("刷新数据失败", "assessment", m.a.ID, "err", err)
 		}
 	}
 }

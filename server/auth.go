@@ -157,7 +157,7 @@ func (s *Server) tokenValidHere(tok store.Token) bool {
 	}
 	if _, ok := s.mon.Assessment().Township(tok.Township); !ok {
 		// the township left the config (merged, renamed): its token writes nothing
-		s.log.Warn("token of a township not in the config refused", "token", tok.ID, "township", tok.Township)
+		s.log.Warn("已拒绝配置中没有的乡镇的令牌", "token", tok.ID, "township", tok.Township)
 		return false
 	}
 	return true

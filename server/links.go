@@ -54,7 +54,7 @@ type LoginLink struct {
 func linkTokens(ctx context.Context, st store.Tokens, a *kpi.Assessment) (map[string]store.Token, error) {
 	toks, err := st.Tokens(ctx, a.ID)
 	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
+		return nil, fmt.Errorf("读取令牌失败：%w", err)
 	}
 	out := map[string]store.Token{}
 	for _, tok := range toks {
@@ -93,13 +93,13 @@ func MakeLoginLinks(ctx context.Context, st store.Tokens, a *kpi.Assessment, tow
 		tok, ok := have[t.Code]
 		if !ok {
 			if tok, _, err = st.AddToken(ctx, store.NewToken{Assessment: a.ID, Name: LinkTokenName(t), Township: t.Code, CreatedBy: createdBy}); err != nil {
-				return nil, fmt.Errorf("create the login-link token of %s: %w", t.Name, err)
+				return nil, fmt.Errorf("为%s创建登录链接令牌失败：%w", t.Name, err)
 			}
 			have[t.Code], l.Created = tok, true
 		}
 		secret, err := st.CreateLoginLink(ctx, tok.ID, now, l.Expires)
 		if err != nil {
-			return nil, fmt.Errorf("create a login link for %s: %w", t.Name, err)
+			return nil, fmt.Errorf("为%s生成登录链接失败：%w", t.Name, err)
 		}
 		l.Token, l.URL = tok, base+"/login/link/"+secret
 		out = append(out, l)
@@ -117,7 +117,7 @@ func RevokeLoginLinks(ctx context.Context, st store.Tokens, a *kpi.Assessment, t
 	t := a.Townships[i]
 	toks, err := st.Tokens(ctx, a.ID)
 	if err != nil {
-		return 0, fmt.Errorf("list tokens: %w", err)
+		return 0, fmt.Errorf("读取令牌失败：%w", err)
 	}
 	n := 0
 	for _, tok := range toks {
@@ -125,7 +125,7 @@ func RevokeLoginLinks(ctx context.Context, st store.Tokens, a *kpi.Assessment, t
 			continue
 		}
 		if _, err := st.RevokeToken(ctx, tok.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return n, fmt.Errorf("revoke the login-link token of %s: %w", t.Name, err)
+			return n, fmt.Errorf("撤销%s的登录链接令牌失败：%w", t.Name, err)
 		}
 		n++
 	}
@@ -137,7 +137,7 @@ func RevokeLoginLinks(ctx context.Context, st store.Tokens, a *kpi.Assessment, t
 func QRCode(text string, size int) ([]byte, error) {
 	png, err := qrcode.Encode(text, qrcode.Medium, size)
 	if err != nil {
-		return nil, fmt.Errorf("QR code: %w", err)
+		return nil, fmt.Errorf("生成二维码失败：%w", err)
 	}
 	return png, nil
 }
@@ -223,7 +223,7 @@ func (s *Server) useLink(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, "link", p, err)
 		return
 	}
-	s.log.Info("logged in by a login link", "token", tok.ID, "township", tok.Township)
+	s.log.Info("已通过登录链接登录", "token", tok.ID, "township", tok.Township)
 	s.redirect(w, r, "/my")
 }
 
@@ -312,7 +312,7 @@ func (s *Server) makeLinks(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Links.Made = s.formatTime(now)
 	p.Title = "登录链接（打印后发给各乡镇）"
-	s.log.Info("login links made", "by", c.token.Name, "townships", len(links), "days", days)
+	s.log.Info("已生成登录链接", "by", c.token.Name, "townships", len(links), "days", days)
 	s.render(w, http.StatusOK, "links", p)
 }
 
@@ -339,7 +339,7 @@ func (s *Server) revokeLinks(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, "links", p, err)
 		return
 	}
-	s.log.Info("login links revoked", "by", c.token.Name, "township", t.Code, "tokens", n)
+	s.log.Info("已作废登录链接", "by", c.token.Name, "township", t.Code, "tokens", n)
 	if n == 0 {
 		p.Message = t.Name + "没有有效的登录链接，无需撤销。"
 	} else {
@@ -348,10 +348,6 @@ func (s *Server) revokeLinks(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "links", p)
 }
 
-// formatTime writes a time for people in the assessment's time zone: 2024年4月10日 09:00.
-func (s *Server) formatTime(t time.Time) string {
-	if loc := s.mon.Assessment().Location; loc != nil {
-		t = t.In(loc)
-	}
-	return t.Format("2006年1月2日 15:04")
-}
+// formatTime writes a time for people in the assessment's time zone, labelled:
+// 2024年4月10日 09:00（北京时间）.
+func (s *Server) formatTime(t time.Time) string { return s.mon.Assessment().Clock(t) }

@@ -3,15 +3,20 @@ package server
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"html"
 	"image/png"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/sqlite"
 )
 
 // makeLink makes a login link for the township on the fixture's server.
@@ -180,7 +185,7 @@ func TestAdminLinkSheet(t *testing.T) {
 	if strings.Contains(sheet, "<script") {
 		t.Error("the sheet has a script")
 	}
-	for _, want := range []string{"甲镇", "乙镇", "有效期至 <strong>2024年4月10日 17:00</strong>", "@page { size: A4"} {
+	for _, want := range []string{"甲镇", "乙镇", "有效期至 <strong>2024年4月10日 17:00（北京时间）</strong>", "生成于 2024年4月3日 17:00（北京时间）。", "@page { size: A4"} {
 		if !strings.Contains(sheet, want) {
 			t.Errorf("the sheet lacks %q", want)
 		}
@@ -223,3 +228,41 @@ func TestAdminLinkSheet(t *testing.T) {
 }
 
 func decodeBase64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+// A login link the store refuses to make is said in Chinese with the township (kpimon token
+// link prints it as it is). The store fails for real: a trigger on the SQLite file, as
+// another program might have left, aborts the insert.
+func TestLoginLinkFailuresSayWhichTownship(t *testing.T) {
+	for _, tc := range []struct {
+		name, table, want string
+	}{
+		{"the link token", "tokens", "为甲镇创建登录链接令牌失败："},
+		{"the link", "login_links", "为甲镇生成登录链接失败："},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			a, err := kpi.ParseConfig("test.yaml", []byte(testConfig))
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "t.db")
+			db, err := sqlite.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			other, err := sql.Open("sqlite3", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			if _, err := other.ExecContext(ctx, "CREATE TRIGGER refuse BEFORE INSERT ON "+tc.table+" BEGIN SELECT RAISE(ABORT, 'refused'); END"); err != nil {
+				t.Fatal(err)
+			}
+			_, err = MakeLoginLinks(ctx, db, a, []string{"aa"}, "https://kpimon.example.cn", time.Date(2024, 4, 3, 9, 0, 0, 0, time.UTC), time.Hour, "测试")
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("MakeLoginLinks = %v, want an error starting %q", err, tc.want)
+			}
+		})
+	}
+}

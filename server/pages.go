@@ -91,7 +91,7 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, p page) 
 	}
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-		s.log.Error("render page", "page", name, "err", err)
+		s.log.Error("页面渲染失败", "page", name, "err", err)
 		plainError(w, "服务器内部错误，请稍后再试。", http.StatusInternalServerError)
 		return
 	}
@@ -142,7 +142,7 @@ const busyMessage = "系统正忙（可能正在导入数据），本次操作�
 func (s *Server) failPage(w http.ResponseWriter, r *http.Request, name string, p page, err error) {
 	switch {
 	case errors.Is(err, store.ErrUnavailable):
-		s.log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Warn("数据库不可用", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", retryAfterSeconds)
 		p.Error = busyMessage
 		s.render(w, http.StatusServiceUnavailable, name, p)
@@ -152,7 +152,7 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, name string, p
 		s.render(w, http.StatusServiceUnavailable, name, p)
 	case errors.Is(err, context.Canceled):
 	default:
-		s.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("页面请求失败", "method", r.Method, "path", r.URL.Path, "err", err)
 		p.Error = "服务器内部错误，请稍后再试；如果一直这样，请联系县（区）妇联。"
 		s.render(w, http.StatusInternalServerError, name, p)
 	}

@@ -139,7 +139,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// body is read to its end, net/http clears the deadline, so a long ingest after it
 		// and a slow download of the answer are not cut off.
 		if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.bodyTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			s.log.Warn("set the body's read deadline", "err", err)
+			s.log.Warn("设置请求体读取期限失败", "err", err)
 		}
 	}
 	if redirectClean(w, r) { // routes.go
@@ -235,7 +235,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		// was written, and the same request will work shortly
 		status, body.Error = http.StatusServiceUnavailable, "数据库暂时繁忙或不可用，本次请求未写入任何数据，请稍后重试"
 		w.Header().Set("Retry-After", retryAfterSeconds)
-		s.log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Warn("数据库不可用", "method", r.Method, "path", r.URL.Path, "err", err)
 	case errors.Is(err, ErrBadRequest), errors.Is(err, kpi.ErrBadPeriod):
 		status, body.Error = http.StatusBadRequest, err.Error()
 	case errors.Is(err, ErrUnauthorized):
@@ -253,7 +253,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.Canceled):
 		return
 	default:
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("请求处理失败", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	body.Error = userMessage(body.Error)
 	writeJSON(w, status, body)
@@ -262,7 +262,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // userMessage drops the English sentinels ("bad request: ", "invalid assessment config: ")
 // that wrap a Chinese message for errors.Is, leaving what a person should read.
 func userMessage(msg string) string {
-	for _, sentinel := range []error{ErrBadRequest, ErrNotFound, ErrForbidden, ErrConflict, kpi.ErrBadPeriod, store.ErrLocked} {
+	for _, sentinel := range []error{ErrBadRequest, ErrNotFound, ErrForbidden, ErrConflict, store.ErrLocked} {
 		for strings.HasPrefix(msg, sentinel.Error()+": ") {
 			msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
 		}
@@ -319,7 +319,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // loaded (they are from New on; Ready says so for a deployment of several).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.Ready(r.Context()); err != nil {
-		s.log.Warn("not ready", "err", err)
+		s.log.Warn("服务未就绪", "err", err)
 		w.Header().Set("Retry-After", retryAfterSeconds)
 		plainError(w, "未就绪："+err.Error(), http.StatusServiceUnavailable)
 		return

@@ -456,7 +456,7 @@ func (s *Server) showPreview(w http.ResponseWriter, r *http.Request, c *caller, 
 	}
 	if ol, err := s.outlookOf(b, c.token.Admin); err != nil {
 		// the warnings help, but a preview without them still lets the chair check and confirm
-		s.log.Warn("preview: evaluate the upload's effect", "err", err)
+		s.log.Warn("预览：计算上传数据的影响失败", "err", err)
 	} else {
 		for i, row := range b.Rows() {
 			rows[i].Light = ol.lights[row.Key()]
@@ -641,7 +641,7 @@ func (s *Server) uploadTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	if err := forms.Write(&buf, a, towns, p); err != nil {
-		s.log.Error("write the monthly form", "err", err)
+		s.log.Error("生成月报表失败", "err", err)
 		page := s.formPage(c)
 		page.Error = "生成报表模板失败，请稍后重试或联系县（区）妇联。"
 		s.render(w, http.StatusInternalServerError, "upload", page)

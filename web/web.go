@@ -404,7 +404,7 @@ func (rt *Router) choose(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	if err := rt.chooser.Execute(w, map[string]any{"Rows": rows, "NotFound": status == http.StatusNotFound}); err != nil {
-		rt.log.Error("render the chooser", "err", err)
+		rt.log.Error("考核选择页渲染失败", "err", err)
 	}
 }
 

@@ -234,7 +234,7 @@ func TestTwoServersOnOnePostgreSQL(t *testing.T) {
 	// 3. each alert reaches the robot once; the sender dies, the other takes over
 	leader := func() (*node, *node) {
 		for _, n := range []*node{a, b} {
-			if strings.Contains(n.stderr.String(), "this server now sends the assessment's messages") {
+			if strings.Contains(n.stderr.String(), "本服务负责发送该考核的消息") {
 				if n == a {
 					return a, b
 				}

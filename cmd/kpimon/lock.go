@@ -122,7 +122,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if !made {
-		fmt.Fprintf(stdout, "%s 已于 %s由 %s 锁定。\n", p, clock(l.At, loc), l.By)
+		fmt.Fprintf(stdout, "%s 已于 %s由 %s 锁定。\n", p, kpi.Clock(l.At, loc), l.By)
 		return nil
 	}
 	fmt.Fprintf(stdout, "已锁定 %s：此后改动该月数据的批次将整批拒绝（解锁：kpimon lock --unlock %s %s --period %s）。\n", p, dbArg(dbPath), assessmentArgs(&cf, aid, several), p)

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/kpimon/kpimon/collector"
@@ -16,16 +14,12 @@ import (
 // that describe what happened — a month that has not begun yet in the assessment's time
 // zone (the month in progress may be shown; a bulletin for next month is a slip).
 
-// parsePeriodArg reads a month flag's value. Its error is a usage error naming the flag,
-// without kpi's English sentinel ("bad period: ").
+// parsePeriodArg reads a month flag's value. Its error is a usage error naming the flag
+// before kpi's Chinese message.
 func parsePeriodArg(flagName, value string) (kpi.Period, error) {
 	p, err := kpi.ParsePeriod(value)
 	if err != nil {
-		msg := err.Error()
-		if errors.Is(err, kpi.ErrBadPeriod) {
-			msg = strings.TrimPrefix(msg, kpi.ErrBadPeriod.Error()+": ")
-		}
-		return p, usageError{msg: fmt.Sprintf("--%s 无效：%s", flagName, msg)}
+		return p, usageError{msg: fmt.Sprintf("--%s 无效：%s", flagName, err)}
 	}
 	return p, nil
 }

@@ -7,31 +7,6 @@ import (
 	"time"
 )
 
-func TestZoneLabel(t *testing.T) {
-	at := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		zone, want string
-	}{
-		{"Asia/Shanghai", "北京时间"},
-		{"PRC", "北京时间"},
-		{"Asia/Urumqi", "Asia/Urumqi UTC+6"},
-		{"Asia/Kolkata", "Asia/Kolkata UTC+5:30"},
-		{"America/Sao_Paulo", "America/Sao_Paulo UTC-3"},
-		{"UTC", "UTC"},
-	} {
-		loc, err := time.LoadLocation(tc.zone)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := zoneLabel(loc, at); got != tc.want {
-			t.Errorf("zoneLabel(%s) = %q, want %q", tc.zone, got, tc.want)
-		}
-	}
-	if got := zoneLabel(time.Local, at); !strings.HasPrefix(got, "本机时区 UTC") {
-		t.Errorf("the machine's zone is labelled %q", got)
-	}
-}
-
 // shanghaiNow is the minute now and the next one as the 苍南县 config's zone shows them,
 // so that a test straddling a minute still matches.
 func shanghaiNow(t *testing.T, layout string) []string {

@@ -308,7 +308,7 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if l.Created {
 		fmt.Fprintf(stdout, "已为%s创建登录链接专用令牌 #%d「%s」。\n", l.Township.Name, l.Token.ID, l.Token.Name)
 	}
-	fmt.Fprintf(stdout, "%s的一次性登录链接，有效期至 %s，只能使用一次：\n", l.Township.Name, clock(l.Expires, a.Location))
+	fmt.Fprintf(stdout, "%s的一次性登录链接，有效期至 %s，只能使用一次：\n", l.Township.Name, a.Clock(l.Expires))
 	if *qr != "" {
 		fmt.Fprintf(stdout, "二维码已写入 %s。\n", *qr)
 	}
