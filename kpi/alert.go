@@ -173,7 +173,7 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 			}
 			from := since(behind)
 			msg := fmt.Sprintf("%s“%s”累计%s%s，低于序时进度%s%s（完成序时进度的%s）", town, ind.Name,
-				FormatFigure(e.Actual.V, ind.Unit), ind.Unit, FormatFigure(e.Expected.V, ind.Unit), ind.Unit, FormatPercent(e.Pace))
+				FormatFigure(e.Actual.V, ind.Unit), ind.Unit, FormatRequired(e.Expected.V, ind.Unit), ind.Unit, FormatPercent(e.Pace))
 			if share {
 				// a level of 0 … 1, not an accumulation
 				msg = fmt.Sprintf("%s“%s”为%s，低于序时进度%s（完成序时进度的%s）", town, ind.Name,
@@ -252,22 +252,39 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 // city's share of townships done as percentages.
 func forecastMissSummary(b []byte, town string, ind *Indicator, target float64, f *Forecast, share bool) []byte {
 	u := ind.Unit
-	fig := func(b []byte, v float64, unit string) []byte {
+	// how each figure is written: the forecast as an estimate (whole people), what each month
+	// must bring as a requirement (rounded up), the target as configured; a share as a
+	// percentage
+	type style int
+	const (
+		estimate style = iota
+		required
+		figure
+	)
+	fig := func(b []byte, v float64, unit string, st style) []byte {
 		if share {
 			return append(b, FormatPercent(Some(v))...)
 		}
-		return append(appendFigure(b, v, u), unit...)
+		switch st {
+		case estimate:
+			b = appendEstimate(b, v, u)
+		case required:
+			b = appendRequired(b, v, u)
+		default:
+			b = appendFigure(b, v, u)
+		}
+		return append(b, unit...)
 	}
 	b = append(b, town...)
 	b = append(b, "“"...)
 	b = append(b, ind.Name...)
 	b = append(b, "”按目前进度预计全年"...)
-	b = fig(b, f.raw.yearEnd, u)
-	b = append(fig(append(b, "（"...), f.Low, ""), "–"...)
-	b = append(fig(b, f.High, ""), "），低于目标"...)
-	b = fig(b, target, u)
+	b = fig(b, f.raw.estimate(), u, estimate)
+	b = append(fig(append(b, "（"...), f.Low, "", estimate), "–"...)
+	b = append(fig(b, f.High, "", estimate), "），低于目标"...)
+	b = fig(b, target, u, figure)
 	if f.NeededPerMonth.Valid {
-		b = fig(append(b, "；余下每月需完成"...), f.NeededPerMonth.V, u)
+		b = fig(append(b, "；余下每月需完成"...), f.NeededPerMonth.V, u, required)
 	}
 	return b
 }

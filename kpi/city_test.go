@@ -196,7 +196,7 @@ func TestCityFiguresByHand(t *testing.T) {
 	}
 	wantMissing := []string{
 		"beiliu/screenings: 北流市有1个乡镇未报送2026年3月", "beiliu/closure: 北流市有1个乡镇未报送", "beiliu/homes: 北流市有1个乡镇未报送",
-		"beiliu/review_share: 北流市有1个乡镇未报送", "rongxian/county_meetings: 容县未按时报送2026年3月“县级议事会次数”",
+		"rongxian/county_meetings: 容县未按时报送2026年3月“县级议事会次数”",
 	}
 	if len(missing) != len(wantMissing) {
 		t.Errorf("missing_report alerts:\n%s\nwant %d", strings.Join(missing, "\n"), len(wantMissing))
@@ -209,6 +209,11 @@ func TestCityFiguresByHand(t *testing.T) {
 		if !found {
 			t.Errorf("no alert %q among\n%s", w, strings.Join(missing, "\n"))
 		}
+	}
+	// a milestone share is whole though b3 sent nothing for March: milestones need no
+	// monthly report
+	if e := r.TownshipEvaluations(bi)[f.city.IndicatorIndex("review_share")]; e.Unreported != 0 || e.Status == StatusNoData {
+		t.Errorf("北流市's review_share: unreported %d, status %s; want whole", e.Unreported, e.Status)
 	}
 	if e := r.TownshipEvaluations(bi)[si]; e.Unreported != 1 || r.TownshipEvaluations(1)[si].Unreported != 0 {
 		t.Errorf("unreported %d and %d, want 1 for 北流市, 0 for 容县", e.Unreported, r.TownshipEvaluations(1)[si].Unreported)
@@ -354,5 +359,30 @@ func TestLinkUnitsErrors(t *testing.T) {
 	plain := mustAssessment(t, "name: 市\nlevel: city\nyear: 2026\nunits: [{code: a, name: 甲县}]\nindicators: [{code: x, name: X, kind: count, weight: 100, target: 1}]\n")
 	if u, err := LinkUnits(plain, func(string) (*Assessment, bool) { return nil, false }); u != nil || err != nil {
 		t.Errorf("LinkUnits of a city without unit assessments = %v, %v", u, err)
+	}
+}
+
+// TestShareForecastWithinOne: a county whose townships have all done the milestone by March
+// is at a share of 1, and growing at a third a month; its 预计全年 and the interval stay at
+// most 1 (no county has more than all its townships done), and so does the city's.
+func TestShareForecastWithinOne(t *testing.T) {
+	f := newCityFixture(t)
+	now := time.Date(2026, 4, 20, 0, 0, 0, 0, time.UTC)
+	r := mustEvaluate(t, f.cityData(t), "2026-03", now)
+	i := f.city.IndicatorIndex("review_share")
+	for tw := range f.city.Townships {
+		e := r.TownshipEvaluations(tw)[i]
+		if e.Forecast == nil {
+			t.Fatalf("%s: no forecast of the share", f.city.Townships[tw].Code)
+		}
+		if fc := e.Forecast; fc.YearEnd > 1 || fc.High > 1 || fc.Low < 0 || fc.Low > fc.YearEnd || fc.YearEnd > fc.High {
+			t.Errorf("%s's share forecast %+v: want 0 ≤ low ≤ year end ≤ high ≤ 1", f.city.Townships[tw].Code, *fc)
+		}
+	}
+	if e := r.TownshipEvaluations(f.city.TownshipIndex("rongxian"))[i]; e.Forecast.YearEnd != 1 {
+		t.Errorf("容县, every township done: year end %v, want 1", e.Forecast.YearEnd)
+	}
+	if c := r.County[i]; c.Forecast == nil || c.Forecast.YearEnd > 1 || c.Forecast.High > 1 {
+		t.Errorf("全市 share forecast %+v: want at most 1", c.Forecast)
 	}
 }

@@ -53,6 +53,9 @@ func countyFrom(d *Dataset, rows [][]Evaluation, m int) []CountyEvaluation {
 	var weightData, weightTarget []float64
 	if shares != nil {
 		weightData, weightTarget = make([]float64, nI), make([]float64, nI)
+		for i, pooled := range shares {
+			fcs[i].share = pooled
+		}
 	}
 	for t, town := range a.Townships {
 		row := rows[t]
@@ -165,6 +168,7 @@ type countyForecastSums struct {
 	yearEnd  float64 // Σ year ends (and the actuals of townships with data but no forecast)
 	variance float64 // Σ variances (ratio: Σ variance × weight²)
 	weight   float64 // ratio: Σ projected December denominators
+	share    bool    // a city's pooled share of townships done: its forecast stays within 0 … 1
 }
 
 // add adds a township's forecast, its year end and actual weighted by w (1 but for a
@@ -178,7 +182,11 @@ func (cs *countyForecastSums) add(e *Evaluation, w float64) {
 	}
 	rf := &e.Forecast.raw
 	cs.any = true
-	cs.yearEnd += w * rf.yearEnd
+	if cs.share {
+		cs.yearEnd += w * rf.estimate() // within 0 … 1, as the county's own forecast reads
+	} else {
+		cs.yearEnd += w * rf.yearEnd
+	}
 	if e.Kind == KindRatio {
 		cs.variance += rf.variance * rf.weight * rf.weight
 		cs.weight += rf.weight
@@ -235,6 +243,9 @@ func (cs *countyForecastSums) forecast(ind *Indicator, target *float64, agg *ser
 		return nil
 	}
 	rf := rawForecast{ok: true, yearEnd: cs.yearEnd, variance: cs.variance, ceiling: math.Inf(1)}
+	if cs.share {
+		rf.ceiling = 1
+	}
 	if ind.Kind == KindCount {
 		rf.floor = agg.actual[m]
 	}

@@ -476,7 +476,7 @@ func (r *Result) evaluateTownship(t int, ev *alertEvaluator) {
 		*s = series{}
 		buildSeries(s, ind, c, m)
 		g := ind.goalFor(code)
-		w.cells[i] = fcCell{ind: ind, g: g, c: c, s: s}
+		w.cells[i] = fcCell{ind: ind, g: g, c: c, s: s, share: d.units.Share(t, i)}
 		if m < 12 && forecastable(ind, g) && pooled(&w.cells[i]) {
 			w.cells[i].pre = &w.prefixes[i]
 			w.prefixes[i].build(&w.cells[i], m)

@@ -116,11 +116,12 @@ func neededPerMonth(target, actual float64, m int) Num {
 // fcCell is what the township's forecast needs of one cell: the indicator, its goal, its
 // reports and its series (cumulative figures as of each month).
 type fcCell struct {
-	ind *Indicator
-	g   goal
-	c   *Cell
-	s   *series
-	pre *growthPrefix // counts and stocks with a baseline: their running sums, built once
+	ind   *Indicator
+	g     goal
+	c     *Cell
+	s     *series
+	pre   *growthPrefix // counts and stocks with a baseline: their running sums, built once
+	share bool          // a city's share of a county's townships done (Units.Share): 0 … 1
 }
 
 // growthStats are the figures of a count, or of a stock with a baseline, for its forecast
@@ -283,8 +284,19 @@ func (tp *townshipPool) weight(st *growthStats) float64 {
 	return 1 / (paceVariance(st, max(st.pace, tp.meanPace)) + tp.tau2)
 }
 
-// forecast is cell i's forecast as of the prepared month.
+// forecast is cell i's forecast as of the prepared month. A share's year end and interval
+// stay within 0 … 1, as a ratio's do.
 func (tp *townshipPool) forecast(cells []fcCell, i int) rawForecast {
+	rf := tp.forecastCell(cells, i)
+	if cells[i].share && rf.ok {
+		rf.ceiling = min(rf.ceiling, 1)
+		rf.floor = max(rf.floor, 0)
+	}
+	return rf
+}
+
+// forecastCell is forecast's figure before a share's bounds.
+func (tp *townshipPool) forecastCell(cells []fcCell, i int) rawForecast {
 	fc := &cells[i]
 	if !forecastable(fc.ind, fc.g) {
 		return rawForecast{}

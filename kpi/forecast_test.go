@@ -215,7 +215,7 @@ func TestForecastMissAlert(t *testing.T) {
 	r := mustEvaluate(t, dataset(t, a, behind(5)...), "2024-05", late)
 	for _, al := range r.Alerts {
 		if al.Alert == AlertForecastMiss {
-			want := "甲镇“线性”按目前进度预计全年60人（60–60），低于目标120人；余下每月需完成13.57人"
+			want := "甲镇“线性”按目前进度预计全年60人（60–60），低于目标120人；余下每月需完成14人"
 			if al.Summary != want {
 				t.Errorf("summary\n got %q\nwant %q", al.Summary, want)
 			}

@@ -35,6 +35,54 @@ func FormatFigure(v float64, unit string) string {
 	return FormatDecimal(v, d, fixed)
 }
 
+// countingUnits are units of things counted one by one (people, events, places, cases):
+// what a township reports in them is a whole number.
+var countingUnits = map[string]bool{
+	"人": true, "人次": true, "名": true, "户": true, "家": true, "对": true, "个": true, "件": true,
+	"起": true, "场": true, "次": true, "期": true, "批": true, "项": true, "篇": true, "条": true,
+	"笔": true, "份": true, "本": true, "所": true, "处": true, "座": true, "支": true, "台": true,
+	"班": true, "队": true, "村": true, "社区": true,
+}
+
+// CountingUnit reports whether the unit counts things one by one (人, 人次, 场, 件, 个, …),
+// so that its reported figures are whole numbers.
+func CountingUnit(unit string) bool { return countingUnits[strings.TrimSpace(unit)] }
+
+// FormatEstimate writes a figure kpimon works out rather than one reported — 预计全年 and
+// its interval — for people: in a counting unit (CountingUnit) rounded to a whole number,
+// since nobody screens 125.03 people (125 人); otherwise as FormatFigure. Dash for NaN or ±Inf.
+func FormatEstimate(v float64, unit string) string {
+	var buf [96]byte
+	return string(appendEstimate(buf[:0], v, unit))
+}
+
+// appendEstimate appends FormatEstimate(v, unit) to dst.
+func appendEstimate(dst []byte, v float64, unit string) []byte {
+	if CountingUnit(unit) {
+		return appendDecimal(dst, v, 0, false)
+	}
+	return appendFigure(dst, v, unit)
+}
+
+// FormatRequired writes a figure to reach — the expected figure by now (序时目标), what each
+// remaining month must still bring (每月还需) — for people: in a counting unit rounded up to
+// the least whole number that reaches it (87.5 人次 → 88 人次: a whole actual of 87 is short,
+// 88 is not, exactly as the status judges it); otherwise as FormatFigure.
+func FormatRequired(v float64, unit string) string {
+	var buf [96]byte
+	return string(appendRequired(buf[:0], v, unit))
+}
+
+// appendRequired appends FormatRequired(v, unit) to dst.
+func appendRequired(dst []byte, v float64, unit string) []byte {
+	if CountingUnit(unit) && !math.IsNaN(v) && !math.IsInf(v, 0) {
+		// a billionth above a whole number is that number (binary floating point: 108 × 7/12
+		// is 63.00000000000001)
+		return appendDecimal(dst, math.Ceil(v-1e-9), 0, false)
+	}
+	return appendFigure(dst, v, unit)
+}
+
 // FormatNumber writes a figure without a unit (a weight, points, a numerator): at most two
 // decimals, 千分位 separators, never an exponent. It is FormatFigure(v, "").
 func FormatNumber(v float64) string { return FormatFigure(v, "") }

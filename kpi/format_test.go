@@ -91,3 +91,34 @@ func TestFormatNumAndPercent(t *testing.T) {
 		})
 	}
 }
+
+func TestFormatEstimateAndRequired(t *testing.T) {
+	tests := []struct {
+		name          string
+		v             float64
+		unit          string
+		estimate, req string
+	}{
+		{"people, a fraction", 125.03, "人", "125", "126"},
+		{"person-times, half", 87.5, "人次", "88", "88"},
+		{"whole stays whole", 300, "场", "300", "300"},
+		{"a billionth over a whole number", 63.00000000000001, "人", "63", "63"},
+		{"thousands", 2391.63, "人", "2,392", "2,392"},
+		{"money keeps its cents", 12345.5, "万元", "12,345.50", "12,345.50"},
+		{"a measure keeps decimals", 12.25, "小时", "12.25", "12.25"},
+		{"no unit keeps decimals", 1.22, "", "1.22", "1.22"},
+		{"unit with spaces", 300.5, " 人 ", "301", "301"},
+		{"not a number", math.NaN(), "人", Dash, Dash},
+		{"infinite", math.Inf(1), "人", Dash, Dash},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := FormatEstimate(tc.v, tc.unit); got != tc.estimate {
+				t.Errorf("FormatEstimate(%v, %q) = %q, want %q", tc.v, tc.unit, got, tc.estimate)
+			}
+			if got := FormatRequired(tc.v, tc.unit); got != tc.req {
+				t.Errorf("FormatRequired(%v, %q) = %q, want %q", tc.v, tc.unit, got, tc.req)
+			}
+		})
+	}
+}

@@ -267,7 +267,9 @@ type derivedCell struct {
 // monthly figures whose as-of values are the aggregate's (a count's month is the difference
 // of two months' sums, a ratio's the differences of its sums, a stock's the level, a
 // milestone's the share done). A month is reported when some unit under it reported it
-// (for a share: reported anything that month); gap counts those that did not.
+// (for a share: reported anything that month); gap counts those that did not, except for a
+// share, which is never incomplete: a milestone needs no monthly report (a township that
+// has not reported it done has not done it), so the share is whole whatever was reported.
 func (u *Units) derive(t, i int, g *Aggregate) derivedCell {
 	src := &g.Indicators[u.src[t][i]]
 	var out derivedCell
@@ -278,7 +280,9 @@ func (u *Units) derive(t, i int, g *Aggregate) derivedCell {
 		if src.Kind == KindMilestone {
 			reported = g.Active[k-1]
 		}
-		out.gap[k-1] = uint16(min(max(0, g.Units-reported), 1<<16-1))
+		if src.Kind != KindMilestone {
+			out.gap[k-1] = uint16(min(max(0, g.Units-reported), 1<<16-1))
+		}
 		a, n, dn := src.Actual[k-1], src.Numerator[k-1], src.Denominator[k-1]
 		if reported > 0 {
 			c.Reported |= 1 << (k - 1)

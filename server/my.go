@@ -251,6 +251,9 @@ func dueNote(now, deadline time.Time) (overdue bool, note string) {
 func behindOf(ind *kpi.Indicator, e *kpi.Evaluation, q kpi.Period, light string) myBehind {
 	unit := ind.Unit
 	num := func(v float64) string { return kpi.FormatNumber(kpi.Round(v, 2)) + unit }
+	// a figure to reach, rounded up to whole people in a counting unit; an estimate, rounded
+	required := func(v float64) string { return kpi.FormatRequired(v, unit) + unit }
+	estimate := func(v float64) string { return kpi.FormatEstimate(v, unit) + unit }
 	b := myBehind{code: ind.Code, Name: ind.Name, Light: light}
 	switch ind.Kind {
 	case kpi.KindRatio:
@@ -262,14 +265,14 @@ func behindOf(ind *kpi.Indicator, e *kpi.Evaluation, q kpi.Period, light string)
 			b.Line = fmt.Sprintf("全年不超过 %s（到%d月控制在 %s）", num(e.Target.V), q.Month, num(e.Expected.V))
 			break
 		}
-		b.Line = fmt.Sprintf("到%d月应完成 %s，全年 %s", q.Month, num(e.Expected.V), num(e.Target.V))
+		b.Line = fmt.Sprintf("到%d月应完成 %s，全年 %s", q.Month, required(e.Expected.V), num(e.Target.V))
 		switch left := 12 - q.Month; {
 		case e.Target.V <= e.Actual.V:
 		case left > 0 && e.Forecast != nil && e.Forecast.NeededPerMonth.Valid:
-			b.Needed = fmt.Sprintf("每月还需 %s（余下 %d 个月）", num(e.Forecast.NeededPerMonth.V), left)
-			b.Forecast = fmt.Sprintf("按目前进度预计全年 %s（%s～%s）", num(e.Forecast.YearEnd), num(e.Forecast.Low), num(e.Forecast.High))
+			b.Needed = fmt.Sprintf("每月还需 %s（余下 %d 个月）", required(e.Forecast.NeededPerMonth.V), left)
+			b.Forecast = fmt.Sprintf("按目前进度预计全年 %s（%s～%s）", estimate(e.Forecast.YearEnd), estimate(e.Forecast.Low), estimate(e.Forecast.High))
 		case left > 0:
-			b.Needed = fmt.Sprintf("每月还需 %s（余下 %d 个月）", num(math.Ceil((e.Target.V-e.Actual.V)/float64(left)*100)/100), left)
+			b.Needed = fmt.Sprintf("每月还需 %s（余下 %d 个月）", required(math.Ceil((e.Target.V-e.Actual.V)/float64(left)*100)/100), left)
 		default:
 			b.Needed = "全年还差 " + num(e.Target.V-e.Actual.V)
 		}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kpimon/kpimon/kpi"
 )
 
 // text is a page's text without tags, for looking for sentences.
@@ -152,4 +154,27 @@ func TestPreviewWarnsOfLightsAndBlanks(t *testing.T) {
 		t.Errorf("the admin's preview: no checksum or unnamed blanks\n%s", text(body))
 	}
 	f.assertNothingWritten(t)
+}
+
+// TestMyFiguresOfPeople: an indicator counted in 人 says what is due and what each month
+// must bring as whole people, rounded up (87.5 → 88, 300.5 → 301), and its 预计全年 rounded
+// (125.03 → 125); a figure in a measure keeps its decimals.
+func TestMyFiguresOfPeople(t *testing.T) {
+	e := &kpi.Evaluation{Kind: kpi.KindCount, Actual: kpi.Some(80), Expected: kpi.Some(87.5), Target: kpi.Some(105),
+		Forecast: &kpi.Forecast{YearEnd: 125.03, Low: 118.2, High: 131.6, NeededPerMonth: kpi.Some(300.5)}}
+	for _, tc := range []struct {
+		unit                   string
+		line, needed, forecast string
+	}{
+		{"人", "到10月应完成 88人，全年 105人", "每月还需 301人（余下 2 个月）", "按目前进度预计全年 125人（118人～132人）"},
+		{"小时", "到10月应完成 87.5小时，全年 105小时", "每月还需 300.5小时（余下 2 个月）", "按目前进度预计全年 125.03小时（118.2小时～131.6小时）"},
+	} {
+		t.Run(tc.unit, func(t *testing.T) {
+			ind := &kpi.Indicator{Code: "x", Name: "培训", Kind: kpi.KindCount, Unit: tc.unit, Direction: kpi.Higher}
+			b := behindOf(ind, e, kpi.Period{Year: 2026, Month: 10}, "amber")
+			if b.Line != tc.line || b.Needed != tc.needed || b.Forecast != tc.forecast {
+				t.Errorf("got %q / %q / %q\nwant %q / %q / %q", b.Line, b.Needed, b.Forecast, tc.line, tc.needed, tc.forecast)
+			}
+		})
+	}
 }

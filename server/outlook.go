@@ -196,7 +196,7 @@ func lightSentence(ind *kpi.Indicator, e *kpi.Evaluation, p kpi.Period) string {
 			}
 			return fmt.Sprintf("%s 累计 %s，超过到%d月的控制线 %s，将显示为%s", ind.Name, num(e.Actual.V), p.Month, num(e.Expected.V), color)
 		}
-		return fmt.Sprintf("%s 累计 %s，低于到%d月应完成的 %s（年度目标 %s），将显示为%s", ind.Name, num(e.Actual.V), p.Month, num(e.Expected.V), num(e.Target.V), color)
+		return fmt.Sprintf("%s 累计 %s，低于到%d月应完成的 %s（年度目标 %s），将显示为%s", ind.Name, num(e.Actual.V), p.Month, kpi.FormatRequired(e.Expected.V, unit)+unit, num(e.Target.V), color)
 	case kpi.KindMilestone:
 		return fmt.Sprintf("%s 应于 %d 月底前完成，仍未完成，将显示为%s", ind.Name, ind.Due, color)
 	}
