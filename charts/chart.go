@@ -33,6 +33,12 @@ type chartSpec struct {
 	// tip where Tips has one, nothing where the tip is "" (a forecast's band, the months a
 	// forecast line crosses), and its name and value (ValueFormat) where Tips has none.
 	AxisTips bool `json:"axisTips,omitempty"`
+	// Follows ties series to the legend entries of the indicators they belong to: each
+	// [series index, indicator name] is drawn only while both that indicator and FollowAll
+	// (去年同期) are switched on in the legend, so last year's line of an indicator comes and
+	// goes with it. Empty for charts without such series.
+	Follows   [][2]any `json:"follows,omitempty"`
+	FollowAll string   `json:"followAll,omitempty"`
 	// Heat is a large assessment's heat map, which the script expands (heatCells).
 	Heat *heatCells `json:"heat,omitempty"`
 }
@@ -146,6 +152,7 @@ var seriesColors = []string{"#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de
 
 // Colours used for figures against their target.
 const (
+	colorLastYear = "#90a4ae" // 去年同期: the legend's mark and the county's line
 	colorActual   = "#1976d2"
 	colorExpected = "#f57c00"
 	colorTarget   = "#455a64"

@@ -31,12 +31,12 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 	if i < 0 {
 		return nil, fmt.Errorf("%w: 指标 %q", ErrNotFound, code)
 	}
-	ind := &a.Indicators[i]
+	ind := s.measure(i)
 	v, err := newView(s, l, kindIndicator, ind.Name)
 	if err != nil {
 		return nil, err
 	}
-	d := &indicatorData{Facts: indicatorFacts(a, ind)}
+	d := &indicatorData{Facts: indicatorFacts(s, i)}
 	nI := len(a.Indicators)
 	c := r.County[i]
 	d.Tiles = []tile{
@@ -50,10 +50,19 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 		key float64
 	}
 	items := make([]item, len(a.Townships))
+	// 较去年同期 where last year had the indicator and some of the units
+	if r.LastYear() != nil {
+		for t := range a.Townships {
+			if r.LastYearOf(t, i) != nil {
+				d.Table.LastYear = true
+				break
+			}
+		}
+	}
 	for t := range a.Townships {
 		e := r.Evaluation(t, i, nI)
 		key := math.Inf(-1)
-		got, _ := share(ind, e.Actual, e.Target, e.Expected, s.Period.Month)
+		got, _ := share(ind.Indicator, e.Actual, e.Target, e.Expected, s.Period.Month)
 		switch {
 		case got.Valid && ind.Direction == kpi.Lower:
 			key = -got.V // the least of the ceiling used first
@@ -63,24 +72,37 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 			key = e.Actual.V
 		}
 		items[t] = item{t, key}
-		d.Table.Rows = append(d.Table.Rows, newEvalRow(ind, e, a.Townships[t].Name, l.Township(a.Townships[t].Code)))
+		row := newEvalRow(ind, e, a.Townships[t].Name, l.Township(a.Townships[t].Code))
+		row.Incomplete = incompleteNote(s, t, e)
+		if d.Table.LastYear {
+			row.LastYear = newLastYearCell(ind, e.Actual, r.LastYearOf(t, i), false)
+		}
+		d.Table.Rows = append(d.Table.Rows, row)
 	}
+	all := d.Table.Rows // every unit's row, by unit; a large assessment's table keeps the first page
 	sort.SliceStable(items, func(x, y int) bool { return items[x].key > items[y].key })
 	if large(a) {
 		rows := make([][]any, len(d.Table.Rows))
 		for t, x := range d.Table.Rows {
 			f := x.Forecast
 			rows[t] = []any{t, x.Status, x.StatusText, x.Prior, x.Completion, f.YearEnd, f.Range, f.Class, f.Needed,
-				x.Actual, x.Expected, x.Target, x.Pace, x.Score}
+				x.Actual, x.Expected, x.Target, x.Pace, x.Score, x.Incomplete}
+			if d.Table.LastYear {
+				rows[t] = append(rows[t], x.LastYear.Diff, x.LastYear.Class, x.LastYear.Then, x.LastYear.State)
+			}
+		}
+		shared := map[string]any{"category": ind.Category, "range": "区间 "}
+		if d.Table.LastYear {
+			shared["ly"] = 1
 		}
 		var err error
-		if d.Table.Paged, err = newPagedTable("evals", "evals", a.UnitsShort(), rows, map[string]any{"category": ind.Category, "range": "区间 "}); err != nil {
+		if d.Table.Paged, err = newPagedTable("evals", "evals", a.UnitsShort(), rows, shared); err != nil {
 			return nil, err
 		}
 		d.Table.Rows = d.Table.Rows[:min(len(d.Table.Rows), pageRows)]
 		items = topBottom(items, topN, item{t: -1})
 	}
-	if shareScale(ind) {
+	if shareScale(ind.Indicator) {
 		rows := make([]progressRow, 0, len(items))
 		for _, it := range items {
 			if it.t < 0 {
@@ -89,9 +111,16 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 			}
 			tw := a.Townships[it.t]
 			e := r.Evaluation(it.t, i, nI)
-			got, want := share(ind, e.Actual, e.Target, e.Expected, s.Period.Month)
-			rows = append(rows, progressRow{Name: tw.Name, Got: got, Want: want, Status: shownStatus(ind, e), Link: l.Township(tw.Code),
-				Tip: cellTip(tw.Name+" · "+ind.Name, ind, e, due)})
+			got, want := share(ind.Indicator, e.Actual, e.Target, e.Expected, s.Period.Month)
+			tip := cellTip(tw.Name+" · "+ind.Name, ind, e, due)
+			if d.Table.LastYear {
+				tip += "\n" + lastYearTip(all[it.t].LastYear)
+			}
+			if note := all[it.t].Incomplete; note != "" {
+				tip += "\n" + note
+			}
+			rows = append(rows, progressRow{Name: tw.Name, Got: got, Want: want, Status: shownStatus(ind.Indicator, e), Link: l.Township(tw.Code),
+				Tip: tip})
 		}
 		var expected kpi.Num
 		if ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock {
@@ -162,8 +191,9 @@ func shareScale(ind *kpi.Indicator) bool {
 	return false
 }
 
-// indicatorFacts describes the indicator's rules for people.
-func indicatorFacts(a *kpi.Assessment, ind *kpi.Indicator) []fact {
+// indicatorFacts describes indicator i's rules for people.
+func indicatorFacts(s *Snapshot, i int) []fact {
+	a, ind := s.Assessment, s.measure(i)
 	out := []fact{{"类别", ind.Category}, {"类型", ind.Kind.Label()}}
 	if ind.Unit != "" {
 		out = append(out, fact{"单位", ind.Unit})
@@ -215,7 +245,7 @@ func indicatorFacts(a *kpi.Assessment, ind *kpi.Indicator) []fact {
 // valueChart draws the townships' actual figures (tracked-only counts, bonuses, vetoes) in
 // the order given.
 func valueChart(id, title string, a *kpi.Assessment, r *kpi.Result, i int, order []int, l links) (chart, error) {
-	ind := &a.Indicators[i]
+	ind := plain(&a.Indicators[i]) // tracked-only counts, bonuses and vetoes: never a share
 	nI := len(a.Indicators)
 	names := make([]string, len(order))
 	data := make([]opts.BarData, len(order))
@@ -259,10 +289,10 @@ func valueChart(id, title string, a *kpi.Assessment, r *kpi.Result, i int, order
 // whole year and the annual target.
 func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 	a := s.Assessment
-	ind := &a.Indicators[i]
+	ind := s.measure(i)
 	m := s.Period.Month
 	c := s.Result().County[i]
-	ratio := ind.Kind == kpi.KindRatio || ind.Kind == kpi.KindMilestone
+	ratio := ind.percentScale()
 	scale := func(n kpi.Num) any {
 		if !n.Valid {
 			return "-"
@@ -327,6 +357,25 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 		note = fmt.Sprintf("%s各%s累计之和。", a.Whole(), a.UnitsShort())
 	}
 	tips := make([][]string, len(line.MultiSeries))
+	if s.LastYear.Has(i) {
+		ly := make([]opts.LineData, 12)
+		lyTips := make([]string, 12)
+		for k := 1; k <= 12; k++ {
+			ly[k-1] = opts.LineData{Value: "-"}
+			if lc := s.LastYear.County(k, i); lc != nil && lc.Actual.Valid {
+				ly[k-1] = opts.LineData{Value: scale(lc.Actual)}
+				lyTips[k-1] = lyLegend + "：" + lastYearFigure(ind, lc.Actual, true)
+				if lc.Completion.Valid && ind.Kind != kpi.KindMilestone && ind.Direction != kpi.Lower {
+					lyTips[k-1] += "（完成 " + percent(lc.Completion) + "）"
+				}
+			}
+		}
+		line.AddSeries(lyLegend, ly, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorLastYear}),
+			ec.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
+			ec.WithLineStyleOpts(opts.LineStyle{Color: colorLastYear, Type: "dashed", Width: 2}))
+		tips = append(tips, lyTips)
+		note += "灰色虚线为去年同期（" + a.Whole() + "去年各月的累计），点图例可隐藏。"
+	}
 	if f := c.Forecast; f != nil && m < 12 && c.Actual.Valid {
 		num, decimals := func(v float64) float64 { return v }, 2
 		if ratio {

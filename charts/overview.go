@@ -20,6 +20,7 @@ type overviewData struct {
 	MoreUnreported int             // townships with figures not sent beyond those named
 	Due            reportDue
 	CountyRows     []countyRow
+	LastYear       bool      // the county rows carry last year's figures (较去年同期)
 	Misses         *missList // the figures most likely to miss their target this year; nil in December
 	Ranking        chart
 	Heat           chart
@@ -40,7 +41,9 @@ type countyRow struct {
 	Completion, Pace, StatusText string
 	Status                       string       // the status code, for its colour
 	Reported                     string       // townships that reported this month, e.g. 7/8
+	Incomplete                   string       // a city's: how many counties' figures lack some townships' reports
 	Forecast                     forecastCell // the county's 预计全年 and 每月还需
+	LastYear                     lastYearCell // 较去年同期, where the table has it
 }
 
 // rankRow is one line of a ranking table.
@@ -57,7 +60,9 @@ type rankRow struct {
 	Grade      string
 	GradeClass string // first, mid or last
 	Veto       bool
-	unit       int // the township's position in the config
+	LastYear   string    // rank as of the same month last year (第3名), where the table has it
+	Own        *unitLink // a city's county: the link to its own assessment
+	unit       int       // the township's position in the config
 }
 
 // buildOverview builds 总览 for the snapshot's period.
@@ -155,25 +160,35 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 		return nil, err
 	}
 	var rows []progressRow
+	d.LastYear = r.LastYear() != nil
 	for i := range a.Indicators {
-		ind := &a.Indicators[i]
+		ind := s.measure(i)
 		c := r.County[i]
 		cr := countyRow{
 			Name: ind.Name, Href: l.Indicator(ind.Code), Category: ind.Category,
 			Actual: countyFigure(ind, &c), Expected: figure(ind, c.Expected), Target: figure(ind, c.Target),
 			Completion: percent(c.Completion), Pace: percent(c.Pace), StatusText: statusLabel(c.Status),
-			Status: string(c.Status), Reported: reportedShare(ind, c), Forecast: newForecastCell(ind, c.Forecast, c.Target),
+			Status: string(c.Status), Reported: reportedShare(ind.Indicator, c), Forecast: newForecastCell(ind, c.Forecast, c.Target),
 		}
 		if ind.Direction == kpi.Lower && c.Target.Valid { // a ceiling, as the township tables say
 			cr.Expected, cr.Target, cr.Pace = "不超过 "+cr.Expected, "不超过 "+cr.Target, dash
 		}
+		tip := countyTip(a.Whole()+" · "+ind.Name, ind, &c)
+		if d.LastYear {
+			cr.LastYear = newLastYearCell(ind, c.Actual, r.CountyLastYear(i), true)
+			tip += "\n" + lastYearTip(cr.LastYear)
+		}
+		if n := incompleteUnits(s, i); n > 0 {
+			cr.Incomplete = fmt.Sprintf("%d 个%s汇总不完整", n, a.UnitsShort())
+			tip += "\n" + cr.Incomplete
+		}
 		d.CountyRows = append(d.CountyRows, cr)
-		got, want := share(ind, c.Actual, c.Target, c.Expected, s.Period.Month)
+		got, want := share(ind.Indicator, c.Actual, c.Target, c.Expected, s.Period.Month)
 		if !ind.Kind.Scored() || (!got.Valid && !want.Valid) {
 			continue
 		}
 		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: c.Status, Link: l.Indicator(ind.Code),
-			Tip: countyTip(a.Whole()+" · "+ind.Name, ind, &c)})
+			Tip: tip})
 	}
 	if d.County, err = progressChart("overview-county", a.Whole()+"各指标进度（占年度目标）", rows, kpi.Num{}); err != nil {
 		return nil, err
@@ -194,13 +209,16 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 }
 
 // rankRows turns the ranking into table rows.
-func rankRows(a *kpi.Assessment, r *kpi.Result, l links) []rankRow {
+func rankRows(s *Snapshot, l links) []rankRow {
+	a, r := s.Assessment, s.Result()
 	cats := a.Categories()
 	out := make([]rankRow, 0, len(r.Rankings))
 	for _, x := range r.Rankings {
 		row := rankRow{Rank: strconv.Itoa(x.Rank), Change: kpi.FormatRankChange(x.RankChange), Name: x.Name, Href: l.Township(x.Township),
-			Base: points(x.Base), Bonus: points(x.Bonus), Total: fmt.Sprintf("%.2f", x.Total), Grade: x.Grade, Veto: x.Veto}
+			Base: points(x.Base), Bonus: points(x.Bonus), Total: fmt.Sprintf("%.2f", x.Total), Grade: x.Grade, Veto: x.Veto,
+			LastYear: rankThen(x.LastYearRank)}
 		row.Tied, row.unit = x.Tied, a.TownshipIndex(x.Township)
+		row.Own = unitLinkOf(s, l, row.unit)
 		if x.RankChange != nil && *x.RankChange > 0 {
 			row.ChangeDir = "up"
 		} else if x.RankChange != nil && *x.RankChange < 0 {
@@ -248,6 +266,9 @@ func rankingChart(id, title string, a *kpi.Assessment, r *kpi.Result, l links) (
 			Label:     &opts.Label{Show: opts.Bool(true), Position: "insideRight", Color: "#fff", Formatter: clean(fmt.Sprintf("%.2f %s", x.Total, grade))}}
 		tips[i] = fmt.Sprintf("第%d名 %s\n总分 %.2f（基础分 %s + 加分 %s）\n等次 %s\n较上月 %s",
 			x.Rank, x.Name, x.Total, points(x.Base), points(x.Bonus), grade, kpi.FormatRankChange(x.RankChange))
+		if r.LastYear() != nil {
+			tips[i] += "\n去年同期 " + rankThen(x.LastYearRank)
+		}
 		hrefs[i] = l.Township(x.Township)
 	}
 	bar := ec.NewBar()
@@ -291,9 +312,9 @@ func heatChart(id string, s *Snapshot, l links) (chart, error) {
 	hrefs := make([]string, 0, cap(data))
 	for t, tw := range a.Townships {
 		for y, i := range scored {
-			ind := &a.Indicators[i]
+			ind := s.measure(i)
 			e := r.Evaluation(t, i, nI)
-			data = append(data, opts.HeatMapData{Value: [3]int{t, y, index[shownStatus(ind, e)]}})
+			data = append(data, opts.HeatMapData{Value: [3]int{t, y, index[shownStatus(ind.Indicator, e)]}})
 			tips = append(tips, cellTip(tw.Name+" · "+ind.Name, ind, e, due))
 			hrefs = append(hrefs, l.Township(tw.Code))
 		}
@@ -503,4 +524,19 @@ func reportedShare(ind *kpi.Indicator, c kpi.CountyEvaluation) string {
 		return dash
 	}
 	return fmt.Sprintf("%d/%d", c.Reported, c.Townships)
+}
+
+// incompleteUnits counts the units whose figure of indicator i is aggregated while some of
+// their own units had not reported the month (a city's counties).
+func incompleteUnits(s *Snapshot, i int) int {
+	if s.Units() == nil {
+		return 0
+	}
+	r, n := s.Result(), 0
+	for t := range s.Assessment.Townships {
+		if r.Evaluation(t, i, len(s.Assessment.Indicators)).Unreported > 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -23,6 +23,7 @@ type rankingsData struct {
 	CSV        string
 	BulletinX  string // the bulletin workbook; empty on exported pages
 	BulletinH  string // the printable bulletin
+	LastYear   bool   // the rows carry last year's rank (去年同期)
 }
 
 // buildRankings builds 排名 for the snapshot's period.
@@ -32,8 +33,8 @@ func buildRankings(s *Snapshot, l links) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &rankingsData{W: v.W, Categories: a.Categories(), Rows: rankRows(a, r, l), CSV: l.RankingsCSV(),
-		BulletinX: l.Bulletin("xlsx"), BulletinH: l.Bulletin("html")}
+	d := &rankingsData{W: v.W, Categories: a.Categories(), Rows: rankRows(s, l), CSV: l.RankingsCSV(),
+		BulletinX: l.Bulletin("xlsx"), BulletinH: l.Bulletin("html"), LastYear: r.LastYear() != nil}
 	if large(a) {
 		rows := make([][]any, len(d.Rows))
 		for k, x := range d.Rows {
@@ -41,9 +42,17 @@ func buildRankings(s *Snapshot, l links) (*view, error) {
 			for _, c := range x.Categories {
 				row = append(row, c)
 			}
-			rows[k] = append(row, x.Base, x.Bonus)
+			row = append(row, x.Base, x.Bonus)
+			if d.LastYear {
+				row = append(row, x.LastYear)
+			}
+			rows[k] = row
 		}
-		if d.Paged, err = newPagedTable("ranks", "ranks", a.UnitsShort(), rows, map[string]any{"tie": "并列", "veto": "一票否决"}); err != nil {
+		shared := map[string]any{"tie": "并列", "veto": "一票否决"}
+		if d.LastYear {
+			shared["ly"] = 1
+		}
+		if d.Paged, err = newPagedTable("ranks", "ranks", a.UnitsShort(), rows, shared); err != nil {
 			return nil, err
 		}
 		d.Rows = d.Rows[:min(len(d.Rows), pageRows)]

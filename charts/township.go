@@ -98,8 +98,9 @@ func monthRanges(ps []kpi.Period) []string {
 // evalTable is a table of evaluations: a township's indicators, or an indicator's townships
 // (paged in the browser for a large assessment).
 type evalTable struct {
-	Rows  []evalRow   // every row; with Paged, the first page's
-	Paged *pagedTable // a large assessment's rows for the browser's pages; nil otherwise
+	Rows     []evalRow   // every row; with Paged, the first page's
+	Paged    *pagedTable // a large assessment's rows for the browser's pages; nil otherwise
+	LastYear bool        // the rows carry last year's figures (较去年同期)
 }
 
 // evalRow is one township × indicator in a table.
@@ -112,6 +113,8 @@ type evalRow struct {
 	Prior                        string       // for a figure not sent: the status of the months reported before (按此前数据：滞后)
 	Score                        string       // 得分/分值
 	Forecast                     forecastCell // 预计全年 and 每月还需
+	LastYear                     lastYearCell // 较去年同期, where the table has it
+	Incomplete                   string       // a city's figure of a county that some of its townships did not report: 汇总不完整：2 个乡镇未报
 }
 
 // alertTable is a table of alerts, its unit column headed by the level's noun.
@@ -181,6 +184,9 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	if rk.Tied {
 		rankTile.Value += "（并列）"
 	}
+	if r.LastYear() != nil {
+		rankTile.Note += " · 去年同期" + rankThen(r.LastYearRank(t))
+	}
 	gradeTile := tile{Label: "等次", Value: grade}
 	switch gi := gradeIndex(a, rk.Grade); {
 	case rk.Veto || gi == len(a.Grades)-1:
@@ -222,16 +228,33 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	}
 	var rows []progressRow
 	due := dueOf(s)
+	// 较去年同期 where last year had this unit
 	for i := range a.Indicators {
-		ind := &a.Indicators[i]
+		if r.LastYearOf(t, i) != nil {
+			d.Table.LastYear = true
+			break
+		}
+	}
+	for i := range a.Indicators {
+		ind := s.measure(i)
 		e := r.Evaluation(t, i, nI)
-		d.Table.Rows = append(d.Table.Rows, newEvalRow(ind, e, ind.Name, l.Indicator(ind.Code)))
-		got, want := share(ind, e.Actual, e.Target, e.Expected, m)
+		row := newEvalRow(ind, e, ind.Name, l.Indicator(ind.Code))
+		row.Incomplete = incompleteNote(s, t, e)
+		tip := cellTip(tw.Name+" · "+ind.Name, ind, e, due)
+		if d.Table.LastYear {
+			row.LastYear = newLastYearCell(ind, e.Actual, r.LastYearOf(t, i), false)
+			tip += "\n" + lastYearTip(row.LastYear)
+		}
+		if row.Incomplete != "" {
+			tip += "\n" + row.Incomplete
+		}
+		d.Table.Rows = append(d.Table.Rows, row)
+		got, want := share(ind.Indicator, e.Actual, e.Target, e.Expected, m)
 		if !ind.Kind.Scored() || (!got.Valid && !want.Valid) {
 			continue
 		}
-		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: shownStatus(ind, e), Link: l.Indicator(ind.Code),
-			Tip: cellTip(tw.Name+" · "+ind.Name, ind, e, due)})
+		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: shownStatus(ind.Indicator, e), Link: l.Indicator(ind.Code),
+			Tip: tip})
 	}
 	if d.Progress, err = progressChart("township-progress", "各指标完成情况（实际、序时、目标）", rows, kpi.Num{}); err != nil {
 		return nil, err
@@ -283,12 +306,12 @@ func revisionFigure(ind *kpi.Indicator, value float64, den *float64) string {
 // newEvalRow fills a table row from an evaluation. Its status is the one shown (see
 // shownStatus): 未报送 for a figure owed this month and not sent, with the earlier months'
 // status beside it; the figures are the evaluation's.
-func newEvalRow(ind *kpi.Indicator, e *kpi.Evaluation, name, href string) evalRow {
-	st := shownStatus(ind, e)
+func newEvalRow(ind measure, e *kpi.Evaluation, name, href string) evalRow {
+	st := shownStatus(ind.Indicator, e)
 	row := evalRow{Name: name, Href: href, Category: ind.Category,
 		Actual: figure(ind, e.Actual), Expected: figure(ind, e.Expected), Target: figure(ind, e.Target),
 		Completion: percent(e.Completion), Pace: percent(e.Pace), StatusText: statusLabel(st), Status: string(st),
-		Prior: priorStatus(ind, e), Forecast: newForecastCell(ind, e.Forecast, e.Target)}
+		Prior: priorStatus(ind.Indicator, e), Forecast: newForecastCell(ind, e.Forecast, e.Target)}
 	if ind.Kind == kpi.KindMilestone {
 		row.Expected, row.Target = dash, kpi.MilestoneDue(ind.Due)
 	}
@@ -404,8 +427,9 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 		ec.WithItemStyleOpts(opts.ItemStyle{Color: colorTarget}))
 	tips := [][]string{nil}
 	forecasts := 0
+	var follows [][2]any
 	for n, c := range cands {
-		ind := &a.Indicators[c.i]
+		ind := s.measure(c.i)
 		color := seriesColors[n%len(seriesColors)]
 		data := make([]opts.LineData, 12)
 		for k := 1; k <= 12; k++ {
@@ -423,6 +447,13 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 		legend = append(legend, ind.Name)
 		if n >= 5 {
 			selected[ind.Name] = false
+		}
+		if ly, lyTips, ok := lastYearCompletion(s, t, c.i, ind); ok {
+			line.AddSeries(lyLegend, ly, ec.WithItemStyleOpts(opts.ItemStyle{Color: color}),
+				ec.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
+				ec.WithLineStyleOpts(opts.LineStyle{Color: color, Type: "dashed", Width: 1.5, Opacity: opts.Float(0.7)}))
+			tips = append(tips, lyTips)
+			follows = append(follows, [2]any{len(line.MultiSeries) - 1, ind.Name})
 		}
 		e := s.Result().Evaluation(t, c.i, nI)
 		if e.Forecast == nil || !e.Completion.Valid || m >= 12 {
@@ -443,9 +474,24 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 		ec.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "value", Min: 0, AxisLabel: &opts.AxisLabel{Formatter: "{value}%"}}),
 	)
-	c, err := newChart(id, "累计完成率走势与预计全年", 320, line, chartSpec{ValueFormat: "percent", Tips: tips, AxisTips: true},
-		set("legend.selected", selected), set("legend.data", legend))
+	spec := chartSpec{ValueFormat: "percent", Tips: tips, AxisTips: true}
+	legendData := make([]any, 0, len(legend)+1)
+	for _, name := range legend {
+		legendData = append(legendData, name)
+	}
+	if len(follows) > 0 {
+		spec.Follows, spec.FollowAll = follows, lyLegend
+		// one entry switches every indicator's line of last year; it is drawn in grey, not
+		// in the first indicator's colour
+		legendData = append(legendData[:1:1], append([]any{map[string]any{"name": lyLegend,
+			"itemStyle": map[string]any{"color": colorLastYear}, "lineStyle": map[string]any{"color": colorLastYear, "type": "dashed"}}}, legendData[1:]...)...)
+	}
+	c, err := newChart(id, "累计完成率走势与预计全年", 320, line, spec,
+		set("legend.selected", selected), set("legend.data", legendData))
 	c.Note = "各指标累计完成占年度目标的比例，虚线为时间进度（月数/12）。默认显示进度最落后的 5 项，点图例可显示其他指标。"
+	if len(follows) > 0 {
+		c.Note += "细虚线为去年同期（同一指标去年各月的累计完成率），点图例“去年同期”可隐藏。"
+	}
 	if forecasts > 0 {
 		c.Note += fmt.Sprintf("%d月以后的虚线为预计全年，浅色带为 80%% 区间（十次里约有八次落在其中）。", m)
 	}
@@ -479,4 +525,27 @@ func rankHistoryChart(id string, s *Snapshot, code string) (chart, error) {
 	c, err := newChart(id, "名次走势", 240, line, chartSpec{})
 	c.Note = fmt.Sprintf("%s %d 个%s，第1名在最上方。", s.Assessment.Whole(), n, s.Assessment.Units())
 	return c, err
+}
+
+// lastYearCompletion is unit t's cumulative completion of indicator i month by month last
+// year, in percent, for the trend's 去年同期 line, with its tooltips; false when last year
+// has no such figure.
+func lastYearCompletion(s *Snapshot, t, i int, ind measure) ([]opts.LineData, []string, bool) {
+	if !s.LastYear.Has(i) {
+		return nil, nil, false
+	}
+	data := make([]opts.LineData, 12)
+	tips := make([]string, 12)
+	found := false
+	for k := 1; k <= 12; k++ {
+		data[k-1] = opts.LineData{Value: "-"}
+		e := s.LastYear.Of(k, t, i)
+		if e == nil || !e.Completion.Valid {
+			continue
+		}
+		found = true
+		data[k-1] = opts.LineData{Value: kpi.Round(e.Completion.V*100, 1)}
+		tips[k-1] = fmt.Sprintf("%s 去年同期：完成 %s（%s）", ind.Name, percent(e.Completion), figure(ind, e.Actual))
+	}
+	return data, tips, found
 }

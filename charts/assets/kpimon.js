@@ -90,6 +90,30 @@
     };
   }
 
+  // Series that follow an indicator's legend entry (last year's line of it): each is drawn
+  // only while its indicator and spec.followAll are both switched on. The option starts so,
+  // and the returned function gives the series' data for a legend's selection.
+  function follower(spec, option) {
+    var kept = {}, n = option.series.length;
+    for (var i = 0; i < spec.follows.length; i++) {
+      kept[spec.follows[i][0]] = option.series[spec.follows[i][0]].data;
+    }
+    function patch(selected) {
+      var out = [];
+      for (var k = 0; k < n; k++) out.push({});
+      var all = selected[spec.followAll] !== false;
+      for (var j = 0; j < spec.follows.length; j++) {
+        var f = spec.follows[j];
+        out[f[0]] = { data: all && selected[f[1]] !== false ? kept[f[0]] : [] };
+      }
+      return out;
+    }
+    var legend = Array.isArray(option.legend) ? option.legend[0] : option.legend;
+    var first = patch((legend && legend.selected) || {});
+    for (var k = 0; k < n; k++) if (first[k].data) option.series[k].data = first[k].data;
+    return patch;
+  }
+
   function draw(node) {
     var el = document.getElementById(node.getAttribute('data-chart'));
     if (!el) return null;
@@ -114,8 +138,12 @@
     if (spec.valueFormat && formats[spec.valueFormat]) {
       option.tooltip.valueFormatter = formats[spec.valueFormat];
     }
+    var follow = spec.follows ? follower(spec, option) : null;
     var chart = echarts.init(el, null, { renderer: 'canvas' });
     chart.setOption(option);
+    if (follow) {
+      chart.on('legendselectchanged', function (e) { chart.setOption({ series: follow(e.selected) }); });
+    }
     if (linkOf) {
       // On a touch screen the first tap shows the tooltip and a second tap on the same bar
       // or cell opens its page; with a mouse one click opens it.
@@ -193,24 +221,38 @@
     a.textContent = idx.names[i];
     cell.appendChild(a);
   }
+  // A city's county (a province's city) links to its own assessment's pages.
+  function ownLink(cell, idx, i) {
+    if (!idx.own || !idx.own.ids[i]) return;
+    var a = document.createElement('a');
+    a.className = 'own';
+    a.href = idx.own.href[0] + idx.own.ids[i] + idx.own.href[1];
+    a.textContent = idx.own.text[0] + idx.names[i] + idx.own.text[1];
+    cell.appendChild(a);
+  }
   var rowMakers = {
-    // [unit, rank, tied, change, change dir, total, grade, grade class, veto, categories…, base, bonus]
+    // [unit, rank, tied, change, change dir, total, grade, grade class, veto, categories…, base,
+    //  bonus, and with t.ly: last year's rank]
     ranks: function (t, r, idx) {
       var tr = document.createElement('tr');
       if (r[8]) tr.className = 'veto';
       var rank = td(tr, 'num', r[1]);
       if (r[2]) span(rank, 'tie', t.tie);
-      unitLink(td(tr), idx, r[0]);
+      var name = td(tr);
+      unitLink(name, idx, r[0]);
+      ownLink(name, idx, r[0]);
       td(tr, 'num strong', r[5]);
       var grade = td(tr);
       span(grade, 'grade ' + r[7], r[6]);
       if (r[8]) span(grade, 'badge bad veto-mark', t.veto);
       td(tr, 'change ' + r[4], r[3]);
-      for (var k = 9; k < r.length; k++) td(tr, 'num', r[k]);
+      var end = r.length;
+      if (t.ly) td(tr, 'ly-rank', r[--end]);
+      for (var k = 9; k < end; k++) td(tr, 'num', r[k]);
       return tr;
     },
     // [unit, status, status text, prior, completion, year end, range, class, needed, actual,
-    //  expected, target, pace, score]
+    //  expected, target, pace, score, incomplete, and with t.ly: ly diff, ly class, ly then, ly state]
     evals: function (t, r, idx) {
       var tr = document.createElement('tr');
       var name = td(tr, 'name');
@@ -219,11 +261,19 @@
       if (r[1]) span(st, 'status status-' + r[1], r[2]);
       else st.textContent = r[2];
       if (r[3]) span(st, 'prior', r[3]);
+      if (r[14]) span(st, 'prior incomplete', r[14]);
       td(tr, 'num', r[4]);
       var fc = td(tr, 'num fc' + (r[7] ? ' ' + r[7] : ''), r[5]);
       if (r[6]) span(span(fc, 'range', t.range), null, r[6]);
       td(tr, 'num', r[8]);
-      for (var k = 9; k < 14; k++) td(tr, 'num', r[k]);
+      td(tr, 'num', r[9]);
+      if (t.ly) {
+        var ly = td(tr, 'num ly');
+        if (r[15]) span(ly, 'ly-diff' + (r[16] ? ' ' + r[16] : ''), r[15]);
+        span(ly, 'ly-then', r[17]);
+        if (r[18]) span(ly, 'ly-then', r[18]);
+      }
+      for (var k = 10; k < 14; k++) td(tr, 'num', r[k]);
       td(tr, null, t.category);
       return tr;
     }
