@@ -41,6 +41,11 @@ type chartSpec struct {
 	FollowAll string   `json:"followAll,omitempty"`
 	// Heat is a large assessment's heat map, which the script expands (heatCells).
 	Heat *heatCells `json:"heat,omitempty"`
+	// FitLabels is the length in characters of the x axis's longest label (the units of a
+	// heat map): the script lays the labels flat where the chart's width gives each that
+	// much room, slants them where it gives less, and stands them up where it gives too
+	// little for that, as the window changes. 0 leaves the labels as the option says.
+	FitLabels int `json:"fitLabels,omitempty"`
 }
 
 // echartsOptions is what every go-echarts chart offers.

@@ -20,9 +20,10 @@ import (
 
 // unitLink is a unit's link to its own assessment's pages.
 type unitLink struct {
-	Name string // the unit: 清城区
-	Text string // 进入清城区考核 →
-	Href string
+	Name  string // the unit: 清城区
+	Text  string // 进入清城区考核 →
+	Href  string
+	Below string // what the unit's own assessment assesses: 乡镇
 }
 
 // unitLinkOf is unit t's link to its own assessment's pages, or nil when it names none in
@@ -37,7 +38,7 @@ func unitLinkOf(s *Snapshot, l links, t int) *unitLink {
 		return nil
 	}
 	name := s.Assessment.Townships[t].Name
-	return &unitLink{Name: name, Text: "进入" + name + "考核 →", Href: href}
+	return &unitLink{Name: name, Text: "进入" + name + "考核 →", Href: href, Below: u.Of(t).UnitsShort()}
 }
 
 // unitLinks are the links of every unit that has an assessment of its own, in config order.

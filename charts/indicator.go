@@ -39,8 +39,12 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 	d := &indicatorData{Facts: indicatorFacts(s, i)}
 	nI := len(a.Indicators)
 	c := r.County[i]
+	whole := a.Whole() + "累计"
+	if ind.Share {
+		whole = a.Whole() + "完成比例"
+	}
 	d.Tiles = []tile{
-		{Label: a.Whole() + "累计", Value: countyFigure(ind, &c), Note: "状态：" + statusLabel(c.Status)},
+		{Label: whole, Value: countyFigure(ind, &c), Note: "状态：" + statusLabel(c.Status)},
 		{Label: "完成率", Value: percent(c.Completion), Note: "序时完成度 " + percent(c.Pace)},
 		reportTile(a, r, i),
 	}
@@ -198,6 +202,9 @@ func indicatorFacts(s *Snapshot, i int) []fact {
 	if ind.Unit != "" {
 		out = append(out, fact{"单位", ind.Unit})
 	}
+	if from := derivedFrom(s, i); from != "" {
+		out = append(out, fact{"数据来源", from})
+	}
 	if ind.Kind.Scored() {
 		out = append(out, fact{"分值", points(ind.Weight)})
 	}
@@ -318,7 +325,7 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 	case (ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock) && c.Target.Valid:
 		pace := make([]opts.LineData, 12)
 		for k := 1; k <= 12; k++ {
-			pace[k-1] = opts.LineData{Value: kpi.Round(c.Target.V*ind.Pacing.Fraction(k), 2)}
+			pace[k-1] = opts.LineData{Value: scale(kpi.Some(c.Target.V * ind.Pacing.Fraction(k)))}
 		}
 		label := "序时进度"
 		if ind.Direction == kpi.Lower {
@@ -328,11 +335,14 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 			ec.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 2}))
 		target := make([]opts.LineData, 12)
 		for k := range target {
-			target[k] = opts.LineData{Value: kpi.Round(c.Target.V, 2)}
+			target[k] = opts.LineData{Value: scale(c.Target)}
 		}
 		line.AddSeries("年度目标", target, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorTarget}),
 			ec.WithLineStyleOpts(opts.LineStyle{Type: "dotted", Width: 1}))
 		note = fmt.Sprintf("%s年度目标 %s（各%s目标之和），虚线为各月应达到的序时进度。", a.Whole(), figure(ind, c.Target), a.UnitsShort())
+		if ind.Share {
+			note = fmt.Sprintf("%s为所辖全部%s中已完成的比例，年度目标 %s，虚线为各月应达到的序时进度。", a.Whole(), shareNoun(s), figure(ind, c.Target))
+		}
 	case ind.Kind == kpi.KindRatio:
 		th := make([]opts.LineData, 12)
 		for k := range th {
@@ -405,4 +415,44 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 	ch, err := newChart(id, a.Whole()+"累计走势", 300, line, chartSpec{ValueFormat: format, Tips: tips, AxisTips: true})
 	ch.Note = note
 	return ch, err
+}
+
+// shareNoun is what a city's shares count: the units of its units' assessments (乡镇).
+func shareNoun(s *Snapshot) string {
+	if u := s.Units(); u != nil {
+		for t := range s.Assessment.Townships {
+			if b := u.Of(t); b != nil {
+				return b.UnitsShort()
+			}
+		}
+	}
+	return "乡镇"
+}
+
+// derivedFrom says where a city's figures of indicator i come from when every unit's is
+// aggregated from its own assessment: 由各县区考核中“半年工作小结按时报送”汇总：已完成的乡镇占比.
+// Empty when some unit reports it itself.
+func derivedFrom(s *Snapshot, i int) string {
+	u := s.Units()
+	if u == nil {
+		return ""
+	}
+	a, ind := s.Assessment, s.measure(i)
+	name := ""
+	for t := range a.Townships {
+		if !u.Derived(t, i) {
+			return ""
+		}
+		if src, ok := u.Of(t).Indicator(ind.Source()); ok && name == "" {
+			name = src.Name
+		}
+	}
+	how := "所辖" + shareNoun(s) + "之和"
+	switch {
+	case ind.Share:
+		how = "已完成的" + shareNoun(s) + "占比"
+	case ind.Kind == kpi.KindRatio:
+		how = "所辖" + shareNoun(s) + "的分子之和 / 分母之和"
+	}
+	return fmt.Sprintf("由各%s考核中的“%s”汇总：%s", a.UnitsShort(), name, how)
 }

@@ -70,7 +70,8 @@ func lastYearFigure(ind measure, n kpi.Num, county bool) string {
 // difference writes d, this year's figure less last year's, with its sign, in the
 // indicator's terms: a ratio's, a share's or a county milestone's in percentage points, a
 // bonus in points, counts and stocks in their unit; 持平 when it rounds to nothing. The class
-// says whether it is for the better (more, or less of a ceiling).
+// says whether it is for the better (more, or less of a ceiling); a figure tracked only
+// (no target) is neither.
 func difference(ind measure, d float64, county bool) (string, string) {
 	var text string
 	switch {
@@ -93,18 +94,26 @@ func difference(ind measure, d float64, county bool) (string, string) {
 		}
 		text = withUnit(text, ind.Unit)
 	}
+	sign := "-"
+	if d > 0 {
+		sign = "+"
+	}
+	if tracked(ind) { // counted, not judged: more is neither better nor worse
+		return sign + text, ""
+	}
 	better := d > 0
 	if ind.Direction == kpi.Lower {
 		better = !better
 	}
-	sign, class := "-", "ly-worse"
-	if d > 0 {
-		sign = "+"
-	}
 	if better {
-		class = "ly-better"
+		return sign + text, "ly-better"
 	}
-	return sign + text, class
+	return sign + text, "ly-worse"
+}
+
+// tracked reports whether a count or stock is tracked only: no target for any unit.
+func tracked(ind measure) bool {
+	return (ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock) && ind.Target == nil && len(ind.Targets) == 0
 }
 
 // lastYearTip is the tooltip line of a figure beside last year's: 较去年同期：+120 人（去年 1,050 人，完成 87.5%，序时达标）.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	ec "github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -18,6 +19,8 @@ type overviewData struct {
 	StatusTiles    []tile
 	Unreported     []unreportedRow // townships with figures owed this month and not sent (at most maxUnreportedNames)
 	MoreUnreported int             // townships with figures not sent beyond those named
+	Incomplete     []unreportedRow // a city's counties whose figures are summed while some of their townships did not report (Items: such figures)
+	Own            []ownRow        // a city's counties, each with the link to its own assessment
 	Due            reportDue
 	CountyRows     []countyRow
 	LastYear       bool      // the county rows carry last year's figures (较去年同期)
@@ -31,7 +34,15 @@ type overviewData struct {
 // unreportedRow is a township that has not sent every figure it owes for the month.
 type unreportedRow struct {
 	Name, Href string
-	Items      int // figures owed and not sent
+	Items      int    // figures owed and not sent
+	Note       string // a city's county: 1 个乡镇未报
+}
+
+// ownRow is a city's county on the overview: its link to its own assessment, and how many
+// of its figures are summed while some of its townships did not report.
+type ownRow struct {
+	unitLink
+	Incomplete string // 17 项汇总不完整（1 个乡镇未报）; empty when complete
 }
 
 // countyRow is one indicator for the county as a whole.
@@ -114,12 +125,15 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 	nI := len(a.Indicators)
 	d.Due = dueOf(s)
 	for t, tw := range a.Townships {
-		missing := 0
+		missing, short, gap := 0, 0, 0
 		for _, i := range scoredIndicators(a) {
 			ind, e := &a.Indicators[i], r.Evaluation(t, i, nI)
 			counts[shownStatus(ind, e)]++
 			if unreported(ind, e) {
 				missing++
+			}
+			if e.Unreported > 0 {
+				short, gap = short+1, max(gap, e.Unreported)
 			}
 		}
 		switch {
@@ -127,6 +141,20 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 			d.Unreported = append(d.Unreported, unreportedRow{Name: tw.Name, Href: l.Township(tw.Code) + "#missing", Items: missing})
 		case missing > 0:
 			d.MoreUnreported++
+		}
+		var note string
+		if short > 0 {
+			note = fmt.Sprintf("%d 个%s未报", gap, s.Units().Of(t).UnitsShort())
+			if len(d.Incomplete) < maxUnreportedNames {
+				d.Incomplete = append(d.Incomplete, unreportedRow{Name: tw.Name, Href: l.Township(tw.Code) + "#evals", Items: short, Note: note})
+			}
+		}
+		if ul := unitLinkOf(s, l, t); ul != nil {
+			row := ownRow{unitLink: *ul}
+			if short > 0 {
+				row.Incomplete = fmt.Sprintf("%d 项汇总不完整（%s）", short, note)
+			}
+			d.Own = append(d.Own, row)
 		}
 	}
 	for _, stt := range kpi.AllStatuses() {
@@ -299,14 +327,25 @@ func heatChart(id string, s *Snapshot, l links) (chart, error) {
 		index[s] = i
 	}
 	towns := make([]string, len(a.Townships))
+	longest := 0
 	for t, tw := range a.Townships {
 		towns[t] = tw.Name
+		longest = max(longest, utf8.RuneCountInString(tw.Name))
 	}
 	inds := make([]string, len(scored))
 	for y, i := range scored {
 		inds[y] = a.Indicators[i].Name
 	}
 	nI := len(a.Indicators)
+	lyUnits := make([]bool, len(a.Townships)) // the units last year had: their tooltips say 较去年同期
+	for t := range lyUnits {
+		for _, i := range scored {
+			if r.LastYearOf(t, i) != nil {
+				lyUnits[t] = true
+				break
+			}
+		}
+	}
 	data := make([]opts.HeatMapData, 0, len(towns)*len(scored))
 	tips := make([]string, 0, cap(data))
 	hrefs := make([]string, 0, cap(data))
@@ -315,7 +354,14 @@ func heatChart(id string, s *Snapshot, l links) (chart, error) {
 			ind := s.measure(i)
 			e := r.Evaluation(t, i, nI)
 			data = append(data, opts.HeatMapData{Value: [3]int{t, y, index[shownStatus(ind.Indicator, e)]}})
-			tips = append(tips, cellTip(tw.Name+" · "+ind.Name, ind, e, due))
+			tip := cellTip(tw.Name+" · "+ind.Name, ind, e, due)
+			if lyUnits[t] {
+				tip += "\n" + lastYearTip(newLastYearCell(ind, e.Actual, r.LastYearOf(t, i), false))
+			}
+			if note := incompleteNote(s, t, e); note != "" {
+				tip += "\n" + note
+			}
+			tips = append(tips, tip)
 			hrefs = append(hrefs, l.Township(tw.Code))
 		}
 	}
@@ -333,7 +379,7 @@ func heatChart(id string, s *Snapshot, l links) (chart, error) {
 	)
 	hm.AddSeries("状态", data)
 	c, err := newChart(id, a.UnitsShort()+" × 指标状态", rowsHeight(len(scored), 22, 110, 200), hm,
-		chartSpec{Tips: [][]string{tips}, Links: [][]string{hrefs}},
+		chartSpec{Tips: [][]string{tips}, Links: [][]string{hrefs}, FitLabels: min(longest, heatLabelChars)},
 		set("visualMap", []any{map[string]any{"type": "piecewise", "dimension": 2, "pieces": pieces,
 			"orient": "horizontal", "left": "center", "top": 0, "itemWidth": 10, "itemHeight": 10, "itemGap": 5, "textGap": 3,
 			"textStyle": map[string]any{"fontSize": 11}}}),
@@ -344,6 +390,10 @@ func heatChart(id string, s *Snapshot, l links) (chart, error) {
 	c.Note = "灰色为本月应报未报送；此前已报的累计情况见格子的提示。"
 	return c, err
 }
+
+// heatLabelChars is the most characters of a unit's name the heat map's axis shows (72 px);
+// longer names are cut with an ellipsis, and read whole in the tooltip.
+const heatLabelChars = 6
 
 // heatCells is a large assessment's heat map as kpimon.js expands it: one letter a cell
 // ('a' + its kind), units in Order (positions in the page's unit index) and, within a unit,
@@ -392,6 +442,9 @@ func compactHeatChart(id string, s *Snapshot, l links) (chart, error) {
 				if p := priorStatus(ind, e); p != "" {
 					line += "\n" + p
 				}
+			}
+			if e.Unreported > 0 { // without the count, so that cells share a few kinds
+				line += "\n汇总不完整：有" + shareNoun(s) + "未报"
 			}
 			k, ok := kinds[line]
 			if !ok {

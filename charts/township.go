@@ -21,6 +21,9 @@ var ErrNotFound = errors.New("not found")
 // townshipData is the content of a township's page.
 type townshipData struct {
 	Name        string
+	Own         *unitLink // a city's county: the link to its own assessment
+	Whole       string    // 全市: whose assessment this page is
+	Incomplete  string    // a city's county: 16 项汇总不完整（1 个乡镇未报）; empty when complete
 	Tiles       []tile
 	Radar       chart
 	Progress    chart
@@ -136,6 +139,7 @@ type alertRow struct {
 	Since                   string
 	Months                  int
 	Summary                 string
+	Own                     *unitLink // a city's county: the link to its own assessment
 }
 
 // missingRow is one figure the township has not reported for the month.
@@ -169,7 +173,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	if err != nil {
 		return nil, err
 	}
-	d := &townshipData{Name: tw.Name}
+	d := &townshipData{Name: tw.Name, Own: unitLinkOf(s, l, t), Whole: a.Whole()}
 	nI := len(a.Indicators)
 	m := s.Period.Month
 
@@ -212,6 +216,17 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	reportTile := tile{Label: "本月报送", Value: fmt.Sprintf("%d / %d 项", reported, owed)}
 	if reported < owed {
 		reportTile.Class = "warn"
+	}
+	// a city's county: figures summed while some of its townships had not reported
+	short, gap := 0, 0
+	for i := range a.Indicators {
+		if n := r.Evaluation(t, i, nI).Unreported; n > 0 {
+			short, gap = short+1, max(gap, n)
+		}
+	}
+	if short > 0 {
+		d.Incomplete = fmt.Sprintf("%d 项汇总不完整（%d 个%s未报）", short, gap, s.Units().Of(t).UnitsShort())
+		reportTile.Note, reportTile.Class = "其中 "+d.Incomplete, "warn"
 	}
 	alertTile := tile{Label: "预警", Value: strconv.Itoa(len(alerts)) + " 条", Href: "#alerts"} // this township's, below
 	if len(alerts) > 0 {
@@ -266,7 +281,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	if d.Rank, err = rankHistoryChart("township-rank", s, code); err != nil {
 		return nil, err
 	}
-	d.Alerts = alertTable{Rows: alertRows(a, alerts, l, s.Period), Unit: a.UnitsShort(), Total: len(alerts)}
+	d.Alerts = alertTable{Rows: alertRows(s, alerts, l, false), Unit: a.UnitsShort(), Total: len(alerts)}
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		if !unreported(ind, r.Evaluation(t, i, nI)) {
@@ -333,15 +348,23 @@ func newEvalRow(ind measure, e *kpi.Evaluation, name, href string) evalRow {
 	return row
 }
 
-// alertRows turns alerts into table rows.
-func alertRows(a *kpi.Assessment, as []kpi.Alert, l links, p kpi.Period) []alertRow {
+// alertRows turns alerts into table rows; withOwn links a city's counties to their own
+// assessments (not on a county's own page, which links it once at the top).
+func alertRows(s *Snapshot, as []kpi.Alert, l links, withOwn bool) []alertRow {
+	a, p := s.Assessment, s.Period
 	out := make([]alertRow, 0, len(as))
+	own := map[string]*unitLink{} // a city's counties: each links to its own assessment
+	if withOwn && s.Units() != nil {
+		for t, tw := range a.Townships {
+			own[tw.Code] = unitLinkOf(s, l, t)
+		}
+	}
 	for _, al := range as {
 		row := alertRow{Severity: kpi.SeverityLabel(al.Severity), SeverityClass: al.Severity, Name: kpi.AlertLabel(al.Alert),
 			Township: al.TownshipName, TownshipHref: l.Township(al.Township),
 			Indicator: al.IndicatorName, IndHref: l.Indicator(al.Indicator),
 			Since: al.ActiveSince.Label(), Months: (p.Year-al.ActiveSince.Year)*12 + p.Month - al.ActiveSince.Month + 1,
-			Summary: al.Summary}
+			Summary: al.Summary, Own: own[al.Township]}
 		out = append(out, row)
 	}
 	return out

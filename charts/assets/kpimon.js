@@ -51,6 +51,9 @@
     };
   }
 
+  // Charts to lay out again when the window changes (labelFitter).
+  var refits = [];
+
   // The page's unit index (large assessments): names, path-escaped codes, and the link to a
   // unit as the text before and after its code.
   var units;
@@ -114,6 +117,64 @@
     return patch;
   }
 
+  // The x axis of a heat map as the chart's width allows: a unit's column at most
+  // maxColumn px wide (a city's three counties do not stretch across a desktop), its label
+  // flat when the column holds its longest name (spec.fitLabels characters), slanted when the
+  // column is at least 18 px wide, standing when narrower. It returns the refit for a new
+  // width.
+  var maxColumn = 140;
+  function labelFitter(spec, option, el) {
+    var axis = option.xAxis && option.xAxis[0];
+    var n = axis && axis.data ? axis.data.length : 0;
+    if (!n) return null;
+    var grid = Array.isArray(option.grid) ? option.grid[0] : option.grid;
+    var right = grid && grid.right != null ? Number(grid.right) : 8;
+    function layout(width) {
+      // the grid's margins and the indicators' labels (120 px wide) take about 150 px
+      var room = Math.max(0, width - 150), per = Math.min(maxColumn, room / n);
+      var l = { right: Math.max(right, Math.floor(right + room - per * n)), rotate: 90, width: 72 };
+      if (per >= spec.fitLabels * 12 + 8) {
+        l.rotate = 0;
+        l.width = Math.min(72, Math.floor(per) - 4);
+      } else if (per >= 18) {
+        l.rotate = 45;
+      }
+      return l;
+    }
+    function key(l) { return l.right + ':' + l.rotate + ':' + l.width; }
+    // the legend of the statuses sits over the map: centred, or on the left when the map is
+    function legendLeft(l) { return l.right > right ? 8 : 'center'; }
+    var first = layout(el.clientWidth), current = key(first);
+    axis.axisLabel = axis.axisLabel || {};
+    axis.axisLabel.rotate = first.rotate;
+    axis.axisLabel.width = first.width;
+    if (grid) grid.right = first.right;
+    var vm = Array.isArray(option.visualMap) ? option.visualMap[0] : option.visualMap;
+    if (vm) vm.left = legendLeft(first);
+    // the indicators' labels are narrower than 120 px on some pages: the columns, measured
+    // once drawn, are brought down to maxColumn
+    function trim(chart, l) {
+      var p0 = chart.convertToPixel({ xAxisIndex: 0, yAxisIndex: 0 }, [0, 0]);
+      var p1 = chart.convertToPixel({ xAxisIndex: 0, yAxisIndex: 0 }, [1, 0]);
+      var over = p0 && p1 ? (p1[0] - p0[0]) - maxColumn : 0;
+      if (over > 0.5) {
+        l.right += Math.ceil(over * n);
+        current = key(l);
+        chart.setOption({ grid: [{ right: l.right }] });
+      }
+    }
+    return function (chart, drawn) {
+      var l = layout(chart.getWidth());
+      if (drawn || key(l) !== current) {
+        current = key(l);
+        var patch = { grid: [{ right: l.right }], xAxis: [{ axisLabel: { rotate: l.rotate, width: l.width } }] };
+        if (vm) patch.visualMap = [{ left: legendLeft(l) }];
+        if (!drawn) chart.setOption(patch);
+      }
+      trim(chart, l);
+    };
+  }
+
   function draw(node) {
     var el = document.getElementById(node.getAttribute('data-chart'));
     if (!el) return null;
@@ -139,8 +200,13 @@
       option.tooltip.valueFormatter = formats[spec.valueFormat];
     }
     var follow = spec.follows ? follower(spec, option) : null;
+    var refit = spec.fitLabels ? labelFitter(spec, option, el) : null;
     var chart = echarts.init(el, null, { renderer: 'canvas' });
     chart.setOption(option);
+    if (refit) {
+      refit(chart, true);
+      refits.push(function () { refit(chart, false); });
+    }
     if (follow) {
       chart.on('legendselectchanged', function (e) { chart.setOption({ series: follow(e.selected) }); });
     }
@@ -327,6 +393,7 @@
       pending = requestAnimationFrame(function () {
         pending = 0;
         for (var j = 0; j < charts.length; j++) charts[j].resize();
+        for (var f = 0; f < refits.length; f++) refits[f]();
       });
     });
     var picker = document.querySelector('select[data-autosubmit]');
