@@ -14,7 +14,8 @@ import (
 // nothing scrolls sideways, the cells that matter stay on the phone's screen. On the phone a
 // leader goes from the city's overview to a county's page within the city and on to the
 // county's own assessment, and from the overview's list of counties straight to one. The heat
-// map of three counties keeps its columns narrow and its labels flat. A city of 55 counties
+// map of three counties keeps its columns narrow and its labels flat, of twenty stands or
+// slants them as the width allows. A city of 55 counties
 // links each to its own assessment in the rows its ranking makes in the browser.
 func TestBrowserCity(t *testing.T) {
 	chromium := chromiumPath(t)
@@ -115,6 +116,30 @@ func TestBrowserCity(t *testing.T) {
 		follow(id+"/", "#own a[href^='/"+tw.Assessment+"/']", "/"+tw.Assessment+"/")
 	}
 	b.take()
+
+	// A city of 20 counties: the heat map's labels stand on the phone, slant on the desktop,
+	// and its columns stay wide enough to tap on the phone.
+	twenty := startDeployment(t, newDeployment(t, cityNow, largeCity(20)...))
+	for _, c := range []struct {
+		v      viewport
+		rotate float64
+	}{{phone, 90}, {desktop, 45}} {
+		if err := b.setViewport(c.v); err != nil {
+			t.Fatal(err)
+		}
+		b.check(t, twenty+"/bigcity-2024/?period=2024-03", c.v, onlyFrom(twenty+"/"))
+		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](`(() => {
+		  const heat = echarts.getInstanceByDom(document.querySelector('#overview-heat'));
+		  const w = heat.convertToPixel({xAxisIndex: 0, yAxisIndex: 0}, [1, 0])[0] - heat.convertToPixel({xAxisIndex: 0, yAxisIndex: 0}, [0, 0])[0];
+		  return [w, heat.getOption().xAxis[0].axisLabel.rotate];
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0] < 10 || got[0] > 140.5 || got[1] != c.rotate {
+			t.Errorf("20 counties at %s: columns %.1f px, labels rotated %v°; want 10–140 px and %v°", c.v.name, got[0], got[1], c.rotate)
+		}
+	}
 
 	// A city of 55 counties: the ranking's second page, made in the browser, links each county.
 	big := newDeployment(t, cityNow, largeCity(pageRows+5)...)
