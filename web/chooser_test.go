@@ -98,7 +98,7 @@ func TestBrowserChooser(t *testing.T) {
 	}
 	type card struct {
 		Left, Right, Top, Height, Border float64
-		Current                         bool
+		Current                          bool
 	}
 	got, err := chromedp.Run(bctx, chromedp.Evaluate[struct {
 		ScrollWidth float64 `json:"scrollWidth"`
