@@ -1,6 +1,8 @@
 package charts
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"html"
 	"regexp"
@@ -113,6 +115,29 @@ func TestLastYearOnThePages(t *testing.T) {
 			row := rowOf(t, pages["rankings.html"], "ranks", x.Name)
 			if want := fmt.Sprintf(`<td class="ly-rank">第%d名</td>`, x.Rank); !strings.Contains(row, want) {
 				t.Errorf("%s's row lacks %s: %s", x.Name, want, row)
+			}
+		}
+	})
+
+	t.Run("the ranking's CSV has last year's rank", func(t *testing.T) {
+		var b bytes.Buffer
+		r, err := mon.Evaluate(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteRankingCSV(&b, mon.Assessment(), r); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\uFEFF"))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(rows[0][:5], "|") != "月份|名次|较上月|去年同期名次|乡镇代码" {
+			t.Errorf("header %v, want 去年同期名次 after 较上月", rows[0])
+		}
+		for _, row := range rows[1:] {
+			if want := fmt.Sprint(rankOf(last, row[4])); row[3] != want {
+				t.Errorf("%s's 去年同期名次 = %q, want %s", row[4], row[3], want)
 			}
 		}
 	})

@@ -126,15 +126,21 @@ func categoryChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart,
 }
 
 // WriteRankingCSV writes the ranking as CSV for Excel: a UTF-8 byte-order mark, Chinese
-// headers, one column per category. Text cells that a spreadsheet would read as a formula
-// (=, +, -, @) are prefixed with an apostrophe.
+// headers, one column per category, and 去年同期名次 after 较上月 where the result carries
+// last year (同比). Text cells that a spreadsheet would read as a formula (=, +, -, @) are
+// prefixed with an apostrophe.
 func WriteRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
 	cats := a.Categories()
-	header := []string{"月份", "名次", "较上月", a.UnitsShort() + "代码", a.UnitsShort()}
+	ly := r.LastYear() != nil
+	header := []string{"月份", "名次", "较上月"}
+	if ly {
+		header = append(header, "去年同期名次")
+	}
+	header = append(header, a.UnitsShort()+"代码", a.UnitsShort())
 	for _, c := range cats {
 		header = append(header, cellText(c))
 	}
@@ -147,7 +153,15 @@ func WriteRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
 		if x.Tied {
 			rank += "（并列）"
 		}
-		row := []string{r.Period.String(), rank, kpi.FormatRankChange(x.RankChange), cellText(x.Township), cellText(x.Name)}
+		row := []string{r.Period.String(), rank, kpi.FormatRankChange(x.RankChange)}
+		if ly {
+			then := ""
+			if x.LastYearRank != nil {
+				then = strconv.Itoa(*x.LastYearRank)
+			}
+			row = append(row, then)
+		}
+		row = append(row, cellText(x.Township), cellText(x.Name))
 		for _, c := range cats {
 			row = append(row, strconv.FormatFloat(x.Categories[c], 'f', -1, 64))
 		}
