@@ -92,12 +92,12 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 			rows[t] = []any{t, x.Status, x.StatusText, x.Prior, x.Completion, f.YearEnd, f.Range, f.Class, f.Needed,
 				x.Actual, x.Expected, x.Target, x.Pace, x.Score, x.Incomplete}
 			if d.Table.LastYear {
-				rows[t] = append(rows[t], x.LastYear.Diff, x.LastYear.Class, x.LastYear.Then, x.LastYear.State)
+				rows[t] = append(rows[t], x.LastYear.compact()...)
 			}
 		}
 		shared := map[string]any{"category": ind.Category, "range": "区间 "}
 		if d.Table.LastYear {
-			shared["ly"] = 1
+			shared["ly"] = lyShared
 		}
 		var err error
 		if d.Table.Paged, err = newPagedTable("evals", "evals", a.UnitsShort(), rows, shared); err != nil {

@@ -24,17 +24,51 @@ type lastYearCell struct {
 	Class string // ly-better, ly-worse or "": whether the difference is for the better
 	Then  string // last year's figure: 去年 1,050 人
 	State string // last year's completion and status: 完成 87.5% · 序时达标; empty where there are none
+
+	// the parts, for a large assessment's rows made in the browser (compact)
+	figure, completion, status string
+	none                       int // lyFigure, lyNone or lyNoData
+}
+
+// What a large assessment's row says of last year in place of its figure (compact).
+const (
+	lyFigure = iota // last year's figure
+	lyNone          // 去年无此项
+	lyNoData        // 去年同期无数据
+)
+
+// lyShared are the words every compact row's 较去年同期 shares: the figure's prefix, the
+// completion's, and the texts for no such unit or no data.
+var lyShared = map[string]any{"then": "去年 ", "done": "完成 ", "none": []string{"", "去年无此项", "去年同期无数据"}}
+
+// compact is the cell as a large assessment's row carries it: [diff, class (1 better, -1
+// worse, 0), last year's figure or what stands for it (a number: lyNone, lyNoData),
+// completion, status]; kpimon.js puts the words back (lyShared).
+func (c lastYearCell) compact() []any {
+	class := 0
+	switch c.Class {
+	case "ly-better":
+		class = 1
+	case "ly-worse":
+		class = -1
+	}
+	var then any = c.figure
+	if c.none != lyFigure {
+		then = c.none
+	}
+	return []any{c.Diff, class, then, c.completion, c.status}
 }
 
 // newLastYearCell writes a figure now beside last year's ly. county says the figures are an
 // aggregate's (a milestone's is then the share of units done, not done or not).
 func newLastYearCell(ind measure, now kpi.Num, ly *kpi.LastYear, county bool) lastYearCell {
 	if ly == nil {
-		return lastYearCell{Diff: dash, Then: "去年无此项"}
+		return lastYearCell{Diff: dash, Then: "去年无此项", none: lyNone}
 	}
-	c := lastYearCell{Then: "去年 " + lastYearFigure(ind, ly.Actual, county)}
+	c := lastYearCell{figure: lastYearFigure(ind, ly.Actual, county)}
+	c.Then = "去年 " + c.figure
 	if !ly.Actual.Valid {
-		c.Then = "去年同期无数据"
+		c.Then, c.none = "去年同期无数据", lyNoData
 	}
 	switch {
 	case ind.Kind == kpi.KindVeto, ind.Kind == kpi.KindMilestone && !county:
@@ -46,10 +80,12 @@ func newLastYearCell(ind measure, now kpi.Num, ly *kpi.LastYear, county bool) la
 	}
 	var state []string
 	if ly.Completion.Valid && ind.Kind != kpi.KindMilestone && ind.Kind != kpi.KindBonus && ind.Kind != kpi.KindVeto && ind.Direction != kpi.Lower {
-		state = append(state, "完成 "+percent(ly.Completion))
+		c.completion = percent(ly.Completion)
+		state = append(state, "完成 "+c.completion)
 	}
 	if ly.Status != "" && ly.Status != kpi.StatusNoData {
-		state = append(state, ly.Status.Label())
+		c.status = ly.Status.Label()
+		state = append(state, c.status)
 	}
 	c.State = strings.Join(state, " · ")
 	return c

@@ -217,3 +217,45 @@ func TestNoLastYearNoColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestProvincePageSizesWithLastYear: a province's pages (2,000 units × 40 indicators) stay
+// under maxPageBytes with last year attached, though its tables carry 较去年同期 for every
+// unit and its trends last year's lines.
+func TestProvincePageSizesWithLastYear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("province scale: a few seconds")
+	}
+	s := scaledSnapshot(t, provinceSpec, kpi.LevelProvince, provinceNow)
+	lastSpec := provinceSpec
+	lastSpec.Year, lastSpec.Months, lastSpec.Seed = 2023, 12, 2
+	last := scaledSnapshot(t, lastSpec, kpi.LevelProvince, provinceNow)
+	for k, r := range s.Months {
+		withLY, err := r.WithLastYear(last.Months[k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Months[k] = withLY
+	}
+	s.LastYear = NewLastYearMonths(s.Assessment, last.Months)
+	r, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range pageKinds(s) {
+		v, err := k.build()
+		if err != nil {
+			t.Fatalf("%s: %v", k.name, err)
+		}
+		body, err := r.render(v)
+		if err != nil {
+			t.Fatalf("%s: %v", k.name, err)
+		}
+		t.Logf("%s: %d bytes", k.name, len(body))
+		if k.name != "alerts" && !strings.Contains(string(body), "去年同期") {
+			t.Errorf("%s does not show last year", k.name)
+		}
+		if len(body) >= maxPageBytes {
+			t.Errorf("%s is %d bytes of HTML with last year, want under %d", k.name, len(body), maxPageBytes)
+		}
+	}
+}

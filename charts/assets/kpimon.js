@@ -318,7 +318,8 @@
       return tr;
     },
     // [unit, status, status text, prior, completion, year end, range, class, needed, actual,
-    //  expected, target, pace, score, incomplete, and with t.ly: ly diff, ly class, ly then, ly state]
+    //  expected, target, pace, score, incomplete, and with t.ly: last year's difference, its
+    //  class (1 better, -1 worse), figure (or a number: t.ly.none's text), completion, status]
     evals: function (t, r, idx) {
       var tr = document.createElement('tr');
       var name = td(tr, 'name');
@@ -335,9 +336,12 @@
       td(tr, 'num', r[9]);
       if (t.ly) {
         var ly = td(tr, 'num ly');
-        if (r[15]) span(ly, 'ly-diff' + (r[16] ? ' ' + r[16] : ''), r[15]);
-        span(ly, 'ly-then', r[17]);
-        if (r[18]) span(ly, 'ly-then', r[18]);
+        if (r[15]) span(ly, 'ly-diff' + (r[16] > 0 ? ' ly-better' : r[16] < 0 ? ' ly-worse' : ''), r[15]);
+        span(ly, 'ly-then', typeof r[17] === 'number' ? t.ly.none[r[17]] : t.ly.then + r[17]);
+        var state = [];
+        if (r[18]) state.push(t.ly.done + r[18]);
+        if (r[19]) state.push(r[19]);
+        if (state.length) span(ly, 'ly-then', state.join(' · '));
       }
       for (var k = 10; k < 14; k++) td(tr, 'num', r[k]);
       td(tr, null, t.category);
