@@ -19,8 +19,23 @@ import (
 type Bulletin struct {
 	Assessment *kpi.Assessment
 	Result     *kpi.Result
-	Generated  time.Time // when it was made, in the assessment's time zone
-	Missing    []Missing // townships with reports missing for the period, in config order
+	Generated  time.Time    // when it was made, in the assessment's time zone
+	Missing    []Missing    // townships with reports missing for the period, in config order
+	Incomplete []Incomplete // a city's counties whose figures are summed while some of their townships did not report, in config order
+}
+
+// Incomplete is a city's county (a province's city) whose figures, aggregated from its own
+// assessment, lack the reports of some of its townships for the period (汇总不完整).
+type Incomplete struct {
+	Township   kpi.Township
+	Units      int      // how many of its own units did not report (the most over its figures)
+	Noun       string   // what they are: 乡镇
+	Indicators []string // names of the figures summed without them
+}
+
+// Text says it: 1 个乡镇未报送，16 项汇总不完整.
+func (x Incomplete) Text() string {
+	return fmt.Sprintf("%d 个%s未报送，%d 项汇总不完整", x.Units, x.Noun, len(x.Indicators))
 }
 
 // Missing is a township whose report for the period lacks some indicators.
@@ -54,9 +69,25 @@ func New(a *kpi.Assessment, r *kpi.Result, now time.Time) *Bulletin {
 		if len(m.Indicators) > 0 {
 			b.Missing = append(b.Missing, m)
 		}
+		if u := r.Data().Units(); u != nil && u.Of(t) != nil {
+			x := Incomplete{Township: tw, Noun: u.Of(t).UnitsShort()}
+			for i := range a.Indicators {
+				if e := r.Evaluation(t, i, n); e != nil && e.Unreported > 0 {
+					x.Units = max(x.Units, e.Unreported)
+					x.Indicators = append(x.Indicators, a.Indicators[i].Name)
+				}
+			}
+			if len(x.Indicators) > 0 {
+				b.Incomplete = append(b.Incomplete, x)
+			}
+		}
 	}
 	return b
 }
+
+// share reports whether every unit's figure of indicator i is its share of townships that
+// have done a milestone (a city's, 0 … 1), which the bulletin writes as a percentage.
+func (b *Bulletin) share(i int) bool { return b.Result.Data().Units().ShareOf(i) }
 
 // Title is the bulletin's title, e.g. "XX县妇联2025年度目标管理考核 2025年6月 月度通报".
 func (b *Bulletin) Title() string {
@@ -79,12 +110,13 @@ type Summary struct {
 	Alerts      int
 	Critical    int
 	Missing     int // townships with reports missing
+	Incomplete  int // a city's counties whose figures lack some of their townships' reports
 }
 
 // Summary computes the overview.
 func (b *Bulletin) Summary() Summary {
 	a, r := b.Assessment, b.Result
-	s := Summary{Level: a.Level, Townships: len(a.Townships), Alerts: len(r.Alerts), Missing: len(b.Missing)}
+	s := Summary{Level: a.Level, Townships: len(a.Townships), Alerts: len(r.Alerts), Missing: len(b.Missing), Incomplete: len(b.Incomplete)}
 	count := map[string]int{}
 	for _, x := range r.Rankings {
 		count[x.Grade]++
@@ -122,12 +154,20 @@ func (s Summary) Text(p kpi.Period) string {
 		g = append(g, fmt.Sprintf("%s %d 个", x.Grade, x.N))
 	}
 	t := fmt.Sprintf("截至%s，%s %d 个%s参加考核：%s。", p.Label(), whole, s.Townships, units, strings.Join(g, "、"))
-	if len(s.Top) > 0 {
-		t += fmt.Sprintf("综合得分前三名：%s；后三名：%s。", strings.Join(s.Top, "、"), strings.Join(s.Bottom, "、"))
+	switch len(s.Top) {
+	case 0:
+	case 1:
+		t += fmt.Sprintf("综合得分第一名：%s；最后一名：%s。", s.Top[0], s.Bottom[0])
+	default:
+		n := map[int]string{2: "两", 3: "三"}[len(s.Top)]
+		t += fmt.Sprintf("综合得分前%s名：%s；后%s名：%s。", n, strings.Join(s.Top, "、"), n, strings.Join(s.Bottom, "、"))
 	}
 	t += fmt.Sprintf("亮红灯指标 %d 项、黄灯 %d 项；预警 %d 条，其中严重 %d 条", s.Red, s.Amber, s.Alerts, s.Critical)
 	if s.Missing > 0 {
 		t += fmt.Sprintf("；%d 个%s本月报表不全", s.Missing, units)
+	}
+	if s.Incomplete > 0 {
+		t += fmt.Sprintf("；%d 个%s有下级未报送，汇总数不完整", s.Incomplete, units)
 	}
 	return t + "。"
 }
@@ -142,6 +182,7 @@ type Row struct {
 	Status                              string // in Chinese
 	Light                               string // green, amber, red, grey
 	Score, Weight                       string
+	Share                               bool // a city's share of townships done (0 … 1): figures are percentages
 	e                                   *kpi.Evaluation
 }
 
@@ -149,6 +190,10 @@ type Row struct {
 func (b *Bulletin) Rows() []Row {
 	a, r := b.Assessment, b.Result
 	n := len(a.Indicators)
+	shares := make([]bool, n)
+	for i := range shares {
+		shares[i] = b.share(i)
+	}
 	var out []Row
 	for _, x := range r.Rankings {
 		t := a.TownshipIndex(x.Township)
@@ -161,11 +206,18 @@ func (b *Bulletin) Rows() []Row {
 			row := Row{Township: x.Name, Category: ind.Category, Indicator: ind.Name, Unit: ind.Unit, Kind: ind.Kind, e: e,
 				Actual: figure(ind, e.Actual), Expected: figure(ind, e.Expected), Target: figure(ind, e.Target),
 				Completion: kpi.FormatPercent(e.Completion), Pace: kpi.FormatPercent(e.Pace),
-				Status: e.Status.Label(), Light: e.Status.Light(), Score: "—", Weight: "—", Reported: "—"}
+				Status: e.Status.Label(), Light: e.Status.Light(), Score: "—", Weight: "—", Reported: "—", Share: shares[i]}
+			if row.Share {
+				row.Unit = "%"
+				row.Actual, row.Expected, row.Target = kpi.FormatPercent(e.Actual), kpi.FormatPercent(e.Expected), kpi.FormatPercent(e.Target)
+			}
 			if ind.Kind.ReportedMonthly() {
 				row.Reported = "未报"
 				if e.Reported {
 					row.Reported = "已报"
+				}
+				if e.Unreported > 0 { // a city's county: summed without some of its townships
+					row.Reported = fmt.Sprintf("%d 个%s未报", e.Unreported, r.Data().Units().Of(t).UnitsShort())
 				}
 			}
 			if ind.Kind.Scored() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -366,3 +367,152 @@ func TestGeneratedInTheAssessmentsZone(t *testing.T) {
 		})
 	}
 }
+
+// cityBulletin is the bulletin of a city over two counties as of March 2024: 甲县 (two
+// townships, 二镇 has not sent March) and 乙县 (three). The city takes 两癌筛查人数 as each
+// county's 全县 sum and the share of its townships done with 规划中期评估.
+func cityBulletin(t *testing.T) *Bulletin {
+	t.Helper()
+	parse := func(cfg string) *kpi.Assessment {
+		a, err := kpi.ParseConfig("test.yaml", []byte(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	county := func(id, name, towns string) *kpi.Assessment {
+		return parse("id: " + id + "\nname: " + name + "\nyear: 2024\ntownships: [" + towns + "]\nindicators:\n" +
+			"  - {code: screenings, name: 两癌筛查人数, unit: 人, kind: count, weight: 50, target: 1200}\n" +
+			"  - {code: review, name: 规划中期评估, kind: milestone, weight: 50, due: 6}\n")
+	}
+	ca := county("ca-2024", "甲县考核", "{code: t1, name: 一镇}, {code: t2, name: 二镇}")
+	cb := county("cb-2024", "乙县考核", "{code: t1, name: 一镇}, {code: t2, name: 二镇}, {code: t3, name: 三镇}")
+	city := parse(`id: city-2024
+level: city
+name: 测试市妇联2024年度考核
+year: 2024
+units:
+  - {code: ca, name: 甲县, assessment: ca-2024}
+  - {code: cb, name: 乙县, assessment: cb-2024}
+indicators:
+  - {code: screenings, name: 两癌筛查人数, unit: 人, kind: count, weight: 60, target: 2400}
+  - {code: review_share, from: review, name: 规划中期评估完成率, kind: stock, weight: 40, target: 1, pacing: none}
+`)
+	u, err := kpi.LinkUnits(city, func(id string) (*kpi.Assessment, bool) {
+		switch id {
+		case ca.ID:
+			return ca, true
+		case cb.ID:
+			return cb, true
+		}
+		return nil, false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	da, db := kpi.NewDataset(ca), kpi.NewDataset(cb)
+	set := func(d *kpi.Dataset, o kpi.Observation) {
+		if err := d.Set(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for m := 1; m <= 3; m++ {
+		p := kpi.Period{Year: 2024, Month: m}
+		set(da, kpi.Observation{Township: "t1", Indicator: "screenings", Period: p, Value: 100})
+		if m < 3 {
+			set(da, kpi.Observation{Township: "t2", Indicator: "screenings", Period: p, Value: 100})
+		}
+		for _, tw := range []string{"t1", "t2", "t3"} {
+			set(db, kpi.Observation{Township: tw, Indicator: "screenings", Period: p, Value: 50})
+		}
+	}
+	set(da, kpi.Observation{Township: "t1", Indicator: "review", Period: kpi.MustPeriod("2024-02"), Value: 1})
+	set(db, kpi.Observation{Township: "t1", Indicator: "review", Period: kpi.MustPeriod("2024-02"), Value: 1})
+	set(db, kpi.Observation{Township: "t2", Indicator: "review", Period: kpi.MustPeriod("2024-03"), Value: 1})
+	d := kpi.NewDataset(city)
+	for t2, src := range []*kpi.Dataset{da, db} {
+		if _, err := u.Derive(d, t2, kpi.AggregateOf(src)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2024, 4, 20, 9, 0, 0, 0, time.UTC)
+	r, err := kpi.Evaluate(d, kpi.MustPeriod("2024-03"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(city, r, now)
+}
+
+// TestCityBulletin: a city's bulletin (全市通报) reads as the city's, in HTML and in Excel:
+// 全市 and its 县（市、区） by name, never a county's words; a county's share of townships done
+// is a percentage; a county whose sums lack a township's report says so, in the summary, in
+// its rows (本月报送) and under 报表报送情况.
+func TestCityBulletin(t *testing.T) {
+	b := cityBulletin(t)
+	if len(b.Incomplete) != 1 || b.Incomplete[0].Township.Name != "甲县" || b.Incomplete[0].Units != 1 || b.Incomplete[0].Noun != "乡镇" {
+		t.Fatalf("incomplete = %+v, want 甲县 with 1 乡镇 not reported", b.Incomplete)
+	}
+	n := len(b.Incomplete[0].Indicators) // screenings only: the milestone's share needs no monthly report
+	if n != 1 {
+		t.Errorf("甲县 has %d incomplete sums, want 1 (两癌筛查人数)", n)
+	}
+	summary := b.Summary().Text(b.Result.Period)
+	for _, w := range []string{"截至2024年3月，全市 2 个县（市、区）参加考核", "综合得分第一名：", "；最后一名：", "1 个县（市、区）有下级未报送，汇总数不完整"} {
+		if !strings.Contains(summary, w) {
+			t.Errorf("the summary %q lacks %q", summary, w)
+		}
+	}
+	var page bytes.Buffer
+	if err := b.WriteHTML(&page, Links{}); err != nil {
+		t.Fatal(err)
+	}
+	html := page.String()
+	for _, w := range []string{
+		"<th>名次</th><th>较上月</th><th>县（市、区）</th>", "<td>甲县</td>", "<td>乙县</td>", "<h2>六、各县（市、区）指标完成情况</h2>",
+		// 甲县: 1 of 2 done, against 100%; complete though 二镇 sent nothing in March, for a
+		// milestone needs no monthly report
+		`<td>规划中期评估完成率</td><td class="c">%</td><td class="c">已报</td><td class="n">50.0%</td><td class="n">100.0%</td><td class="n">100.0%</td>`,
+		`<td>两癌筛查人数</td><td class="c">人</td><td class="c">1 个乡镇未报</td><td class="n">500</td>`,
+		`<td>两癌筛查人数</td><td class="c">人</td><td class="c">已报</td><td class="n">450</td>`, // 乙县, complete
+		"<h3>汇总不完整（有下级未报送）</h3>", `<tr><td>甲县</td><td class="amber">1 个乡镇未报送，` + itoa(n) + ` 项汇总不完整</td>`,
+	} {
+		if !strings.Contains(html, w) {
+			t.Errorf("the HTML bulletin lacks %s", w)
+		}
+	}
+	if strings.Contains(html, "各县（市、区）本月报表齐全") {
+		t.Error("the HTML bulletin says every county's reports are complete")
+	}
+	var buf bytes.Buffer
+	if err := b.WriteXLSX(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var all strings.Builder
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows {
+			all.WriteString(strings.Join(row, "|") + "\n")
+		}
+	}
+	for _, w := range []string{"全市 2 个县（市、区）参加考核", "1 个县（市、区）有下级未报送，汇总数不完整",
+		"甲县|其他|规划中期评估完成率|%|已报|50.00%|100.00%|100.00%", "甲县|" + itoa(n) + "|有 1 个乡镇未报送，以下汇总数不完整：两癌筛查人数"} {
+		if !strings.Contains(all.String(), w) {
+			t.Errorf("the workbook lacks %q:\n%s", w, all.String())
+		}
+	}
+	for _, bad := range []string{"全县", "乡镇（街道）", "县（区）"} {
+		if strings.Contains(html, bad) || strings.Contains(all.String(), bad) {
+			t.Errorf("the city's bulletin says %q", bad)
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

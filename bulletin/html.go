@@ -41,6 +41,10 @@ type htmlMissing struct {
 	Township, Indicators, Deadline, State, Light string
 }
 
+type htmlIncomplete struct {
+	Township, Text, Indicators string
+}
+
 type htmlTownship struct {
 	Name string
 	Rows []Row
@@ -58,6 +62,7 @@ type htmlData struct {
 	Red                   []Row
 	Alerts                []htmlAlert
 	Missing               []htmlMissing
+	Incomplete            []htmlIncomplete
 	Townships             []htmlTownship
 }
 
@@ -111,6 +116,9 @@ func (b *Bulletin) WriteHTML(w io.Writer, links Links) error {
 		}
 		d.Missing = append(d.Missing, htmlMissing{Township: m.Township.Name, Indicators: strings.Join(m.Indicators, "、"),
 			Deadline: m.Deadline.Format("2006-01-02"), State: state, Light: light})
+	}
+	for _, x := range b.Incomplete {
+		d.Incomplete = append(d.Incomplete, htmlIncomplete{Township: x.Township.Name, Text: x.Text(), Indicators: strings.Join(x.Indicators, "、")})
 	}
 	if err := t.Execute(w, d); err != nil {
 		return fmt.Errorf("write bulletin page: %w", err)

@@ -240,6 +240,9 @@ func (b *Bulletin) indicatorSheet(f *excelize.File, st xstyles) error {
 	w := &sheetWriter{f: f, sheet: SheetIndicators}
 	headers := []string{b.Assessment.Units(), "类别", "指标", "单位", "本月报送", "累计完成", "序时目标", "年度目标", "完成率", "序时完成率", "亮灯", "得分", "分值"}
 	widths := []float64{12, 10, 30, 6, 8, 10, 10, 10, 9, 10, 10, 8, 7}
+	if len(b.Incomplete) > 0 {
+		widths[4] = 13 // 本月报送 of a city's county: 1 个乡镇未报
+	}
 	const hr = 3
 	w.heading(st, b.Title()+" — 指标完成情况", b.subtitle()+"　绿：达标或序时达标；黄：预警；红：滞后", hr, headers, widths)
 	row := hr
@@ -284,7 +287,7 @@ func (w *sheetWriter) figure(col, row int, r Row, n kpi.Num, st xstyles) {
 	switch {
 	case !n.Valid || r.Kind == kpi.KindMilestone || r.Kind == kpi.KindVeto:
 		w.set(col, row, figureText(r, n), st.center)
-	case r.Kind == kpi.KindRatio:
+	case r.Kind == kpi.KindRatio || r.Share:
 		w.set(col, row, n.V, st.pct)
 	default:
 		w.set(col, row, n.V, st.num)
@@ -293,6 +296,9 @@ func (w *sheetWriter) figure(col, row int, r Row, n kpi.Num, st xstyles) {
 
 // figureText is figure for a row: the kind and unit are the row's.
 func figureText(r Row, n kpi.Num) string {
+	if r.Share {
+		return kpi.FormatPercent(n)
+	}
 	ind := kpi.Indicator{Kind: r.Kind, Unit: r.Unit}
 	return figure(&ind, n)
 }
@@ -347,7 +353,15 @@ func (b *Bulletin) missingSheet(f *excelize.File, st xstyles) error {
 		w.set(4, row, m.Deadline.Format("2006-01-02"), st.center)
 		w.set(5, row, state, st.light[light])
 	}
-	if len(b.Missing) == 0 {
+	for _, x := range b.Incomplete {
+		row++
+		w.set(1, row, x.Township.Name, st.text)
+		w.set(2, row, len(x.Indicators), st.num)
+		w.set(3, row, fmt.Sprintf("有 %d 个%s未报送，以下汇总数不完整：%s", x.Units, x.Noun, joinNames(x.Indicators)), st.text)
+		w.set(4, row, "", st.center)
+		w.set(5, row, "汇总不完整", st.light["amber"])
+	}
+	if len(b.Missing) == 0 && len(b.Incomplete) == 0 {
 		w.set(1, row+1, "各"+b.Assessment.Units()+"本月报表齐全。", st.sub)
 	}
 	return w.err

@@ -54,8 +54,8 @@ func buildAlerts(s *Snapshot, l links) (*view, error) {
 			warn = append(warn, al)
 		}
 	}
-	d.Critical = newAlertTable(a, crit, l, s.Period)
-	d.Warning = newAlertTable(a, warn, l, s.Period)
+	d.Critical = newAlertTable(s, crit, l)
+	d.Warning = newAlertTable(s, warn, l)
 	res := resolutions(s, resolutionMonths)
 	d.ResolvedTotal = len(res)
 	for _, res := range res[:min(len(res), maxAlertRows)] {
@@ -176,8 +176,8 @@ func resolutions(s *Snapshot, n int) []resolution {
 
 // newAlertTable makes a table of alerts; beyond maxAlertRows it lists those that have held
 // longest (then in the order given) and says how many there are.
-func newAlertTable(a *kpi.Assessment, as []kpi.Alert, l links, p kpi.Period) alertTable {
-	tb := alertTable{Unit: a.UnitsShort(), Total: len(as)}
+func newAlertTable(s *Snapshot, as []kpi.Alert, l links) alertTable {
+	tb := alertTable{Unit: s.Assessment.UnitsShort(), Total: len(as)}
 	if len(as) > maxAlertRows {
 		as = slices.Clone(as)
 		slices.SortStableFunc(as, func(x, y kpi.Alert) int {
@@ -185,7 +185,7 @@ func newAlertTable(a *kpi.Assessment, as []kpi.Alert, l links, p kpi.Period) ale
 		})
 		as = as[:maxAlertRows]
 	}
-	tb.Rows = alertRows(a, as, l, p)
+	tb.Rows = alertRows(s, as, l, true)
 	return tb
 }
 

@@ -33,8 +33,19 @@ type chartSpec struct {
 	// tip where Tips has one, nothing where the tip is "" (a forecast's band, the months a
 	// forecast line crosses), and its name and value (ValueFormat) where Tips has none.
 	AxisTips bool `json:"axisTips,omitempty"`
+	// Follows ties series to the legend entries of the indicators they belong to: each
+	// [series index, indicator name] is drawn only while both that indicator and FollowAll
+	// (去年同期) are switched on in the legend, so last year's line of an indicator comes and
+	// goes with it. Empty for charts without such series.
+	Follows   [][2]any `json:"follows,omitempty"`
+	FollowAll string   `json:"followAll,omitempty"`
 	// Heat is a large assessment's heat map, which the script expands (heatCells).
 	Heat *heatCells `json:"heat,omitempty"`
+	// FitLabels is the length in characters of the x axis's longest label (the units of a
+	// heat map): the script lays the labels flat where the chart's width gives each that
+	// much room, slants them where it gives less, and stands them up where it gives too
+	// little for that, as the window changes. 0 leaves the labels as the option says.
+	FitLabels int `json:"fitLabels,omitempty"`
 }
 
 // echartsOptions is what every go-echarts chart offers.
@@ -146,6 +157,7 @@ var seriesColors = []string{"#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de
 
 // Colours used for figures against their target.
 const (
+	colorLastYear = "#90a4ae" // 去年同期: the legend's mark and the county's line
 	colorActual   = "#1976d2"
 	colorExpected = "#f57c00"
 	colorTarget   = "#455a64"

@@ -140,7 +140,7 @@ func statusColor(s kpi.Status) string {
 }
 
 // evalTip writes an evaluation for a tooltip: status, actual, expected, target, completion.
-func evalTip(head string, ind *kpi.Indicator, actual, target, expected, completion kpi.Num, st kpi.Status) string {
+func evalTip(head string, ind measure, actual, target, expected, completion kpi.Num, st kpi.Status) string {
 	var b strings.Builder
 	b.WriteString(head)
 	fmt.Fprintf(&b, "\n状态：%s", statusLabel(st))
@@ -150,7 +150,7 @@ func evalTip(head string, ind *kpi.Indicator, actual, target, expected, completi
 
 // countyFigure writes the county aggregate's actual: a milestone's is how many units have
 // done it (4/6 已完成, kpi.CountyEvaluation.MilestoneText), never 未完成; others as figure.
-func countyFigure(ind *kpi.Indicator, c *kpi.CountyEvaluation) string {
+func countyFigure(ind measure, c *kpi.CountyEvaluation) string {
 	if ind.Kind == kpi.KindMilestone {
 		return c.MilestoneText()
 	}
@@ -159,7 +159,7 @@ func countyFigure(ind *kpi.Indicator, c *kpi.CountyEvaluation) string {
 
 // countyTip writes the county aggregate of an indicator for a tooltip, as evalTip does a
 // township's, a milestone's actual as the share of units done (countyFigure).
-func countyTip(head string, ind *kpi.Indicator, c *kpi.CountyEvaluation) string {
+func countyTip(head string, ind measure, c *kpi.CountyEvaluation) string {
 	var b strings.Builder
 	b.WriteString(head)
 	fmt.Fprintf(&b, "\n状态：%s", statusLabel(c.Status))
@@ -173,8 +173,8 @@ func countyTip(head string, ind *kpi.Indicator, c *kpi.CountyEvaluation) string 
 // cellTip writes a township × indicator for a tooltip. A figure owed this month and not sent
 // reads 未报送 with the deadline, then the status the months reported before give (按此前数据),
 // then the figures, which are those earlier months' (see shownStatus).
-func cellTip(head string, ind *kpi.Indicator, e *kpi.Evaluation, due reportDue) string {
-	if !unreported(ind, e) {
+func cellTip(head string, ind measure, e *kpi.Evaluation, due reportDue) string {
+	if !unreported(ind.Indicator, e) {
 		tip := evalTip(head, ind, e.Actual, e.Target, e.Expected, e.Completion, e.Status)
 		if e.Forecast != nil {
 			tip += "\n" + forecastTip(ind, e.Forecast)
@@ -184,7 +184,7 @@ func cellTip(head string, ind *kpi.Indicator, e *kpi.Evaluation, due reportDue) 
 	var b strings.Builder
 	b.WriteString(head)
 	fmt.Fprintf(&b, "\n状态：本月未报送（%s）", due.Note())
-	if p := priorStatus(ind, e); p != "" {
+	if p := priorStatus(ind.Indicator, e); p != "" {
 		fmt.Fprintf(&b, "\n%s", p)
 	}
 	writeFigures(&b, ind, figure(ind, e.Actual), e.Target, e.Expected, e.Completion)
@@ -196,7 +196,7 @@ func cellTip(head string, ind *kpi.Indicator, e *kpi.Evaluation, due reportDue) 
 
 // writeFigures writes the lines of a tooltip after its status: actual (written already),
 // expected, target, completion, each as the kind reads.
-func writeFigures(b *strings.Builder, ind *kpi.Indicator, actual string, target, expected, completion kpi.Num) {
+func writeFigures(b *strings.Builder, ind measure, actual string, target, expected, completion kpi.Num) {
 	fmt.Fprintf(b, "\n实际：%s", actual)
 	if ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock {
 		if expected.Valid {

@@ -24,7 +24,7 @@ type forecastCell struct {
 
 // newForecastCell writes the forecast f of an indicator whose goal (the annual target; a
 // ratio's threshold) is goal.
-func newForecastCell(ind *kpi.Indicator, f *kpi.Forecast, goal kpi.Num) forecastCell {
+func newForecastCell(ind measure, f *kpi.Forecast, goal kpi.Num) forecastCell {
 	if f == nil {
 		return forecastCell{YearEnd: dash, Needed: dash}
 	}
@@ -39,6 +39,9 @@ func newForecastCell(ind *kpi.Indicator, f *kpi.Forecast, goal kpi.Num) forecast
 	}
 	if n := f.NeededPerMonth; n.Valid {
 		c.Needed = figure(ind, n)
+		if ind.Share { // a share's monthly step is in percentage points
+			c.Needed = percentPoints(n.V)
+		}
 		if n.V <= 0 {
 			c.Needed = "已达目标"
 		}
@@ -47,15 +50,15 @@ func newForecastCell(ind *kpi.Indicator, f *kpi.Forecast, goal kpi.Num) forecast
 }
 
 // span writes an interval of an indicator's figures: 1,102.3–1,258.7 人, 94.1%–98.2%.
-func span(ind *kpi.Indicator, low, high float64) string {
-	if ind.Kind == kpi.KindRatio {
+func span(ind measure, low, high float64) string {
+	if ind.Kind == kpi.KindRatio || ind.Share {
 		return percent(kpi.Some(low)) + "–" + percent(kpi.Some(high))
 	}
 	return withUnit(kpi.FormatFigure(low, ind.Unit)+"–"+kpi.FormatFigure(high, ind.Unit), ind.Unit)
 }
 
 // forecastTip is the tooltip line of a forecast: 预计全年 1,180.5 人（区间 1,102.3–1,258.7 人）.
-func forecastTip(ind *kpi.Indicator, f *kpi.Forecast) string {
+func forecastTip(ind measure, f *kpi.Forecast) string {
 	return fmt.Sprintf("预计全年：%s（%s）", figure(ind, kpi.Some(f.YearEnd)), "区间 "+span(ind, f.Low, f.High))
 }
 
@@ -133,7 +136,7 @@ func likelyMisses(s *Snapshot, l links, n int) ([]missRow, int) {
 	rows = rows[:min(n, len(rows))]
 	for k := range rows {
 		row := &rows[k]
-		tw, ind := a.Townships[row.township], &a.Indicators[row.indicator]
+		tw, ind := a.Townships[row.township], s.measure(row.indicator)
 		e := r.Evaluation(row.township, row.indicator, nI)
 		row.UnitHref, row.IndHref = l.Township(tw.Code), l.Indicator(ind.Code)
 		row.Forecast = newForecastCell(ind, e.Forecast, e.Target)

@@ -67,9 +67,9 @@ func TestTablesShowTheForecast(t *testing.T) {
 			case c.f.YearEnd < c.target.V:
 				class = " fc-risk"
 			}
-			want := []string{class, figure(c.ind, kpi.Some(c.f.YearEnd)), span(c.ind, c.f.Low, c.f.High), dash}
+			want := []string{class, figure(plain(c.ind), kpi.Some(c.f.YearEnd)), span(plain(c.ind), c.f.Low, c.f.High), dash}
 			if c.f.NeededPerMonth.Valid {
-				want[3] = figure(c.ind, c.f.NeededPerMonth)
+				want[3] = figure(plain(c.ind), c.f.NeededPerMonth)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("预计全年, 区间, 每月还需 = %q, want %q", got, want)

@@ -43,12 +43,32 @@ func withUnit(s, unit string) string {
 	return s + " " + unit
 }
 
+// measure is an indicator as the pages write its figures: as its kind reads, except that a
+// city's share of townships done (a stock of 0 … 1 derived from its counties' milestone,
+// kpi.Units.ShareOf) reads as a percentage, in tables, tooltips and on charts' axes.
+type measure struct {
+	*kpi.Indicator
+	Share bool // a share of townships done, 0 … 1
+}
+
+// plain is an indicator whose figures are not shares.
+func plain(ind *kpi.Indicator) measure { return measure{Indicator: ind} }
+
+// percentScale reports whether the indicator's figures are fractions that pages write as
+// percentages: ratios, milestones (done or not; a county's share done) and shares.
+func (m measure) percentScale() bool {
+	return m.Share || m.Kind == kpi.KindRatio || m.Kind == kpi.KindMilestone
+}
+
 // figure writes an indicator's figure (an actual, expected or target) the way its kind
-// reads: a ratio as a percentage, a milestone as done or not, a veto as yes or no, a bonus in
-// points, counts and stocks with their unit.
-func figure(ind *kpi.Indicator, n kpi.Num) string {
+// reads: a ratio or a share as a percentage, a milestone as done or not, a veto as yes or
+// no, a bonus in points, counts and stocks with their unit.
+func figure(ind measure, n kpi.Num) string {
 	if !n.Valid {
 		return dash
+	}
+	if ind.Share {
+		return percent(n)
 	}
 	switch ind.Kind {
 	case kpi.KindRatio:
@@ -86,4 +106,13 @@ func statusLabel(s kpi.Status) string {
 		return dash
 	}
 	return s.Label()
+}
+
+// percentPoints writes a difference of two fractions in percentage points with one decimal:
+// 8.3 个百分点.
+func percentPoints(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return dash
+	}
+	return kpi.FormatDecimal(v*100, 1, true) + " 个百分点"
 }

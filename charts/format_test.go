@@ -71,7 +71,7 @@ func TestFigureByKind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := figure(tt.ind, tt.n); got != tt.want {
+			if got := figure(plain(tt.ind), tt.n); got != tt.want {
 				t.Errorf("figure = %q, want %q", got, tt.want)
 			}
 		})
@@ -101,7 +101,7 @@ indicators: [{code: r, name: 重复访件数, unit: 件, kind: count, direction:
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := newEvalRow(&a.Indicators[0], r.Evaluation(0, 0, 1), "重复访件数", "")
+	row := newEvalRow(plain(&a.Indicators[0]), r.Evaluation(0, 0, 1), "重复访件数", "")
 	if !strings.HasPrefix(row.Target, "不超过 4") || !strings.HasPrefix(row.Expected, "不超过 2") || row.Pace != dash {
 		t.Errorf("ceiling row: target %q, expected %q, pace %q", row.Target, row.Expected, row.Pace)
 	}

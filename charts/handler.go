@@ -278,7 +278,7 @@ func (h *Handler) alerts(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) township(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
 	if _, ok := h.mon.Assessment().Township(code); !ok {
-		h.errorPage(w, http.StatusNotFound, "没有这个乡镇。")
+		h.errorPage(w, http.StatusNotFound, "没有这个"+h.mon.Assessment().UnitsShort()+"。")
 		return
 	}
 	h.page(w, r, "township/"+code, func(ctx context.Context, s *Snapshot) (*view, error) {
@@ -536,5 +536,5 @@ func (h *Handler) errorPage(w http.ResponseWriter, status int, msg string) {
 	case http.StatusMethodNotAllowed:
 		title = "不支持的请求"
 	}
-	h.render.errors.Execute(w, map[string]string{"Title": title, "Message": msg})
+	h.render.errors.Execute(w, map[string]string{"Title": title, "Message": msg, "Home": h.base + "/"})
 }

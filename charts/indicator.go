@@ -31,16 +31,20 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 	if i < 0 {
 		return nil, fmt.Errorf("%w: 指标 %q", ErrNotFound, code)
 	}
-	ind := &a.Indicators[i]
+	ind := s.measure(i)
 	v, err := newView(s, l, kindIndicator, ind.Name)
 	if err != nil {
 		return nil, err
 	}
-	d := &indicatorData{Facts: indicatorFacts(a, ind)}
+	d := &indicatorData{Facts: indicatorFacts(s, i)}
 	nI := len(a.Indicators)
 	c := r.County[i]
+	whole := a.Whole() + "累计"
+	if ind.Share {
+		whole = a.Whole() + "完成比例"
+	}
 	d.Tiles = []tile{
-		{Label: a.Whole() + "累计", Value: countyFigure(ind, &c), Note: "状态：" + statusLabel(c.Status)},
+		{Label: whole, Value: countyFigure(ind, &c), Note: "状态：" + statusLabel(c.Status)},
 		{Label: "完成率", Value: percent(c.Completion), Note: "序时完成度 " + percent(c.Pace)},
 		reportTile(a, r, i),
 	}
@@ -50,10 +54,19 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 		key float64
 	}
 	items := make([]item, len(a.Townships))
+	// 较去年同期 where last year had the indicator and some of the units
+	if r.LastYear() != nil {
+		for t := range a.Townships {
+			if r.LastYearOf(t, i) != nil {
+				d.Table.LastYear = true
+				break
+			}
+		}
+	}
 	for t := range a.Townships {
 		e := r.Evaluation(t, i, nI)
 		key := math.Inf(-1)
-		got, _ := share(ind, e.Actual, e.Target, e.Expected, s.Period.Month)
+		got, _ := share(ind.Indicator, e.Actual, e.Target, e.Expected, s.Period.Month)
 		switch {
 		case got.Valid && ind.Direction == kpi.Lower:
 			key = -got.V // the least of the ceiling used first
@@ -63,24 +76,37 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 			key = e.Actual.V
 		}
 		items[t] = item{t, key}
-		d.Table.Rows = append(d.Table.Rows, newEvalRow(ind, e, a.Townships[t].Name, l.Township(a.Townships[t].Code)))
+		row := newEvalRow(ind, e, a.Townships[t].Name, l.Township(a.Townships[t].Code))
+		row.Incomplete = incompleteNote(s, t, e)
+		if d.Table.LastYear {
+			row.LastYear = newLastYearCell(ind, e.Actual, r.LastYearOf(t, i), false)
+		}
+		d.Table.Rows = append(d.Table.Rows, row)
 	}
+	all := d.Table.Rows // every unit's row, by unit; a large assessment's table keeps the first page
 	sort.SliceStable(items, func(x, y int) bool { return items[x].key > items[y].key })
 	if large(a) {
 		rows := make([][]any, len(d.Table.Rows))
 		for t, x := range d.Table.Rows {
 			f := x.Forecast
 			rows[t] = []any{t, x.Status, x.StatusText, x.Prior, x.Completion, f.YearEnd, f.Range, f.Class, f.Needed,
-				x.Actual, x.Expected, x.Target, x.Pace, x.Score}
+				x.Actual, x.Expected, x.Target, x.Pace, x.Score, x.Incomplete}
+			if d.Table.LastYear {
+				rows[t] = append(rows[t], x.LastYear.compact()...)
+			}
+		}
+		shared := map[string]any{"category": ind.Category, "range": "区间 "}
+		if d.Table.LastYear {
+			shared["ly"] = lyShared
 		}
 		var err error
-		if d.Table.Paged, err = newPagedTable("evals", "evals", a.UnitsShort(), rows, map[string]any{"category": ind.Category, "range": "区间 "}); err != nil {
+		if d.Table.Paged, err = newPagedTable("evals", "evals", a.UnitsShort(), rows, shared); err != nil {
 			return nil, err
 		}
 		d.Table.Rows = d.Table.Rows[:min(len(d.Table.Rows), pageRows)]
 		items = topBottom(items, topN, item{t: -1})
 	}
-	if shareScale(ind) {
+	if shareScale(ind.Indicator) {
 		rows := make([]progressRow, 0, len(items))
 		for _, it := range items {
 			if it.t < 0 {
@@ -89,9 +115,16 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 			}
 			tw := a.Townships[it.t]
 			e := r.Evaluation(it.t, i, nI)
-			got, want := share(ind, e.Actual, e.Target, e.Expected, s.Period.Month)
-			rows = append(rows, progressRow{Name: tw.Name, Got: got, Want: want, Status: shownStatus(ind, e), Link: l.Township(tw.Code),
-				Tip: cellTip(tw.Name+" · "+ind.Name, ind, e, due)})
+			got, want := share(ind.Indicator, e.Actual, e.Target, e.Expected, s.Period.Month)
+			tip := cellTip(tw.Name+" · "+ind.Name, ind, e, due)
+			if d.Table.LastYear {
+				tip += "\n" + lastYearTip(all[it.t].LastYear)
+			}
+			if note := all[it.t].Incomplete; note != "" {
+				tip += "\n" + note
+			}
+			rows = append(rows, progressRow{Name: tw.Name, Got: got, Want: want, Status: shownStatus(ind.Indicator, e), Link: l.Township(tw.Code),
+				Tip: tip})
 		}
 		var expected kpi.Num
 		if ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock {
@@ -162,11 +195,15 @@ func shareScale(ind *kpi.Indicator) bool {
 	return false
 }
 
-// indicatorFacts describes the indicator's rules for people.
-func indicatorFacts(a *kpi.Assessment, ind *kpi.Indicator) []fact {
+// indicatorFacts describes indicator i's rules for people.
+func indicatorFacts(s *Snapshot, i int) []fact {
+	a, ind := s.Assessment, s.measure(i)
 	out := []fact{{"类别", ind.Category}, {"类型", ind.Kind.Label()}}
 	if ind.Unit != "" {
 		out = append(out, fact{"单位", ind.Unit})
+	}
+	if from := derivedFrom(s, i); from != "" {
+		out = append(out, fact{"数据来源", from})
 	}
 	if ind.Kind.Scored() {
 		out = append(out, fact{"分值", points(ind.Weight)})
@@ -215,7 +252,7 @@ func indicatorFacts(a *kpi.Assessment, ind *kpi.Indicator) []fact {
 // valueChart draws the townships' actual figures (tracked-only counts, bonuses, vetoes) in
 // the order given.
 func valueChart(id, title string, a *kpi.Assessment, r *kpi.Result, i int, order []int, l links) (chart, error) {
-	ind := &a.Indicators[i]
+	ind := plain(&a.Indicators[i]) // tracked-only counts, bonuses and vetoes: never a share
 	nI := len(a.Indicators)
 	names := make([]string, len(order))
 	data := make([]opts.BarData, len(order))
@@ -259,10 +296,10 @@ func valueChart(id, title string, a *kpi.Assessment, r *kpi.Result, i int, order
 // whole year and the annual target.
 func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 	a := s.Assessment
-	ind := &a.Indicators[i]
+	ind := s.measure(i)
 	m := s.Period.Month
 	c := s.Result().County[i]
-	ratio := ind.Kind == kpi.KindRatio || ind.Kind == kpi.KindMilestone
+	ratio := ind.percentScale()
 	scale := func(n kpi.Num) any {
 		if !n.Valid {
 			return "-"
@@ -288,7 +325,7 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 	case (ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock) && c.Target.Valid:
 		pace := make([]opts.LineData, 12)
 		for k := 1; k <= 12; k++ {
-			pace[k-1] = opts.LineData{Value: kpi.Round(c.Target.V*ind.Pacing.Fraction(k), 2)}
+			pace[k-1] = opts.LineData{Value: scale(kpi.Some(c.Target.V * ind.Pacing.Fraction(k)))}
 		}
 		label := "序时进度"
 		if ind.Direction == kpi.Lower {
@@ -298,11 +335,14 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 			ec.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Width: 2}))
 		target := make([]opts.LineData, 12)
 		for k := range target {
-			target[k] = opts.LineData{Value: kpi.Round(c.Target.V, 2)}
+			target[k] = opts.LineData{Value: scale(c.Target)}
 		}
 		line.AddSeries("年度目标", target, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorTarget}),
 			ec.WithLineStyleOpts(opts.LineStyle{Type: "dotted", Width: 1}))
 		note = fmt.Sprintf("%s年度目标 %s（各%s目标之和），虚线为各月应达到的序时进度。", a.Whole(), figure(ind, c.Target), a.UnitsShort())
+		if ind.Share {
+			note = fmt.Sprintf("%s为所辖全部%s中已完成的比例，年度目标 %s，虚线为各月应达到的序时进度。", a.Whole(), shareNoun(s), figure(ind, c.Target))
+		}
 	case ind.Kind == kpi.KindRatio:
 		th := make([]opts.LineData, 12)
 		for k := range th {
@@ -327,6 +367,25 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 		note = fmt.Sprintf("%s各%s累计之和。", a.Whole(), a.UnitsShort())
 	}
 	tips := make([][]string, len(line.MultiSeries))
+	if s.LastYear.Has(i) {
+		ly := make([]opts.LineData, 12)
+		lyTips := make([]string, 12)
+		for k := 1; k <= 12; k++ {
+			ly[k-1] = opts.LineData{Value: "-"}
+			if lc := s.LastYear.County(k, i); lc != nil && lc.Actual.Valid {
+				ly[k-1] = opts.LineData{Value: scale(lc.Actual)}
+				lyTips[k-1] = lyLegend + "：" + lastYearFigure(ind, lc.Actual, true)
+				if lc.Completion.Valid && ind.Kind != kpi.KindMilestone && ind.Direction != kpi.Lower {
+					lyTips[k-1] += "（完成 " + percent(lc.Completion) + "）"
+				}
+			}
+		}
+		line.AddSeries(lyLegend, ly, ec.WithItemStyleOpts(opts.ItemStyle{Color: colorLastYear}),
+			ec.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
+			ec.WithLineStyleOpts(opts.LineStyle{Color: colorLastYear, Type: "dashed", Width: 2}))
+		tips = append(tips, lyTips)
+		note += "灰色虚线为去年同期（" + a.Whole() + "去年各月的累计），点图例可隐藏。"
+	}
 	if f := c.Forecast; f != nil && m < 12 && c.Actual.Valid {
 		num, decimals := func(v float64) float64 { return v }, 2
 		if ratio {
@@ -356,4 +415,44 @@ func countyTrendChart(id string, s *Snapshot, i int) (chart, error) {
 	ch, err := newChart(id, a.Whole()+"累计走势", 300, line, chartSpec{ValueFormat: format, Tips: tips, AxisTips: true})
 	ch.Note = note
 	return ch, err
+}
+
+// shareNoun is what a city's shares count: the units of its units' assessments (乡镇).
+func shareNoun(s *Snapshot) string {
+	if u := s.Units(); u != nil {
+		for t := range s.Assessment.Townships {
+			if b := u.Of(t); b != nil {
+				return b.UnitsShort()
+			}
+		}
+	}
+	return "乡镇"
+}
+
+// derivedFrom says where a city's figures of indicator i come from when every unit's is
+// aggregated from its own assessment: 由各县区考核中“半年工作小结按时报送”汇总：已完成的乡镇占比.
+// Empty when some unit reports it itself.
+func derivedFrom(s *Snapshot, i int) string {
+	u := s.Units()
+	if u == nil {
+		return ""
+	}
+	a, ind := s.Assessment, s.measure(i)
+	name := ""
+	for t := range a.Townships {
+		if !u.Derived(t, i) {
+			return ""
+		}
+		if src, ok := u.Of(t).Indicator(ind.Source()); ok && name == "" {
+			name = src.Name
+		}
+	}
+	how := "所辖" + shareNoun(s) + "之和"
+	switch {
+	case ind.Share:
+		how = "已完成的" + shareNoun(s) + "占比"
+	case ind.Kind == kpi.KindRatio:
+		how = "所辖" + shareNoun(s) + "的分子之和 / 分母之和"
+	}
+	return fmt.Sprintf("由各%s考核中的“%s”汇总：%s", a.UnitsShort(), name, how)
 }

@@ -52,16 +52,36 @@ type unitIndex struct {
 	Names []string  `json:"names"`
 	Codes []string  `json:"codes"`
 	Href  [2]string `json:"href"`
+	Own   *ownIndex `json:"own,omitempty"` // a city's (province's) units' own assessments; nil when none has one
+}
+
+// ownIndex is where each unit's own assessment's pages are (进入清城区考核 →): the path-escaped
+// ids ("" for a unit without one), the link as the text before and after an id, and the
+// link's words before and after the unit's name.
+type ownIndex struct {
+	IDs  []string  `json:"ids"`
+	Href [2]string `json:"href"`
+	Text [2]string `json:"text"`
 }
 
 // unitIndexJSON writes the assessment's unit index for a page with links l.
-func unitIndexJSON(a *kpi.Assessment, l links) (template.JS, error) {
+func unitIndexJSON(s *Snapshot, l links) (template.JS, error) {
+	a := s.Assessment
 	idx := unitIndex{Names: make([]string, len(a.Townships)), Codes: make([]string, len(a.Townships))}
 	for t, tw := range a.Townships {
 		idx.Names[t] = tw.Name
 		idx.Codes[t] = pathCode(tw.Code)
 	}
 	idx.Href = hrefAround(l.Township)
+	if u := s.Units(); u != nil && l.Assessment("x") != "" {
+		own := &ownIndex{IDs: make([]string, len(a.Townships)), Href: hrefAround(l.Assessment), Text: [2]string{"进入", "考核 →"}}
+		for t := range a.Townships {
+			if u.Of(t) != nil {
+				own.IDs[t] = pathCode(u.Of(t).ID)
+			}
+		}
+		idx.Own = own
+	}
 	b, err := json.Marshal(idx)
 	if err != nil {
 		return "", fmt.Errorf("unit index: %w", err)

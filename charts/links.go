@@ -2,6 +2,7 @@ package charts
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/kpimon/kpimon/kpi"
 )
@@ -93,6 +94,20 @@ func (l links) Indicator(code string) string {
 		return l.up + "indicators/" + url.PathEscape(code) + ".html"
 	}
 	return l.base + "/indicators/" + url.PathEscape(code) + l.q()
+}
+
+// Assessment is the address of another assessment's pages in the same deployment (a
+// city's county: /qingcheng-2026/?period=…, beside this assessment's /{id}/), the same
+// month; exported pages have none.
+func (l links) Assessment(id string) string {
+	if l.static {
+		return ""
+	}
+	root := ""
+	if i := strings.LastIndexByte(l.base, '/'); i > 0 {
+		root = l.base[:i]
+	}
+	return root + "/" + url.PathEscape(id) + "/" + l.q()
 }
 
 // pathCode escapes a unit's or an indicator's code for a path.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	ec "github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -18,8 +19,11 @@ type overviewData struct {
 	StatusTiles    []tile
 	Unreported     []unreportedRow // townships with figures owed this month and not sent (at most maxUnreportedNames)
 	MoreUnreported int             // townships with figures not sent beyond those named
+	Incomplete     []unreportedRow // a city's counties whose figures are summed while some of their townships did not report (Items: such figures)
+	Own            []ownRow        // a city's counties, each with the link to its own assessment
 	Due            reportDue
 	CountyRows     []countyRow
+	LastYear       bool      // the county rows carry last year's figures (较去年同期)
 	Misses         *missList // the figures most likely to miss their target this year; nil in December
 	Ranking        chart
 	Heat           chart
@@ -30,7 +34,15 @@ type overviewData struct {
 // unreportedRow is a township that has not sent every figure it owes for the month.
 type unreportedRow struct {
 	Name, Href string
-	Items      int // figures owed and not sent
+	Items      int    // figures owed and not sent
+	Note       string // a city's county: 1 个乡镇未报
+}
+
+// ownRow is a city's county on the overview: its link to its own assessment, and how many
+// of its figures are summed while some of its townships did not report.
+type ownRow struct {
+	unitLink
+	Incomplete string // 17 项汇总不完整（1 个乡镇未报）; empty when complete
 }
 
 // countyRow is one indicator for the county as a whole.
@@ -40,7 +52,9 @@ type countyRow struct {
 	Completion, Pace, StatusText string
 	Status                       string       // the status code, for its colour
 	Reported                     string       // townships that reported this month, e.g. 7/8
+	Incomplete                   string       // a city's: how many counties' figures lack some townships' reports
 	Forecast                     forecastCell // the county's 预计全年 and 每月还需
+	LastYear                     lastYearCell // 较去年同期, where the table has it
 }
 
 // rankRow is one line of a ranking table.
@@ -57,7 +71,9 @@ type rankRow struct {
 	Grade      string
 	GradeClass string // first, mid or last
 	Veto       bool
-	unit       int // the township's position in the config
+	LastYear   string    // rank as of the same month last year (第3名), where the table has it
+	Own        *unitLink // a city's county: the link to its own assessment
+	unit       int       // the township's position in the config
 }
 
 // buildOverview builds 总览 for the snapshot's period.
@@ -109,12 +125,15 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 	nI := len(a.Indicators)
 	d.Due = dueOf(s)
 	for t, tw := range a.Townships {
-		missing := 0
+		missing, short, gap := 0, 0, 0
 		for _, i := range scoredIndicators(a) {
 			ind, e := &a.Indicators[i], r.Evaluation(t, i, nI)
 			counts[shownStatus(ind, e)]++
 			if unreported(ind, e) {
 				missing++
+			}
+			if e.Unreported > 0 {
+				short, gap = short+1, max(gap, e.Unreported)
 			}
 		}
 		switch {
@@ -122,6 +141,20 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 			d.Unreported = append(d.Unreported, unreportedRow{Name: tw.Name, Href: l.Township(tw.Code) + "#missing", Items: missing})
 		case missing > 0:
 			d.MoreUnreported++
+		}
+		var note string
+		if short > 0 {
+			note = fmt.Sprintf("%d 个%s未报", gap, s.Units().Of(t).UnitsShort())
+			if len(d.Incomplete) < maxUnreportedNames {
+				d.Incomplete = append(d.Incomplete, unreportedRow{Name: tw.Name, Href: l.Township(tw.Code) + "#evals", Items: short, Note: note})
+			}
+		}
+		if ul := unitLinkOf(s, l, t); ul != nil {
+			row := ownRow{unitLink: *ul}
+			if short > 0 {
+				row.Incomplete = fmt.Sprintf("%d 项汇总不完整（%s）", short, note)
+			}
+			d.Own = append(d.Own, row)
 		}
 	}
 	for _, stt := range kpi.AllStatuses() {
@@ -155,25 +188,35 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 		return nil, err
 	}
 	var rows []progressRow
+	d.LastYear = r.LastYear() != nil
 	for i := range a.Indicators {
-		ind := &a.Indicators[i]
+		ind := s.measure(i)
 		c := r.County[i]
 		cr := countyRow{
 			Name: ind.Name, Href: l.Indicator(ind.Code), Category: ind.Category,
 			Actual: countyFigure(ind, &c), Expected: figure(ind, c.Expected), Target: figure(ind, c.Target),
 			Completion: percent(c.Completion), Pace: percent(c.Pace), StatusText: statusLabel(c.Status),
-			Status: string(c.Status), Reported: reportedShare(ind, c), Forecast: newForecastCell(ind, c.Forecast, c.Target),
+			Status: string(c.Status), Reported: reportedShare(ind.Indicator, c), Forecast: newForecastCell(ind, c.Forecast, c.Target),
 		}
 		if ind.Direction == kpi.Lower && c.Target.Valid { // a ceiling, as the township tables say
 			cr.Expected, cr.Target, cr.Pace = "不超过 "+cr.Expected, "不超过 "+cr.Target, dash
 		}
+		tip := countyTip(a.Whole()+" · "+ind.Name, ind, &c)
+		if d.LastYear {
+			cr.LastYear = newLastYearCell(ind, c.Actual, r.CountyLastYear(i), true)
+			tip += "\n" + lastYearTip(cr.LastYear)
+		}
+		if n := incompleteUnits(s, i); n > 0 {
+			cr.Incomplete = fmt.Sprintf("%d 个%s汇总不完整", n, a.UnitsShort())
+			tip += "\n" + cr.Incomplete
+		}
 		d.CountyRows = append(d.CountyRows, cr)
-		got, want := share(ind, c.Actual, c.Target, c.Expected, s.Period.Month)
+		got, want := share(ind.Indicator, c.Actual, c.Target, c.Expected, s.Period.Month)
 		if !ind.Kind.Scored() || (!got.Valid && !want.Valid) {
 			continue
 		}
 		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: c.Status, Link: l.Indicator(ind.Code),
-			Tip: countyTip(a.Whole()+" · "+ind.Name, ind, &c)})
+			Tip: tip})
 	}
 	if d.County, err = progressChart("overview-county", a.Whole()+"各指标进度（占年度目标）", rows, kpi.Num{}); err != nil {
 		return nil, err
@@ -194,13 +237,16 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 }
 
 // rankRows turns the ranking into table rows.
-func rankRows(a *kpi.Assessment, r *kpi.Result, l links) []rankRow {
+func rankRows(s *Snapshot, l links) []rankRow {
+	a, r := s.Assessment, s.Result()
 	cats := a.Categories()
 	out := make([]rankRow, 0, len(r.Rankings))
 	for _, x := range r.Rankings {
 		row := rankRow{Rank: strconv.Itoa(x.Rank), Change: kpi.FormatRankChange(x.RankChange), Name: x.Name, Href: l.Township(x.Township),
-			Base: points(x.Base), Bonus: points(x.Bonus), Total: fmt.Sprintf("%.2f", x.Total), Grade: x.Grade, Veto: x.Veto}
+			Base: points(x.Base), Bonus: points(x.Bonus), Total: fmt.Sprintf("%.2f", x.Total), Grade: x.Grade, Veto: x.Veto,
+			LastYear: rankThen(x.LastYearRank)}
 		row.Tied, row.unit = x.Tied, a.TownshipIndex(x.Township)
+		row.Own = unitLinkOf(s, l, row.unit)
 		if x.RankChange != nil && *x.RankChange > 0 {
 			row.ChangeDir = "up"
 		} else if x.RankChange != nil && *x.RankChange < 0 {
@@ -248,6 +294,9 @@ func rankingChart(id, title string, a *kpi.Assessment, r *kpi.Result, l links) (
 			Label:     &opts.Label{Show: opts.Bool(true), Position: "insideRight", Color: "#fff", Formatter: clean(fmt.Sprintf("%.2f %s", x.Total, grade))}}
 		tips[i] = fmt.Sprintf("第%d名 %s\n总分 %.2f（基础分 %s + 加分 %s）\n等次 %s\n较上月 %s",
 			x.Rank, x.Name, x.Total, points(x.Base), points(x.Bonus), grade, kpi.FormatRankChange(x.RankChange))
+		if r.LastYear() != nil {
+			tips[i] += "\n去年同期 " + rankThen(x.LastYearRank)
+		}
 		hrefs[i] = l.Township(x.Township)
 	}
 	bar := ec.NewBar()
@@ -278,23 +327,41 @@ func heatChart(id string, s *Snapshot, l links) (chart, error) {
 		index[s] = i
 	}
 	towns := make([]string, len(a.Townships))
+	longest := 0
 	for t, tw := range a.Townships {
 		towns[t] = tw.Name
+		longest = max(longest, utf8.RuneCountInString(tw.Name))
 	}
 	inds := make([]string, len(scored))
 	for y, i := range scored {
 		inds[y] = a.Indicators[i].Name
 	}
 	nI := len(a.Indicators)
+	lyUnits := make([]bool, len(a.Townships)) // the units last year had: their tooltips say 较去年同期
+	for t := range lyUnits {
+		for _, i := range scored {
+			if r.LastYearOf(t, i) != nil {
+				lyUnits[t] = true
+				break
+			}
+		}
+	}
 	data := make([]opts.HeatMapData, 0, len(towns)*len(scored))
 	tips := make([]string, 0, cap(data))
 	hrefs := make([]string, 0, cap(data))
 	for t, tw := range a.Townships {
 		for y, i := range scored {
-			ind := &a.Indicators[i]
+			ind := s.measure(i)
 			e := r.Evaluation(t, i, nI)
-			data = append(data, opts.HeatMapData{Value: [3]int{t, y, index[shownStatus(ind, e)]}})
-			tips = append(tips, cellTip(tw.Name+" · "+ind.Name, ind, e, due))
+			data = append(data, opts.HeatMapData{Value: [3]int{t, y, index[shownStatus(ind.Indicator, e)]}})
+			tip := cellTip(tw.Name+" · "+ind.Name, ind, e, due)
+			if lyUnits[t] {
+				tip += "\n" + lastYearTip(newLastYearCell(ind, e.Actual, r.LastYearOf(t, i), false))
+			}
+			if note := incompleteNote(s, t, e); note != "" {
+				tip += "\n" + note
+			}
+			tips = append(tips, tip)
 			hrefs = append(hrefs, l.Township(tw.Code))
 		}
 	}
@@ -312,7 +379,7 @@ func heatChart(id string, s *Snapshot, l links) (chart, error) {
 	)
 	hm.AddSeries("状态", data)
 	c, err := newChart(id, a.UnitsShort()+" × 指标状态", rowsHeight(len(scored), 22, 110, 200), hm,
-		chartSpec{Tips: [][]string{tips}, Links: [][]string{hrefs}},
+		chartSpec{Tips: [][]string{tips}, Links: [][]string{hrefs}, FitLabels: min(longest, heatLabelChars)},
 		set("visualMap", []any{map[string]any{"type": "piecewise", "dimension": 2, "pieces": pieces,
 			"orient": "horizontal", "left": "center", "top": 0, "itemWidth": 10, "itemHeight": 10, "itemGap": 5, "textGap": 3,
 			"textStyle": map[string]any{"fontSize": 11}}}),
@@ -323,6 +390,10 @@ func heatChart(id string, s *Snapshot, l links) (chart, error) {
 	c.Note = "灰色为本月应报未报送；此前已报的累计情况见格子的提示。"
 	return c, err
 }
+
+// heatLabelChars is the most characters of a unit's name the heat map's axis shows (72 px);
+// longer names are cut with an ellipsis, and read whole in the tooltip.
+const heatLabelChars = 6
 
 // heatCells is a large assessment's heat map as kpimon.js expands it: one letter a cell
 // ('a' + its kind), units in Order (positions in the page's unit index) and, within a unit,
@@ -371,6 +442,9 @@ func compactHeatChart(id string, s *Snapshot, l links) (chart, error) {
 				if p := priorStatus(ind, e); p != "" {
 					line += "\n" + p
 				}
+			}
+			if e.Unreported > 0 { // without the count, so that cells share a few kinds
+				line += "\n汇总不完整：有" + shareNoun(s) + "未报"
 			}
 			k, ok := kinds[line]
 			if !ok {
@@ -503,4 +577,19 @@ func reportedShare(ind *kpi.Indicator, c kpi.CountyEvaluation) string {
 		return dash
 	}
 	return fmt.Sprintf("%d/%d", c.Reported, c.Townships)
+}
+
+// incompleteUnits counts the units whose figure of indicator i is aggregated while some of
+// their own units had not reported the month (a city's counties).
+func incompleteUnits(s *Snapshot, i int) int {
+	if s.Units() == nil {
+		return 0
+	}
+	r, n := s.Result(), 0
+	for t := range s.Assessment.Townships {
+		if r.Evaluation(t, i, len(s.Assessment.Indicators)).Unreported > 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -148,7 +148,7 @@ func newView(s *Snapshot, l links, kind, title string) (*view, error) {
 	}
 	if large(a) {
 		var err error
-		if v.UnitIndex, err = unitIndexJSON(a, l); err != nil {
+		if v.UnitIndex, err = unitIndexJSON(s, l); err != nil {
 			return nil, err
 		}
 	} else {

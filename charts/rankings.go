@@ -23,6 +23,7 @@ type rankingsData struct {
 	CSV        string
 	BulletinX  string // the bulletin workbook; empty on exported pages
 	BulletinH  string // the printable bulletin
+	LastYear   bool   // the rows carry last year's rank (去年同期)
 }
 
 // buildRankings builds 排名 for the snapshot's period.
@@ -32,8 +33,8 @@ func buildRankings(s *Snapshot, l links) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &rankingsData{W: v.W, Categories: a.Categories(), Rows: rankRows(a, r, l), CSV: l.RankingsCSV(),
-		BulletinX: l.Bulletin("xlsx"), BulletinH: l.Bulletin("html")}
+	d := &rankingsData{W: v.W, Categories: a.Categories(), Rows: rankRows(s, l), CSV: l.RankingsCSV(),
+		BulletinX: l.Bulletin("xlsx"), BulletinH: l.Bulletin("html"), LastYear: r.LastYear() != nil}
 	if large(a) {
 		rows := make([][]any, len(d.Rows))
 		for k, x := range d.Rows {
@@ -41,9 +42,17 @@ func buildRankings(s *Snapshot, l links) (*view, error) {
 			for _, c := range x.Categories {
 				row = append(row, c)
 			}
-			rows[k] = append(row, x.Base, x.Bonus)
+			row = append(row, x.Base, x.Bonus)
+			if d.LastYear {
+				row = append(row, x.LastYear)
+			}
+			rows[k] = row
 		}
-		if d.Paged, err = newPagedTable("ranks", "ranks", a.UnitsShort(), rows, map[string]any{"tie": "并列", "veto": "一票否决"}); err != nil {
+		shared := map[string]any{"tie": "并列", "veto": "一票否决"}
+		if d.LastYear {
+			shared["ly"] = 1
+		}
+		if d.Paged, err = newPagedTable("ranks", "ranks", a.UnitsShort(), rows, shared); err != nil {
 			return nil, err
 		}
 		d.Rows = d.Rows[:min(len(d.Rows), pageRows)]
@@ -117,15 +126,21 @@ func categoryChart(id string, a *kpi.Assessment, r *kpi.Result, l links) (chart,
 }
 
 // WriteRankingCSV writes the ranking as CSV for Excel: a UTF-8 byte-order mark, Chinese
-// headers, one column per category. Text cells that a spreadsheet would read as a formula
-// (=, +, -, @) are prefixed with an apostrophe.
+// headers, one column per category, and 去年同期名次 after 较上月 where the result carries
+// last year (同比). Text cells that a spreadsheet would read as a formula (=, +, -, @) are
+// prefixed with an apostrophe.
 func WriteRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
 	cats := a.Categories()
-	header := []string{"月份", "名次", "较上月", a.UnitsShort() + "代码", a.UnitsShort()}
+	ly := r.LastYear() != nil
+	header := []string{"月份", "名次", "较上月"}
+	if ly {
+		header = append(header, "去年同期名次")
+	}
+	header = append(header, a.UnitsShort()+"代码", a.UnitsShort())
 	for _, c := range cats {
 		header = append(header, cellText(c))
 	}
@@ -138,7 +153,15 @@ func WriteRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
 		if x.Tied {
 			rank += "（并列）"
 		}
-		row := []string{r.Period.String(), rank, kpi.FormatRankChange(x.RankChange), cellText(x.Township), cellText(x.Name)}
+		row := []string{r.Period.String(), rank, kpi.FormatRankChange(x.RankChange)}
+		if ly {
+			then := ""
+			if x.LastYearRank != nil {
+				then = strconv.Itoa(*x.LastYearRank)
+			}
+			row = append(row, then)
+		}
+		row = append(row, cellText(x.Township), cellText(x.Name))
 		for _, c := range cats {
 			row = append(row, strconv.FormatFloat(x.Categories[c], 'f', -1, 64))
 		}

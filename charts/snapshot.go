@@ -26,6 +26,65 @@ type Snapshot struct {
 	// Resolved are the alert runs the lifecycle store saw resolve this year
 	// (LoadResolutions), for 预警's recent resolutions; nil when not read.
 	Resolved []AlertResolution
+
+	// LastYear is the previous year's assessment (同比) as of each month of its year, for
+	// the trend charts' 去年同期 lines; nil when the deployment holds no last year.
+	LastYear *LastYearMonths
+
+	shares []bool // per indicator: a city's share of townships done (kpi.Units.ShareOf); nil: work it out
+}
+
+// LastYearMonths is the previous year's assessment as of months 1 … 12, with where this
+// year's units and indicators are in it: the unit of the same code, the indicator of the
+// same code and kind (as kpi.Result.WithLastYear matches them).
+type LastYearMonths struct {
+	Months []*kpi.Result // Months[k-1] is last year's evaluation as of month k
+	units  []int         // this year's unit index → last year's, -1 when none
+	inds   []int         // this year's indicator index → last year's, -1 when none
+}
+
+// NewLastYearMonths matches a's units and indicators with those of last year's results
+// (months, as of months 1 … 12).
+func NewLastYearMonths(a *kpi.Assessment, months []*kpi.Result) *LastYearMonths {
+	if len(months) == 0 {
+		return nil
+	}
+	b := months[0].Assessment()
+	ly := &LastYearMonths{Months: months, units: make([]int, len(a.Townships)), inds: make([]int, len(a.Indicators))}
+	for t, tw := range a.Townships {
+		ly.units[t] = b.TownshipIndex(tw.Code)
+	}
+	for i := range a.Indicators {
+		j := b.IndicatorIndex(a.Indicators[i].Code)
+		if j >= 0 && b.Indicators[j].Kind != a.Indicators[i].Kind {
+			j = -1
+		}
+		ly.inds[i] = j
+	}
+	return ly
+}
+
+// Has reports whether last year has indicator index i.
+func (ly *LastYearMonths) Has(i int) bool {
+	return ly != nil && i >= 0 && i < len(ly.inds) && ly.inds[i] >= 0
+}
+
+// Of is unit t's evaluation of indicator i as of month k last year, or nil when last year
+// has no such unit, indicator or month.
+func (ly *LastYearMonths) Of(k, t, i int) *kpi.Evaluation {
+	if !ly.Has(i) || t < 0 || t >= len(ly.units) || ly.units[t] < 0 || k < 1 || k > len(ly.Months) {
+		return nil
+	}
+	r := ly.Months[k-1]
+	return r.Evaluation(ly.units[t], ly.inds[i], len(r.Assessment().Indicators))
+}
+
+// County is the county aggregate of indicator i as of month k last year, or nil.
+func (ly *LastYearMonths) County(k, i int) *kpi.CountyEvaluation {
+	if !ly.Has(i) || k < 1 || k > len(ly.Months) {
+		return nil
+	}
+	return &ly.Months[k-1].County[ly.inds[i]]
 }
 
 // Result is the evaluation as of the snapshot's period.
@@ -59,7 +118,42 @@ func takeSnapshot(mon *monitor.Monitor, p kpi.Period, v uint64, lastReports map[
 		}
 		s.Months = append(s.Months, r)
 	}
+	if last, ok := mon.LastYear(); ok {
+		months := make([]*kpi.Result, 12)
+		for k := 1; k <= 12; k++ {
+			r, err := last.Evaluate(kpi.Period{Year: p.Year - 1, Month: k})
+			if err != nil {
+				return nil, fmt.Errorf("evaluate last year %d-%02d: %w", p.Year-1, k, err)
+			}
+			months[k-1] = r
+		}
+		s.LastYear = NewLastYearMonths(a, months)
+	}
+	if u := s.Result().Data().Units(); u != nil {
+		s.shares = make([]bool, len(a.Indicators))
+		for i := range a.Indicators {
+			s.shares[i] = u.ShareOf(i)
+		}
+	}
 	return s, nil
+}
+
+// Units is where a city's (province's) derived figures come from, nil when its units name
+// no assessment.
+func (s *Snapshot) Units() *kpi.Units { return s.Result().Data().Units() }
+
+// share reports whether every unit's figure of indicator i is its share of townships that
+// have done a milestone (0 … 1), which pages write as a percentage.
+func (s *Snapshot) share(i int) bool {
+	if s.shares != nil {
+		return s.shares[i]
+	}
+	return len(s.Months) > 0 && s.Units().ShareOf(i)
+}
+
+// measure is indicator i as the pages write its figures.
+func (s *Snapshot) measure(i int) measure {
+	return measure{Indicator: &s.Assessment.Indicators[i], Share: s.share(i)}
 }
 
 // Correction is one superseded value of a township × indicator × month: what it was, who

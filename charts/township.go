@@ -21,6 +21,9 @@ var ErrNotFound = errors.New("not found")
 // townshipData is the content of a township's page.
 type townshipData struct {
 	Name        string
+	Own         *unitLink // a city's county: the link to its own assessment
+	Whole       string    // 全市: whose assessment this page is
+	Incomplete  string    // a city's county: 16 项汇总不完整（1 个乡镇未报）; empty when complete
 	Tiles       []tile
 	Radar       chart
 	Progress    chart
@@ -98,8 +101,9 @@ func monthRanges(ps []kpi.Period) []string {
 // evalTable is a table of evaluations: a township's indicators, or an indicator's townships
 // (paged in the browser for a large assessment).
 type evalTable struct {
-	Rows  []evalRow   // every row; with Paged, the first page's
-	Paged *pagedTable // a large assessment's rows for the browser's pages; nil otherwise
+	Rows     []evalRow   // every row; with Paged, the first page's
+	Paged    *pagedTable // a large assessment's rows for the browser's pages; nil otherwise
+	LastYear bool        // the rows carry last year's figures (较去年同期)
 }
 
 // evalRow is one township × indicator in a table.
@@ -112,6 +116,8 @@ type evalRow struct {
 	Prior                        string       // for a figure not sent: the status of the months reported before (按此前数据：滞后)
 	Score                        string       // 得分/分值
 	Forecast                     forecastCell // 预计全年 and 每月还需
+	LastYear                     lastYearCell // 较去年同期, where the table has it
+	Incomplete                   string       // a city's figure of a county that some of its townships did not report: 汇总不完整：2 个乡镇未报
 }
 
 // alertTable is a table of alerts, its unit column headed by the level's noun.
@@ -133,6 +139,7 @@ type alertRow struct {
 	Since                   string
 	Months                  int
 	Summary                 string
+	Own                     *unitLink // a city's county: the link to its own assessment
 }
 
 // missingRow is one figure the township has not reported for the month.
@@ -166,7 +173,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	if err != nil {
 		return nil, err
 	}
-	d := &townshipData{Name: tw.Name}
+	d := &townshipData{Name: tw.Name, Own: unitLinkOf(s, l, t), Whole: a.Whole()}
 	nI := len(a.Indicators)
 	m := s.Period.Month
 
@@ -180,6 +187,9 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	rankTile := tile{Label: "名次", Value: fmt.Sprintf("%d / %d", rk.Rank, len(a.Townships)), Note: "较上月 " + kpi.FormatRankChange(rk.RankChange), Href: l.Rankings()}
 	if rk.Tied {
 		rankTile.Value += "（并列）"
+	}
+	if r.LastYear() != nil {
+		rankTile.Note += " · 去年同期" + rankThen(r.LastYearRank(t))
 	}
 	gradeTile := tile{Label: "等次", Value: grade}
 	switch gi := gradeIndex(a, rk.Grade); {
@@ -207,6 +217,17 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	if reported < owed {
 		reportTile.Class = "warn"
 	}
+	// a city's county: figures summed while some of its townships had not reported
+	short, gap := 0, 0
+	for i := range a.Indicators {
+		if n := r.Evaluation(t, i, nI).Unreported; n > 0 {
+			short, gap = short+1, max(gap, n)
+		}
+	}
+	if short > 0 {
+		d.Incomplete = fmt.Sprintf("%d 项汇总不完整（%d 个%s未报）", short, gap, s.Units().Of(t).UnitsShort())
+		reportTile.Note, reportTile.Class = "其中 "+d.Incomplete, "warn"
+	}
 	alertTile := tile{Label: "预警", Value: strconv.Itoa(len(alerts)) + " 条", Href: "#alerts"} // this township's, below
 	if len(alerts) > 0 {
 		alertTile.Class = "warn"
@@ -222,16 +243,33 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	}
 	var rows []progressRow
 	due := dueOf(s)
+	// 较去年同期 where last year had this unit
 	for i := range a.Indicators {
-		ind := &a.Indicators[i]
+		if r.LastYearOf(t, i) != nil {
+			d.Table.LastYear = true
+			break
+		}
+	}
+	for i := range a.Indicators {
+		ind := s.measure(i)
 		e := r.Evaluation(t, i, nI)
-		d.Table.Rows = append(d.Table.Rows, newEvalRow(ind, e, ind.Name, l.Indicator(ind.Code)))
-		got, want := share(ind, e.Actual, e.Target, e.Expected, m)
+		row := newEvalRow(ind, e, ind.Name, l.Indicator(ind.Code))
+		row.Incomplete = incompleteNote(s, t, e)
+		tip := cellTip(tw.Name+" · "+ind.Name, ind, e, due)
+		if d.Table.LastYear {
+			row.LastYear = newLastYearCell(ind, e.Actual, r.LastYearOf(t, i), false)
+			tip += "\n" + lastYearTip(row.LastYear)
+		}
+		if row.Incomplete != "" {
+			tip += "\n" + row.Incomplete
+		}
+		d.Table.Rows = append(d.Table.Rows, row)
+		got, want := share(ind.Indicator, e.Actual, e.Target, e.Expected, m)
 		if !ind.Kind.Scored() || (!got.Valid && !want.Valid) {
 			continue
 		}
-		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: shownStatus(ind, e), Link: l.Indicator(ind.Code),
-			Tip: cellTip(tw.Name+" · "+ind.Name, ind, e, due)})
+		rows = append(rows, progressRow{Name: ind.Name, Got: got, Want: want, Status: shownStatus(ind.Indicator, e), Link: l.Indicator(ind.Code),
+			Tip: tip})
 	}
 	if d.Progress, err = progressChart("township-progress", "各指标完成情况（实际、序时、目标）", rows, kpi.Num{}); err != nil {
 		return nil, err
@@ -243,7 +281,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	if d.Rank, err = rankHistoryChart("township-rank", s, code); err != nil {
 		return nil, err
 	}
-	d.Alerts = alertTable{Rows: alertRows(a, alerts, l, s.Period), Unit: a.UnitsShort(), Total: len(alerts)}
+	d.Alerts = alertTable{Rows: alertRows(s, alerts, l, false), Unit: a.UnitsShort(), Total: len(alerts)}
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		if !unreported(ind, r.Evaluation(t, i, nI)) {
@@ -283,12 +321,12 @@ func revisionFigure(ind *kpi.Indicator, value float64, den *float64) string {
 // newEvalRow fills a table row from an evaluation. Its status is the one shown (see
 // shownStatus): 未报送 for a figure owed this month and not sent, with the earlier months'
 // status beside it; the figures are the evaluation's.
-func newEvalRow(ind *kpi.Indicator, e *kpi.Evaluation, name, href string) evalRow {
-	st := shownStatus(ind, e)
+func newEvalRow(ind measure, e *kpi.Evaluation, name, href string) evalRow {
+	st := shownStatus(ind.Indicator, e)
 	row := evalRow{Name: name, Href: href, Category: ind.Category,
 		Actual: figure(ind, e.Actual), Expected: figure(ind, e.Expected), Target: figure(ind, e.Target),
 		Completion: percent(e.Completion), Pace: percent(e.Pace), StatusText: statusLabel(st), Status: string(st),
-		Prior: priorStatus(ind, e), Forecast: newForecastCell(ind, e.Forecast, e.Target)}
+		Prior: priorStatus(ind.Indicator, e), Forecast: newForecastCell(ind, e.Forecast, e.Target)}
 	if ind.Kind == kpi.KindMilestone {
 		row.Expected, row.Target = dash, kpi.MilestoneDue(ind.Due)
 	}
@@ -310,15 +348,23 @@ func newEvalRow(ind *kpi.Indicator, e *kpi.Evaluation, name, href string) evalRo
 	return row
 }
 
-// alertRows turns alerts into table rows.
-func alertRows(a *kpi.Assessment, as []kpi.Alert, l links, p kpi.Period) []alertRow {
+// alertRows turns alerts into table rows; withOwn links a city's counties to their own
+// assessments (not on a county's own page, which links it once at the top).
+func alertRows(s *Snapshot, as []kpi.Alert, l links, withOwn bool) []alertRow {
+	a, p := s.Assessment, s.Period
 	out := make([]alertRow, 0, len(as))
+	own := map[string]*unitLink{} // a city's counties: each links to its own assessment
+	if withOwn && s.Units() != nil {
+		for t, tw := range a.Townships {
+			own[tw.Code] = unitLinkOf(s, l, t)
+		}
+	}
 	for _, al := range as {
 		row := alertRow{Severity: kpi.SeverityLabel(al.Severity), SeverityClass: al.Severity, Name: kpi.AlertLabel(al.Alert),
 			Township: al.TownshipName, TownshipHref: l.Township(al.Township),
 			Indicator: al.IndicatorName, IndHref: l.Indicator(al.Indicator),
 			Since: al.ActiveSince.Label(), Months: (p.Year-al.ActiveSince.Year)*12 + p.Month - al.ActiveSince.Month + 1,
-			Summary: al.Summary}
+			Summary: al.Summary, Own: own[al.Township]}
 		out = append(out, row)
 	}
 	return out
@@ -404,8 +450,9 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 		ec.WithItemStyleOpts(opts.ItemStyle{Color: colorTarget}))
 	tips := [][]string{nil}
 	forecasts := 0
+	var follows [][2]any
 	for n, c := range cands {
-		ind := &a.Indicators[c.i]
+		ind := s.measure(c.i)
 		color := seriesColors[n%len(seriesColors)]
 		data := make([]opts.LineData, 12)
 		for k := 1; k <= 12; k++ {
@@ -423,6 +470,13 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 		legend = append(legend, ind.Name)
 		if n >= 5 {
 			selected[ind.Name] = false
+		}
+		if ly, lyTips, ok := lastYearCompletion(s, t, c.i, ind); ok {
+			line.AddSeries(lyLegend, ly, ec.WithItemStyleOpts(opts.ItemStyle{Color: color}),
+				ec.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
+				ec.WithLineStyleOpts(opts.LineStyle{Color: color, Type: "dashed", Width: 1.5, Opacity: opts.Float(0.7)}))
+			tips = append(tips, lyTips)
+			follows = append(follows, [2]any{len(line.MultiSeries) - 1, ind.Name})
 		}
 		e := s.Result().Evaluation(t, c.i, nI)
 		if e.Forecast == nil || !e.Completion.Valid || m >= 12 {
@@ -443,9 +497,24 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 		ec.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "value", Min: 0, AxisLabel: &opts.AxisLabel{Formatter: "{value}%"}}),
 	)
-	c, err := newChart(id, "累计完成率走势与预计全年", 320, line, chartSpec{ValueFormat: "percent", Tips: tips, AxisTips: true},
-		set("legend.selected", selected), set("legend.data", legend))
+	spec := chartSpec{ValueFormat: "percent", Tips: tips, AxisTips: true}
+	legendData := make([]any, 0, len(legend)+1)
+	for _, name := range legend {
+		legendData = append(legendData, name)
+	}
+	if len(follows) > 0 {
+		spec.Follows, spec.FollowAll = follows, lyLegend
+		// one entry switches every indicator's line of last year; it is drawn in grey, not
+		// in the first indicator's colour
+		legendData = append(legendData[:1:1], append([]any{map[string]any{"name": lyLegend,
+			"itemStyle": map[string]any{"color": colorLastYear}, "lineStyle": map[string]any{"color": colorLastYear, "type": "dashed"}}}, legendData[1:]...)...)
+	}
+	c, err := newChart(id, "累计完成率走势与预计全年", 320, line, spec,
+		set("legend.selected", selected), set("legend.data", legendData))
 	c.Note = "各指标累计完成占年度目标的比例，虚线为时间进度（月数/12）。默认显示进度最落后的 5 项，点图例可显示其他指标。"
+	if len(follows) > 0 {
+		c.Note += "细虚线为去年同期（同一指标去年各月的累计完成率），点图例“去年同期”可隐藏。"
+	}
 	if forecasts > 0 {
 		c.Note += fmt.Sprintf("%d月以后的虚线为预计全年，浅色带为 80%% 区间（十次里约有八次落在其中）。", m)
 	}
@@ -479,4 +548,27 @@ func rankHistoryChart(id string, s *Snapshot, code string) (chart, error) {
 	c, err := newChart(id, "名次走势", 240, line, chartSpec{})
 	c.Note = fmt.Sprintf("%s %d 个%s，第1名在最上方。", s.Assessment.Whole(), n, s.Assessment.Units())
 	return c, err
+}
+
+// lastYearCompletion is unit t's cumulative completion of indicator i month by month last
+// year, in percent, for the trend's 去年同期 line, with its tooltips; false when last year
+// has no such figure.
+func lastYearCompletion(s *Snapshot, t, i int, ind measure) ([]opts.LineData, []string, bool) {
+	if !s.LastYear.Has(i) {
+		return nil, nil, false
+	}
+	data := make([]opts.LineData, 12)
+	tips := make([]string, 12)
+	found := false
+	for k := 1; k <= 12; k++ {
+		data[k-1] = opts.LineData{Value: "-"}
+		e := s.LastYear.Of(k, t, i)
+		if e == nil || !e.Completion.Valid {
+			continue
+		}
+		found = true
+		data[k-1] = opts.LineData{Value: kpi.Round(e.Completion.V*100, 1)}
+		tips[k-1] = fmt.Sprintf("%s 去年同期：完成 %s（%s）", ind.Name, percent(e.Completion), figure(ind, e.Actual))
+	}
+	return data, tips, found
 }

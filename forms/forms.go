@@ -45,13 +45,20 @@ var headers = [nCols]string{"序号", collector.FormCodeHeader, "类别", collec
 
 var widths = [nCols]float64{6, 16, 10, 34, 8, 18, 12, 10, 10, 12, 36}
 
-// instructions is the text above each form's table.
+// instructions is the text above each form's table; %s is the federation the form goes to
+// (instructionsFor).
 const instructions = "填写说明：1. 只填写黄色单元格，灰色单元格不必填写；标签已锁定，请勿增删行列或改动工作表名称。" +
 	"2. 数量类指标填写本月新增数（不是累计数）；存量类填写月末实有数。" +
 	"3. 比率类指标分别填写本月的分子和分母，分子不能大于分母；本月没有受理的，分母填 0。" +
 	"4. “是否”一栏从下拉列表中选择“是”或“否”。" +
 	"5. 数量类、存量类指标本月没有的请填 0，比率类本月没有受理的请填分子 0、分母 0：留空表示未报送，会按逾期未报送预警。节点任务、加分、一票否决事项没有发生的可以留空。" +
-	"6. 填好后保存为 .xlsx（Excel 工作簿）格式，通过上传页面提交或交县（区）妇联；如需更正，改好后重新提交即可，系统保留修改记录。"
+	"6. 填好后保存为 .xlsx（Excel 工作簿）格式，通过上传页面提交或交%s；如需更正，改好后重新提交即可，系统保留修改记录。"
+
+// instructionsFor is the instructions of a's form: it goes to the federation that runs the
+// assessment, 县妇联, 区妇联, 市妇联 or 省妇联 by its level.
+func instructionsFor(a *kpi.Assessment) string {
+	return fmt.Sprintf(instructions, a.Level.Label()+"妇联")
+}
 
 // Write writes the form for the townships (all of the assessment's when none are given)
 // and period p to w.
@@ -209,7 +216,7 @@ func writeSheet(f *excelize.File, st styles, a *kpi.Assessment, t kpi.Township, 
 		set(1, 2, collector.FormTownshipLabel, st.label), merge(2, 2, 3, 2), set(2, 2, t.Name, st.value),
 		set(4, 2, collector.FormPeriodLabel, st.label), f.SetCellStr(sheet, cell(5, 2), p.String()), f.SetCellStyle(sheet, cell(5, 2), cell(5, 2), st.value),
 		set(6, 2, "报送截止", st.label), merge(7, 2, 8, 2), set(7, 2, deadline.Format("2006年1月2日"), st.value),
-		set(1, 3, instructions, st.note), merge(1, 3, nCols, 3), f.SetRowHeight(sheet, 3, 78), f.SetRowHeight(sheet, 2, 24),
+		set(1, 3, instructionsFor(a), st.note), merge(1, 3, nCols, 3), f.SetRowHeight(sheet, 3, 78), f.SetRowHeight(sheet, 2, 24),
 	}
 	for _, err := range steps {
 		if err != nil {

@@ -255,3 +255,43 @@ func TestSheetNames(t *testing.T) {
 		}
 	}
 }
+
+// TestInstructionsFollowTheLevel: the form goes to the federation that runs the assessment —
+// 县妇联, 区妇联, 市妇联 (a city's counties fill in what they report themselves) or 省妇联 —
+// and says so, naming no other.
+func TestInstructionsFollowTheLevel(t *testing.T) {
+	for _, c := range []struct {
+		level kpi.Level
+		to    string
+	}{
+		{kpi.LevelCounty, "交县妇联"}, {kpi.LevelDistrict, "交区妇联"}, {kpi.LevelCity, "交市妇联"}, {kpi.LevelProvince, "交省妇联"},
+	} {
+		t.Run(string(c.level), func(t *testing.T) {
+			a, err := kpi.ParseConfig("test.yaml", []byte("level: "+string(c.level)+"\n"+testConfig))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := Write(&buf, a, nil, kpi.MustPeriod("2024-06")); err != nil {
+				t.Fatal(err)
+			}
+			f, err := excelize.OpenReader(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			got, err := f.GetCellValue("甲镇", "A3")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(got, "通过上传页面提交或"+c.to+"；") {
+				t.Errorf("the instructions read %q, want them to say %s", got, c.to)
+			}
+			for _, other := range []string{"交县妇联", "交区妇联", "交市妇联", "交省妇联", "县（区）"} {
+				if other != c.to && strings.Contains(got, other) {
+					t.Errorf("the instructions say %s: %q", other, got)
+				}
+			}
+		})
+	}
+}

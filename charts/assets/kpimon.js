@@ -51,6 +51,9 @@
     };
   }
 
+  // Charts to lay out again when the window changes (labelFitter).
+  var refits = [];
+
   // The page's unit index (large assessments): names, path-escaped codes, and the link to a
   // unit as the text before and after its code.
   var units;
@@ -90,6 +93,88 @@
     };
   }
 
+  // Series that follow an indicator's legend entry (last year's line of it): each is drawn
+  // only while its indicator and spec.followAll are both switched on. The option starts so,
+  // and the returned function gives the series' data for a legend's selection.
+  function follower(spec, option) {
+    var kept = {}, n = option.series.length;
+    for (var i = 0; i < spec.follows.length; i++) {
+      kept[spec.follows[i][0]] = option.series[spec.follows[i][0]].data;
+    }
+    function patch(selected) {
+      var out = [];
+      for (var k = 0; k < n; k++) out.push({});
+      var all = selected[spec.followAll] !== false;
+      for (var j = 0; j < spec.follows.length; j++) {
+        var f = spec.follows[j];
+        out[f[0]] = { data: all && selected[f[1]] !== false ? kept[f[0]] : [] };
+      }
+      return out;
+    }
+    var legend = Array.isArray(option.legend) ? option.legend[0] : option.legend;
+    var first = patch((legend && legend.selected) || {});
+    for (var k = 0; k < n; k++) if (first[k].data) option.series[k].data = first[k].data;
+    return patch;
+  }
+
+  // The x axis of a heat map as the chart's width allows: a unit's column at most
+  // maxColumn px wide (a city's three counties do not stretch across a desktop), its label
+  // flat when the column holds its longest name (spec.fitLabels characters), slanted when the
+  // column is at least 18 px wide, standing when narrower. It returns the refit for a new
+  // width.
+  var maxColumn = 140;
+  function labelFitter(spec, option, el) {
+    var axis = option.xAxis && option.xAxis[0];
+    var n = axis && axis.data ? axis.data.length : 0;
+    if (!n) return null;
+    var grid = Array.isArray(option.grid) ? option.grid[0] : option.grid;
+    var right = grid && grid.right != null ? Number(grid.right) : 8;
+    function layout(width) {
+      // the grid's margins and the indicators' labels (120 px wide) take about 150 px
+      var room = Math.max(0, width - 150), per = Math.min(maxColumn, room / n);
+      var l = { right: Math.max(right, Math.floor(right + room - per * n)), rotate: 90, width: 72 };
+      if (per >= spec.fitLabels * 12 + 8) {
+        l.rotate = 0;
+        l.width = Math.min(72, Math.floor(per) - 4);
+      } else if (per >= 18) {
+        l.rotate = 45;
+      }
+      return l;
+    }
+    function key(l) { return l.right + ':' + l.rotate + ':' + l.width; }
+    // the legend of the statuses sits over the map: centred, or on the left when the map is
+    function legendLeft(l) { return l.right > right ? 8 : 'center'; }
+    var first = layout(el.clientWidth), current = key(first);
+    axis.axisLabel = axis.axisLabel || {};
+    axis.axisLabel.rotate = first.rotate;
+    axis.axisLabel.width = first.width;
+    if (grid) grid.right = first.right;
+    var vm = Array.isArray(option.visualMap) ? option.visualMap[0] : option.visualMap;
+    if (vm) vm.left = legendLeft(first);
+    // the indicators' labels are narrower than 120 px on some pages: the columns, measured
+    // once drawn, are brought down to maxColumn
+    function trim(chart, l) {
+      var p0 = chart.convertToPixel({ xAxisIndex: 0, yAxisIndex: 0 }, [0, 0]);
+      var p1 = chart.convertToPixel({ xAxisIndex: 0, yAxisIndex: 0 }, [1, 0]);
+      var over = p0 && p1 ? (p1[0] - p0[0]) - maxColumn : 0;
+      if (over > 0.5) {
+        l.right += Math.ceil(over * n);
+        current = key(l);
+        chart.setOption({ grid: [{ right: l.right }] });
+      }
+    }
+    return function (chart, drawn) {
+      var l = layout(chart.getWidth());
+      if (drawn || key(l) !== current) {
+        current = key(l);
+        var patch = { grid: [{ right: l.right }], xAxis: [{ axisLabel: { rotate: l.rotate, width: l.width } }] };
+        if (vm) patch.visualMap = [{ left: legendLeft(l) }];
+        if (!drawn) chart.setOption(patch);
+      }
+      trim(chart, l);
+    };
+  }
+
   function draw(node) {
     var el = document.getElementById(node.getAttribute('data-chart'));
     if (!el) return null;
@@ -114,8 +199,17 @@
     if (spec.valueFormat && formats[spec.valueFormat]) {
       option.tooltip.valueFormatter = formats[spec.valueFormat];
     }
+    var follow = spec.follows ? follower(spec, option) : null;
+    var refit = spec.fitLabels ? labelFitter(spec, option, el) : null;
     var chart = echarts.init(el, null, { renderer: 'canvas' });
     chart.setOption(option);
+    if (refit) {
+      refit(chart, true);
+      refits.push(function () { refit(chart, false); });
+    }
+    if (follow) {
+      chart.on('legendselectchanged', function (e) { chart.setOption({ series: follow(e.selected) }); });
+    }
     if (linkOf) {
       // On a touch screen the first tap shows the tooltip and a second tap on the same bar
       // or cell opens its page; with a mouse one click opens it.
@@ -193,24 +287,39 @@
     a.textContent = idx.names[i];
     cell.appendChild(a);
   }
+  // A city's county (a province's city) links to its own assessment's pages.
+  function ownLink(cell, idx, i) {
+    if (!idx.own || !idx.own.ids[i]) return;
+    var a = document.createElement('a');
+    a.className = 'own';
+    a.href = idx.own.href[0] + idx.own.ids[i] + idx.own.href[1];
+    a.textContent = idx.own.text[0] + idx.names[i] + idx.own.text[1];
+    cell.appendChild(a);
+  }
   var rowMakers = {
-    // [unit, rank, tied, change, change dir, total, grade, grade class, veto, categories…, base, bonus]
+    // [unit, rank, tied, change, change dir, total, grade, grade class, veto, categories…, base,
+    //  bonus, and with t.ly: last year's rank]
     ranks: function (t, r, idx) {
       var tr = document.createElement('tr');
       if (r[8]) tr.className = 'veto';
       var rank = td(tr, 'num', r[1]);
       if (r[2]) span(rank, 'tie', t.tie);
-      unitLink(td(tr), idx, r[0]);
+      var name = td(tr);
+      unitLink(name, idx, r[0]);
+      ownLink(name, idx, r[0]);
       td(tr, 'num strong', r[5]);
       var grade = td(tr);
       span(grade, 'grade ' + r[7], r[6]);
       if (r[8]) span(grade, 'badge bad veto-mark', t.veto);
       td(tr, 'change ' + r[4], r[3]);
-      for (var k = 9; k < r.length; k++) td(tr, 'num', r[k]);
+      var end = r.length;
+      if (t.ly) td(tr, 'ly-rank', r[--end]);
+      for (var k = 9; k < end; k++) td(tr, 'num', r[k]);
       return tr;
     },
     // [unit, status, status text, prior, completion, year end, range, class, needed, actual,
-    //  expected, target, pace, score]
+    //  expected, target, pace, score, incomplete, and with t.ly: last year's difference, its
+    //  class (1 better, -1 worse), figure (or a number: t.ly.none's text), completion, status]
     evals: function (t, r, idx) {
       var tr = document.createElement('tr');
       var name = td(tr, 'name');
@@ -219,11 +328,22 @@
       if (r[1]) span(st, 'status status-' + r[1], r[2]);
       else st.textContent = r[2];
       if (r[3]) span(st, 'prior', r[3]);
+      if (r[14]) span(st, 'prior incomplete', r[14]);
       td(tr, 'num', r[4]);
       var fc = td(tr, 'num fc' + (r[7] ? ' ' + r[7] : ''), r[5]);
       if (r[6]) span(span(fc, 'range', t.range), null, r[6]);
       td(tr, 'num', r[8]);
-      for (var k = 9; k < 14; k++) td(tr, 'num', r[k]);
+      td(tr, 'num', r[9]);
+      if (t.ly) {
+        var ly = td(tr, 'num ly');
+        if (r[15]) span(ly, 'ly-diff' + (r[16] > 0 ? ' ly-better' : r[16] < 0 ? ' ly-worse' : ''), r[15]);
+        span(ly, 'ly-then', typeof r[17] === 'number' ? t.ly.none[r[17]] : t.ly.then + r[17]);
+        var state = [];
+        if (r[18]) state.push(t.ly.done + r[18]);
+        if (r[19]) state.push(r[19]);
+        if (state.length) span(ly, 'ly-then', state.join(' · '));
+      }
+      for (var k = 10; k < 14; k++) td(tr, 'num', r[k]);
       td(tr, null, t.category);
       return tr;
     }
@@ -277,6 +397,7 @@
       pending = requestAnimationFrame(function () {
         pending = 0;
         for (var j = 0; j < charts.length; j++) charts[j].resize();
+        for (var f = 0; f < refits.length; f++) refits[f]();
       });
     });
     var picker = document.querySelector('select[data-autosubmit]');
