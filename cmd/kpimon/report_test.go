@@ -101,12 +101,13 @@ indicators: [{code: x, name: 筛查, kind: count, weight: 100, target: 120}]
 	out := mustCLI(t, "rank", "--config", config, "--db", db, "--format", "csv")
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
 		cells := strings.Split(line, ",")
-		if name := cells[3]; strings.HasPrefix(strings.Trim(name, `"`), "=") || strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
+		// 月份,名次,较上月,乡镇代码,乡镇,…
+		if name := cells[4]; strings.HasPrefix(strings.Trim(name, `"`), "=") || strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
 			t.Errorf("a name written as a formula: %s", line)
 		}
 	}
-	if !strings.Contains(out, ",-1,") && !strings.Contains(out, ",1,") {
-		t.Errorf("rank changes lost their sign or value:\n%s", out)
+	if !strings.Contains(out, ",↑") && !strings.Contains(out, ",↓") {
+		t.Errorf("rank changes lost their direction or value:\n%s", out)
 	}
 	if !strings.Contains(out, "'@SUM(A1)") {
 		t.Errorf("the guarded name is not kept as text:\n%s", out)
