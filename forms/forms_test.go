@@ -295,3 +295,64 @@ func TestInstructionsFollowTheLevel(t *testing.T) {
 		})
 	}
 }
+
+// TestRatioWordingFitsEveryRatio: what the form says of a ratio in a month with nothing to
+// count is worded for every ratio, not for petitions (受理): a 妇联组建率's 说明, the input
+// prompt of its 分母 and the instructions above the table all say 本月没有发生的，分子、分母都填 0.
+func TestRatioWordingFitsEveryRatio(t *testing.T) {
+	a, err := kpi.ParseConfig("t.yaml", []byte(`name: 测试县妇联2024年度目标管理考核
+year: 2024
+townships: [{code: aa, name: 甲镇}]
+indicators:
+  - {code: org, name: 村（社区）妇联组建率, kind: ratio, weight: 100, threshold: 0.95}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, a, nil, kpi.MustPeriod("2024-06")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const sheet, want = "甲镇", "本月没有发生的，分子、分母都填 0"
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var said []string // every text a township chair reads on the sheet
+	for _, r := range rows {
+		said = append(said, r...)
+	}
+	dvs, err := f.GetDataValidations(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	denPrompt := ""
+	for _, dv := range dvs {
+		if dv.Prompt != nil {
+			said = append(said, *dv.Prompt)
+			if strings.HasPrefix(*dv.Prompt, "本月分母") {
+				denPrompt = *dv.Prompt
+			}
+		}
+	}
+	for _, s := range said {
+		if strings.Contains(s, "受理") {
+			t.Errorf("the form of a 组建率 speaks of petitions: %q", s)
+		}
+	}
+	cols := columns(t, f, sheet)
+	if note := rows[HeaderRow][cols["说明"]-1]; note != "达标线 95.0%；分子不能大于分母；"+want {
+		t.Errorf("说明 %q, want 达标线 95.0%%；分子不能大于分母；%s", note, want)
+	}
+	if denPrompt != "本月分母；"+want {
+		t.Errorf("the 分母 cell's prompt is %q, want 本月分母；%s", denPrompt, want)
+	}
+	if instr := rows[2][0]; !strings.Contains(instr, "分子不能大于分母；"+want+"。") || !strings.Contains(instr, "比率类本月没有发生的请填分子 0、分母 0") {
+		t.Errorf("the instructions do not say %q for ratios:\n%s", want, instr)
+	}
+}

@@ -20,7 +20,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	out := fs.String("out", "", "写出的 OpenMetrics 文件")
 	to := fs.String("to", "", "写到哪个月 YYYY-MM（默认：最近有报送数据的月份）")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "用法: kpimon backfill --config C [--assessment 考核编号] --db D --out 文件 [--to YYYY-MM]")
+		fmt.Fprintln(fs.Output(), "用法: kpimon backfill --config C… [--assessment 考核编号] --db D --out 文件 [--to YYYY-MM]")
 		fmt.Fprintln(fs.Output(), "把考核的逐月历史写成 OpenMetrics，供 promtool tsdb create-blocks-from openmetrics 导入 Prometheus，")
 		fmt.Fprintln(fs.Output(), "Grafana 的趋势图就能从 1 月开始显示，而不只是 Prometheus 开始抓取以后的月份。")
 		printFlags(fs)

@@ -19,7 +19,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	dbFlag(fs, &db)
 	fs.StringVar(&format, "format", "table", "输出格式：table|json")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "用法: kpimon backtest --config C --db D [--format table|json]")
+		fmt.Fprintln(fs.Output(), "用法: kpimon backtest --config C… [--assessment 考核编号] --db D [--format table|json]")
 		fmt.Fprintln(fs.Output(), "用已结束年度的数据回测“预计全年”：逐月（3–11 月）比较当时的预计与 12 月实际；数据库须有该年度 12 月的报送。")
 		printFlags(fs)
 	}

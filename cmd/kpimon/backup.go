@@ -22,7 +22,7 @@ type backuper interface {
 const pgBackupHint = `PostgreSQL 数据库请用 PostgreSQL 自带的工具备份和恢复：
   备份：pg_dump --format=custom --file=kpimon.dump "postgres://用户@主机/库名"
   恢复：pg_restore --clean --if-exists --dbname="postgres://用户@主机/库名" kpimon.dump
-（恢复前先停止所有 kpimon 服务；详见 README 的“备份与恢复”）`
+恢复前先停止所有 kpimon 服务；详见 README 的 Operations 一节和 docs/operations.md（pg_dump / pg_restore）。`
 
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("backup", stderr)

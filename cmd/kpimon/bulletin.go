@@ -19,7 +19,7 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&f.period, "period", "", "通报月份 YYYY-MM（默认：最近有报送数据的月份）")
 	out := fs.String("out", "", "写出的文件：.xlsx 为 Excel 工作簿，.html 为可打印的网页（A4 横向）")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "用法: kpimon bulletin --config C --db D [--period YYYY-MM] --out 文件.xlsx|文件.html")
+		fmt.Fprintln(fs.Output(), "用法: kpimon bulletin --config C… [--assessment 考核编号] --db D [--period YYYY-MM] --out 文件.xlsx|文件.html")
 		fmt.Fprintln(fs.Output(), "生成月度通报：综合排名、各乡镇各指标完成情况（红黄绿灯）、预警和未报送情况。")
 		printFlags(fs)
 	}
@@ -51,7 +51,7 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "已写出 %s：%s，%d 个乡镇（街道），预警 %d 条，报表不全 %d 个。\n", *out, b.Title(), len(r.Rankings), len(r.Alerts), len(b.Missing))
+	fmt.Fprintf(stdout, "已写出 %s：%s，%d 个%s，预警 %d 条，报表不全 %d 个。\n", *out, b.Title(), len(r.Rankings), a.Units(), len(r.Alerts), len(b.Missing))
 	fmt.Fprintf(stdout, "通报发布后，锁定该月以免数据再被改动：kpimon lock %s %s --period %s\n", dbArg(f.db), assessmentArgs(&f.cf, a.ID, false), r.Period)
 	return nil
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,6 +22,8 @@ import (
 type configFlags struct {
 	paths []string
 	id    string
+
+	sources map[string]string // each loaded assessment's config file, by id (load)
 }
 
 // String is the flag's value as shown in help.
@@ -42,13 +46,29 @@ func (c *configFlags) require(fs *flag.FlagSet) error {
 	return require(fs, "config", c.String())
 }
 
+// requireWithID refuses --assessment without --config, for a command that checks the
+// assessment (and the township) against its config.
+func (c *configFlags) requireWithID() error {
+	if c.id != "" && len(c.paths) == 0 {
+		return usageError{msg: fmt.Sprintf("--assessment %s 须与 --config 一起给出：kpimon 要用考核配置核对考核编号和乡镇，如 --config 配置目录 --assessment %s", c.id, shellArg(c.id))}
+	}
+	return nil
+}
+
+// source is the config file the assessment with the id was loaded from.
+func (c *configFlags) source(id string) string { return c.sources[id] }
+
 // files expands the --config values into config files.
 func (c *configFlags) files() ([]string, error) {
 	var out []string
 	for _, p := range c.paths {
 		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("考核配置 %s 不存在：请检查 --config", p)
+		switch {
+		case errors.Is(err, fs.ErrPermission):
+			return nil, fmt.Errorf("没有读取考核配置 %s 的权限：请检查文件或文件夹的权限", p)
+		case err != nil:
+			// a mistyped --config is a command-line mistake (status 2)
+			return nil, usageError{msg: fmt.Sprintf("考核配置 %s 不存在：请检查 --config", p)}
 		}
 		if !fi.IsDir() {
 			out = append(out, p)
@@ -60,7 +80,7 @@ func (c *configFlags) files() ([]string, error) {
 			in = append(in, m...)
 		}
 		if len(in) == 0 {
-			return nil, fmt.Errorf("目录 %s 中没有考核配置（.yaml 文件）", p)
+			return nil, usageError{msg: fmt.Sprintf("目录 %s 中没有考核配置（.yaml 文件）：请检查 --config", p)}
 		}
 		sort.Strings(in)
 		out = append(out, in...)
@@ -90,6 +110,7 @@ func (c *configFlags) load(stderr io.Writer) ([]*kpi.Assessment, error) {
 		from[a.ID] = f
 		out = append(out, a)
 	}
+	c.sources = from
 	return out, nil
 }
 

@@ -37,11 +37,19 @@ var addrRE = regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/`)
 // when the test ends.
 func startDemo(t *testing.T) string {
 	t.Helper()
+	base, _ := startDemoWith(t)
+	return base
+}
+
+// startDemoWith is startDemo with more flags (--db FILE), returning what the demo printed
+// too.
+func startDemoWith(t *testing.T, flags ...string) (string, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--log-level", "warn"}, &out, &errOut)
+		done <- run(ctx, append([]string{"demo", "--addr", "127.0.0.1:0", "--log-level", "warn"}, flags...), &out, &errOut)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -57,7 +65,7 @@ func startDemo(t *testing.T) string {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := addrRE.FindStringSubmatch(out.String()); m != nil {
-			return "http://" + m[1]
+			return "http://" + m[1], &out
 		}
 		select {
 		case err := <-done:
@@ -66,7 +74,7 @@ func startDemo(t *testing.T) string {
 		}
 	}
 	t.Fatalf("demo printed no address within 30 s; stdout %q stderr %q", out.String(), errOut.String())
-	return ""
+	return "", nil
 }
 
 func get(t *testing.T, url string) (int, string) {

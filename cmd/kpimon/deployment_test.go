@@ -14,30 +14,7 @@ import (
 // given: qingcheng-2026's evaluations carry last year's figures (同比) when qingcheng-2025's
 // config is given, and the city qingyuan-2026 takes its counties' figures from their data.
 func TestReportsWithinTheDeployment(t *testing.T) {
-	dir := t.TempDir()
-	mustCLI(t, "demo", "--write", dir)
-	configs := filepath.Join(dir, "configs")
-	db := filepath.Join(t.TempDir(), "k.db")
-	for _, id := range []string{"qingcheng-2025", "qingcheng-2026", "fogang-2026", "qingxin-2026", "qingyuan-2026"} {
-		reports, _ := filepath.Glob(filepath.Join(dir, "reports", id, "*.csv"))
-		if len(reports) == 0 {
-			t.Fatalf("no reports of %s written", id)
-		}
-		// the office's corrections after the reports they correct
-		var monthly, corrections []string
-		for _, r := range reports {
-			if strings.Contains(r, "更正") {
-				corrections = append(corrections, r)
-			} else {
-				monthly = append(monthly, r)
-			}
-		}
-		for _, batch := range [][]string{monthly, corrections} {
-			if len(batch) > 0 {
-				mustCLI(t, append([]string{"ingest", "--config", configs, "--assessment", id, "--db", db}, batch...)...)
-			}
-		}
-	}
+	configs, db := loadDemoData(t)
 	type evals struct {
 		Evaluations []struct {
 			Township, Indicator string
@@ -138,6 +115,37 @@ func TestReportsWithinTheDeployment(t *testing.T) {
 	if _, _, err := cli(t, "rank", "--config", filepath.Join(configs, "qingyuan-2026.yaml"), "--db", db); err == nil || !strings.Contains(err.Error(), "qingcheng-2026不在本次部署中") {
 		t.Errorf("the city without its counties' configs: %v", err)
 	}
+}
+
+// loadDemoData writes the demo (kpimon demo --write) and ingests every assessment's reports
+// as the README's walk-through does, the office's corrections after the reports they
+// correct; it returns the folder of configs and the database.
+func loadDemoData(t *testing.T) (configs, db string) {
+	t.Helper()
+	dir := t.TempDir()
+	mustCLI(t, "demo", "--write", dir)
+	configs = filepath.Join(dir, "configs")
+	db = filepath.Join(t.TempDir(), "k.db")
+	for _, id := range []string{"qingcheng-2025", "qingcheng-2026", "fogang-2026", "qingxin-2026", "qingyuan-2026"} {
+		reports, _ := filepath.Glob(filepath.Join(dir, "reports", id, "*.csv"))
+		if len(reports) == 0 {
+			t.Fatalf("no reports of %s written", id)
+		}
+		var monthly, corrections []string
+		for _, r := range reports {
+			if strings.Contains(r, "更正") {
+				corrections = append(corrections, r)
+			} else {
+				monthly = append(monthly, r)
+			}
+		}
+		for _, batch := range [][]string{monthly, corrections} {
+			if len(batch) > 0 {
+				mustCLI(t, append([]string{"ingest", "--config", configs, "--assessment", id, "--db", db}, batch...)...)
+			}
+		}
+	}
+	return configs, db
 }
 
 // lineWith is the first line of out containing s, or "".

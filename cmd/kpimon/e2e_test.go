@@ -283,7 +283,10 @@ func TestCLITablesAndCSV(t *testing.T) {
 		t.Errorf("January table lacks the tie:\n%s", jan)
 	}
 	csvOut := mustCLI(t, "rank", "--config", config, "--db", db, "--period", "2024-06", "--format", "csv")
-	if !strings.HasPrefix(csvOut, "rank,rank_change,township,township_name,关爱帮扶,维权信访,组织建设,base,bonus,score,grade,veto\n1,0,lingxi,灵溪镇,") {
+	// the ranking page's CSV (charts.WriteRankingCSV): a byte-order mark for Excel, Chinese
+	// headers, 持平/↑1 and 是/否 as the page writes them
+	if !strings.HasPrefix(csvOut, "\uFEFF月份,名次,较上月,乡镇代码,乡镇,关爱帮扶,维权信访,组织建设,基础分,加分,总分,等次,一票否决\n2024-06,1,持平,lingxi,灵溪镇,") ||
+		!strings.Contains(csvOut, "\n2024-06,4,持平,qianku,钱库镇,40,40,20,100,0,100.00,不称职,是\n") {
 		t.Errorf("csv:\n%s", csvOut)
 	}
 }

@@ -180,7 +180,8 @@ func TestGBKCSVIngestsLikeUTF8(t *testing.T) {
 	udb, gdb := filepath.Join(dir, "u.db"), filepath.Join(dir, "g.db")
 	uo := mustCLI(t, "ingest", "--config", config, "--db", udb, u)
 	gout := mustCLI(t, "ingest", "--config", config, "--db", gdb, g)
-	if uo != gout || !strings.Contains(uo, "新增 3 条") {
+	// the same words, but for the name of the database each created
+	if strings.ReplaceAll(uo, udb, "D") != strings.ReplaceAll(gout, gdb, "D") || !strings.Contains(uo, "新增 3 条") {
 		t.Errorf("UTF-8 ingest said %q, GBK %q", uo, gout)
 	}
 	for _, cmd := range []string{"eval", "rank"} {

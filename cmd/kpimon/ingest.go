@@ -26,7 +26,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dbFlag(fs, &dbPath)
 	actor := fs.String("actor", defaultActor(), "记入审计记录的操作人")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "用法: kpimon ingest --config C --db D [--actor 名称] 文件…")
+		fmt.Fprintln(fs.Output(), "用法: kpimon ingest --config C… [--assessment 考核编号] --db D [--actor 名称] 文件…")
 		fmt.Fprintln(fs.Output(), "所有文件作为一批导入：任何一行有错，全部不写入，并列出每一处错误。")
 		printFlags(fs)
 	}
@@ -110,6 +110,10 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return errors.New("已中断：本批数据未写入（数据库保持导入前的样子）")
 		}
 		return err
+	}
+	if fresh {
+		// a mistyped --db is noticed: the batch went into a new database
+		fmt.Fprintln(stdout, newDatabaseNote(dbPath, false))
 	}
 	if len(all) > 1 {
 		fmt.Fprintf(stdout, "导入到考核 %s（%s）。\n", a.ID, a.Name)

@@ -20,7 +20,7 @@ func runLock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	unlock := fs.Bool("unlock", false, "解锁，允许再次修改该月数据")
 	actor := fs.String("actor", defaultActor(), "记入审计记录的操作人")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "用法: kpimon lock --db D --config C [--period YYYY-MM] [--unlock]")
+		fmt.Fprintln(fs.Output(), "用法: kpimon lock --db D --config C… [--assessment 考核编号] [--period YYYY-MM] [--unlock]")
 		fmt.Fprintln(fs.Output(), "   或: kpimon lock --db D --assessment 考核编号 [--period YYYY-MM] [--unlock]")
 		fmt.Fprintln(fs.Output(), "月度通报发布后锁定该月：此后任何改动该月数据的批次整批拒绝，直到管理员解锁。")
 		printFlags(fs)

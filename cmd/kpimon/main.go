@@ -31,19 +31,27 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		var ue usageError
-		switch {
-		case errors.As(err, &ue):
-			if !ue.shown && ue.msg != "" {
-				fmt.Fprintln(os.Stderr, "kpimon:", ue.msg)
-			}
-			os.Exit(2)
-		case !errors.Is(err, errReported):
-			fmt.Fprintln(os.Stderr, "kpimon:", err)
-		}
-		os.Exit(1)
+	os.Exit(exitStatus(err, os.Stderr))
+}
+
+// exitStatus is the process's exit status for what run returned — 0 for success, 2 for a
+// command-line mistake (usageError), 1 for anything else — and says on stderr what went
+// wrong where the command has not said it already.
+func exitStatus(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
 	}
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		if !ue.shown && ue.msg != "" {
+			fmt.Fprintln(stderr, "kpimon:", ue.msg)
+		}
+		return 2
+	case !errors.Is(err, errReported):
+		fmt.Fprintln(stderr, "kpimon:", err)
+	}
+	return 1
 }
 
 // usageError is a command line mistake (exit status 2). Its message is in Chinese; shown
@@ -159,19 +167,47 @@ var commandSynonyms = map[string]string{
 }
 
 // nearestCommand is the command a mistyped one most likely means: a synonym, or a command
-// within two edits (ingset, servr).
+// nearestNames finds (ingset, servr); "" when none.
 func nearestCommand(name string) string {
 	name = strings.ToLower(name)
 	if c, ok := commandSynonyms[name]; ok {
 		return c
 	}
-	best, bestD := "", 3
+	var names []string
 	for _, c := range commands() {
-		if d := editDistance(name, c.name); d < bestD {
-			best, bestD = c.name, d
+		names = append(names, c.name)
+	}
+	return strings.Join(nearestNames(name, names), " 或 kpimon ")
+}
+
+// nearestNames are the names a mistyped one most likely means, for a command or a flag:
+// the nearest within one edit (servr → serve, perod → period); else every name it is the
+// beginning of, when it has two letters or more (back → backtest, backfill, backup); else
+// the nearest within two edits (ingset → ingest). An edit distance must also be smaller
+// than the mistyped name's length, so that a short one is not taken for an unrelated name
+// (to → db). None when nothing is near.
+func nearestNames(name string, names []string) []string {
+	name = strings.ToLower(name)
+	n := len([]rune(name))
+	best, bestD := "", 3
+	for _, x := range names {
+		if d := editDistance(name, x); d < bestD && d < n {
+			best, bestD = x, d
 		}
 	}
-	return best
+	if best != "" && bestD <= 1 {
+		return []string{best}
+	}
+	var prefixed []string
+	for _, x := range names {
+		if n >= 2 && strings.HasPrefix(x, name) {
+			prefixed = append(prefixed, x)
+		}
+	}
+	if len(prefixed) > 0 || best == "" {
+		return prefixed
+	}
+	return []string{best}
 }
 
 // editDistance is the Levenshtein distance between a and b, by rune.
@@ -265,8 +301,16 @@ func flagMessage(fs *flag.FlagSet, e string) string {
 	dashed := func(name string) string { return "--" + strings.TrimLeft(name, "-") }
 	switch {
 	case strings.HasPrefix(e, "flag provided but not defined: "):
-		name := dashed(strings.TrimPrefix(e, "flag provided but not defined: "))
-		return "未知参数 " + name + "（这个命令的参数见下面的说明）"
+		typed := strings.TrimLeft(strings.TrimPrefix(e, "flag provided but not defined: "), "-")
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if near := nearestNames(typed, names); len(near) > 0 {
+			for i := range near {
+				near[i] = dashed(near[i])
+			}
+			return "未知参数 " + dashed(typed) + "：是不是 " + strings.Join(near, " 或 ") + "？"
+		}
+		return "未知参数 " + dashed(typed) + "（这个命令的参数见下面的说明）"
 	case strings.HasPrefix(e, "flag needs an argument: "):
 		return "参数 " + dashed(strings.TrimPrefix(e, "flag needs an argument: ")) + " 需要一个值"
 	case strings.HasPrefix(e, "invalid value "), strings.HasPrefix(e, "invalid boolean value "):

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"strings"
 
-	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/postgres"
 	"github.com/kpimon/kpimon/sqlite"
 	"github.com/kpimon/kpimon/store"
@@ -35,7 +34,12 @@ func openStore(ctx context.Context, dsn string, mustExist bool) (store.Store, er
 	}
 	if mustExist {
 		if _, err := os.Stat(dsn); err != nil {
-			return nil, fmt.Errorf("数据库文件 %s 不存在或无法读取：请检查 --db（新的考核请先用 kpimon ingest 导入数据）", dsn)
+			msg := fmt.Sprintf("数据库文件 %s 不存在或无法读取：请检查 --db（新的考核请先用 kpimon ingest 导入数据）", dsn)
+			if errors.Is(err, fs.ErrPermission) {
+				return nil, errors.New(msg)
+			}
+			// a mistyped --db is a command-line mistake (status 2)
+			return nil, usageError{msg: msg}
 		}
 	}
 	db, err := sqlite.Open(ctx, dsn)
@@ -74,39 +78,6 @@ func openPostgres(ctx context.Context, dsn string) (store.Store, error) {
 	return nil, err
 }
 
-// openAssessment loads the config and opens the store, printing config warnings, and lets
-// the assessment claim records an older kpimon wrote. The database is created when missing
-// (ingest, serve); read-only commands use openExistingAssessment so that a mistyped --db
-// is not silently a new, empty database.
-func openAssessment(ctx context.Context, configPath, dsn string, stderr io.Writer) (*kpi.Assessment, store.Store, error) {
-	return openConfigAndStore(ctx, configPath, dsn, stderr, false)
-}
-
-// openExistingAssessment is openAssessment for commands that only read: a SQLite file
-// must exist.
-func openExistingAssessment(ctx context.Context, configPath, dsn string, stderr io.Writer) (*kpi.Assessment, store.Store, error) {
-	return openConfigAndStore(ctx, configPath, dsn, stderr, true)
-}
-
-func openConfigAndStore(ctx context.Context, configPath, dsn string, stderr io.Writer, mustExist bool) (*kpi.Assessment, store.Store, error) {
-	a, err := kpi.LoadConfig(configPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, w := range a.Warnings {
-		fmt.Fprintf(stderr, "%s:%d: 提示：%s\n", configPath, w.Line, w.Message)
-	}
-	st, err := openStore(ctx, dsn, mustExist)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := st.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return a, st, nil
-}
-
 // sqliteMissing reports whether --db names a SQLite file that does not exist yet (opening
 // it creates an empty database).
 func sqliteMissing(dsn string) bool {
@@ -118,7 +89,11 @@ func sqliteMissing(dsn string) bool {
 }
 
 // newDatabaseNote is what a command that created a SQLite database says, so that a
-// mistyped --db does not go unnoticed (tokens or a server on an empty database).
-func newDatabaseNote(dsn string) string {
-	return fmt.Sprintf("数据库 %s 原先不存在，已新建（空的）。如果应使用已有的数据库，请检查 --db。", dsn)
+// mistyped --db does not go unnoticed (tokens, a server or a batch on a new database);
+// empty says the database holds no reports (tokens, a server), not a batch just ingested.
+func newDatabaseNote(dsn string, empty bool) string {
+	if empty {
+		return fmt.Sprintf("数据库 %s 原先不存在，已新建（空的）。如果应使用已有的数据库，请检查 --db。", dsn)
+	}
+	return fmt.Sprintf("数据库 %s 原先不存在，已新建。如果应导入已有的数据库，请检查 --db。", dsn)
 }

@@ -92,8 +92,12 @@ func TestSameAnswersOnSQLiteAndPostgreSQL(t *testing.T) {
 	}
 }
 
-// strip drops the batch number from ingest's report.
+// strip drops the batch number from ingest's report, and the note that the SQLite file was
+// made by this batch (a PostgreSQL database exists before; the note is the first line).
 func strip(s string) string {
+	if first, rest, ok := strings.Cut(s, "\n"); ok && strings.Contains(first, "原先不存在，已新建") {
+		s = rest
+	}
 	if i := strings.Index(s, "："); i >= 0 && strings.HasPrefix(s, "已写入批次") {
 		return s[i:]
 	}

@@ -22,7 +22,7 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	period := fs.String("period", "", "考核月份 YYYY-MM（默认：最近有报送数据的月份）")
 	out := fs.String("out", "", "输出目录（不存在则创建；同名文件会被覆盖）")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "用法: kpimon render --config C --db D [--period YYYY-MM] --out DIR")
+		fmt.Fprintln(fs.Output(), "用法: kpimon render --config C… [--assessment 考核编号] --db D [--period YYYY-MM] --out DIR")
 		fmt.Fprintln(fs.Output(), "把该月的总览、乡镇、指标、排名、预警页面导出为静态文件，可直接用浏览器打开（file://）或放到任何网站上。")
 		printFlags(fs)
 	}

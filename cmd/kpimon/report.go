@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,7 +28,7 @@ func parseReportFlags(name string, args []string, stdout, stderr io.Writer, form
 	fs.StringVar(&f.period, "period", "", "考核月份 YYYY-MM（默认：最近有报送数据的月份）")
 	fs.StringVar(&f.format, "format", "table", "输出格式："+formats)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "用法: kpimon %s --config C --db D [--period YYYY-MM] [--format %s]\n", name, formats)
+		fmt.Fprintf(fs.Output(), "用法: kpimon %s --config C… [--assessment 考核编号] --db D [--period YYYY-MM] [--format %s]\n", name, formats)
 		printFlags(fs)
 	}
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
@@ -106,20 +105,108 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if f.format == "json" {
 		return writeJSONOut(stdout, r)
 	}
-	fmt.Fprintf(stdout, "%s  截至%s\n\n", a.Name, r.Period.Label())
-	t := newTable(a.UnitsShort(), "指标", "实际", "序时目标", "年度目标", "完成率", "序时完成", "预计全年", "状态", "分值", "得分").alignRight(2, 3, 4, 5, 6, 7, 9, 10)
-	for _, e := range r.Evaluations() {
-		tw, _ := a.Township(e.Township)
-		ind, _ := a.Indicator(e.Indicator)
-		actual, target, expected := kpi.FormatNum(e.Actual, ind.Unit), kpi.FormatNum(e.Target, ind.Unit), kpi.FormatNum(e.Expected, ind.Unit)
-		if ind.Kind == kpi.KindRatio {
-			actual, target = kpi.FormatPercent(e.Actual), kpi.FormatPercent(e.Target)
+	return writeEvalTable(stdout, a, r)
+}
+
+// writeEvalTable writes the evaluations for a terminal: a row per unit × indicator, then a
+// row per indicator for the whole (全县, 全区, 全市: the result's county aggregate). With last
+// year attached (the deployment holds last year's assessment) and some figure of it found,
+// a 去年同期 column beside 实际 gives last year's actual as of the same month, written as 实际
+// is; a unit or indicator last year did not have reads as a dash.
+func writeEvalTable(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
+	fmt.Fprintf(w, "%s  截至%s\n\n", a.Name, r.Period.Label())
+	lastYear := false
+	for t := range a.Townships {
+		for i := range a.Indicators {
+			lastYear = lastYear || r.LastYearOf(t, i) != nil
 		}
-		score := kpi.FormatNum(e.Score, "")
-		t.add(tw.Name, ind.Name, actual, expected, target, kpi.FormatPercent(e.Completion), kpi.FormatPercent(e.Pace),
-			forecastCell(ind, e.Forecast), statusCell(e.Status), kpi.FormatNumber(e.Weight), score)
 	}
-	return t.write(stdout)
+	for i := range r.County {
+		lastYear = lastYear || r.County[i].LastYear != nil
+	}
+	header := []string{a.UnitsShort(), "指标", "实际"}
+	if lastYear {
+		header = append(header, "去年同期")
+	}
+	first := len(header) // 序时目标
+	header = append(header, "序时目标", "年度目标", "完成率", "序时完成", "预计全年", "状态", "分值", "得分")
+	t := newTable(header...).alignRight(2, first, first+1, first+2, first+3, first+4, first+6, first+7)
+	if lastYear {
+		t.alignRight(3)
+	}
+	for ti := range a.Townships {
+		for ii, e := range r.TownshipEvaluations(ti) {
+			tw, _ := a.Township(e.Township)
+			ind, _ := a.Indicator(e.Indicator)
+			row := []string{tw.Name, ind.Name, actualCell(ind, e.Actual)}
+			if lastYear {
+				last := kpi.Dash
+				if ly := r.LastYearOf(ti, ii); ly != nil {
+					last = actualCell(ind, ly.Actual)
+				}
+				row = append(row, last)
+			}
+			row = append(row, expectedCell(ind, e.Expected), targetCell(ind, e.Target), kpi.FormatPercent(e.Completion), kpi.FormatPercent(e.Pace),
+				forecastCell(ind, e.Forecast), statusCell(e.Status), kpi.FormatNumber(e.Weight), kpi.FormatNum(e.Score, ""))
+			t.add(row...)
+		}
+	}
+	for i := range r.County {
+		c := &r.County[i]
+		ind, ok := a.Indicator(c.Indicator)
+		if !ok {
+			continue
+		}
+		row := []string{a.Whole(), ind.Name, countyActualCell(ind, c)}
+		if lastYear {
+			row = append(row, countyLastYearCell(ind, r, c))
+		}
+		// the whole has no weight and no score of its own
+		row = append(row, expectedCell(ind, c.Expected), targetCell(ind, c.Target), kpi.FormatPercent(c.Completion), kpi.FormatPercent(c.Pace),
+			forecastCell(ind, c.Forecast), statusCell(c.Status), kpi.Dash, kpi.Dash)
+		t.add(row...)
+	}
+	return t.write(w)
+}
+
+// actualCell writes a unit's actual for the table: a ratio as a percentage, else the
+// figure in the indicator's unit.
+func actualCell(ind *kpi.Indicator, n kpi.Num) string {
+	if ind.Kind == kpi.KindRatio {
+		return kpi.FormatPercent(n)
+	}
+	return kpi.FormatNum(n, ind.Unit)
+}
+
+// targetCell writes a target for the table: a ratio's threshold as a percentage.
+func targetCell(ind *kpi.Indicator, n kpi.Num) string { return actualCell(ind, n) }
+
+// countyActualCell writes the whole's actual: a milestone's as how many units have done it
+// (4/6 已完成), as the pages write it; others as a unit's.
+func countyActualCell(ind *kpi.Indicator, c *kpi.CountyEvaluation) string {
+	if ind.Kind == kpi.KindMilestone {
+		return c.MilestoneText()
+	}
+	return actualCell(ind, c.Actual)
+}
+
+// countyLastYearCell writes the whole's actual as of the same month last year, as
+// countyActualCell writes this year's (a milestone's count from last year's aggregate).
+func countyLastYearCell(ind *kpi.Indicator, r *kpi.Result, c *kpi.CountyEvaluation) string {
+	if c.LastYear == nil {
+		return kpi.Dash
+	}
+	if ind.Kind == kpi.KindMilestone {
+		if last := r.LastYear(); last != nil {
+			for j := range last.County {
+				if lc := &last.County[j]; lc.Indicator == c.Indicator && lc.Kind == c.Kind {
+					return lc.MilestoneText()
+				}
+			}
+		}
+		return kpi.Dash
+	}
+	return actualCell(ind, c.LastYear.Actual)
 }
 
 // forecastCell writes an evaluation's 预计全年 for the table: the year-end estimate in the
@@ -131,7 +218,20 @@ func forecastCell(ind *kpi.Indicator, f *kpi.Forecast) string {
 	case ind.Kind == kpi.KindRatio:
 		return kpi.FormatPercent(kpi.Some(f.YearEnd))
 	}
-	return kpi.FormatFigure(f.YearEnd, ind.Unit)
+	return kpi.FormatEstimate(f.YearEnd, ind.Unit)
+}
+
+// expectedCell writes 序时目标 for the table: a ratio's as a percentage; in a counting unit
+// the least whole number that reaches it (kpi.FormatRequired: 87.5 人次 reads 88 人次, as
+// the status judges a whole actual of 87 short).
+func expectedCell(ind *kpi.Indicator, n kpi.Num) string {
+	switch {
+	case !n.Valid:
+		return kpi.Dash
+	case ind.Kind == kpi.KindRatio:
+		return kpi.FormatPercent(n)
+	}
+	return kpi.FormatRequired(n.V, ind.Unit)
 }
 
 func statusCell(s kpi.Status) string {
@@ -154,7 +254,9 @@ func runRank(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "json":
 		return writeJSONOut(stdout, r.RankingsReport(a))
 	case "csv":
-		return writeRankingCSV(stdout, a, r)
+		// the ranking page's CSV (/rankings.csv), byte for byte: Chinese headers, a
+		// byte-order mark for Excel, names guarded against formulas (charts.SpreadsheetText)
+		return charts.WriteRankingCSV(stdout, a, r)
 	}
 	fmt.Fprintf(stdout, "%s  %s排名\n\n", a.Name, r.Period.Label())
 	// 去年同期 (the unit's rank as of the same month last year) only where the deployment
@@ -198,35 +300,6 @@ func runRank(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		t.add(row...)
 	}
 	return t.write(stdout)
-}
-
-// writeRankingCSV writes the ranking with one column per category.
-func writeRankingCSV(w io.Writer, a *kpi.Assessment, r *kpi.Result) error {
-	cw := csv.NewWriter(w)
-	cats := a.Categories()
-	header := []string{"rank", "rank_change", "township", "township_name"}
-	for _, c := range cats {
-		header = append(header, charts.SpreadsheetText(c))
-	}
-	header = append(header, "base", "bonus", "score", "grade", "veto")
-	cw.Write(header)
-	for _, x := range r.Rankings {
-		ch := ""
-		if x.RankChange != nil {
-			ch = strconv.Itoa(*x.RankChange)
-		}
-		// text cells are guarded as the ranking page's CSV is: a name starting with = + - @
-		// is not a formula in the office's spreadsheet
-		row := []string{strconv.Itoa(x.Rank), ch, charts.SpreadsheetText(x.Township), charts.SpreadsheetText(x.Name)}
-		for _, c := range cats {
-			row = append(row, strconv.FormatFloat(x.Categories[c], 'f', -1, 64))
-		}
-		row = append(row, strconv.FormatFloat(x.Base, 'f', -1, 64), strconv.FormatFloat(x.Bonus, 'f', -1, 64),
-			strconv.FormatFloat(x.Total, 'f', -1, 64), charts.SpreadsheetText(x.Grade), strconv.FormatBool(x.Veto))
-		cw.Write(row)
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -101,14 +101,49 @@ indicators: [{code: x, name: 筛查, kind: count, weight: 100, target: 120}]
 	out := mustCLI(t, "rank", "--config", config, "--db", db, "--format", "csv")
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
 		cells := strings.Split(line, ",")
-		if name := cells[3]; strings.HasPrefix(strings.Trim(name, `"`), "=") || strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
+		// 月份,名次,较上月,乡镇代码,乡镇,…
+		if name := cells[4]; strings.HasPrefix(strings.Trim(name, `"`), "=") || strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
 			t.Errorf("a name written as a formula: %s", line)
 		}
 	}
-	if !strings.Contains(out, ",-1,") && !strings.Contains(out, ",1,") {
-		t.Errorf("rank changes lost their sign or value:\n%s", out)
+	if !strings.Contains(out, ",↑") && !strings.Contains(out, ",↓") {
+		t.Errorf("rank changes lost their direction or value:\n%s", out)
 	}
 	if !strings.Contains(out, "'@SUM(A1)") {
 		t.Errorf("the guarded name is not kept as text:\n%s", out)
+	}
+}
+
+// TestEvalTableCountsWholePeople: in a counting unit the table's 序时目标 is the least whole
+// number that reaches it and 预计全年 is rounded, as on the pages: 1,000 人 a year is 583.33
+// by July (584), and 101 by July runs to 173.14 (173).
+func TestEvalTableCountsWholePeople(t *testing.T) {
+	dir := t.TempDir()
+	config, db := filepath.Join(dir, "config.yaml"), filepath.Join(dir, "kpimon.db")
+	cfg := `name: 测试县妇联2024年度目标管理考核
+year: 2024
+townships: [{code: aa, name: 甲镇}]
+indicators:
+  - {code: screenings, name: 两癌筛查人数, unit: 人, kind: count, weight: 100, target: 1000}
+`
+	data := filepath.Join(dir, "july.csv")
+	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(data, []byte("township,indicator,period,value\naa,screenings,2024-07,101\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, "ingest", "--config", config, "--db", db, data)
+	table := mustCLI(t, "eval", "--config", config, "--db", db, "--period", "2024-07")
+	row := lineWith(table, "甲镇")
+	for _, w := range []string{" 584 ", " 173 "} {
+		if !strings.Contains(row, w) {
+			t.Errorf("甲镇's row lacks %q:\n%s", w, table)
+		}
+	}
+	for _, bad := range []string{"583", "173.1"} {
+		if strings.Contains(row, bad) {
+			t.Errorf("甲镇's row writes %q, a fraction of a person:\n%s", bad, table)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -81,7 +82,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 	if created {
-		fmt.Fprintln(stdout, newDatabaseNote(*dbPath))
+		fmt.Fprintln(stdout, newDatabaseNote(*dbPath, true))
 	}
 	return serve(ctx, as, db, ln, opt, logger, stdout, "kpimon 已启动")
 }
@@ -174,7 +175,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if as, err := demo.Assessments(); err == nil {
 			fmt.Fprintln(w, "示例考核：")
 			for _, a := range as {
-				fmt.Fprintf(w, "  %s（%s，%d 个乡镇（街道），%d 项指标）\n", a.Name, a.ID, len(a.Townships), len(a.Indicators))
+				fmt.Fprintf(w, "  %s（%s，%d 个%s，%d 项指标）\n", a.Name, a.ID, len(a.Townships), a.Units(), len(a.Indicators))
 			}
 		}
 		printFlags(fs)
@@ -244,7 +245,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		n += k
 	}
 	logger.Info("示例已载入", "assessments", len(as), "reports", n, "db", path)
-	if opt.notes, err = demoTokens(ctx, st, as); err != nil {
+	if opt.notes, err = demoTokens(ctx, st, as, *dbPath); err != nil {
 		ln.Close()
 		return err
 	}
@@ -253,8 +254,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // demoTokens makes a deployment admin's token and one township's token, so that a visitor
 // can try the upload pages and the write API, and returns the lines that show them with a
-// login link for the township.
-func demoTokens(ctx context.Context, db store.Tokens, as []*kpi.Assessment) (func(base string) []string, error) {
+// login link for the township. kept is the database file --db named, where the tokens stay
+// after the demo stops; "" for the temporary database, deleted with them.
+func demoTokens(ctx context.Context, db store.Tokens, as []*kpi.Assessment, kept string) (func(base string) []string, error) {
 	var town *kpi.Assessment
 	for _, a := range as {
 		if a.ID == "qingcheng-2026" {
@@ -274,8 +276,12 @@ func demoTokens(ctx context.Context, db store.Tokens, as []*kpi.Assessment) (fun
 	}
 	return func(base string) []string {
 		at := base + "/" + town.ID
+		where := "随示例数据库一起删除"
+		if kept != "" {
+			where = "保存在 " + kept + " 中，示例停止后仍然有效"
+		}
 		lines := []string{
-			"示例令牌（仅供体验，随示例数据库一起删除）：",
+			"示例令牌（仅供体验，" + where + "）：",
 			"  管理员（所有考核）：" + admin,
 			"  飞来峡镇妇联（" + town.ID + "，也可更正上一年度的数据）：" + tok,
 			"上传页面：" + at + "/upload",
@@ -290,7 +296,26 @@ func demoTokens(ctx context.Context, db store.Tokens, as []*kpi.Assessment) (fun
 
 // writeDemo writes the demo's configs (configs/ID.yaml) and the reports of each assessment
 // up to now (reports/ID/*.csv) as files.
+//
+// An earlier demo there is not overwritten (a clerk may have edited its configs while
+// practising): DIR/configs or DIR/reports existing is a usage mistake, and nothing is written.
 func writeDemo(dir string, now time.Time, stdout io.Writer) error {
+	if err := checkOutDir("write", dir); err != nil {
+		return err
+	}
+	var there []string
+	for _, sub := range []string{"configs", "reports"} {
+		if _, err := os.Lstat(filepath.Join(dir, sub)); err == nil {
+			there = append(there, filepath.Join(dir, sub))
+		}
+	}
+	if len(there) > 0 {
+		them := "它"
+		if len(there) > 1 {
+			them = "它们"
+		}
+		return usageError{msg: fmt.Sprintf("--write %s：%s 已存在，示例不会覆盖已有的文件：请换一个目录，或先删除%s", dir, strings.Join(there, "、"), them)}
+	}
 	as, err := demo.Assessments()
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	period := fs.String("period", "", "报表月份 YYYY-MM")
 	out := fs.String("out", "", "写出的 Excel 文件（.xlsx）")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "用法: kpimon template --config C [--township T] --period YYYY-MM --out 文件.xlsx")
+		fmt.Fprintln(fs.Output(), "用法: kpimon template --config C… [--assessment 考核编号] [--township T] --period YYYY-MM --out 文件.xlsx")
 		fmt.Fprintln(fs.Output(), "生成乡镇月报表模板：每项指标一行，只需填写黄色单元格；填好后用 ingest 或上传页面导入。")
 		printFlags(fs)
 	}
@@ -69,7 +69,7 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if n == 0 {
 		n = len(a.Townships)
 	}
-	fmt.Fprintf(stdout, "已写出 %s：%s月报表，%d 个乡镇（街道），每个 %d 项指标。\n", *out, p.Label(), n, len(a.Indicators))
+	fmt.Fprintf(stdout, "已写出 %s：%s月报表，%d 个%s，每个 %d 项指标。\n", *out, p.Label(), n, a.Units(), len(a.Indicators))
 	return nil
 }
 

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,13 +19,19 @@ import (
 
 func tokenUsage(w io.Writer) {
 	fmt.Fprintln(w, "用法:")
-	fmt.Fprintln(w, "  kpimon token add --db D --config C --township T [--name 名称]   乡镇填报令牌：只能填报该乡镇的数据")
-	fmt.Fprintln(w, "  kpimon token add --db D --config C --admin [--name 名称]       管理员令牌：可填报该考核所有乡镇的数据")
-	fmt.Fprintln(w, "  kpimon token add --db D --admin [--name 名称]                  全部考核的管理员令牌")
-	fmt.Fprintln(w, "  kpimon token list --db D [--config C]                          列出令牌（只显示前缀）")
-	fmt.Fprintln(w, "  kpimon token revoke --db D 编号                                停用令牌")
-	fmt.Fprintln(w, "  kpimon token link --db D --config C --township T [--ttl 7d] [--base-url U] [--qr F.png]")
-	fmt.Fprintln(w, "                                                                 乡镇的一次性登录链接（和二维码）：手机打开即登录“我的填报”")
+	fmt.Fprintln(w, "  kpimon token add --db D --config C… [--assessment 考核编号] --township T [--name 名称]")
+	fmt.Fprintln(w, "      乡镇填报令牌：只能填报该乡镇的数据")
+	fmt.Fprintln(w, "  kpimon token add --db D --config C… [--assessment 考核编号] --admin [--name 名称]")
+	fmt.Fprintln(w, "      管理员令牌：可填报该考核所有乡镇的数据")
+	fmt.Fprintln(w, "  kpimon token add --db D --admin [--name 名称]")
+	fmt.Fprintln(w, "      全部考核的管理员令牌")
+	fmt.Fprintln(w, "  kpimon token list --db D [--config C…] [--assessment 考核编号]")
+	fmt.Fprintln(w, "      列出令牌（只显示前缀）：给出考核配置时只列这些考核的令牌（有 --assessment 时只列这一项的）")
+	fmt.Fprintln(w, "  kpimon token revoke --db D 编号")
+	fmt.Fprintln(w, "      停用令牌")
+	fmt.Fprintln(w, "  kpimon token link --db D --config C… [--assessment 考核编号] --township T [--ttl 7d] [--base-url U] [--qr F.png]")
+	fmt.Fprintln(w, "      乡镇的一次性登录链接（和二维码）：手机打开即登录“我的填报”")
+	fmt.Fprintln(w, "--config 可给出多次，或给出目录（其中所有 .yaml 文件）；给出多项考核时，add 和 link 须用 --assessment 指明哪一项。")
 	fmt.Fprintln(w, "新令牌只显示一次（输出的最后一行），系统只保存其 SHA-256 摘要。")
 }
 
@@ -52,11 +60,23 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return shownUsage(msg)
 }
 
+// claimAll lets every assessment given claim the records an older kpimon wrote, as
+// configFlags.open does.
+func claimAll(ctx context.Context, db store.Store, all []*kpi.Assessment) error {
+	for _, x := range all {
+		if _, err := db.ClaimLegacy(ctx, x.ID, x.Year); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token add", stderr)
 	dbPath := new(string)
 	dbFlag(fs, dbPath)
-	config := fs.String("config", "", "考核配置文件（YAML）：令牌属于这项考核，并据此核对 --township")
+	var cf configFlags
+	cf.register(fs, "考核配置文件（YAML）：令牌属于其中一项考核，并据此核对 --township")
 	township := fs.String("township", "", "乡镇代码或名称")
 	admin := fs.Bool("admin", false, "管理员令牌（可填报所有乡镇）")
 	name := fs.String("name", "", "令牌名称，记入每批数据的审计记录（默认：乡镇名称加“妇联”，或“管理员”）")
@@ -73,19 +93,26 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	n := store.NewToken{Assessment: store.AllAssessments, Admin: *admin, Name: *name, CreatedBy: defaultActor()}
 	scope := "可填报全部考核、所有乡镇的数据"
-	var a *kpi.Assessment
 	if !*admin {
-		if err := require(fs, "config", *config); err != nil {
+		if err := cf.require(fs); err != nil {
 			return err
 		}
 	}
-	if *config != "" {
+	if err := cf.requireWithID(); err != nil {
+		return err
+	}
+	var a *kpi.Assessment
+	var all []*kpi.Assessment
+	if len(cf.paths) > 0 {
 		var err error
-		if a, err = kpi.LoadConfig(*config); err != nil {
+		if all, err = cf.load(stderr); err != nil {
+			return err
+		}
+		if a, err = cf.one(all); err != nil {
 			return err
 		}
 		n.Assessment = a.ID
-		scope = "可填报“" + a.Name + "”所有乡镇的数据"
+		scope = "可填报“" + a.Name + "”所有" + a.Units() + "的数据"
 	}
 	if !*admin {
 		t, err := townshipArg(a, *township)
@@ -107,12 +134,10 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer db.Close()
 	if created {
-		fmt.Fprintln(stdout, newDatabaseNote(*dbPath))
+		fmt.Fprintln(stdout, newDatabaseNote(*dbPath, true))
 	}
-	if a != nil {
-		if _, err := db.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
-			return err
-		}
+	if err := claimAll(ctx, db, all); err != nil {
+		return err
 	}
 	tok, secret, err := db.AddToken(ctx, n)
 	if err != nil {
@@ -124,11 +149,15 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
+// runTokenList lists the tokens: every one in the database; with --config, those of the
+// assessments given (and the tokens of every assessment); with --assessment, that one's.
+// Times are in the assessments' time zone when they share one, else the machine's.
 func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token list", stderr)
 	dbPath := new(string)
 	dbFlag(fs, dbPath)
-	config := fs.String("config", "", "考核配置文件（YAML）：只列这项考核的令牌，时间按其时区显示")
+	var cf configFlags
+	cf.register(fs, "考核配置文件（YAML）：只列这些考核的令牌，时间按其时区显示")
 	fs.Usage = func() { tokenUsage(fs.Output()); printFlags(fs) }
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
@@ -136,28 +165,68 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := require(fs, "db", *dbPath); err != nil {
 		return err
 	}
-	aid, loc := "", time.Local
-	var db store.Store
-	if *config != "" {
-		a, st, err := openExistingAssessment(ctx, *config, *dbPath, stderr)
-		if err != nil {
+	var ids []string // the assessments listed; none: every token
+	var chosen *kpi.Assessment
+	several := false
+	loc := time.Local
+	var all []*kpi.Assessment
+	if len(cf.paths) > 0 {
+		var err error
+		if all, err = cf.load(stderr); err != nil {
 			return err
 		}
-		aid, loc, db = a.ID, a.Location, st
-	} else {
-		st, err := openStore(ctx, *dbPath, true)
-		if err != nil {
-			return err
+		listed := all
+		if cf.id != "" {
+			if chosen, err = cf.one(all); err != nil {
+				return err
+			}
+			listed = []*kpi.Assessment{chosen}
+		} else if len(all) == 1 {
+			chosen = all[0]
 		}
-		db = st
+		several = len(all) > 1
+		loc = listed[0].Location
+		for _, a := range listed {
+			ids = append(ids, a.ID)
+			if a.Location.String() != loc.String() {
+				loc = time.Local
+			}
+		}
+	} else if cf.id != "" {
+		ids = []string{cf.id}
 	}
-	defer db.Close()
-	toks, err := db.Tokens(ctx, aid)
+	db, err := openStore(ctx, *dbPath, true)
 	if err != nil {
 		return err
 	}
+	defer db.Close()
+	if err := claimAll(ctx, db, all); err != nil {
+		return err
+	}
+	toks, err := listTokens(ctx, db, ids)
+	if err != nil {
+		return err
+	}
+	if len(cf.paths) == 0 && cf.id != "" {
+		// without a config nothing says the id is right: one the database has never seen
+		// (a typo) would list only the tokens of every assessment, silently
+		known, err := assessmentInStore(ctx, db, cf.id)
+		if err != nil {
+			return err
+		}
+		for _, x := range toks {
+			known = known || x.Assessment == cf.id
+		}
+		if !known {
+			return usageError{msg: fmt.Sprintf("数据库 %s 中没有考核“%s”的令牌或数据：请检查 --assessment（考核编号是配置文件中的 id），或改用 --config 配置文件", redactDSN(*dbPath), cf.id)}
+		}
+	}
 	if len(toks) == 0 {
-		fmt.Fprintf(stdout, "还没有令牌：用 kpimon token add %s --config 考核配置 --township 乡镇 创建（管理员令牌用 --admin 代替 --township）。\n", dbArg(*dbPath))
+		which := "--config 考核配置"
+		if chosen != nil {
+			which = assessmentArgs(&cf, chosen.ID, several)
+		}
+		fmt.Fprintf(stdout, "还没有令牌：用 kpimon token add %s %s --township 乡镇 创建（管理员令牌用 --admin 代替 --township）。\n", dbArg(*dbPath), which)
 		return nil
 	}
 	t := newTable("编号", "名称", "考核", "范围", "前缀", "创建时间", "创建人", "状态").alignRight(0)
@@ -181,6 +250,30 @@ func runTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	_, err = fmt.Fprintln(stdout, zoneNote(loc, time.Now()))
 	return err
+}
+
+// listTokens lists the tokens of the assessments (each with the tokens of every
+// assessment), each token once, in the order they were made; every token when ids is empty.
+func listTokens(ctx context.Context, db store.Tokens, ids []string) ([]store.Token, error) {
+	if len(ids) == 0 {
+		return db.Tokens(ctx, "")
+	}
+	seen := map[int64]bool{}
+	var out []store.Token
+	for _, id := range ids {
+		toks, err := db.Tokens(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range toks {
+			if !seen[x.ID] {
+				seen[x.ID] = true
+				out = append(out, x)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Token) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -230,7 +323,8 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlags("token link", stderr)
 	dbPath := new(string)
 	dbFlag(fs, dbPath)
-	config := fs.String("config", "", "考核配置文件（YAML）")
+	var cf configFlags
+	cf.register(fs, "考核配置文件（YAML）")
 	township := fs.String("township", "", "乡镇代码或名称")
 	ttl := fs.String("ttl", "7d", "有效期，如 7d（天）、12h（小时）；最长 90d")
 	base := fs.String("base-url", "", "kpimon 对外的网址，如 https://kpimon.example.cn（默认：配置中的 notify.base_url）；链接指向其中这项考核的页面")
@@ -239,7 +333,7 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
-	if err := require(fs, "db", *dbPath, "config", *config, "township", *township); err != nil {
+	if err := require(fs, "db", *dbPath, "config", cf.String(), "township", *township); err != nil {
 		return err
 	}
 	if *qr != "" {
@@ -252,13 +346,17 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, err)
 		return shownUsage(err.Error())
 	}
-	a, err := kpi.LoadConfig(*config)
+	all, err := cf.load(stderr)
+	if err != nil {
+		return err
+	}
+	a, err := cf.one(all)
 	if err != nil {
 		return err
 	}
 	baseFrom := "--base-url"
 	if *base == "" {
-		*base, baseFrom = a.Notify.BaseURL, *config+" 中的 notify.base_url"
+		*base, baseFrom = a.Notify.BaseURL, cf.source(a.ID)+" 中的 notify.base_url"
 	}
 	if *base == "" {
 		msg := "须给出 --base-url（kpimon 对外的网址，如 https://kpimon.example.cn），或在配置的 notify.base_url 中设置"
@@ -280,9 +378,9 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer db.Close()
 	if created {
-		fmt.Fprintln(stdout, newDatabaseNote(*dbPath))
+		fmt.Fprintln(stdout, newDatabaseNote(*dbPath, true))
 	}
-	if _, err := db.ClaimLegacy(ctx, a.ID, a.Year); err != nil {
+	if err := claimAll(ctx, db, all); err != nil {
 		return err
 	}
 	// the server serves each assessment under /{id}/ (as /admin/links makes its links): a

@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/kpimon/kpimon/postgres"
@@ -27,8 +28,16 @@ type buildInfo struct {
 	Platform string
 }
 
+// unknown is what version prints for a commit or a date the build did not record.
+const unknown = "未知"
+
+// unknownBuildNote follows an unknown commit or date: Go records them only for a build in
+// a git checkout with VCS stamping on (GOFLAGS=-buildvcs=false, as on some build machines,
+// or a source archive, records none); release/build always stamps them.
+const unknownBuildNote = "（这个程序构建时没有记录提交和构建日期，如在 git 仓库以外构建或设了 -buildvcs=false；用 release/build 构建的发布版带有这两项）"
+
 func readBuildInfo() buildInfo {
-	b := buildInfo{Version: version, Commit: "未知", Date: "未知", Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	b := buildInfo{Version: version, Commit: unknown, Date: unknown, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return b
@@ -58,7 +67,17 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
-	b := readBuildInfo()
-	fmt.Fprintf(stdout, "kpimon %s\n提交：%s\n构建日期：%s\n%s %s\n数据库结构版本：SQLite %d，PostgreSQL %d\n", b.Version, b.Commit, b.Date, b.Go, b.Platform, sqlite.KnownSchema(), postgres.KnownSchema())
-	return nil
+	_, err := io.WriteString(stdout, versionText(readBuildInfo()))
+	return err
+}
+
+// versionText is what kpimon version prints for the build b.
+func versionText(b buildInfo) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "kpimon %s\n提交：%s\n构建日期：%s\n", b.Version, b.Commit, b.Date)
+	if b.Commit == unknown || b.Date == unknown {
+		fmt.Fprintln(&s, unknownBuildNote)
+	}
+	fmt.Fprintf(&s, "%s %s\n数据库结构版本：SQLite %d，PostgreSQL %d\n", b.Go, b.Platform, sqlite.KnownSchema(), postgres.KnownSchema())
+	return s.String()
 }
