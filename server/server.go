@@ -278,7 +278,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// PeriodParam reads ?period=YYYY-MM, defaulting to the latest period that has reports.
+// PeriodParam reads ?period=YYYY-MM, defaulting to the latest period that has reports. A
+// month must be of the assessment's year and have begun by the monitor's clock in the
+// assessment's time zone (the month in progress may be asked for): December evaluated in
+// November would show grades of a month nobody has reported yet.
 func PeriodParam(r *http.Request, mon *monitor.Monitor) (kpi.Period, error) {
 	q := r.URL.Query().Get("period")
 	if q == "" {
@@ -291,7 +294,24 @@ func PeriodParam(r *http.Request, mon *monitor.Monitor) (kpi.Period, error) {
 	if p.Year != mon.Assessment().Year {
 		return p, fmt.Errorf("%w: 月份 %s 不在考核年度 %d 内", ErrBadRequest, p, mon.Assessment().Year)
 	}
+	if err := checkBegun(mon, p); err != nil {
+		return p, err
+	}
 	return p, nil
+}
+
+// checkBegun refuses a month after the current one (by the monitor's clock, in the
+// assessment's time zone) with ErrBadRequest and a Chinese message.
+func checkBegun(mon *monitor.Monitor, p kpi.Period) error {
+	if cur := collector.CurrentMonth(mon.Assessment(), mon.Now()); cur.Before(p) {
+		return fmt.Errorf("%w: %s", ErrBadRequest, notBegunMessage(p))
+	}
+	return nil
+}
+
+// notBegunMessage says that a month has not begun.
+func notBegunMessage(p kpi.Period) string {
+	return p.Label() + "尚未开始，请选择已开始的月份"
 }
 
 func (s *Server) result(w http.ResponseWriter, r *http.Request) (*kpi.Result, bool) {
