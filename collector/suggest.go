@@ -60,11 +60,23 @@ func UnknownTownship(a *kpi.Assessment, input string) string {
 
 func (b *Batch) indicatorCandidates() []candidate {
 	if b.indCands == nil {
-		for i, ind := range b.a.Indicators {
-			b.indCands = append(b.indCands, candidate{[]rune(fold(ind.Name)), ind.Name, i}, candidate{[]rune(fold(ind.Code)), ind.Code + "（" + ind.Name + "）", i})
-		}
+		b.indCands = indicatorCandidates(b.a)
 	}
 	return b.indCands
+}
+
+func indicatorCandidates(a *kpi.Assessment) []candidate {
+	var out []candidate
+	for i, ind := range a.Indicators {
+		out = append(out, candidate{[]rune(fold(ind.Name)), ind.Name, i}, candidate{[]rune(fold(ind.Code)), ind.Code + "（" + ind.Name + "）", i})
+	}
+	return out
+}
+
+// UnknownIndicator says that input names none of the assessment's indicators, with the
+// nearest names, as UnknownTownship does for townships.
+func UnknownIndicator(a *kpi.Assessment, input string) string {
+	return unknownMessage("指标", input, nearest(input, indicatorCandidates(a)))
 }
 
 // nearest returns the suggestions for an unknown name, nearest first; none when nothing is

@@ -58,6 +58,27 @@ func TestUnknownNamesSuggestTheNearest(t *testing.T) {
 	}
 }
 
+// TestUnknownIndicatorOutsideABatch: the message for a name asked for outside a batch (an
+// API's ?indicator=) is the one a batch's row gets.
+func TestUnknownIndicatorOutsideABatch(t *testing.T) {
+	a, err := kpi.ParseConfig("s.yaml", []byte(suggestConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, input, want string }{
+		{"a name one character off", "两癌筛查人树", "未知的指标“两癌筛查人树”，是否为“两癌筛查人数”？"},
+		{"a code mistyped", "screening", "未知的指标“screening”，是否为“screenings（两癌筛查人数）”？"},
+		{"nothing near", "妇女之家", "未知的指标“妇女之家”：须为考核方案中的指标代码或名称"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := UnknownIndicator(a, tc.input); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestLevenshtein(t *testing.T) {
 	tests := []struct {
 		a, b  string

@@ -39,8 +39,15 @@ type bulletinKey struct {
 // bulletinFor returns the bulletin of ?period= (default: the latest month with reports) in
 // the format ext, written by write when the cached one is of another evaluation.
 func (s *Server) bulletinFor(w http.ResponseWriter, r *http.Request, ext string, write func(*bulletin.Bulletin, *bytes.Buffer) error) (*bulletinFile, bool) {
-	res, ok := s.result(w, r)
-	if !ok {
+	// the bulletin is a page (linked from 排名): a month it cannot show is said on a page
+	p, err := PeriodParam(r, s.mon)
+	if err != nil {
+		s.badPeriodPage(w, err)
+		return nil, false
+	}
+	res, err := s.mon.Evaluate(p)
+	if err != nil {
+		s.writeError(w, r, err)
 		return nil, false
 	}
 	key := bulletinKey{res.Period, ext}

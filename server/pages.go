@@ -157,3 +157,10 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, name string, p
 		s.render(w, http.StatusInternalServerError, name, p)
 	}
 }
+
+// badPeriodPage answers a page request whose ?period= cannot be shown (it does not parse,
+// is of another year, or has not begun) with 400 and the message on a page.
+func (s *Server) badPeriodPage(w http.ResponseWriter, err error) {
+	s.render(w, http.StatusBadRequest, "message", page{Title: "请求有误", Error: userMessage(err.Error()),
+		Back: &link{Href: s.base + "/", Label: "返回总览"}})
+}

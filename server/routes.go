@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/kpimon/kpimon/kpi"
 )
 
 // Routes and the answers for requests no route takes.
@@ -79,10 +81,46 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.fallback != nil {
+		if readsPeriod(r) {
+			if err := s.pagePeriodBegun(r); err != nil {
+				s.badPeriodPage(w, err)
+				return
+			}
+		}
 		s.fallback.ServeHTTP(w, r)
 		return
 	}
 	plainError(w, "找不到这个页面。", http.StatusNotFound)
+}
+
+// readsPeriod reports whether the request is for a page of the mounted pages that shows a
+// month (?period=): 总览, 乡镇, 指标, 排名 (and its CSV) and 预警, read with GET or HEAD.
+func readsPeriod(r *http.Request) bool {
+	if (r.Method != http.MethodGet && r.Method != http.MethodHead) || !r.URL.Query().Has("period") {
+		return false
+	}
+	p := r.URL.Path
+	switch p {
+	case "/", "/rankings", "/rankings.csv", "/alerts":
+		return true
+	}
+	for _, prefix := range []string{"/townships/", "/indicators/"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok && rest != "" && !strings.Contains(rest, "/") {
+			return true
+		}
+	}
+	return false
+}
+
+// pagePeriodBegun checks the ?period= of a request for the mounted pages: a month that has
+// not begun is refused here, before the pages see it (they check its form and its year
+// themselves, with their own messages, and are left to do so).
+func (s *Server) pagePeriodBegun(r *http.Request) error {
+	p, err := kpi.ParsePeriod(r.URL.Query().Get("period"))
+	if err != nil || p.Year != s.mon.Assessment().Year {
+		return nil
+	}
+	return checkBegun(s.mon, p)
 }
 
 // cleanPath is p with . and .. segments and doubled slashes removed, keeping a trailing

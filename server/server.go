@@ -4,6 +4,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -256,6 +258,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("请求处理失败", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	body.Error = userMessage(body.Error)
+	if h := (*hintedError)(nil); errors.As(err, &h) {
+		body.Error += "；" + h.hint
+	}
 	writeJSON(w, status, body)
 }
 
@@ -278,7 +283,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// PeriodParam reads ?period=YYYY-MM, defaulting to the latest period that has reports.
+// PeriodParam reads ?period=YYYY-MM, defaulting to the latest period that has reports. A
+// month must be of the assessment's year and have begun by the monitor's clock in the
+// assessment's time zone (the month in progress may be asked for): December evaluated in
+// November would show grades of a month nobody has reported yet.
 func PeriodParam(r *http.Request, mon *monitor.Monitor) (kpi.Period, error) {
 	q := r.URL.Query().Get("period")
 	if q == "" {
@@ -291,7 +299,24 @@ func PeriodParam(r *http.Request, mon *monitor.Monitor) (kpi.Period, error) {
 	if p.Year != mon.Assessment().Year {
 		return p, fmt.Errorf("%w: 月份 %s 不在考核年度 %d 内", ErrBadRequest, p, mon.Assessment().Year)
 	}
+	if err := checkBegun(mon, p); err != nil {
+		return p, err
+	}
 	return p, nil
+}
+
+// checkBegun refuses a month after the current one (by the monitor's clock, in the
+// assessment's time zone) with ErrBadRequest and a Chinese message.
+func checkBegun(mon *monitor.Monitor, p kpi.Period) error {
+	if cur := collector.CurrentMonth(mon.Assessment(), mon.Now()); cur.Before(p) {
+		return fmt.Errorf("%w: %s", ErrBadRequest, notBegunMessage(p))
+	}
+	return nil
+}
+
+// notBegunMessage says that a month has not begun.
+func notBegunMessage(p kpi.Period) string {
+	return p.Label() + "尚未开始，请选择已开始的月份"
 }
 
 func (s *Server) result(w http.ResponseWriter, r *http.Request) (*kpi.Result, bool) {
@@ -365,18 +390,24 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// history lists every value a key (township, indicator and, with ?period=, month) has had,
+// with who wrote it and when. The answer names the township and indicator by code.
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	a := s.mon.Assessment()
-	tw, ind := q.Get("township"), q.Get("indicator")
-	if _, ok := a.Township(tw); !ok {
-		s.writeError(w, r, fmt.Errorf("%w: 未知的乡镇 %q", ErrNotFound, tw))
+	// a township and an indicator are named by code or by name, as in a batch's rows; an
+	// unknown one is answered with the nearest names
+	ti, ok := a.ResolveTownship(strings.TrimSpace(q.Get("township")))
+	if !ok {
+		s.writeError(w, r, fmt.Errorf("%w: %s", ErrNotFound, collector.UnknownTownship(a, q.Get("township"))))
 		return
 	}
-	if _, ok := a.Indicator(ind); !ok {
-		s.writeError(w, r, fmt.Errorf("%w: 未知的指标 %q", ErrNotFound, ind))
+	ii, ok := a.ResolveIndicator(strings.TrimSpace(q.Get("indicator")))
+	if !ok {
+		s.writeError(w, r, fmt.Errorf("%w: %s", ErrNotFound, collector.UnknownIndicator(a, q.Get("indicator"))))
 		return
 	}
+	tw, ind := a.Townships[ti].Code, a.Indicators[ii].Code
 	var p kpi.Period
 	if q.Get("period") != "" {
 		var err error
@@ -400,17 +431,22 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// ingestResponse is the JSON answer to an accepted batch.
+// ingestResponse is the JSON answer to an accepted batch: which assessment took it (a
+// deployment of several routes a batch that names none by its rows' year and its token),
+// and what it wrote.
 type ingestResponse struct {
-	BatchID   int64 `json:"batch_id"`
-	Total     int   `json:"total"`
-	New       int   `json:"new"`
-	Corrected int   `json:"corrected"`
-	Unchanged int   `json:"unchanged"`
+	Assessment     string `json:"assessment"`      // the assessment's id
+	AssessmentName string `json:"assessment_name"` // its name
+	BatchID        int64  `json:"batch_id"`
+	Total          int    `json:"total"`
+	New            int    `json:"new"`
+	Corrected      int    `json:"corrected"`
+	Unchanged      int    `json:"unchanged"`
 }
 
 // postObservations takes a batch as JSON (the default), CSV (Content-Type text/csv) or an
-// Excel workbook; ?source= names it in the audit trail and in error messages.
+// Excel workbook, sniffing a body sent without a Content-Type (BatchName); ?source= names
+// it in the audit trail and in error messages.
 func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.writer(w, r) // auth.go: a bearer token is required; its name is the actor
 	if !ok {
@@ -422,9 +458,10 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	name := sourceName(r)
-	b := collector.NewBatch(s.mon.Assessment())
-	b.RefuseAfter(collector.CurrentMonth(s.mon.Assessment(), s.mon.Now()))
+	name, declaredJSON := batchName(r, data)
+	a := s.mon.Assessment()
+	b := collector.NewBatch(a)
+	b.RefuseAfter(collector.CurrentMonth(a, s.mon.Now()))
 	b.AddBytes(name, data)
 	if err := s.authorize(c, b); err != nil { // a township token writes its own township only
 		s.writeError(w, r, err)
@@ -432,28 +469,98 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.mon.Ingest(r.Context(), b, actor)
 	if err != nil {
+		var be *collector.BatchError
+		if declaredJSON && looksLikeCSV(data) && errors.As(err, &be) {
+			err = &hintedError{err: err, hint: "若上传的是 CSV，请设置 Content-Type: text/csv"}
+		}
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ingestResponse{BatchID: res.BatchID, Total: res.Total, New: res.New, Corrected: res.Corrected, Unchanged: res.Unchanged})
+	writeJSON(w, http.StatusOK, ingestResponse{Assessment: a.ID, AssessmentName: a.Name,
+		BatchID: res.BatchID, Total: res.Total, New: res.New, Corrected: res.Corrected, Unchanged: res.Unchanged})
 }
 
-// sourceName names a posted batch: ?source= if given, else by its content type.
-func sourceName(r *http.Request) string {
-	name := strings.TrimSpace(r.URL.Query().Get("source"))
-	ct := r.Header.Get("Content-Type")
+// hintedError is an error with advice that its answer's message ends with.
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() }
+
+// Unwrap gives the error the advice is for.
+func (e *hintedError) Unwrap() error { return e.err }
+
+// BatchName names a posted batch, and so says how collector.Batch.AddBytes reads its body
+// (by the name's extension): ?source= if given (with the body's extension when it has
+// none), else api.json, api.csv or api.xlsx. The body's format is its Content-Type's:
+// text/csv is CSV, a spreadsheetml type Excel, any other type JSON. A body sent without a
+// Content-Type — or as application/octet-stream, or as application/x-www-form-urlencoded,
+// which curl sends for --data-binary unless told otherwise — is sniffed: a ZIP
+// (PK\x03\x04) is Excel, a body whose first byte other than spaces is [ or { is JSON,
+// anything else CSV.
+func BatchName(r *http.Request, body []byte) string {
+	name, _ := batchName(r, body)
+	return name
+}
+
+// batchName is BatchName, also reporting whether the body is read as JSON because its
+// Content-Type said so (not sniffed, not named by ?source=): a CSV body sent so is
+// answered with a hint to set Content-Type: text/csv.
+func batchName(r *http.Request, body []byte) (name string, declaredJSON bool) {
 	ext := ".json"
-	switch {
-	case strings.HasPrefix(ct, "text/csv"):
+	switch ct := mediaType(r); {
+	case ct == "", ct == "application/octet-stream", ct == "application/x-www-form-urlencoded":
+		ext = sniffExt(body)
+	case ct == "text/csv":
 		ext = ".csv"
 	case strings.Contains(ct, "spreadsheetml"):
 		ext = ".xlsx"
+	default:
+		declaredJSON = true
 	}
+	name = strings.TrimSpace(r.URL.Query().Get("source"))
 	if name == "" {
-		return "api" + ext
+		return "api" + ext, declaredJSON
 	}
-	if !strings.Contains(name, ".") {
-		name += ext
+	if strings.Contains(name, ".") {
+		return name, false // the name's extension says how the body is read
 	}
-	return name
+	return name + ext, declaredJSON
+}
+
+// mediaType is the request's Content-Type without its parameters, in lower case; "" when
+// it has none.
+func mediaType(r *http.Request) string {
+	v := r.Header.Get("Content-Type")
+	if ct, _, err := mime.ParseMediaType(v); err == nil {
+		return ct
+	}
+	ct, _, _ := strings.Cut(v, ";")
+	return strings.ToLower(strings.TrimSpace(ct))
+}
+
+// sniffExt is the extension of a body by its first bytes: .xlsx for a ZIP, .json for a
+// body that starts with [ or { (after a byte-order mark and spaces), else .csv.
+func sniffExt(body []byte) string {
+	if bytes.HasPrefix(body, []byte("PK\x03\x04")) {
+		return ".xlsx"
+	}
+	t := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(t) > 0 && (t[0] == '[' || t[0] == '{') {
+		return ".json"
+	}
+	return ".csv"
+}
+
+// looksLikeCSV reports whether a body looks like a CSV table rather than JSON: it does not
+// start with [ or {, has no NUL byte, and its first line has a comma (or a tab or
+// semicolon, which the collector also takes as separators).
+func looksLikeCSV(body []byte) bool {
+	t := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(t) == 0 || t[0] == '[' || t[0] == '{' || bytes.IndexByte(t, 0) >= 0 {
+		return false
+	}
+	first, _, _ := bytes.Cut(t, []byte("\n"))
+	return bytes.ContainsAny(first, ",\t;")
 }

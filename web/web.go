@@ -22,6 +22,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -31,6 +32,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/kpimon/kpimon/charts"
 	"github.com/kpimon/kpimon/collector"
@@ -63,6 +65,12 @@ type Router struct {
 	servers map[string]*server.Server // by assessment id
 	order   []string                  // ids in config order
 	chooser *template.Template
+
+	chains map[string]map[string]bool // yearChains: the assessments a token of each may act in
+
+	mu      sync.Mutex
+	methods map[string][]string // the methods of each path the router serves itself, for 405 answers
+	mounted map[string]bool     // paths mounted with Handle: also served under /{id}/ with ?assessment=ID
 }
 
 // New builds a server and the pages of every assessment of the deployment, sharing one
@@ -72,9 +80,11 @@ func New(dep *monitor.Deployment, opt Options) (*Router, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	rt := &Router{dep: dep, log: log, mux: http.NewServeMux(), servers: map[string]*server.Server{}}
+	rt := &Router{dep: dep, log: log, mux: http.NewServeMux(), servers: map[string]*server.Server{},
+		methods: map[string][]string{}, mounted: map[string]bool{}}
 	gate := builds.New(builds.DefaultConcurrency, builds.DefaultWait)
 	chains := yearChains(dep)
+	rt.chains = chains
 	for _, m := range dep.Monitors() {
 		id := m.Assessment().ID
 		rt.st = m.Store()
@@ -98,18 +108,78 @@ func New(dep *monitor.Deployment, opt Options) (*Router, error) {
 	}
 	rt.chooser = t
 	first := rt.servers[rt.order[0]]
-	rt.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusOK, "ok") })
-	rt.mux.HandleFunc("GET /readyz", rt.readyz)
-	rt.mux.Handle("GET /api/v1/assessments", first.GateReads(http.HandlerFunc(rt.assessments)))
+	rt.handle("GET", "/healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusOK, "ok") }))
+	rt.handle("GET", "/readyz", http.HandlerFunc(rt.readyz))
+	rt.handle("GET", "/api/v1/assessments", first.GateReads(http.HandlerFunc(rt.assessments)))
 	rt.mux.Handle("/api/", http.HandlerFunc(rt.api))
 	rt.mux.Handle("/assets/", first)
-	rt.mux.Handle("GET /{$}", first.GateReads(http.HandlerFunc(rt.root)))
+	rt.handle("GET", "/{$}", first.GateReads(http.HandlerFunc(rt.root)))
 	rt.mux.HandleFunc("/", rt.route)
 	return rt, nil
 }
 
-// Handle mounts another handler (/metrics) on the router.
-func (rt *Router) Handle(pattern string, h http.Handler) { rt.mux.Handle(pattern, h) }
+// Handle mounts another handler on the router: "GET /metrics". The path is also served
+// under every assessment's prefix as the path with ?assessment=ID (/qingcheng-2026/metrics
+// is /metrics?assessment=qingcheng-2026, Prometheus' multi-target pattern), and a method
+// the pattern does not name is answered 405 with an Allow header.
+func (rt *Router) Handle(pattern string, h http.Handler) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "", pattern
+	}
+	path = strings.TrimSpace(path)
+	rt.mu.Lock()
+	rt.mounted[path] = true
+	rt.mu.Unlock()
+	if method == "" {
+		rt.mux.Handle(path, h)
+		return
+	}
+	rt.handle(method, path, h)
+}
+
+// handle registers a handler for method and path, and, the first time the path is seen,
+// the 405 answer for its other methods. (ServeMux would answer 405 itself only when no
+// pattern matches the path, and "/" matches every path.)
+func (rt *Router) handle(method, path string, h http.Handler) {
+	rt.mux.Handle(method+" "+path, h)
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	ms, seen := rt.methods[path]
+	if !slices.Contains(ms, method) {
+		rt.methods[path] = append(ms, method)
+	}
+	if !seen {
+		rt.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) { rt.methodNotAllowed(w, r, path) })
+	}
+}
+
+// methodNotAllowed answers a method a path of the router does not take: 405 with the
+// path's methods (HEAD where GET is) in Allow, in Chinese, as JSON under /api/.
+func (rt *Router) methodNotAllowed(w http.ResponseWriter, r *http.Request, path string) {
+	rt.mu.Lock()
+	ms := slices.Clone(rt.methods[path])
+	rt.mu.Unlock()
+	if slices.Contains(ms, http.MethodGet) && !slices.Contains(ms, http.MethodHead) {
+		ms = append(ms, http.MethodHead)
+	}
+	slices.Sort(ms)
+	allow := strings.Join(ms, ", ")
+	w.Header().Set("Allow", allow)
+	msg := "不支持 " + r.Method + " 请求：此地址只接受 " + allow
+	if strings.HasPrefix(path, "/api/") {
+		apiError(w, http.StatusMethodNotAllowed, msg)
+		return
+	}
+	text(w, http.StatusMethodNotAllowed, msg)
+}
+
+// isMounted reports whether path was mounted with Handle.
+func (rt *Router) isMounted(path string) bool {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.mounted[path]
+}
 
 // Server is the server of the assessment with the id.
 func (rt *Router) Server(id string) (*server.Server, bool) {
@@ -172,7 +242,17 @@ func (rt *Router) route(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, to, http.StatusMovedPermanently)
 			return
 		}
+		if rt.isMounted("/" + rest) {
+			rt.serveMounted(w, r, first, "/"+rest)
+			return
+		}
 		http.StripPrefix("/"+first, srv).ServeHTTP(w, r)
+		return
+	}
+	if !singleAssessmentPath(first) {
+		rt.servers[rt.order[0]].GateReads(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rt.unknownAssessment(w, r, first, strings.HasPrefix(rest, "api/"))
+		})).ServeHTTP(w, r)
 		return
 	}
 	def, _, ok := rt.dep.Default()
@@ -196,6 +276,51 @@ func (rt *Router) route(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// singleAssessmentPath reports whether first is the first segment of an address of a
+// single-assessment kpimon: the server's routes (server.NewWithOptions: the API, /healthz,
+// /readyz, the upload, login and admin pages, /my, the bulletin under /rankings/), the
+// pages' (charts.NewHandlerWithOptions: /townships/, /indicators/, /rankings,
+// /rankings.csv, /alerts, /assets/) and the router's own (/metrics). Such an address goes
+// to the default assessment's; any other first segment that is no assessment's id is
+// answered 404 at once.
+func singleAssessmentPath(first string) bool {
+	switch first {
+	case "townships", "indicators", "rankings", "rankings.csv", "alerts",
+		"upload", "login", "logout", "my", "admin",
+		"api", "assets", "metrics", "healthz", "readyz":
+		return true
+	}
+	return false
+}
+
+// serveMounted serves /{id}/path, where path was mounted with Handle, as path?assessment=id.
+func (rt *Router) serveMounted(w http.ResponseWriter, r *http.Request, id, path string) {
+	u := *r.URL
+	u.Path, u.RawPath = path, ""
+	q := u.Query()
+	q.Set("assessment", id)
+	u.RawQuery = q.Encode()
+	r2 := r.Clone(r.Context())
+	r2.URL = &u
+	rt.mux.ServeHTTP(w, r2)
+}
+
+// unknownAssessment answers an address whose first segment names no assessment of the
+// deployment and no address of a single-assessment kpimon: 404, as JSON listing the
+// assessments when the rest of the address is the API's, else the chooser saying 没有这个页面.
+func (rt *Router) unknownAssessment(w http.ResponseWriter, r *http.Request, id string, api bool) {
+	if !api {
+		rt.choose(w, r)
+		return
+	}
+	apiErrorList(w, http.StatusNotFound, unknownAssessmentMessage(id, rt.order), rt.order)
+}
+
+// unknownAssessmentMessage says that no assessment has the id, listing those there are.
+func unknownAssessmentMessage(id string, ids []string) string {
+	return fmt.Sprintf("没有编号为 %s 的考核：可选 %s", id, strings.Join(ids, "、"))
+}
+
 // root is /: the default assessment's overview, or the chooser.
 func (rt *Router) root(w http.ResponseWriter, r *http.Request) {
 	if def, _, ok := rt.dep.Default(); ok && r.URL.Path == "/" {
@@ -215,7 +340,7 @@ func (rt *Router) api(w http.ResponseWriter, r *http.Request) {
 	if id := r.URL.Query().Get("assessment"); id != "" {
 		srv, ok := rt.servers[id]
 		if !ok {
-			apiError(w, http.StatusNotFound, fmt.Sprintf("没有编号为 %q 的考核：可选 %s", id, strings.Join(rt.order, "、")))
+			rt.unknownAssessment(w, r, id, true)
 			return
 		}
 		srv.ServeHTTP(w, r)
@@ -238,31 +363,44 @@ func (rt *Router) api(w http.ResponseWriter, r *http.Request) {
 
 // postObservations sends a batch that names no assessment to the one it is for: the only
 // assessment whose year its rows' months are of, or, when several share that year, the one
-// its token belongs to; otherwise it asks for ?assessment=.
+// its token belongs to (or carries over to: another year of its county); otherwise it asks
+// for ?assessment=, listing the assessments of the rows' year. The token is checked first:
+// without a valid one the batch is refused 401 before its body is read.
 func (rt *Router) postObservations(w http.ResponseWriter, r *http.Request) {
 	if len(rt.order) == 1 {
 		rt.servers[rt.order[0]].ServeHTTP(w, r)
 		return
 	}
+	tokenID, ok, err := rt.tokenAssessment(r)
+	if err != nil || !ok {
+		// no token, an unknown or revoked one, one of no assessment here, or the database
+		// failing: any assessment's server refuses it as it would under /{id}/ (401 with its
+		// challenge, or 503), before reading the body
+		rt.servers[rt.defaultID()].ServeHTTP(w, r)
+		return
+	}
+	anywhere := tokenID == store.AllAssessments // an admin token of the whole deployment
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, server.MaxUploadBytes))
 	if err != nil {
 		apiError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("请求体超过 %d MB 或读取失败，未写入任何数据", server.MaxUploadBytes>>20))
 		return
 	}
-	tokenID, hasToken := rt.tokenAssessment(r)
 	probeOf := rt.order[0]
-	if hasToken {
+	if !anywhere {
 		probeOf = tokenID
 	}
 	m, _ := rt.dep.Monitor(probeOf)
 	probe := collector.NewBatch(m.Assessment())
-	probe.AddBytes("api", body)
+	probe.AddBytes(server.BatchName(r, body), body)
 	years := probe.Years()
-	var covering []string
+	var covering, ofToken []string
 	if len(years) == 1 {
 		for _, id := range rt.order {
 			if mm, _ := rt.dep.Monitor(id); mm.Assessment().Year == years[0] {
 				covering = append(covering, id)
+				if !anywhere && rt.chains[tokenID][id] {
+					ofToken = append(ofToken, id)
+				}
 			}
 		}
 	}
@@ -270,13 +408,21 @@ func (rt *Router) postObservations(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case len(covering) == 1:
 		target = covering[0]
-	case hasToken && (len(covering) == 0 || slices.Contains(covering, tokenID)):
-		target = tokenID // the token's own assessment says what is wrong with the batch, if anything
+	case !anywhere && len(covering) == 0:
+		target = tokenID // the token's own assessment says what is wrong with the batch
+	case len(ofToken) == 1:
+		target = ofToken[0] // its own, or its county's of the rows' year
 	case len(years) > 1:
 		apiError(w, http.StatusBadRequest, "本批数据跨多个年度：请按年度分开提交，或用 ?assessment= 指明考核")
 		return
+	case len(years) == 1 && len(covering) == 0:
+		apiErrorList(w, http.StatusBadRequest, fmt.Sprintf("本批数据是 %d 年度的，本系统没有该年度的考核：现有 %s", years[0], strings.Join(rt.order, "、")), rt.order)
+		return
+	case len(years) == 1:
+		apiErrorList(w, http.StatusBadRequest, fmt.Sprintf("本系统有多项 %d 年度的考核，请用 ?assessment= 指明：%s", years[0], strings.Join(covering, "、")), covering)
+		return
 	default:
-		apiError(w, http.StatusBadRequest, fmt.Sprintf("本系统有多项考核，请用 ?assessment= 指明：%s", strings.Join(rt.order, "、")))
+		apiErrorList(w, http.StatusBadRequest, fmt.Sprintf("本系统有多项考核，请用 ?assessment= 指明：%s", strings.Join(rt.order, "、")), rt.order)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -284,19 +430,34 @@ func (rt *Router) postObservations(w http.ResponseWriter, r *http.Request) {
 	rt.servers[target].ServeHTTP(w, r)
 }
 
+// defaultID is the default assessment's id, or the first's when there is no default.
+func (rt *Router) defaultID() string {
+	if def, _, ok := rt.dep.Default(); ok {
+		return def.Assessment().ID
+	}
+	return rt.order[0]
+}
+
 // tokenAssessment is the assessment the request's bearer token belongs to, when it is one
-// of the deployment's.
-func (rt *Router) tokenAssessment(r *http.Request) (string, bool) {
+// of the deployment's or store.AllAssessments; false when the request has no bearer token
+// or it is unknown, revoked or of no assessment here.
+func (rt *Router) tokenAssessment(r *http.Request) (string, bool, error) {
 	scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
+		return "", false, nil
 	}
 	tok, err := rt.st.LookupToken(r.Context(), strings.TrimSpace(secret))
+	if errors.Is(err, store.ErrUnknownToken) {
+		return "", false, nil
+	}
 	if err != nil {
-		return "", false
+		return "", false, err
+	}
+	if tok.Assessment == store.AllAssessments && tok.Admin {
+		return tok.Assessment, true, nil
 	}
 	_, ok = rt.servers[tok.Assessment]
-	return tok.Assessment, ok
+	return tok.Assessment, ok, nil
 }
 
 // assessmentInfo is one line of GET /api/v1/assessments.
@@ -430,4 +591,14 @@ func apiError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// apiErrorList answers an error with the ids of the assessments to choose from.
+func apiErrorList(w http.ResponseWriter, status int, msg string, ids []string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(struct {
+		Error       string   `json:"error"`
+		Assessments []string `json:"assessments"`
+	}{msg, ids})
 }

@@ -32,6 +32,7 @@ indicators: [{code: x, name: 筛查, kind: count, weight: 100, target: 120}]
 }
 
 type fixture struct {
+	rt  *Router
 	ts  *httptest.Server
 	st  *sqlite.DB
 	dep *monitor.Deployment
@@ -56,7 +57,7 @@ func newFixture(t *testing.T, as ...*kpi.Assessment) *fixture {
 	}
 	ts := httptest.NewServer(rt)
 	t.Cleanup(ts.Close)
-	return &fixture{ts: ts, st: st, dep: dep}
+	return &fixture{rt: rt, ts: ts, st: st, dep: dep}
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -142,15 +143,31 @@ func TestRouting(t *testing.T) {
 	if resp, _ := f.do(t, "POST", "/qc-2026/api/v1/observations", fgShijiao, "township,indicator,period,value\nshijiao,x,2026-04,1\n"); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("佛冈's token writing 清城's shijiao: %d, want 401", resp.StatusCode)
 	}
-	// a batch of 2026 with no token that tells: asked for ?assessment=
-	if resp, body := f.do(t, "POST", "/api/v1/observations", "", "township,indicator,period,value\nshijiao,x,2026-04,1\n"); resp.StatusCode != 400 || !strings.Contains(body, "?assessment=") {
-		t.Errorf("an anonymous 2026 batch: %d %s", resp.StatusCode, body)
+	// a batch with no token is refused before anything is routed or read
+	if resp, body := f.do(t, "POST", "/api/v1/observations", "", "township,indicator,period,value\nshijiao,x,2026-04,1\n"); resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("an anonymous 2026 batch: %d %s, want 401 with a challenge", resp.StatusCode, body)
+	}
+	// a batch of 2026 with a token of the whole deployment, which does not tell: asked for
+	// ?assessment=, offered only the assessments of 2026
+	admin := tok(store.NewToken{Assessment: store.AllAssessments, Admin: true, Name: "管理员"})
+	resp, body := f.do(t, "POST", "/api/v1/observations", admin, "township,indicator,period,value\nshijiao,x,2026-04,1\n")
+	var asked struct {
+		Error       string   `json:"error"`
+		Assessments []string `json:"assessments"`
+	}
+	json.Unmarshal([]byte(body), &asked)
+	if resp.StatusCode != 400 || !strings.Contains(asked.Error, "?assessment=") || strings.Join(asked.Assessments, ",") != "qc-2026,fg-2026" {
+		t.Errorf("an admin's 2026 batch: %d %s, want 400 offering qc-2026 and fg-2026", resp.StatusCode, body)
+	}
+	// the same admin's batch of a year no assessment has
+	if resp, body := f.do(t, "POST", "/api/v1/observations", admin, "township,indicator,period,value\nshijiao,x,2024-04,1\n"); resp.StatusCode != 400 || !strings.Contains(body, "没有该年度的考核") {
+		t.Errorf("an admin's 2024 batch: %d %s", resp.StatusCode, body)
 	}
 	if resp, body := f.do(t, "GET", "/api/v1/rankings?assessment=nowhere", "", ""); resp.StatusCode != 404 || !strings.Contains(body, "没有编号为") {
 		t.Errorf("an unknown assessment: %d %s", resp.StatusCode, body)
 	}
 	// the list of assessments
-	_, body := f.do(t, "GET", "/api/v1/assessments", "", "")
+	_, body = f.do(t, "GET", "/api/v1/assessments", "", "")
 	for _, want := range []string{`"id":"qc-2025"`, `"last_year":"qc-2025"`, `"months":["2025-03"]`, `"code":"tangtang"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/api/v1/assessments lacks %s: %s", want, body)
@@ -180,5 +197,45 @@ func TestOldAddressesGoToTheDefault(t *testing.T) {
 	}
 	if resp, body := f.do(t, "GET", "/api/v1/rankings", "", ""); resp.StatusCode != 200 || !strings.Contains(body, `"period":"2026-01"`) {
 		t.Errorf("/api/v1/rankings with no ?assessment=: %d %s, want the default's", resp.StatusCode, body)
+	}
+}
+
+// TestRouterAnswersEveryAddress: a method a path does not take is 405 with Allow (JSON
+// under /api/); a handler mounted with Handle (/metrics) is served under every
+// assessment's prefix as ?assessment=ID; a first segment that is no assessment's id and no
+// address of kpimon is 404 at once (JSON, listing the ids, under api/).
+func TestRouterAnswersEveryAddress(t *testing.T) {
+	qc := "{code: dongcheng, name: 东城街道}"
+	f := newFixture(t, county(t, "qc-2026", 2026, qc), county(t, "fg-2026", 2026, qc))
+	f.rt.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "metrics of %q", r.URL.Query().Get("assessment"))
+	}))
+	for _, c := range []struct{ method, path, allow string }{
+		{"POST", "/healthz", "GET, HEAD"}, {"DELETE", "/readyz", "GET, HEAD"},
+		{"POST", "/metrics", "GET, HEAD"}, {"PUT", "/api/v1/assessments", "GET, HEAD"},
+	} {
+		resp, body := f.do(t, c.method, c.path, "", "")
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != c.allow || !strings.Contains(body, "不支持 "+c.method+" 请求") {
+			t.Errorf("%s %s: %d Allow %q %s, want 405 Allow %q", c.method, c.path, resp.StatusCode, resp.Header.Get("Allow"), body, c.allow)
+		}
+		if json := strings.HasPrefix(c.path, "/api/"); json != strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s answered as %s", c.method, c.path, resp.Header.Get("Content-Type"))
+		}
+	}
+	for path, want := range map[string]string{"/metrics": `metrics of ""`, "/fg-2026/metrics": `metrics of "fg-2026"`} {
+		if resp, body := f.do(t, "GET", path, "", ""); resp.StatusCode != 200 || body != want {
+			t.Errorf("GET %s: %d %q, want %q", path, resp.StatusCode, body, want)
+		}
+	}
+	if resp, body := f.do(t, "GET", "/nowhere/townships/dongcheng", "", ""); resp.StatusCode != 404 || !strings.Contains(body, `href="/qc-2026/"`) {
+		t.Errorf("an unknown first segment: %d, want 404 with the chooser: %s", resp.StatusCode, body)
+	}
+	resp, body := f.do(t, "GET", "/nowhere/api/v1/rankings", "", "")
+	var got struct {
+		Error       string   `json:"error"`
+		Assessments []string `json:"assessments"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != 404 || !strings.Contains(got.Error, "没有编号为 nowhere 的考核") || len(got.Assessments) != 2 {
+		t.Errorf("an unknown assessment's API: %d %s", resp.StatusCode, body)
 	}
 }
