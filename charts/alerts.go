@@ -67,7 +67,7 @@ func buildAlerts(s *Snapshot, l links) (*view, error) {
 		row := resolutionRow{Name: kpi.AlertLabel(res.Alert.Alert), Township: tw.Name, TownshipHref: l.Township(tw.Code),
 			Since: res.Alert.ActiveSince.Label(), Resolved: res.Resolved.Label() + "不再触发"}
 		if !res.At.IsZero() {
-			row.Resolved = fmt.Sprintf("%s数据更新后解除（%s）", res.Resolved.Label(), clock(res.At, a.Location))
+			row.Resolved = fmt.Sprintf("%s数据更新后解除（%s %s）", res.Resolved.Label(), clock(res.At, a.Location), kpi.ZoneLabel(a.Location, res.At))
 		}
 		if ind != nil {
 			row.Indicator, row.IndHref = ind.Name, l.Indicator(ind.Code)

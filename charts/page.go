@@ -142,7 +142,7 @@ func newView(s *Snapshot, l links, kind, title string) (*view, error) {
 	}
 	v.AsOf = "数据截至" + s.Period.Label()
 	if !s.LastReport.IsZero() {
-		v.AsOf += " · 本月数据最后报送于 " + clock(s.LastReport, a.Location)
+		v.AsOf += " · 本月数据最后报送于 " + clock(s.LastReport, a.Location) + "（" + kpi.ZoneLabel(a.Location, s.LastReport) + "）"
 	} else {
 		v.AsOf += " · 本月尚无报送"
 	}

@@ -255,7 +255,7 @@ func TestTownshipPageShowsCorrectionsMissingReportsAndAlerts(t *testing.T) {
 	aa, bb := pages["townships/aa.html"], pages["townships/bb.html"]
 	// 甲镇's February screenings: 1,000 reported by the township, corrected to 100 by the county
 	// office; times are shown in the configured zone (Asia/Shanghai, UTC+8).
-	for _, want := range []string{"数据修订与报送记录", "2024年2月", "1,000 人", "100 人", "甲镇妇联 · <span>2024-03-04</span> <span>18:00</span>", "县妇联办公室", "<span>2024-03-06</span> <span>18:00</span>", "更正-2024-02.csv"} {
+	for _, want := range []string{"数据修订与报送记录", "2024年2月", "1,000 人", "100 人", "甲镇妇联 · <span>2024-03-04</span> <span>18:00</span>", "县妇联办公室", "<span>2024-03-06</span> <span>18:00</span>", "更正-2024-02.csv", "时间均为北京时间。"} {
 		if !strings.Contains(aa, want) {
 			t.Errorf("甲镇's page lacks %q", want)
 		}
@@ -419,7 +419,7 @@ func TestOverviewCountsReports(t *testing.T) {
 	if !strings.Contains(html, "83.3%") || !strings.Contains(html, "已报 5 / 应报 6 项，1/2 个乡镇报齐") {
 		t.Errorf("report rate missing: %s", html[strings.Index(html, "报送率"):][:300])
 	}
-	if !strings.Contains(html, "本月数据最后报送于 2024-04-05") {
+	if !regexp.MustCompile(`本月数据最后报送于 2024-04-05 \d\d:\d\d（北京时间）`).MatchString(html) {
 		t.Error("overview lacks the time of the last report")
 	}
 }

@@ -72,8 +72,8 @@ func TestAlertsPageListsResolutionsWithinTheMonth(t *testing.T) {
 	page := renderAlerts(t, s)
 	resolved := section(t, page, "resolved", "</section>")
 	for _, want := range []string{
-		`<td class="c-title">逾期未报送</td><td class="c-when">自2024年3月起</td><td class="c-text">2024年3月数据更新后解除（2024-04-08 18:00）</td><td class="c-link"><a href="/townships/bb?period=2024-03">乙镇</a></td><td class="c-link"><a href="/indicators/screenings?period=2024-03">两癌筛查人数</a></td>`,
-		`<td class="c-title">未达序时进度</td><td class="c-when">自2024年1月起</td><td class="c-text">2024年3月数据更新后解除（2024-04-08 18:00）</td><td class="c-link"><a href="/townships/bb?period=2024-03">乙镇</a></td>`,
+		`<td class="c-title">逾期未报送</td><td class="c-when">自2024年3月起</td><td class="c-text">2024年3月数据更新后解除（2024-04-08 18:00 北京时间）</td><td class="c-link"><a href="/townships/bb?period=2024-03">乙镇</a></td><td class="c-link"><a href="/indicators/screenings?period=2024-03">两癌筛查人数</a></td>`,
+		`<td class="c-title">未达序时进度</td><td class="c-when">自2024年1月起</td><td class="c-text">2024年3月数据更新后解除（2024-04-08 18:00 北京时间）</td><td class="c-link"><a href="/townships/bb?period=2024-03">乙镇</a></td>`,
 	} {
 		if !strings.Contains(resolved, want) {
 			t.Errorf("近期解除 lacks %s:\n%s", want, resolved)

@@ -34,6 +34,7 @@ type townshipData struct {
 	Missing     []missingRow
 	Corrections []correctionRow
 	Submissions []submissionRow
+	Zone        string // the zone the history's times are in: 北京时间
 }
 
 // submissionRow is one batch that wrote the township's figures.
@@ -304,6 +305,11 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	for _, sb := range hist.Submissions {
 		d.Submissions = append(d.Submissions, submissionRow{At: stampOf(sb.At, a.Location), Actor: sb.Actor, Source: foldSources(sb.Source),
 			Periods: monthRanges(sb.Periods), Figures: sb.Figures})
+	}
+	if len(hist.Submissions) > 0 {
+		d.Zone = kpi.ZoneLabel(a.Location, hist.Submissions[0].At)
+	} else if len(hist.Corrections) > 0 {
+		d.Zone = kpi.ZoneLabel(a.Location, hist.Corrections[0].New.At)
 	}
 	v.Charts = nonEmpty(d.Radar, d.Progress, d.Trend, d.Rank)
 	v.Data = d

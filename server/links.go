@@ -30,7 +30,8 @@ import (
 // (WeChat, DingTalk, iMessage) fetch a link to draw its preview before anyone taps it, which
 // would use up a one-time link; the tap is also a navigation from this site, so the
 // SameSite=Strict session cookie is sent to /my at once. A used, expired or revoked link is
-// refused with a page saying to ask the county office (县（区）妇联) for a new one.
+// refused with a page saying to ask the office that runs the assessment (县妇联, 市妇联, …) for a
+// new one.
 
 // DefaultLinkTTL is how long a login link can be used.
 const DefaultLinkTTL = 7 * 24 * time.Hour
@@ -172,9 +173,10 @@ func (s *Server) routeLinks() {
 	s.route("POST", "/admin/links/revoke", s.revokeLinks)
 }
 
-// linkRefused says why a link did not log in, and what to do.
-func linkRefused(err error) string {
-	const ask = "请向县（区）妇联索取新的登录链接（或二维码）。"
+// linkRefused says why a link did not log in, and what to do: ask office (县妇联, 市妇联:
+// Server.office) for a new one.
+func linkRefused(err error, office string) string {
+	ask := "请向" + office + "索取新的登录链接（或二维码）。"
 	switch {
 	case errors.Is(err, store.ErrLinkUsed):
 		return "这个登录链接已经用过了：每个链接只能使用一次。如果刚才已经用它登录，请直接打开“我的填报”；否则" + ask
@@ -189,7 +191,7 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 	secret := r.PathValue("secret")
 	p := page{Title: "登录我的填报", Link: &linkView{Secret: secret}}
 	if !strings.HasPrefix(secret, "kpl_") || len(secret) > 200 {
-		p.Link, p.Error = &linkView{Refused: true}, linkRefused(store.ErrUnknownToken)
+		p.Link, p.Error = &linkView{Refused: true}, linkRefused(store.ErrUnknownToken, s.office())
 		s.render(w, http.StatusNotFound, "link", p)
 		return
 	}
@@ -201,21 +203,21 @@ func (s *Server) useLink(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<12)
 	p := page{Title: "登录我的填报", Link: &linkView{Refused: true}}
 	if !sameOrigin(r) {
-		p.Error = "请求来源不符：请直接打开县（区）妇联发来的链接。"
+		p.Error = "请求来源不符：请直接打开" + s.office() + "发来的链接。"
 		s.render(w, http.StatusForbidden, "link", p)
 		return
 	}
 	tok, err := s.mon.Store().UseLoginLink(r.Context(), r.PostFormValue("secret"), s.mon.Now())
 	switch {
 	case errors.Is(err, store.ErrLinkUsed), errors.Is(err, store.ErrLinkExpired), errors.Is(err, store.ErrUnknownToken):
-		p.Error = linkRefused(err)
+		p.Error = linkRefused(err, s.office())
 		s.render(w, http.StatusGone, "link", p)
 		return
 	case err != nil:
 		s.failPage(w, r, "link", p, err)
 		return
 	case tok.Admin || !s.tokenValidHere(tok):
-		p.Error = linkRefused(store.ErrUnknownToken)
+		p.Error = linkRefused(store.ErrUnknownToken, s.office())
 		s.render(w, http.StatusGone, "link", p)
 		return
 	}
@@ -235,7 +237,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) (*caller, bool) {
 	}
 	if !c.token.Admin {
 		p := s.formPage(c)
-		p.Title, p.Error = "登录链接", "只有县（区）妇联管理员可以生成登录链接。"
+		p.Title, p.Error = "登录链接", "只有"+s.office()+"管理员可以生成登录链接。"
 		s.render(w, http.StatusForbidden, "message", p)
 		return nil, false
 	}

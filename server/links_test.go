@@ -8,6 +8,7 @@ import (
 	"html"
 	"image/png"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kpimon/kpimon/kpi"
+	"github.com/kpimon/kpimon/monitor"
 	"github.com/kpimon/kpimon/sqlite"
 )
 
@@ -67,7 +69,7 @@ func TestLoginLinkLogsInOnce(t *testing.T) {
 	// once only
 	other := newBrowser(t, f.ts.URL)
 	resp, body = openLink(t, other, l)
-	if resp.StatusCode != http.StatusGone || !strings.Contains(body, "已经用过") || !strings.Contains(body, "请向县（区）妇联索取新的登录链接") {
+	if resp.StatusCode != http.StatusGone || !strings.Contains(body, "已经用过") || !strings.Contains(body, "请向县妇联索取新的登录链接") {
 		t.Errorf("the link a second time: %d\n%s", resp.StatusCode, body)
 	}
 	// a second link reuses the township's link token
@@ -102,7 +104,7 @@ func TestLoginLinksRefused(t *testing.T) {
 			l := f.makeLink(t, "aa", tc.ttl)
 			tc.before(f, l)
 			resp, body := openLink(t, newBrowser(t, f.ts.URL), l)
-			if resp.StatusCode != http.StatusGone || !strings.Contains(body, tc.want) || !strings.Contains(body, "请向县（区）妇联索取新的登录链接") {
+			if resp.StatusCode != http.StatusGone || !strings.Contains(body, tc.want) || !strings.Contains(body, "请向县妇联索取新的登录链接") {
 				t.Errorf("%d, want 410 saying %q and what to do\n%s", resp.StatusCode, tc.want, body)
 			}
 			for _, c := range resp.Cookies() {
@@ -152,7 +154,7 @@ func TestAdminLinkSheet(t *testing.T) {
 	f := newAccessFixture(t)
 	town := newBrowser(t, f.ts.URL)
 	sessionCookie(t, town, f.aa)
-	if resp, body := town.get("/admin/links"); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "只有县（区）妇联管理员") {
+	if resp, body := town.get("/admin/links"); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "只有县妇联管理员") {
 		t.Errorf("a township on /admin/links: %d", resp.StatusCode)
 	}
 	if resp, _ := newBrowser(t, f.ts.URL).get("/admin/links"); resp.StatusCode != http.StatusUnauthorized {
@@ -264,5 +266,30 @@ func TestLoginLinkFailuresSayWhichTownship(t *testing.T) {
 				t.Errorf("MakeLoginLinks = %v, want an error starting %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestRefusalsNameTheOffice: a page that sends its reader to the office names the
+// federation that runs the assessment by its level (区妇联 for a district's), not a
+// generic 县（区）妇联.
+func TestRefusalsNameTheOffice(t *testing.T) {
+	a, err := kpi.ParseConfig("test.yaml", []byte("level: district\n"+testConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	mon, err := monitor.New(context.Background(), a, db, monitor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(New(mon, nil))
+	t.Cleanup(ts.Close)
+	status, body := getBody(t, ts.URL+"/login/link/not-a-link")
+	if status != http.StatusNotFound || !strings.Contains(body, "请向区妇联索取新的登录链接") || strings.Contains(body, "县（区）") || strings.Contains(body, "县妇联") {
+		t.Errorf("a bad link under a district's assessment: %d\n%s", status, body)
 	}
 }

@@ -53,6 +53,8 @@ type page struct {
 	Base       string // the server's path prefix: every link and form starts with it
 	Title      string
 	Assessment string
+	Office     string // who runs the assessment: 县妇联, 市妇联 (Server.office)
+	Units      string // its units: 乡镇（街道）, 县（市、区）
 	Who        *whoView
 	CSRF       string
 	Next       string
@@ -85,6 +87,7 @@ type whoView struct {
 // render writes a page with its status.
 func (s *Server) render(w http.ResponseWriter, status int, name string, p page) {
 	p.Assessment = s.mon.Assessment().Name
+	p.Office, p.Units = s.office(), s.mon.Assessment().Units()
 	p.Base = s.base
 	if p.Title == "" {
 		p.Title = "报表上传"
@@ -153,7 +156,7 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, name string, p
 	case errors.Is(err, context.Canceled):
 	default:
 		s.log.Error("页面请求失败", "method", r.Method, "path", r.URL.Path, "err", err)
-		p.Error = "服务器内部错误，请稍后再试；如果一直这样，请联系县（区）妇联。"
+		p.Error = "服务器内部错误，请稍后再试；如果一直这样，请联系" + s.office() + "。"
 		s.render(w, http.StatusInternalServerError, name, p)
 	}
 }
@@ -164,3 +167,7 @@ func (s *Server) badPeriodPage(w http.ResponseWriter, err error) {
 	s.render(w, http.StatusBadRequest, "message", page{Title: "请求有误", Error: userMessage(err.Error()),
 		Back: &link{Href: s.base + "/", Label: "返回总览"}})
 }
+
+// office is the federation that runs the assessment, which the people who report to it
+// are told to ask: 县妇联, 区妇联, 市妇联 or 省妇联 by its level.
+func (s *Server) office() string { return s.mon.Assessment().Level.Label() + "妇联" }

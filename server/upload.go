@@ -157,7 +157,7 @@ func (s *Server) loggedIn(w http.ResponseWriter, r *http.Request) (*caller, bool
 			p.Next = ""
 		}
 		if c != nil && c.viewer {
-			p.Error = "查看令牌只能浏览，不能上传：请输入本乡镇的填报令牌，或打开县（区）妇联发来的登录链接。"
+			p.Error = "查看令牌只能浏览，不能上传：请输入本" + s.mon.Assessment().UnitsShort() + "的填报令牌，或打开" + s.office() + "发来的登录链接。"
 		}
 		s.render(w, http.StatusUnauthorized, "login", p)
 		return nil, false
@@ -277,7 +277,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c == nil || secret == "" {
-		lp.Error = "令牌无效或已停用：请核对后重新输入，或向县（区）妇联索取。"
+		lp.Error = "令牌无效或已停用：请核对后重新输入，或向" + s.office() + "索取。"
 		s.render(w, http.StatusUnauthorized, "login", lp)
 		return
 	}
@@ -467,13 +467,13 @@ func (s *Server) showPreview(w http.ResponseWriter, r *http.Request, c *caller, 
 	p.Preview = v
 	status := http.StatusOK
 	if len(v.Locked) > 0 {
-		p.Error = fmt.Sprintf("%s 已锁定（月度通报已发布），不能再修改；如需更正，请联系县（区）妇联管理员解锁。", strings.Join(v.Locked, "、"))
+		p.Error = fmt.Sprintf("%s 已锁定（月度通报已发布），不能再修改；如需更正，请联系%s管理员解锁。", strings.Join(v.Locked, "、"), s.office())
 		status = http.StatusConflict
 	} else if v.New+v.Corrected > 0 {
 		if err := s.savePreview(r.Context(), c, id, name, data, rows); err != nil {
 			if errors.Is(err, ErrTooLarge) {
 				p.Preview = nil
-				p.Error = fmt.Sprintf("文件过大，无法在网页上预览（压缩后超过 %s）：请把数据拆成几个文件分别上传，或请县（区）妇联用命令行导入。", formatBytes(store.PreviewMaxBytes))
+				p.Error = fmt.Sprintf("文件过大，无法在网页上预览（压缩后超过 %s）：请把数据拆成几个文件分别上传，或请%s用命令行导入。", formatBytes(store.PreviewMaxBytes), s.office())
 				s.render(w, http.StatusRequestEntityTooLarge, "upload", p)
 				return
 			}
@@ -643,7 +643,7 @@ func (s *Server) uploadTemplate(w http.ResponseWriter, r *http.Request) {
 	if err := forms.Write(&buf, a, towns, p); err != nil {
 		s.log.Error("生成月报表失败", "err", err)
 		page := s.formPage(c)
-		page.Error = "生成报表模板失败，请稍后重试或联系县（区）妇联。"
+		page.Error = "生成报表模板失败，请稍后重试或联系" + s.office() + "。"
 		s.render(w, http.StatusInternalServerError, "upload", page)
 		return
 	}
