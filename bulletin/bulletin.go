@@ -184,6 +184,7 @@ type Row struct {
 	Score, Weight                       string
 	Share                               bool // a city's share of townships done (0 … 1): figures are percentages
 	e                                   *kpi.Evaluation
+	roundUp                             bool // 序时目标 is written as the least whole number that reaches it (kpi.Required)
 }
 
 // Rows lists every township × indicator, township by township in ranking order.
@@ -205,9 +206,15 @@ func (b *Bulletin) Rows() []Row {
 			}
 			row := Row{Township: x.Name, Category: ind.Category, Indicator: ind.Name, Unit: ind.Unit, Kind: ind.Kind, e: e,
 				Actual: figure(ind, e.Actual), Expected: figure(ind, e.Expected), Target: figure(ind, e.Target),
+				roundUp:    (ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock) && ind.Direction != kpi.Lower && kpi.CountingUnit(ind.Unit),
 				Completion: kpi.FormatPercent(e.Completion), Pace: kpi.FormatPercent(e.Pace),
 				Status: e.Status.Label(), Light: e.Status.Light(), Score: "—", Weight: "—", Reported: "—", Share: shares[i]}
+			if row.roundUp && e.Expected.Valid {
+				// 583.33 人 by now reads 584: a whole actual of 583 is short of it
+				row.Expected = kpi.FormatRequired(e.Expected.V, ind.Unit)
+			}
 			if row.Share {
+				row.roundUp = false
 				row.Unit = "%"
 				row.Actual, row.Expected, row.Target = kpi.FormatPercent(e.Actual), kpi.FormatPercent(e.Expected), kpi.FormatPercent(e.Target)
 			}

@@ -516,3 +516,48 @@ func TestCityBulletin(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestExpectedIsWholePeople: the bulletin writes 序时目标 of a count in people as the least
+// whole number that reaches it, in HTML and as the workbook's number: 125 人 a year is 20.83
+// by February, written 21 (乙镇's 19 is short of it, as its status says).
+func TestExpectedIsWholePeople(t *testing.T) {
+	cfg := strings.Replace(testConfig, "weight: 50, target: 120, unit: 人}", "weight: 50, target: 125, unit: 人}", 1)
+	b := testBulletinOf(t, time.Date(2024, 3, 10, 1, 30, 0, 0, time.UTC), cfg)
+	var found bool
+	for _, r := range b.Rows() {
+		if r.Indicator == "两癌筛查人数" {
+			found = true
+			if r.Expected != "21" {
+				t.Errorf("%s's 序时目标 reads %q, want 21", r.Township, r.Expected)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no row of 两癌筛查人数")
+	}
+	var buf bytes.Buffer
+	if err := b.WriteXLSX(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(SheetIndicators, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, row := range rows {
+		if len(row) > 6 && row[2] == "两癌筛查人数" {
+			n++
+			if row[6] != "21" {
+				t.Errorf("the workbook's 序时目标 of %s is %q, want 21", row[0], row[6])
+			}
+		}
+	}
+	if n == 0 {
+		t.Errorf("the workbook has no row of 两癌筛查人数: %v", rows)
+	}
+}

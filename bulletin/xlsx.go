@@ -254,7 +254,11 @@ func (b *Bulletin) indicatorSheet(f *excelize.File, st xstyles) error {
 		w.set(4, row, r.Unit, st.center)
 		w.set(5, row, r.Reported, st.center)
 		w.figure(6, row, r, r.e.Actual, st)
-		w.figure(7, row, r, r.e.Expected, st)
+		expected := r.e.Expected
+		if r.roundUp && expected.Valid {
+			expected = kpi.Some(kpi.Required(expected.V, r.Unit))
+		}
+		w.figure(7, row, r, expected, st)
 		if r.Kind == kpi.KindMilestone {
 			w.set(8, row, r.Target, st.center)
 		} else {

@@ -200,7 +200,7 @@ func writeFigures(b *strings.Builder, ind measure, actual string, target, expect
 	fmt.Fprintf(b, "\n实际：%s", actual)
 	if ind.Kind == kpi.KindCount || ind.Kind == kpi.KindStock {
 		if expected.Valid {
-			fmt.Fprintf(b, "\n序时目标：%s", figure(ind, expected))
+			fmt.Fprintf(b, "\n序时目标：%s", required(ind, expected))
 		}
 		if target.Valid {
 			label := "年度目标"

@@ -28,7 +28,7 @@ func newForecastCell(ind measure, f *kpi.Forecast, goal kpi.Num) forecastCell {
 	if f == nil {
 		return forecastCell{YearEnd: dash, Needed: dash}
 	}
-	c := forecastCell{YearEnd: figure(ind, kpi.Some(f.YearEnd)), Range: span(ind, f.Low, f.High), Needed: dash}
+	c := forecastCell{YearEnd: estimate(ind, kpi.Some(f.YearEnd)), Range: span(ind, f.Low, f.High), Needed: dash}
 	if goal.Valid {
 		switch {
 		case f.High < goal.V:
@@ -38,7 +38,7 @@ func newForecastCell(ind measure, f *kpi.Forecast, goal kpi.Num) forecastCell {
 		}
 	}
 	if n := f.NeededPerMonth; n.Valid {
-		c.Needed = figure(ind, n)
+		c.Needed = required(ind, n)
 		if ind.Share { // a share's monthly step is in percentage points
 			c.Needed = percentPoints(n.V)
 		}
@@ -54,12 +54,12 @@ func span(ind measure, low, high float64) string {
 	if ind.Kind == kpi.KindRatio || ind.Share {
 		return percent(kpi.Some(low)) + "–" + percent(kpi.Some(high))
 	}
-	return withUnit(kpi.FormatFigure(low, ind.Unit)+"–"+kpi.FormatFigure(high, ind.Unit), ind.Unit)
+	return withUnit(kpi.FormatEstimate(low, ind.Unit)+"–"+kpi.FormatEstimate(high, ind.Unit), ind.Unit)
 }
 
 // forecastTip is the tooltip line of a forecast: 预计全年 1,180.5 人（区间 1,102.3–1,258.7 人）.
 func forecastTip(ind measure, f *kpi.Forecast) string {
-	return fmt.Sprintf("预计全年：%s（%s）", figure(ind, kpi.Some(f.YearEnd)), "区间 "+span(ind, f.Low, f.High))
+	return fmt.Sprintf("预计全年：%s（%s）", estimate(ind, kpi.Some(f.YearEnd)), "区间 "+span(ind, f.Low, f.High))
 }
 
 // goalShare is a figure of a count or stock as a share of its goal, in percent, measured

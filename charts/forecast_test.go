@@ -67,9 +67,9 @@ func TestTablesShowTheForecast(t *testing.T) {
 			case c.f.YearEnd < c.target.V:
 				class = " fc-risk"
 			}
-			want := []string{class, figure(plain(c.ind), kpi.Some(c.f.YearEnd)), span(plain(c.ind), c.f.Low, c.f.High), dash}
+			want := []string{class, estimate(plain(c.ind), kpi.Some(c.f.YearEnd)), span(plain(c.ind), c.f.Low, c.f.High), dash}
 			if c.f.NeededPerMonth.Valid {
-				want[3] = figure(plain(c.ind), c.f.NeededPerMonth)
+				want[3] = required(plain(c.ind), c.f.NeededPerMonth)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("预计全年, 区间, 每月还需 = %q, want %q", got, want)
@@ -77,8 +77,8 @@ func TestTablesShowTheForecast(t *testing.T) {
 		})
 	}
 	// 乙镇 has 70 of its 600 by March: even the interval's high end is short, in red
-	if got := cell(rowOf(t, pages["townships/bb.html"], "evals", "两癌筛查人数")); got[0] != " fc-miss" || got[3] != "58.89 人" {
-		t.Errorf("乙镇's screenings: %q, want red and 58.89 人 a month ((600 − 70) / 9)", got)
+	if got := cell(rowOf(t, pages["townships/bb.html"], "evals", "两癌筛查人数")); got[0] != " fc-miss" || got[2] != "350–490 人" || got[3] != "59 人" {
+		t.Errorf("乙镇's screenings: %q, want red, whole people in the interval and 59 人 a month ((600 − 70) / 9 = 58.89, rounded up)", got)
 	}
 	for _, name := range []string{"规划中期评估", "荣誉加分", "重大责任事故", "信访受理件数"} {
 		if got := cell(rowOf(t, pages["townships/bb.html"], "evals", name)); got[1] != dash || got[2] != "" || got[3] != dash {
@@ -139,7 +139,7 @@ func TestTrendChartsRunToDecember(t *testing.T) {
 		t.Error("the band is not a stacked area or the forecast line is not dashed")
 	}
 	tip := sp.Tips[est][11]
-	if !strings.Contains(tip, "预计全年：420 人（区间 349.81–490.19 人）") {
+	if !strings.Contains(tip, "预计全年：420 人（区间 350–490 人）") {
 		t.Errorf("the tooltip at December is %q", tip)
 	}
 	for k := range 11 {

@@ -89,6 +89,25 @@ func figure(ind measure, n kpi.Num) string {
 	return withUnit(kpi.FormatFigure(n.V, ind.Unit), ind.Unit)
 }
 
+// required writes a figure to reach (序时目标, 每月还需) as figure does, but a count's or a
+// stock's in a counting unit as the least whole number that reaches it (kpi.FormatRequired:
+// 583.33 人 reads 584 人). A figure not to exceed (lower is better) is written as it is.
+func required(ind measure, n kpi.Num) string {
+	if !n.Valid || ind.Share || (ind.Kind != kpi.KindCount && ind.Kind != kpi.KindStock) || ind.Direction == kpi.Lower {
+		return figure(ind, n)
+	}
+	return withUnit(kpi.FormatRequired(n.V, ind.Unit), ind.Unit)
+}
+
+// estimate writes a figure kpimon estimates (预计全年 and its interval) as figure does, but a
+// count's or a stock's in a counting unit rounded to a whole number (kpi.FormatEstimate).
+func estimate(ind measure, n kpi.Num) string {
+	if !n.Valid || ind.Share || (ind.Kind != kpi.KindCount && ind.Kind != kpi.KindStock) {
+		return figure(ind, n)
+	}
+	return withUnit(kpi.FormatEstimate(n.V, ind.Unit), ind.Unit)
+}
+
 // points writes a score (得分) with two decimals at most.
 func points(v float64) string { return thousands(v, 2) }
 

@@ -194,7 +194,7 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 		c := r.County[i]
 		cr := countyRow{
 			Name: ind.Name, Href: l.Indicator(ind.Code), Category: ind.Category,
-			Actual: countyFigure(ind, &c), Expected: figure(ind, c.Expected), Target: figure(ind, c.Target),
+			Actual: countyFigure(ind, &c), Expected: required(ind, c.Expected), Target: figure(ind, c.Target),
 			Completion: percent(c.Completion), Pace: percent(c.Pace), StatusText: statusLabel(c.Status),
 			Status: string(c.Status), Reported: reportedShare(ind.Indicator, c), Forecast: newForecastCell(ind, c.Forecast, c.Target),
 		}

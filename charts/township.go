@@ -330,7 +330,7 @@ func revisionFigure(ind *kpi.Indicator, value float64, den *float64) string {
 func newEvalRow(ind measure, e *kpi.Evaluation, name, href string) evalRow {
 	st := shownStatus(ind.Indicator, e)
 	row := evalRow{Name: name, Href: href, Category: ind.Category,
-		Actual: figure(ind, e.Actual), Expected: figure(ind, e.Expected), Target: figure(ind, e.Target),
+		Actual: figure(ind, e.Actual), Expected: required(ind, e.Expected), Target: figure(ind, e.Target),
 		Completion: percent(e.Completion), Pace: percent(e.Pace), StatusText: statusLabel(st), Status: string(st),
 		Prior: priorStatus(ind.Indicator, e), Forecast: newForecastCell(ind, e.Forecast, e.Target)}
 	if ind.Kind == kpi.KindMilestone {

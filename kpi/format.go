@@ -76,11 +76,20 @@ func FormatRequired(v float64, unit string) string {
 // appendRequired appends FormatRequired(v, unit) to dst.
 func appendRequired(dst []byte, v float64, unit string) []byte {
 	if CountingUnit(unit) && !math.IsNaN(v) && !math.IsInf(v, 0) {
-		// a billionth above a whole number is that number (binary floating point: 108 × 7/12
-		// is 63.00000000000001)
-		return appendDecimal(dst, math.Ceil(v-1e-9), 0, false)
+		return appendDecimal(dst, Required(v, unit), 0, false)
 	}
 	return appendFigure(dst, v, unit)
+}
+
+// Required is a figure to reach as FormatRequired writes it, for a cell that holds a
+// number (a workbook's): in a counting unit the least whole number that reaches v, else v.
+func Required(v float64, unit string) float64 {
+	if CountingUnit(unit) && !math.IsNaN(v) && !math.IsInf(v, 0) {
+		// a billionth above a whole number is that number (binary floating point: 108 × 7/12
+		// is 63.00000000000001)
+		return math.Ceil(v - 1e-9)
+	}
+	return v
 }
 
 // FormatNumber writes a figure without a unit (a weight, points, a numerator): at most two

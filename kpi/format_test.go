@@ -122,3 +122,23 @@ func TestFormatEstimateAndRequired(t *testing.T) {
 		})
 	}
 }
+
+func TestRequired(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		v    float64
+		unit string
+		want float64
+	}{
+		{"people, a fraction", 583.33, "人", 584},
+		{"people, whole in binary noise", 108 * 7.0 / 12, "人", 63},
+		{"money, left as it is", 12345.5, "万元", 12345.5},
+		{"no unit", 2.5, "", 2.5},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Required(c.v, c.unit); got != c.want {
+				t.Errorf("Required(%v, %q) = %v, want %v", c.v, c.unit, got, c.want)
+			}
+		})
+	}
+}
