@@ -362,10 +362,11 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, name string, buil
 // with reports: its deadline passed and nobody reported it. Zero otherwise.
 func (h *Handler) overdue() kpi.Period {
 	cur := h.mon.CurrentPeriod()
-	if latest, ok := h.mon.LatestPeriod(); ok && !latest.Before(cur) {
+	latest, ok := h.mon.ReportedPeriod()
+	if ok && !latest.Before(cur) {
 		return kpi.Period{}
 	}
-	if _, ok := h.mon.LatestPeriod(); !ok && cur.Month == 1 {
+	if !ok && cur.Month == 1 {
 		return kpi.Period{} // nothing reported and January not yet due
 	}
 	return cur

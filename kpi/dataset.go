@@ -134,14 +134,20 @@ func (d *Dataset) Get(k Key) (Observation, bool) {
 	return o, true
 }
 
-// LatestPeriod is the latest month that has any report, and false when there is none.
-func (d *Dataset) LatestPeriod() (Period, bool) {
+// ReportedMonths is the set of months that have any report: bit m−1 for month m.
+func (d *Dataset) ReportedMonths() uint16 {
 	var all uint16
 	for _, row := range d.rows {
 		for i := range row {
 			all |= row[i].Reported
 		}
 	}
+	return all
+}
+
+// LatestPeriod is the latest month that has any report, and false when there is none.
+func (d *Dataset) LatestPeriod() (Period, bool) {
+	all := d.ReportedMonths()
 	for m := 12; m >= 1; m-- {
 		if all&(1<<(m-1)) != 0 {
 			return Period{Year: d.a.Year, Month: m}, true

@@ -201,7 +201,7 @@ func (e *Exporter) Refresh() error {
 	defer e.building.Unlock()
 	p := e.fixed
 	if p.IsZero() {
-		p = e.mon.DefaultPeriod() // the rule: the latest month that has reports
+		p = e.mon.DefaultPeriod() // the latest month with reports that has ended (monitor.ReportedPeriod)
 	}
 	start := time.Now()
 	// shared with the pages: cached per data version, incremental after an ingest

@@ -7,14 +7,15 @@ import (
 )
 
 // CurrentPeriod is the period the live view (metrics, the alert lifecycle) describes at now:
-// the latest month of the assessment year that has reports, or a later month of the year
-// whose report deadline has already passed when nobody has reported it yet, so a month
-// nobody reported still becomes overdue with the clock rather than with data. January of
-// the year when neither applies.
+// the month the assessment is at (Monitor.ReportedPeriod: the latest month with reports
+// that has ended, so early reports of the running month move nothing), or a later month of
+// the year whose report deadline has already passed when nobody has reported it yet, so a
+// month nobody reported still becomes overdue with the clock rather than with data.
+// January of the year when neither applies.
 func CurrentPeriod(d *kpi.Dataset, now time.Time) kpi.Period {
 	a := d.Assessment()
 	p := kpi.Period{Year: a.Year, Month: 1}
-	if latest, ok := d.LatestPeriod(); ok {
+	if latest, ok := reportedPeriod(a, d.ReportedMonths(), now); ok {
 		p = latest
 	}
 	for m := 12; m > p.Month; m-- {

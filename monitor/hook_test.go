@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -100,6 +101,11 @@ func TestCurrentPeriodFollowsDataAndTheClock(t *testing.T) {
 		{"before that deadline the latest report stays", []int{1, 2}, at(2024, 4, 5), "2024-02"},
 		{"after the year the latest overdue month is December", []int{1}, at(2025, 3, 1), "2024-12"},
 		{"before the year January", nil, at(2023, 6, 1), "2024-01"},
+		// a township sends November's figures on 30 November: October stays current, and
+		// its overdue reports stay overdue, until November ends
+		{"an early report of the running month moves nothing", []int{9, 10, 11}, at(2024, 11, 30), "2024-10"},
+		{"the month is current once it has ended", []int{9, 10, 11}, at(2024, 12, 1), "2024-11"},
+		{"early reports of the running month alone", []int{1}, at(2024, 1, 20), "2024-01"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,6 +117,47 @@ func TestCurrentPeriodFollowsDataAndTheClock(t *testing.T) {
 			}
 			if got := CurrentPeriod(d, tc.now).String(); got != tc.want {
 				t.Errorf("CurrentPeriod = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDefaultPeriodIsTheLatestEndedMonth: a request that names no month is about the latest
+// month with reports that has ended; a month nobody has reported is not (unlike
+// CurrentPeriod, it is not overdue data to show), and the running month's early reports
+// count only when no ended month has any.
+func TestDefaultPeriodIsTheLatestEndedMonth(t *testing.T) {
+	a := hookAssessment(t)
+	at := func(y, mo, day int) time.Time { return time.Date(y, time.Month(mo), day, 12, 0, 0, 0, a.Location) }
+	for _, tc := range []struct {
+		name     string
+		reported []int
+		now      time.Time
+		want     string
+	}{
+		{"an early report of the running month", []int{9, 10, 11}, at(2024, 11, 30), "2024-10"},
+		{"the running month has ended", []int{9, 10, 11}, at(2024, 12, 1), "2024-11"},
+		{"an overdue month nobody reported", []int{1, 2}, at(2024, 4, 6), "2024-02"},
+		{"only the running month has reports", []int{1}, at(2024, 1, 20), "2024-01"},
+		{"a past year", []int{3, 12}, at(2025, 6, 1), "2024-12"},
+		{"nothing reported", nil, at(2024, 6, 1), "2024-01"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newTestMonitor(t, a, tc.now)
+			var rows strings.Builder
+			for _, k := range tc.reported {
+				fmt.Fprintf(&rows, "aa,screenings,2024-%02d,1\n", k)
+			}
+			if len(tc.reported) > 0 {
+				if _, err := m.Store().Ingest(context.Background(), a, store.Batch{BatchMeta: store.BatchMeta{Actor: "test"}, Observations: csvBatch(a, rows.String()).Observations()}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := m.Refresh(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := m.DefaultPeriod().String(); got != tc.want {
+				t.Errorf("DefaultPeriod = %s, want %s", got, tc.want)
 			}
 		})
 	}

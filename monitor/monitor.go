@@ -46,6 +46,7 @@ type Monitor struct {
 	changed map[uint64][]int // version → townships whose data that version changed
 	batch   int64            // the assessment's latest batch that the data reflect
 	latest  kpi.Period       // the latest month with reports in data; zero when none
+	months  uint16           // the months with reports in data (kpi.Dataset.ReportedMonths)
 	deps    []*Monitor       // assessments whose data this one's results depend on (follow)
 
 	// lastYear is the previous year's assessment (同比), set by the deployment: results
@@ -118,6 +119,7 @@ func New(ctx context.Context, a *kpi.Assessment, st store.Store, opt Options) (*
 	}
 	m.batch = ls.LastBatch
 	m.latest, _ = d.LatestPeriod()
+	m.months = d.ReportedMonths()
 	if ls.Skipped > 0 {
 		m.log.Warn("已跳过配置中已不存在的乡镇或指标的数据", "assessment", a.ID, "skipped", ls.Skipped)
 	}
@@ -256,8 +258,9 @@ func (m *Monitor) publish(obs []kpi.Observation, batch int64, res store.IngestRe
 // (the goals changed). The caller holds ingestMu.
 func (m *Monitor) commit(next *kpi.Dataset, batch int64, townships []int, full bool, ch Change) {
 	latest, _ := next.LatestPeriod()
+	months := next.ReportedMonths()
 	m.mu.Lock()
-	m.data, m.latest, m.batch = next, latest, batch
+	m.data, m.latest, m.months, m.batch = next, latest, months, batch
 	m.version++
 	v := m.version
 	if full {
@@ -292,9 +295,45 @@ func (m *Monitor) LatestPeriod() (kpi.Period, bool) {
 	return m.latest, !m.latest.IsZero()
 }
 
-// DefaultPeriod is the latest period with reports, or January of the assessment year.
+// ReportedPeriod is the month the assessment is at: the latest month with reports that has
+// ended by the monitor's clock. A month's own early reports (a township sending November's
+// figures on 30 November) do not move the assessment on before the month ends, so October
+// stays the month pages, metrics and alerts describe until November is over. When no month
+// that has ended has reports, the latest month with reports; false when nothing was reported.
+func (m *Monitor) ReportedPeriod() (kpi.Period, bool) {
+	m.mu.RLock()
+	months := m.months
+	m.mu.RUnlock()
+	return reportedPeriod(m.a, months, m.now())
+}
+
+// reportedPeriod is ReportedPeriod of an assessment whose months with reports are months
+// (bit m−1 for month m), at now.
+func reportedPeriod(a *kpi.Assessment, months uint16, now time.Time) (kpi.Period, bool) {
+	ended := 0 // the months of the year that have ended at now
+	switch y := now.In(a.Location).Year(); {
+	case y > a.Year:
+		ended = 12
+	case y == a.Year:
+		ended = int(now.In(a.Location).Month()) - 1
+	}
+	for k := ended; k >= 1; k-- {
+		if months&(1<<(k-1)) != 0 {
+			return kpi.Period{Year: a.Year, Month: k}, true
+		}
+	}
+	for k := 12; k > ended; k-- {
+		if months&(1<<(k-1)) != 0 {
+			return kpi.Period{Year: a.Year, Month: k}, true
+		}
+	}
+	return kpi.Period{}, false
+}
+
+// DefaultPeriod is the month a request that names none is about: ReportedPeriod, or
+// January of the assessment year when nothing was reported.
 func (m *Monitor) DefaultPeriod() kpi.Period {
-	if p, ok := m.LatestPeriod(); ok {
+	if p, ok := m.ReportedPeriod(); ok {
 		return p
 	}
 	return kpi.Period{Year: m.a.Year, Month: 1}

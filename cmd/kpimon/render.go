@@ -46,7 +46,7 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var p kpi.Period
 	if *period == "" {
-		latest, ok := mon.LatestPeriod()
+		latest, ok := mon.ReportedPeriod() // the latest month with reports that has ended
 		if !ok {
 			return fmt.Errorf("数据库中还没有 %d 年度的报送数据：请先导入报表（kpimon ingest），或用 --period 指定月份", a.Year)
 		}

@@ -71,7 +71,7 @@ func (f *reportFlags) evaluate(ctx context.Context, stderr io.Writer) (*kpi.Asse
 	m, _ := dep.Monitor(a.ID)
 	var p kpi.Period
 	if f.period == "" {
-		latest, ok := m.LatestPeriod()
+		latest, ok := m.ReportedPeriod() // the latest month with reports that has ended
 		if !ok {
 			return nil, nil, fmt.Errorf("数据库中还没有 %d 年度的报送数据：请先导入报表（kpimon ingest），或用 --period 指定月份", a.Year)
 		}
