@@ -28,7 +28,8 @@ func newForecastCell(ind measure, f *kpi.Forecast, goal kpi.Num) forecastCell {
 	if f == nil {
 		return forecastCell{YearEnd: dash, Needed: dash}
 	}
-	c := forecastCell{YearEnd: estimate(ind, kpi.Some(f.YearEnd)), Range: span(ind, f.Low, f.High), Needed: dash}
+	end, low, high := wholeRange(ind, f)
+	c := forecastCell{YearEnd: estimate(ind, kpi.Some(end)), Range: span(ind, low, high), Needed: dash}
 	if goal.Valid {
 		switch {
 		case f.High < goal.V:
@@ -59,7 +60,18 @@ func span(ind measure, low, high float64) string {
 
 // forecastTip is the tooltip line of a forecast: 预计全年 1,180.5 人（区间 1,102.3–1,258.7 人）.
 func forecastTip(ind measure, f *kpi.Forecast) string {
-	return fmt.Sprintf("预计全年：%s（%s）", estimate(ind, kpi.Some(f.YearEnd)), "区间 "+span(ind, f.Low, f.High))
+	end, low, high := wholeRange(ind, f)
+	return fmt.Sprintf("预计全年：%s（%s）", estimate(ind, kpi.Some(end)), "区间 "+span(ind, low, high))
+}
+
+// wholeRange is a forecast's estimate and interval as the pages write them: a count's or a
+// stock's in a counting unit as whole numbers within the interval (kpi.WholeRange), so that
+// the table, the tooltip and the forecast_miss alert agree; others as they are.
+func wholeRange(ind measure, f *kpi.Forecast) (end, low, high float64) {
+	if ind.Share || (ind.Kind != kpi.KindCount && ind.Kind != kpi.KindStock) {
+		return f.YearEnd, f.Low, f.High
+	}
+	return kpi.WholeRange(f.YearEnd, f.Low, f.High, ind.Unit)
 }
 
 // goalShare is a figure of a count or stock as a share of its goal, in percent, measured

@@ -67,7 +67,11 @@ func TestTablesShowTheForecast(t *testing.T) {
 			case c.f.YearEnd < c.target.V:
 				class = " fc-risk"
 			}
-			want := []string{class, estimate(plain(c.ind), kpi.Some(c.f.YearEnd)), span(plain(c.ind), c.f.Low, c.f.High), dash}
+			end, low, high := kpi.WholeRange(c.f.YearEnd, c.f.Low, c.f.High, c.ind.Unit) // whole people within the interval
+			if c.ind.Kind == kpi.KindRatio {
+				end, low, high = c.f.YearEnd, c.f.Low, c.f.High
+			}
+			want := []string{class, estimate(plain(c.ind), kpi.Some(end)), span(plain(c.ind), low, high), dash}
 			if c.f.NeededPerMonth.Valid {
 				want[3] = required(plain(c.ind), c.f.NeededPerMonth)
 			}

@@ -279,9 +279,13 @@ func forecastMissSummary(b []byte, town string, ind *Indicator, target float64, 
 	b = append(b, "“"...)
 	b = append(b, ind.Name...)
 	b = append(b, "”按目前进度预计全年"...)
-	b = fig(b, f.raw.estimate(), u, estimate)
-	b = append(fig(append(b, "（"...), f.Low, "", estimate), "–"...)
-	b = append(fig(b, f.High, "", estimate), "），低于目标"...)
+	est, low, high := f.raw.estimate(), f.Low, f.High
+	if !share {
+		est, low, high = WholeRange(est, low, high, u) // a high end under the target stays under it
+	}
+	b = fig(b, est, u, estimate)
+	b = append(fig(append(b, "（"...), low, "", estimate), "–"...)
+	b = append(fig(b, high, "", estimate), "），低于目标"...)
 	b = fig(b, target, u, figure)
 	if f.NeededPerMonth.Valid {
 		b = fig(append(b, "；余下每月需完成"...), f.NeededPerMonth.V, u, required)

@@ -262,3 +262,16 @@ func TestCountyForecastSumsTheTownships(t *testing.T) {
 		t.Errorf("county forecast\n got %+v\nwant %+v", *c, want)
 	}
 }
+
+// TestForecastMissSummaryStaysUnderTheTarget: the sentence of forecast_miss writes whole
+// people, and an interval whose high end is under the target (127.51 against 128) reads
+// under it (127), not as the target itself.
+func TestForecastMissSummaryStaysUnderTheTarget(t *testing.T) {
+	ind := &Indicator{Name: "春蕾计划资助人数", Unit: "人", Kind: KindCount}
+	f := &Forecast{YearEnd: 125.03, Low: 125, High: 127.51, NeededPerMonth: Some(1.5), raw: rawForecast{ok: true, yearEnd: 125.03, ceiling: math.Inf(1)}}
+	got := string(forecastMissSummary(nil, "清城区", ind, 128, f, false))
+	want := "清城区“春蕾计划资助人数”按目前进度预计全年125人（125–127），低于目标128人；余下每月需完成2人"
+	if got != want {
+		t.Errorf("summary\n got %q\nwant %q", got, want)
+	}
+}

@@ -64,6 +64,28 @@ func appendEstimate(dst []byte, v float64, unit string) []byte {
 	return appendFigure(dst, v, unit)
 }
 
+// WholeRange is how an estimate and its interval read in a counting unit (CountingUnit):
+// the interval's ends are the whole numbers within it — the low end rounded up, the high end
+// rounded down, so that an upper bound under a whole target (127.51 人 against 128) stays
+// under it (127) — and the estimate is rounded and kept between them. Where no whole number
+// lies within the interval each figure is rounded; in other units, or for a figure that is
+// not finite, the figures are returned as they are.
+func WholeRange(est, low, high float64, unit string) (e, l, h float64) {
+	for _, v := range []float64{est, low, high} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return est, low, high
+		}
+	}
+	if !CountingUnit(unit) {
+		return est, low, high
+	}
+	l, h = math.Ceil(low-1e-9), math.Floor(high+1e-9)
+	if l > h {
+		return math.Round(est), math.Round(low), math.Round(high)
+	}
+	return min(max(math.Round(est), l), h), l, h
+}
+
 // FormatRequired writes a figure to reach — the expected figure by now (序时目标), what each
 // remaining month must still bring (每月还需) — for people: in a counting unit rounded up to
 // the least whole number that reaches it (87.5 人次 → 88 人次: a whole actual of 87 is short,

@@ -142,3 +142,25 @@ func TestRequired(t *testing.T) {
 		})
 	}
 }
+
+func TestWholeRange(t *testing.T) {
+	for _, c := range []struct {
+		name                string
+		est, low, high      float64
+		unit                string
+		wantE, wantL, wantH float64
+	}{
+		{"the high end stays under a whole target", 125.03, 125, 127.51, "人", 125, 125, 127},
+		{"ends inward", 420.2, 349.81, 490.19, "人", 420, 350, 490},
+		{"the estimate kept within", 127.6, 125.2, 127.7, "人", 127, 126, 127},
+		{"no whole number inside", 0.43, 0.24, 0.63, "个", 0, 0, 1},
+		{"money as it is", 2685.89, 2500.5, 2700.25, "万元", 2685.89, 2500.5, 2700.25},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e, l, h := WholeRange(c.est, c.low, c.high, c.unit)
+			if e != c.wantE || l != c.wantL || h != c.wantH {
+				t.Errorf("WholeRange(%v, %v, %v, %q) = %v, %v, %v, want %v, %v, %v", c.est, c.low, c.high, c.unit, e, l, h, c.wantE, c.wantL, c.wantH)
+			}
+		})
+	}
+}
