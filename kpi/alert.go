@@ -173,7 +173,16 @@ func (ev *alertEvaluator) cell(t, i int, ind *Indicator, code string, c *Cell, s
 			}
 			from := since(behind)
 			msg := fmt.Sprintf("%s“%s”累计%s%s，低于序时进度%s%s（完成序时进度的%s）", town, ind.Name,
-				FormatFigure(e.Actual.V, ind.Unit), ind.Unit, FormatRequired(e.Expected.V, ind.Unit), ind.Unit, FormatPercent(e.Pace))
+				FormatFigure(e.Actual.V, ind.Unit), ind.Unit, FormatFigure(e.Expected.V, ind.Unit), ind.Unit, FormatPercent(e.Pace))
+			if CountingUnit(ind.Unit) {
+				// whole people: the pace rounded up to the least whole number that reaches it, and
+				// how many are still missing, so that the figures agree with each other (2 of 2.25
+				// is 3 − 2 = 1 short; a percentage of 2.25 would not match the 3 written)
+				need := Required(e.Expected.V, ind.Unit)
+				msg = fmt.Sprintf("%s“%s”累计%s%s，低于序时进度%s%s（还差%s%s）", town, ind.Name,
+					FormatFigure(e.Actual.V, ind.Unit), ind.Unit, FormatFigure(need, ind.Unit), ind.Unit,
+					FormatFigure(max(need-e.Actual.V, 0), ind.Unit), ind.Unit)
+			}
 			if share {
 				// a level of 0 … 1, not an accumulation
 				msg = fmt.Sprintf("%s“%s”为%s，低于序时进度%s（完成序时进度的%s）", town, ind.Name,

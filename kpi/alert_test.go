@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -215,4 +216,29 @@ func TestSortAlertsOrder(t *testing.T) {
 			t.Fatalf("trial %d: got %+v\nwant %+v", trial, got, want)
 		}
 	}
+}
+
+// TestBehindPaceInWholePeople: behind_pace in a counting unit writes the pace as the least
+// whole number that reaches it and how many are still missing, figures that agree with each
+// other: 2 people against a pace of 2.25 is 3 − 2 = 1 short (a percentage of 2.25 would read
+// 88.9% beside the 3 written).
+func TestBehindPaceInWholePeople(t *testing.T) {
+	a := mustAssessment(t, `name: 测试
+year: 2024
+townships: [{code: aa, name: 甲镇}]
+indicators:
+  - {code: spring, name: 春蕾计划资助人数, unit: 人, kind: count, weight: 100, target: 3}
+`)
+	d := dataset(t, a, obs("aa", "spring", "2024-09", 2))
+	r := mustEvaluate(t, d, "2024-09", late)
+	want := "甲镇“春蕾计划资助人数”累计2人，低于序时进度3人（还差1人）"
+	for _, al := range r.Alerts {
+		if al.Alert == AlertBehindPace {
+			if !strings.HasPrefix(al.Summary, want) {
+				t.Errorf("summary\n got %q\nwant %q…", al.Summary, want)
+			}
+			return
+		}
+	}
+	t.Errorf("no behind_pace among %+v", r.Alerts)
 }
