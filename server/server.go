@@ -442,6 +442,9 @@ type ingestResponse struct {
 	New            int    `json:"new"`
 	Corrected      int    `json:"corrected"`
 	Unchanged      int    `json:"unchanged"`
+	// Warnings names figures far above their township's earlier months (jumpWarnings):
+	// written all the same, for the sender to check.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // postObservations takes a batch as JSON (the default), CSV (Content-Type text/csv) or an
@@ -467,6 +470,11 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	months := map[kpi.Period]bool{}
+	for _, row := range b.Rows() {
+		months[row.Period] = true
+	}
+	_, warnings := jumpWarnings(a, s.mon.Dataset(), b, true, len(months) > 1, true)
 	res, err := s.mon.Ingest(r.Context(), b, actor)
 	if err != nil {
 		var be *collector.BatchError
@@ -477,7 +485,7 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ingestResponse{Assessment: a.ID, AssessmentName: a.Name,
-		BatchID: res.BatchID, Total: res.Total, New: res.New, Corrected: res.Corrected, Unchanged: res.Unchanged})
+		BatchID: res.BatchID, Total: res.Total, New: res.New, Corrected: res.Corrected, Unchanged: res.Unchanged, Warnings: warnings})
 }
 
 // hintedError is an error with advice that its answer's message ends with.

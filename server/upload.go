@@ -59,6 +59,7 @@ type previewRow struct {
 	Label                              string // 新增, 更正, 未变
 	Locked                             bool   // would change a locked month
 	Light                              string // red or amber: the figure will show so after the upload
+	Unusual                            bool   // far above the township's earlier months (jumpWarnings)
 	Place                              string // Where within the file the preview names (SHEET!CELL, line 3)
 	PeriodLabel                        string // 2024年3月
 }
@@ -73,6 +74,7 @@ type previewView struct {
 	Locked                    []string
 	Stale                     bool
 	Warnings                  []string // figures that will show red or amber, with the line they miss
+	Jumps                     []string // figures far above the township's earlier months (jumpWarnings)
 	Blanks                    []string // monthly items the upload leaves unreported
 }
 
@@ -463,6 +465,15 @@ func (s *Server) showPreview(w http.ResponseWriter, r *http.Request, c *caller, 
 		}
 		v.Warnings, v.Blanks = ol.warnings, ol.blanks
 	}
+	months := map[kpi.Period]bool{}
+	for _, row := range b.Rows() {
+		months[row.Period] = true
+	}
+	unusual, jumps := jumpWarnings(s.mon.Assessment(), s.mon.Dataset(), b, c.token.Admin, len(months) > 1, false)
+	for i, row := range b.Rows() {
+		rows[i].Unusual = unusual[row.Key()]
+	}
+	v.Jumps = jumps
 	v.Rows, v.MoreRows = rows[:min(len(rows), maxPreviewRows)], max(0, len(rows)-maxPreviewRows)
 	p.Preview = v
 	status := http.StatusOK
