@@ -22,12 +22,17 @@ const (
 	jumpMargin = 10
 )
 
-// jumpWarnings lists the batch's figures far above the township's earlier months in d,
-// and the keys of their rows. named says whether sentences name the township, months
+// jump is a figure far above its township's earlier months: its row's key and the sentence.
+type jump struct {
+	key  kpi.Key
+	text string
+}
+
+// jumpWarnings lists the batch's figures far above the township's earlier months in d. named says whether sentences name the township, months
 // whether they name the month; written that the batch is written without a confirm (the
 // API), so that a sentence names the whole place (FILE:LINE) and asks for a correction
 // rather than a confirm.
-func jumpWarnings(a *kpi.Assessment, d *kpi.Dataset, b *collector.Batch, named, months, written bool) (map[kpi.Key]bool, []string) {
+func jumpWarnings(a *kpi.Assessment, d *kpi.Dataset, b *collector.Batch, named, months, written bool) []jump {
 	type tiKey struct{ t, i int }
 	batch := map[tiKey]*[12]float64{}
 	in := map[tiKey]uint16{}
@@ -48,8 +53,7 @@ func jumpWarnings(a *kpi.Assessment, d *kpi.Dataset, b *collector.Batch, named, 
 		batch[k][row.Period.Month-1] = figure(&a.Indicators[k.i], row.Observation)
 		in[k] |= 1 << (row.Period.Month - 1)
 	}
-	keys := map[kpi.Key]bool{}
-	var out []string
+	var out []jump
 	for _, row := range b.Rows() {
 		k := tiKey{a.TownshipIndex(row.Township), a.IndicatorIndex(row.Indicator)}
 		if k.t < 0 || k.i < 0 || row.Period.Year != a.Year {
@@ -88,10 +92,9 @@ func jumpWarnings(a *kpi.Assessment, d *kpi.Dataset, b *collector.Batch, named, 
 		if len(earlier) == 0 || v <= jumpFactor*top || v-top < jumpMargin {
 			continue
 		}
-		keys[row.Key()] = true
-		out = append(out, jumpSentence(a, ind, row, v, earlier, figures, named, months, written))
+		out = append(out, jump{row.Key(), jumpSentence(a, ind, row, v, earlier, figures, named, months, written)})
 	}
-	return keys, out
+	return out
 }
 
 // jumpSentence says which figure is far above the earlier months, where it is in the file,
@@ -106,7 +109,7 @@ func jumpSentence(a *kpi.Assessment, ind *kpi.Indicator, row collector.Row, v fl
 	case kpi.KindStock:
 		what, ask = "月末实有数", "请核对是否填错"
 	}
-	fig := func(x float64) string { return kpi.FormatFigure(x, unit) + unit }
+	fig := func(x float64) string { return kpi.FormatFigure(x, unit) }
 	var sb strings.Builder
 	if months {
 		sb.WriteString(row.Period.Label() + " ")
@@ -120,12 +123,12 @@ func jumpSentence(a *kpi.Assessment, ind *kpi.Indicator, row collector.Row, v fl
 		place, then = row.Where(), "已写入；如有误，请更正后重新报送。"
 	}
 	fmt.Fprintf(&sb, "%s %s %s（%s），远大于以前各月（%s）。%s。%s",
-		ind.Name, what, fig(v), place, monthFigures(earlier, figures, fig), ask, then)
+		ind.Name, what, fig(v)+unit, place, monthFigures(earlier, figures, fig)+unit, ask, then)
 	return sb.String()
 }
 
-// monthFigures writes earlier months' figures: 1—9月依次为 9、9、…、9 when the months run
-// without a gap, 1月 9、3月 8 otherwise.
+// monthFigures writes earlier months' figures, for the unit to follow once: 1—9月依次为
+// 9、9、…、9 when the months run without a gap, 1月 9、3月 8 otherwise.
 func monthFigures(months []int, figures []float64, fig func(float64) string) string {
 	parts := make([]string, len(months))
 	gap := false

@@ -125,6 +125,11 @@ func TestPreviewWarnsOfFiguresFarAboveEarlierMonths(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, "已写入") {
 		t.Fatalf("confirm after the warning: %d\n%s", resp.StatusCode, text(body))
 	}
+	// the same form again: the figure is in the data already (未变), no warning again
+	_, body = br.upload("三月.xlsx", buf.String(), csrf)
+	if got := text(body); !strings.Contains(got, "未变 2") || strings.Contains(got, "远大于以前各月") {
+		t.Errorf("a figure already written is warned of again\n%s", got)
+	}
 
 	// the API writes such a figure and says so in its answer; a usual one has no warnings
 	for _, tc := range []struct{ name, csv, want string }{
@@ -146,7 +151,7 @@ func TestPreviewWarnsOfFiguresFarAboveEarlierMonths(t *testing.T) {
 // TestJumpRule: more than 3× the largest earlier month and at least 10 above it; months
 // with gaps are named one by one.
 func TestJumpRule(t *testing.T) {
-	a, err := kpi.ParseConfig("test.yaml", []byte(testConfig))
+	a, err := kpi.ParseConfig("test.yaml", []byte(strings.Replace(testConfig, "target: 120}", "target: 120, unit: 人}", 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +169,7 @@ func TestJumpRule(t *testing.T) {
 		want      string
 	}{
 		{"ten times but only 8 more", "aa,screenings,2024-04,10\n", ""},
-		{"12 is 10 above 2", "aa,screenings,2024-04,12\n", "两癌筛查人数 本月数 12（第 2 行），远大于以前各月（1月 2、3月 1）"},
+		{"12 is 10 above 2", "aa,screenings,2024-04,12\n", "两癌筛查人数 本月数 12人（第 2 行），远大于以前各月（1月 2、3月 1人）"},
 		{"no earlier month", "bb,screenings,2024-04,500\n", ""},
 		{"January has nothing before it", "aa,screenings,2024-01,500\n", ""},
 	} {
@@ -174,7 +179,10 @@ func TestJumpRule(t *testing.T) {
 			if err := b.Err(); err != nil {
 				t.Fatal(err)
 			}
-			_, got := jumpWarnings(a, d, b, false, false, false)
+			var got []string
+			for _, j := range jumpWarnings(a, d, b, false, false, false) {
+				got = append(got, j.text)
+			}
 			switch {
 			case tc.want == "" && len(got) > 0:
 				t.Errorf("got %q, want no warning", got)

@@ -474,7 +474,10 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 	for _, row := range b.Rows() {
 		months[row.Period] = true
 	}
-	_, warnings := jumpWarnings(a, s.mon.Dataset(), b, true, len(months) > 1, true)
+	var warnings []string
+	for _, j := range jumpWarnings(a, s.mon.Dataset(), b, true, len(months) > 1, true) {
+		warnings = append(warnings, j.text)
+	}
 	res, err := s.mon.Ingest(r.Context(), b, actor)
 	if err != nil {
 		var be *collector.BatchError

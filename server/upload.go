@@ -469,11 +469,21 @@ func (s *Server) showPreview(w http.ResponseWriter, r *http.Request, c *caller, 
 	for _, row := range b.Rows() {
 		months[row.Period] = true
 	}
-	unusual, jumps := jumpWarnings(s.mon.Assessment(), s.mon.Dataset(), b, c.token.Admin, len(months) > 1, false)
+	// a figure already in the data as uploaded (未变) is not warned of again
+	unchanged := map[kpi.Key]bool{}
+	for i, row := range b.Rows() {
+		unchanged[row.Key()] = rows[i].State == "unchanged"
+	}
+	unusual := map[kpi.Key]bool{}
+	for _, j := range jumpWarnings(s.mon.Assessment(), s.mon.Dataset(), b, c.token.Admin, len(months) > 1, false) {
+		if !unchanged[j.key] {
+			unusual[j.key] = true
+			v.Jumps = append(v.Jumps, j.text)
+		}
+	}
 	for i, row := range b.Rows() {
 		rows[i].Unusual = unusual[row.Key()]
 	}
-	v.Jumps = jumps
 	v.Rows, v.MoreRows = rows[:min(len(rows), maxPreviewRows)], max(0, len(rows)-maxPreviewRows)
 	p.Preview = v
 	status := http.StatusOK
