@@ -83,7 +83,7 @@ func (s *Server) bulletinXLSX(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sendFile(w, f.name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f.body)
+	sendFile(w, f.name, fmt.Sprintf("%s-bulletin-%s.xlsx", s.mon.Assessment().ID, f.result.Period), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f.body)
 }
 
 func (s *Server) bulletinHTML(w http.ResponseWriter, r *http.Request) {

@@ -655,10 +655,10 @@ func (s *Server) uploadTemplate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var towns []kpi.Township
-	name := "全部乡镇"
+	name, code := "全部乡镇", "all"
 	if !c.token.Admin {
 		t, _ := a.Township(c.token.Township)
-		towns, name = []kpi.Township{t}, t.Name
+		towns, name, code = []kpi.Township{t}, t.Name, t.Code
 	}
 	var buf bytes.Buffer
 	if err := forms.Write(&buf, a, towns, p); err != nil {
@@ -668,18 +668,20 @@ func (s *Server) uploadTemplate(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusInternalServerError, "upload", page)
 		return
 	}
-	sendFile(w, fmt.Sprintf("%s-%s-月报表.xlsx", name, p), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+	sendFile(w, fmt.Sprintf("%s-%s-月报表.xlsx", name, p), fmt.Sprintf("%s-%s.xlsx", code, p), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 }
 
-// sendFile answers with a download, naming the file for every browser (RFC 6266 with an
-// ASCII fallback).
-func sendFile(w http.ResponseWriter, name, contentType string, data []byte) {
+// sendFile answers with a download, naming the file for every browser: name in UTF-8
+// (RFC 6266's filename*), and asciiName for a browser that reads only filename= — a name
+// of codes (feilaixia-2026-10.xlsx), since a Chinese name without its Chinese characters
+// says nothing (-2026-10-.xlsx).
+func sendFile(w http.ResponseWriter, name, asciiName, contentType string, data []byte) {
 	ascii := strings.Map(func(r rune) rune {
 		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
 			return -1
 		}
 		return r
-	}, name)
+	}, asciiName)
 	if strings.Trim(ascii, ".-_ ") == "" || strings.HasPrefix(ascii, ".") {
 		ascii = "kpimon" + path.Ext(name)
 	}
