@@ -421,6 +421,13 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	for i := range revs {
+		revs[i].At = s.inZone(revs[i].At)
+		if at := revs[i].SupersededAt; at != nil {
+			in := s.inZone(*at)
+			revs[i].SupersededAt = &in
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"township": tw, "indicator": ind, "revisions": nonNil(revs)})
 }
 
