@@ -200,3 +200,27 @@ func TestUnknownTownship(t *testing.T) {
 		}
 	}
 }
+
+// TestSameCoreComesFirst: a changed suffix is the likelier slip than a changed place, so 龙城镇
+// is 龙城街道 (the same core), not 龙塘镇 (one character off).
+func TestSameCoreComesFirst(t *testing.T) {
+	a, err := kpi.ParseConfig("c.yaml", []byte(`name: 核心
+year: 2024
+townships:
+  - {code: longcheng, name: 龙城街道}
+  - {code: longtang, name: 龙塘镇}
+indicators:
+  - {code: screenings, name: 两癌筛查人数, kind: count, weight: 100, target: 100}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ input, want string }{
+		{"龙城镇", "未知的乡镇“龙城镇”，是否为“龙城街道”？"},
+		{"龙堂镇", "未知的乡镇“龙堂镇”，是否为“龙塘镇”？"},
+	} {
+		if got := UnknownTownship(a, tc.input); got != tc.want {
+			t.Errorf("UnknownTownship(%q) = %q, want %q", tc.input, got, tc.want)
+		}
+	}
+}

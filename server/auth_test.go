@@ -267,7 +267,8 @@ func TestBulletinDownloads(t *testing.T) {
 	f.do(t, "POST", "/api/v1/observations", f.admin, "text/csv", "township,indicator,period,value\naa,screenings,2024-01,10\nbb,screenings,2024-02,3\n")
 	resp, body := f.do(t, "GET", "/rankings/bulletin.xlsx?period=2024-02", "", "", "")
 	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "spreadsheetml") ||
-		!strings.Contains(resp.Header.Get("Content-Disposition"), "filename*=UTF-8''%E6%9C%88%E5%BA%A6%E9%80%9A%E6%8A%A5-2024-02.xlsx") {
+		!strings.Contains(resp.Header.Get("Content-Disposition"), "filename*=UTF-8''%E6%9C%88%E5%BA%A6%E9%80%9A%E6%8A%A5-2024-02.xlsx") ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), `filename="test-bulletin-2024-02.xlsx"`) {
 		t.Fatalf("xlsx: %d %v", resp.StatusCode, resp.Header)
 	}
 	wb, err := excelize.OpenReader(strings.NewReader(body))
@@ -474,6 +475,10 @@ func TestUploadPage(t *testing.T) {
 		t.Errorf("template sheets %v", sheets)
 	}
 	wb.Close()
+	// named in UTF-8, and by the township's code for a browser that reads only filename=
+	if cd, want := resp.Header.Get("Content-Disposition"), `attachment; filename="aa-2024-03.xlsx"; filename*=UTF-8''%E7%94%B2%E9%95%87-2024-03-%E6%9C%88%E6%8A%A5%E8%A1%A8.xlsx`; cd != want {
+		t.Errorf("template's Content-Disposition\ngot  %s\nwant %s", cd, want)
+	}
 
 	// logging out clears the cookie
 	resp, _ = br.postForm("/logout", url.Values{"csrf": {csrf}}, "")

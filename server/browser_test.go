@@ -351,7 +351,7 @@ func TestPhoneMonth(t *testing.T) {
 		}
 	}
 	mustContain(t, "/my", st, "飞来峡镇 · 我的填报", "2025年12月月报", "报送截止：1月5日 还有 3 天",
-		fmt.Sprintf("0 已报 %d 未报 %d 本月应报", monthly, monthly), "信访（含12338）按期办结率 未报", "我的排名", "落后的指标", "预警")
+		fmt.Sprintf("0 已报 %d 未报 %d 本月应报", monthly, monthly), "信访（含12338）按期办结率 分子、分母只填本月的数（11月为 8/8），不是全年累计（48/50） 未报", "我的排名", "落后的指标", "预警")
 
 	// the browser saves the download under a GUID; the chair's phone keeps its name
 	named := filepath.Join(t.TempDir(), "飞来峡镇12月月报.xlsx")
@@ -372,7 +372,7 @@ func TestPhoneMonth(t *testing.T) {
 	st = ph.tap("4-confirmed", `form[action="/upload/confirm"] button`)
 	mustContain(t, "the confirmation", st, fmt.Sprintf("已写入（批次 #"), fmt.Sprintf("新增 %d 条", monthly-1))
 	st = ph.tap("5-my-after", `a.button[href="/my"]`)
-	mustContain(t, "/my after the upload", st, fmt.Sprintf("%d 已报 1 未报", monthly-1), "信访（含12338）按期办结率：11/12（91.7%） 已报", "妇联新媒体原创发布条数 未报")
+	mustContain(t, "/my after the upload", st, fmt.Sprintf("%d 已报 1 未报", monthly-1), "信访（含12338）按期办结率：11/12（91.7%） 本月数；全年累计 59/62（95.2%） 已报", "妇联新媒体原创发布条数 未报")
 
 	// her session: her own township only
 	st = ph.open("6-other-my", f.base+"/my?township=dongcheng")

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/kpimon/kpimon/bulletin"
 	"github.com/kpimon/kpimon/kpi"
@@ -83,7 +84,7 @@ func (s *Server) bulletinXLSX(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sendFile(w, f.name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f.body)
+	sendFile(w, f.name, fmt.Sprintf("%s-bulletin-%s.xlsx", s.mon.Assessment().ID, f.result.Period), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f.body)
 }
 
 func (s *Server) bulletinHTML(w http.ResponseWriter, r *http.Request) {
@@ -117,6 +118,9 @@ func (s *Server) batches(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	for i := range bs {
+		bs[i].At = s.inZone(bs[i].At)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"batches": nonNil(bs)})
 }
 
@@ -127,5 +131,18 @@ func (s *Server) locks(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	for i := range ls {
+		ls[i].At = s.inZone(ls[i].At)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"locks": nonNil(ls)})
+}
+
+// inZone is a time as the API writes it: in the assessment's time zone, so that its RFC 3339
+// form carries the zone's offset (2026-11-03T09:15:00+08:00), the clock the office reads,
+// rather than UTC's Z.
+func (s *Server) inZone(t time.Time) time.Time {
+	if loc := s.mon.Assessment().Location; loc != nil {
+		return t.In(loc)
+	}
+	return t
 }

@@ -46,6 +46,7 @@ type myView struct {
 type myItem struct {
 	Name   string
 	Figure string // the reported figure, with its unit
+	Note   string // what a ratio's figures are: the month's own, not the year's running total
 	State  string // done, due, overdue
 	Label  string // 已报, 未报, 逾期未报
 }
@@ -141,8 +142,12 @@ func (s *Server) myView(t kpi.Township) (*myView, error) {
 			continue
 		}
 		it := myItem{Name: ind.Name, State: "due", Label: "未报"}
-		if o, ok := d.Get(kpi.Key{Township: t.Code, Indicator: ind.Code, Period: p}); ok {
-			it.State, it.Label, it.Figure = "done", "已报", figureText(ind, o)
+		o, reported := d.Get(kpi.Key{Township: t.Code, Indicator: ind.Code, Period: p})
+		if ind.Kind == kpi.KindRatio {
+			it.Note = ratioNote(d.Cell(ti, i), p.Month, reported)
+		}
+		if reported {
+			it.State, it.Label, it.Figure = "done", "已报", myFigure(ind, o)
 			v.Reported++
 		} else {
 			v.Missing++
@@ -250,14 +255,20 @@ func dueNote(now, deadline time.Time) (overdue bool, note string) {
 // and stocks with an annual target, what each remaining month must bring.
 func behindOf(ind *kpi.Indicator, e *kpi.Evaluation, q kpi.Period, light string) myBehind {
 	unit := ind.Unit
-	num := func(v float64) string { return kpi.FormatNumber(kpi.Round(v, 2)) + unit }
+	// every figure of the unit with the unit's decimals (kpi.UnitDecimals): 152.50万元 beside
+	// 175.00万元, never 152.5万元 beside 175.00万元
+	num := func(v float64) string { return kpi.FormatFigure(v, unit) + unit }
 	// a figure to reach, rounded up to whole people in a counting unit; an estimate, rounded
 	required := func(v float64) string { return kpi.FormatRequired(v, unit) + unit }
 	estimate := func(v float64) string { return kpi.FormatEstimate(v, unit) + unit }
 	b := myBehind{code: ind.Code, Name: ind.Name, Light: light}
 	switch ind.Kind {
 	case kpi.KindRatio:
-		b.Now = fmt.Sprintf("%s（%s）", pct(e.Actual.V), ratioText(e))
+		// the year's running total, so that 75/81 is not read as 75 of 81 villages
+		b.Now = "全年累计 " + pct(e.Actual.V)
+		if rt := ratioText(e); rt != "" {
+			b.Now = fmt.Sprintf("全年累计 %s（%s）", rt, pct(e.Actual.V))
+		}
 		b.Line = "达标线 " + pct(e.Target.V)
 	case kpi.KindCount, kpi.KindStock:
 		b.Now = "累计 " + num(e.Actual.V)
@@ -299,4 +310,48 @@ func figureText(ind *kpi.Indicator, o kpi.Observation) string {
 		return "否"
 	}
 	return o.Figure(ind.Kind) + ind.Unit
+}
+
+// myFigure is a reported figure on 我的填报: as figureText, but a count, stock or bonus with
+// its unit's decimals (kpi.FormatFigure: 12.50万元, as the cards below write 累计 152.50万元),
+// unless that would hide a decimal the township typed (12.345万元 stays as typed).
+func myFigure(ind *kpi.Indicator, o kpi.Observation) string {
+	switch ind.Kind {
+	case kpi.KindCount, kpi.KindStock, kpi.KindBonus:
+		if d, _ := kpi.UnitDecimals(ind.Unit); kpi.Round(o.Value, d) == o.Value {
+			return kpi.FormatFigure(o.Value, ind.Unit) + ind.Unit
+		}
+	}
+	return figureText(ind, o)
+}
+
+// ratioNote says what a ratio's monthly figures are, beside the month's item: the month's
+// own numerator and denominator (what the form asks for), not the year's running total that
+// the card of an indicator behind shows. Before the month is reported it gives the latest
+// earlier month's figures as the example to follow (9月为 9/9) and the running total not to
+// type (75/81); once reported, the running total with it.
+func ratioNote(c *kpi.Cell, month int, reported bool) string {
+	var num, den float64
+	last := 0
+	for m := 1; m <= month; m++ {
+		if !c.Has(m) {
+			continue
+		}
+		num, den = num+c.Value[m-1], den+c.Denominator[m-1]
+		if m < month {
+			last = m
+		}
+	}
+	total := kpi.FormatNumber(num) + "/" + kpi.FormatNumber(den)
+	if reported {
+		if den > 0 {
+			total += "（" + pct(num/den) + "）"
+		}
+		return "本月数；全年累计 " + total
+	}
+	if last == 0 {
+		return "分子、分母只填本月的数，不是全年累计"
+	}
+	return fmt.Sprintf("分子、分母只填本月的数（%d月为 %s/%s），不是全年累计（%s）", last,
+		kpi.FormatNumber(c.Value[last-1]), kpi.FormatNumber(c.Denominator[last-1]), total)
 }

@@ -32,7 +32,9 @@ func TestMyPage(t *testing.T) {
 		"甲镇 · 我的填报",
 		"2024年3月月报", "报送截止： 4月5日 还有 3 天",
 		"0 已报 2 未报 2 本月应报",
-		"两癌筛查人数 未报", "信访办结率 未报",
+		"两癌筛查人数 未报",
+		// the month's own figures, with January's as the example, not the running total
+		"信访办结率 分子、分母只填本月的数（1月为 5/5），不是全年累计（5/5） 未报",
 		"2月：1 项未报（已逾期，请补报）",
 		"第 1 共 2 个镇街 100 得分 优秀 等级 比上月：排名 持平",  // 乙镇 has not reported its closure rate
 		"两癌筛查人数 现在 累计 20 要求 到2月应完成 20，全年 120", // on pace: not behind
@@ -60,12 +62,12 @@ func TestMyPage(t *testing.T) {
 	_, page = br.get("/my")
 	got = text(page)
 	for _, want := range []string{
-		"2 已报 0 未报", "两癌筛查人数： 4 已报", "信访办结率： 11/12（91.7%） 已报", "88.02 得分 称职 等级 比上月：排名 持平 ，得分 −11.98", "本月应报的项目都已报送",
+		"2 已报 0 未报", "两癌筛查人数： 4 已报", "信访办结率： 11/12（91.7%） 本月数；全年累计 16/17（94.1%） 已报", "88.02 得分 称职 等级 比上月：排名 持平 ，得分 −11.98", "本月应报的项目都已报送",
 		// behind: 24 of the 30 due by March; 96 more over 9 months
 		"落后的指标（2 项）",
 		// both red (24 is below 90% of the 30 due), each with its alert
 		"两癌筛查人数 现在 累计 24 要求 到3月应完成 30，全年 120 还需 每月还需 10.67（余下 9 个月） 预计 按目前进度预计全年 96（69.36～122.64） 预警 警告预警，自2024年3月 " +
-			"信访办结率 现在 94.1%（16/17） 要求 达标线 98% 预警 严重预警，自2024年3月",
+			"信访办结率 现在 全年累计 16/17（94.1%） 要求 达标线 98% 预警 严重预警，自2024年3月",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("/my lacks %q\n%s", want, got)
@@ -113,7 +115,7 @@ func TestPreviewWarnsOfLightsAndBlanks(t *testing.T) {
 		not       []string
 	}{
 		{"red ratio, amber count", "township,indicator,period,value,numerator,denominator\naa,screenings,2024-03,28,,\naa,closure,2024-03,,11,12\n",
-			[]string{"上传后将亮红灯或黄灯的指标", "信访办结率 11/12 = 91.7%，低于达标线 98%，将显示为红色",
+			[]string{"上传后将亮红灯或黄灯的指标", "信访办结率 全年累计 11/12 = 91.7%，低于达标线 98%，将显示为红色",
 				"两癌筛查人数 累计 28，低于到3月应完成的 30（年度目标 120），将显示为黄色"},
 			[]string{"SHA-256", "没有填写"}},
 		{"a blank item", "township,indicator,period,value\naa,screenings,2024-03,40\n",
@@ -174,6 +176,42 @@ func TestMyFiguresOfPeople(t *testing.T) {
 			b := behindOf(ind, e, kpi.Period{Year: 2026, Month: 10}, "amber")
 			if b.Line != tc.line || b.Needed != tc.needed || b.Forecast != tc.forecast {
 				t.Errorf("got %q / %q / %q\nwant %q / %q / %q", b.Line, b.Needed, b.Forecast, tc.line, tc.needed, tc.forecast)
+			}
+		})
+	}
+}
+
+// TestMyFiguresOfOneUnitShareDecimals: /my writes every figure of a unit with the unit's
+// decimals — money with two (累计 152.50万元 beside 到10月应完成 175.00万元，全年 210.00万元,
+// and the month's reported 12.50万元) — keeping a decimal a township typed beyond them.
+func TestMyFiguresOfOneUnitShareDecimals(t *testing.T) {
+	money := &kpi.Indicator{Code: "loans", Name: "巾帼创业贷发放额", Kind: kpi.KindCount, Unit: "万元", Direction: kpi.Higher}
+	e := &kpi.Evaluation{Kind: kpi.KindCount, Actual: kpi.Some(152.5), Expected: kpi.Some(175), Target: kpi.Some(210)}
+	b := behindOf(money, e, kpi.Period{Year: 2026, Month: 10}, "amber")
+	if want := "累计 152.50万元"; b.Now != want {
+		t.Errorf("now: got %q, want %q", b.Now, want)
+	}
+	if want := "到10月应完成 175.00万元，全年 210.00万元"; b.Line != want {
+		t.Errorf("line: got %q, want %q", b.Line, want)
+	}
+	if want := "每月还需 28.75万元（余下 2 个月）"; b.Needed != want {
+		t.Errorf("needed: got %q, want %q", b.Needed, want)
+	}
+	people := &kpi.Indicator{Code: "trained", Name: "培训人次", Kind: kpi.KindCount, Unit: "人次", Direction: kpi.Higher}
+	for _, tc := range []struct {
+		name string
+		ind  *kpi.Indicator
+		v    float64
+		want string
+	}{
+		{"money with two decimals", money, 12.5, "12.50万元"},
+		{"whole money", money, 30, "30.00万元"},
+		{"money typed finer keeps its decimals", money, 12.345, "12.345万元"},
+		{"people", people, 1200, "1,200人次"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := myFigure(tc.ind, kpi.Observation{Value: tc.v}); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -184,7 +184,7 @@ func lightSentence(ind *kpi.Indicator, e *kpi.Evaluation, p kpi.Period) string {
 	num := func(v float64) string { return kpi.FormatNumber(kpi.Round(v, 2)) + unit }
 	switch ind.Kind {
 	case kpi.KindRatio:
-		s := fmt.Sprintf("%s %s = %s，低于达标线 %s，将显示为%s", ind.Name, ratioText(e), pct(e.Actual.V), pct(e.Target.V), color)
+		s := fmt.Sprintf("%s 全年累计 %s = %s，低于达标线 %s，将显示为%s", ind.Name, ratioText(e), pct(e.Actual.V), pct(e.Target.V), color)
 		if e.Status == kpi.StatusAtRisk {
 			s += fmt.Sprintf("（差距在 %s 个百分点以内）", kpi.FormatNumber(kpi.Round(ind.Margin*100, 2)))
 		}

@@ -421,6 +421,13 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	for i := range revs {
+		revs[i].At = s.inZone(revs[i].At)
+		if at := revs[i].SupersededAt; at != nil {
+			in := s.inZone(*at)
+			revs[i].SupersededAt = &in
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"township": tw, "indicator": ind, "revisions": nonNil(revs)})
 }
 
@@ -442,6 +449,9 @@ type ingestResponse struct {
 	New            int    `json:"new"`
 	Corrected      int    `json:"corrected"`
 	Unchanged      int    `json:"unchanged"`
+	// Warnings names figures far above their township's earlier months (jumpWarnings):
+	// written all the same, for the sender to check.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // postObservations takes a batch as JSON (the default), CSV (Content-Type text/csv) or an
@@ -467,6 +477,14 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	months := map[kpi.Period]bool{}
+	for _, row := range b.Rows() {
+		months[row.Period] = true
+	}
+	var warnings []string
+	for _, j := range jumpWarnings(a, s.mon.Dataset(), b, true, len(months) > 1, true) {
+		warnings = append(warnings, j.text)
+	}
 	res, err := s.mon.Ingest(r.Context(), b, actor)
 	if err != nil {
 		var be *collector.BatchError
@@ -477,7 +495,7 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ingestResponse{Assessment: a.ID, AssessmentName: a.Name,
-		BatchID: res.BatchID, Total: res.Total, New: res.New, Corrected: res.Corrected, Unchanged: res.Unchanged})
+		BatchID: res.BatchID, Total: res.Total, New: res.New, Corrected: res.Corrected, Unchanged: res.Unchanged, Warnings: warnings})
 }
 
 // hintedError is an error with advice that its answer's message ends with.

@@ -59,6 +59,7 @@ type previewRow struct {
 	Label                              string // 新增, 更正, 未变
 	Locked                             bool   // would change a locked month
 	Light                              string // red or amber: the figure will show so after the upload
+	Unusual                            bool   // far above the township's earlier months (jumpWarnings)
 	Place                              string // Where within the file the preview names (SHEET!CELL, line 3)
 	PeriodLabel                        string // 2024年3月
 }
@@ -73,6 +74,7 @@ type previewView struct {
 	Locked                    []string
 	Stale                     bool
 	Warnings                  []string // figures that will show red or amber, with the line they miss
+	Jumps                     []string // figures far above the township's earlier months (jumpWarnings)
 	Blanks                    []string // monthly items the upload leaves unreported
 }
 
@@ -463,6 +465,25 @@ func (s *Server) showPreview(w http.ResponseWriter, r *http.Request, c *caller, 
 		}
 		v.Warnings, v.Blanks = ol.warnings, ol.blanks
 	}
+	months := map[kpi.Period]bool{}
+	for _, row := range b.Rows() {
+		months[row.Period] = true
+	}
+	// a figure already in the data as uploaded (未变) is not warned of again
+	unchanged := map[kpi.Key]bool{}
+	for i, row := range b.Rows() {
+		unchanged[row.Key()] = rows[i].State == "unchanged"
+	}
+	unusual := map[kpi.Key]bool{}
+	for _, j := range jumpWarnings(s.mon.Assessment(), s.mon.Dataset(), b, c.token.Admin, len(months) > 1, false) {
+		if !unchanged[j.key] {
+			unusual[j.key] = true
+			v.Jumps = append(v.Jumps, j.text)
+		}
+	}
+	for i, row := range b.Rows() {
+		rows[i].Unusual = unusual[row.Key()]
+	}
 	v.Rows, v.MoreRows = rows[:min(len(rows), maxPreviewRows)], max(0, len(rows)-maxPreviewRows)
 	p.Preview = v
 	status := http.StatusOK
@@ -634,10 +655,10 @@ func (s *Server) uploadTemplate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var towns []kpi.Township
-	name := "全部乡镇"
+	name, code := "全部乡镇", "all"
 	if !c.token.Admin {
 		t, _ := a.Township(c.token.Township)
-		towns, name = []kpi.Township{t}, t.Name
+		towns, name, code = []kpi.Township{t}, t.Name, t.Code
 	}
 	var buf bytes.Buffer
 	if err := forms.Write(&buf, a, towns, p); err != nil {
@@ -647,18 +668,20 @@ func (s *Server) uploadTemplate(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusInternalServerError, "upload", page)
 		return
 	}
-	sendFile(w, fmt.Sprintf("%s-%s-月报表.xlsx", name, p), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+	sendFile(w, fmt.Sprintf("%s-%s-月报表.xlsx", name, p), fmt.Sprintf("%s-%s.xlsx", code, p), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 }
 
-// sendFile answers with a download, naming the file for every browser (RFC 6266 with an
-// ASCII fallback).
-func sendFile(w http.ResponseWriter, name, contentType string, data []byte) {
+// sendFile answers with a download, naming the file for every browser: name in UTF-8
+// (RFC 6266's filename*), and asciiName for a browser that reads only filename= — a name
+// of codes (feilaixia-2026-10.xlsx), since a Chinese name without its Chinese characters
+// says nothing (-2026-10-.xlsx).
+func sendFile(w http.ResponseWriter, name, asciiName, contentType string, data []byte) {
 	ascii := strings.Map(func(r rune) rune {
 		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
 			return -1
 		}
 		return r
-	}, name)
+	}, asciiName)
 	if strings.Trim(ascii, ".-_ ") == "" || strings.HasPrefix(ascii, ".") {
 		ascii = "kpimon" + path.Ext(name)
 	}

@@ -51,7 +51,27 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "已写出 %s：%s，%d 个%s，预警 %d 条，报表不全 %d 个。\n", *out, b.Title(), len(r.Rankings), a.Units(), len(r.Alerts), len(b.Missing))
+	fmt.Fprintf(stdout, "已写出 %s：%s，%d 个%s，预警 %d 条，%s。\n", *out, b.Title(), len(r.Rankings), a.Units(), len(r.Alerts), reportsNote(b))
 	fmt.Fprintf(stdout, "通报发布后，锁定该月以免数据再被改动：kpimon lock %s %s --period %s\n", dbArg(f.db), assessmentArgs(&f.cf, a.ID, false), r.Period)
 	return nil
+}
+
+// reportsNote says how complete the month's reports are, as the bulletin does: the units
+// whose own reports are missing (报表不全), and for a city or province the units whose sums
+// lack some of their own units' reports (汇总不完整, Bulletin.Incomplete) — a city's counties
+// report few figures themselves, so 报表不全 0 个 alone would hide a county's missing
+// townships.
+func reportsNote(b *bulletin.Bulletin) string {
+	s := fmt.Sprintf("报表不全 %d 个", len(b.Missing))
+	if b.Result.Data().Units() != nil {
+		s += fmt.Sprintf("，有下级未报送、汇总数不完整 %d 个", len(b.Incomplete))
+		var names []string
+		for _, x := range b.Incomplete {
+			names = append(names, x.Township.Name)
+		}
+		if len(names) > 0 {
+			s += "（" + strings.Join(names, "、") + "）"
+		}
+	}
+	return s
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -100,5 +102,39 @@ func TestBulletinRankingMatchesRank(t *testing.T) {
 	}
 	if _, stderr, err := cli(t, "bulletin", "--config", config, "--db", db, "--out", "x.pdf"); err == nil || !strings.Contains(stderr, ".xlsx 或 .html") {
 		t.Errorf("bulletin to .pdf: %v %s", err, stderr)
+	}
+}
+
+// TestBulletinCountsIncompleteSums: for a city, kpimon bulletin's summary counts the counties
+// whose sums lack some of their townships' reports, as the bulletin itself says (1 个县（市、区）
+// 有下级未报送，汇总数不完整), naming them; a county's summary has no such count. The demo's
+// 清新区 misses 浸潭镇's September report.
+func TestBulletinCountsIncompleteSums(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeDemo(dir, time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	configs, db := filepath.Join(dir, "configs"), filepath.Join(t.TempDir(), "k.db")
+	for _, id := range []string{"qingcheng-2026", "fogang-2026", "qingxin-2026", "qingyuan-2026"} {
+		reports, _ := filepath.Glob(filepath.Join(dir, "reports", id, "*.csv"))
+		var monthly []string
+		for _, r := range reports {
+			if !strings.Contains(r, "更正") && strings.Compare(filepath.Base(r), "2026-10") < 0 {
+				monthly = append(monthly, r)
+			}
+		}
+		mustCLI(t, append([]string{"ingest", "--config", configs, "--assessment", id, "--db", db}, monthly...)...)
+	}
+	for _, tc := range []struct{ name, id, period, want, not string }{
+		{"a county missing a township's sums", "qingyuan-2026", "2026-09", "报表不全 0 个，有下级未报送、汇总数不完整 1 个（清新区）。", ""},
+		{"every sum complete", "qingyuan-2026", "2026-08", "报表不全 0 个，有下级未报送、汇总数不完整 0 个。", ""},
+		{"a county's own bulletin", "qingxin-2026", "2026-09", "报表不全 1 个。", "汇总"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := mustCLI(t, "bulletin", "--config", configs, "--assessment", tc.id, "--db", db, "--period", tc.period, "--out", filepath.Join(t.TempDir(), "b.html"))
+			if !strings.Contains(out, tc.want) || tc.not != "" && strings.Contains(out, tc.not) {
+				t.Errorf("bulletin said %q, want %q", out, tc.want)
+			}
+		})
 	}
 }

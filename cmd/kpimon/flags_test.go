@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -48,7 +49,11 @@ func TestStrayArguments(t *testing.T) {
 		{"a month without --period", []string{"rank", "--config", config, "--db", db, "2024-03"}, "多余的参数：2024-03"},
 		{"a file after bulletin", []string{"bulletin", "--config", config, "--db", db, "--out", filepath.Join(t.TempDir(), "b.html"), "extra"}, "多余的参数：extra"},
 		{"lock's month without --period", []string{"lock", "--db", db, "--config", config, "2024-03"}, "多余的参数：2024-03"},
-		{"token list with a number", []string{"token", "list", "--db", db, "3"}, "多余的参数：3"},
+		{"token list with a number", []string{"token", "list", "--db", db, "3"}, "多余的参数：3（这个命令不接受文件名等参数；参数名前要加 --，如 --"},
+		// the example is the month typed, as --period wants it, or a neutral YYYY-MM; never
+		// a month of another year
+		{"the month typed is the example", []string{"rank", "--config", config, "--db", db, "2024-3"}, "参数名前要加 --，如 --period 2024-03）"},
+		{"a neutral month otherwise", []string{"eval", "--config", config, "--db", db, "六月"}, "参数名前要加 --，如 --period YYYY-MM）"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, stderr, err := cli(t, tc.args...)
@@ -58,6 +63,9 @@ func TestStrayArguments(t *testing.T) {
 			}
 			if !strings.Contains(stderr, tc.want) {
 				t.Errorf("stderr lacks %q:\n%s", tc.want, stderr)
+			}
+			if strings.Contains(stderr, "--period 2024-06") {
+				t.Errorf("the example is a month nobody typed:\n%s", stderr)
 			}
 			if out != "" {
 				t.Errorf("the command ran anyway: %q", out)
@@ -101,6 +109,36 @@ func TestTokenSubcommandMistakes(t *testing.T) {
 		if !errors.As(err, &ue) || !strings.Contains(stderr, tc.want) {
 			t.Errorf("kpimon %s: err %v; stderr lacks %q:\n%s", strings.Join(tc.args, " "), err, tc.want, stderr)
 		}
+	}
+}
+
+// TestTokenRevokeMistakes: every mistaken token number — none, not a number, no such token,
+// one already revoked — is a command-line mistake (status 2) with a clear message.
+func TestTokenRevokeMistakes(t *testing.T) {
+	config := cangnan("config.yaml")
+	db := filepath.Join(t.TempDir(), "t.db")
+	mustCLI(t, "token", "add", "--db", db, "--config", config, "--township", "lingxi")
+	mustCLI(t, "token", "revoke", "--db", db, "1")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no number", []string{"token", "revoke", "--db", db}, "须给出一个令牌编号"},
+		{"not a number", []string{"token", "revoke", "--db", db, "灵溪镇"}, "令牌编号“灵溪镇”不是数字"},
+		{"no such token", []string{"token", "revoke", "--db", db, "99"}, "kpimon: 没有编号为 99 的有效令牌（可能已停用）：用 kpimon token list --db " + db + " 查看令牌的编号和状态"},
+		{"revoked already", []string{"token", "revoke", "--db", db, "1"}, "kpimon: 没有编号为 1 的有效令牌"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, err := cli(t, tc.args...)
+			var said bytes.Buffer
+			if status := exitStatus(err, &said); status != 2 {
+				t.Errorf("exit status %d, want 2 (%v)", status, err)
+			}
+			if got := stderr + said.String(); !strings.Contains(got, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, got)
+			}
+		})
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	_ "time/tzdata" // the configured time zone must resolve on machines without zoneinfo
 
+	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/postgres"
 	"github.com/kpimon/kpimon/store"
 )
@@ -248,12 +249,37 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (help bool, e
 		return help, err
 	}
 	if fs.NArg() > 0 {
-		msg := "多余的参数：" + strings.Join(fs.Args(), " ") + "（这个命令不接受文件名等参数；参数名前要加 --，如 --period 2024-06）"
+		msg := "多余的参数：" + strings.Join(fs.Args(), " ") + "（这个命令不接受文件名等参数；参数名前要加 --" + strayExample(fs) + "）"
 		fmt.Fprintln(fs.Output(), msg)
 		fs.Usage()
 		return false, shownUsage(msg)
 	}
 	return false, nil
+}
+
+// strayExample is the example of a flag that the stray-argument message gives: the month a
+// stray argument names, as --period wants it (a month typed without --period is the common
+// slip: 2026-03 → --period 2026-03), else --period YYYY-MM, for a command with --period; the
+// command's first flag for one without; "" for one with no flags.
+func strayExample(fs *flag.FlagSet) string {
+	if fs.Lookup("period") != nil {
+		for _, a := range fs.Args() {
+			if p, err := kpi.ParsePeriod(a); err == nil {
+				return "，如 --period " + p.String()
+			}
+		}
+		return "，如 --period YYYY-MM"
+	}
+	first := ""
+	fs.VisitAll(func(f *flag.Flag) {
+		if first == "" {
+			first = f.Name
+		}
+	})
+	if first == "" {
+		return ""
+	}
+	return "，如 --" + first
 }
 
 // parseFlagsWithArgs is parseFlags for a command that takes arguments (ingest's files, a

@@ -306,7 +306,8 @@ func runTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer db.Close()
 	tok, err := db.RevokeToken(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("没有编号为 %d 的有效令牌（可能已停用）：用 %s 查看令牌的编号和状态", id, list)
+		// a number mistyped is a command-line mistake, as a number that is no number is
+		return usageError{msg: fmt.Sprintf("没有编号为 %d 的有效令牌（可能已停用）：用 %s 查看令牌的编号和状态", id, list)}
 	}
 	if err != nil {
 		return err
@@ -406,11 +407,12 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if l.Created {
 		fmt.Fprintf(stdout, "已为%s创建登录链接专用令牌 #%d「%s」。\n", l.Township.Name, l.Token.ID, l.Token.Name)
 	}
-	fmt.Fprintf(stdout, "%s的一次性登录链接，有效期至 %s，只能使用一次：\n", l.Township.Name, a.Clock(l.Expires))
 	if *qr != "" {
 		fmt.Fprintf(stdout, "二维码已写入 %s。\n", *qr)
 	}
 	fmt.Fprintf(stdout, "撤销：kpimon token revoke %s %d（该乡镇的登录链接和用它登录的会话一并作废）\n", dbArg(*dbPath), l.Token.ID)
+	// the link last, right under the line that says what it is, as token add prints its token
+	fmt.Fprintf(stdout, "%s的一次性登录链接，有效期至 %s，只能使用一次：\n", l.Township.Name, a.Clock(l.Expires))
 	fmt.Fprintln(stdout, l.URL)
 	return nil
 }

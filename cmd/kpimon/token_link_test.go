@@ -24,6 +24,10 @@ func TestTokenLinkCommand(t *testing.T) {
 	if !strings.HasPrefix(link, "https://kpimon.example.cn/config/login/link/kpl_") || strings.Contains(link, " ") {
 		t.Fatalf("last line %q is not the link alone:\n%s", link, out)
 	}
+	// right under the line that says what it is
+	if above := lines[len(lines)-2]; !strings.HasPrefix(above, "灵溪镇的一次性登录链接") || !strings.HasSuffix(above, "只能使用一次：") {
+		t.Errorf("the line above the link is %q, not what the link is:\n%s", above, out)
+	}
 	for _, want := range []string{"已为灵溪镇创建登录链接专用令牌 #1「灵溪镇妇联（登录链接）」", "只能使用一次", "二维码已写入", "kpimon token revoke --db " + db + " 1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
