@@ -54,7 +54,7 @@ const ratioNone = "本月没有发生的，分子、分母都填 0"
 // (instructionsFor).
 const instructions = "填写说明：1. 只填写黄色单元格，灰色单元格不必填写；标签已锁定，请勿增删行列或改动工作表名称。" +
 	"2. 数量类指标填写本月新增数（不是累计数）；存量类填写月末实有数。" +
-	"3. 比率类指标分别填写本月的分子和分母，分子不能大于分母；" + ratioNone + "。" +
+	"3. 比率类指标分别填写本月的分子和分母（只填本月的数，不是全年累计），分子不能大于分母；" + ratioNone + "。" +
 	"4. “是否”一栏从下拉列表中选择“是”或“否”。" +
 	"5. 数量类、存量类指标本月没有的请填 0，比率类本月没有发生的请填分子 0、分母 0：留空表示未报送，会按逾期未报送预警。节点任务、加分、一票否决事项没有发生的可以留空。" +
 	"6. 填好后保存为 .xlsx（Excel 工作簿）格式，通过上传页面提交或交%s；如需更正，改好后重新提交即可，系统保留修改记录。"
@@ -319,7 +319,7 @@ func describe(ind *kpi.Indicator, t kpi.Township) (how, note string) {
 		}
 		note += "；没有请填 0"
 	case kpi.KindRatio:
-		how = "本月分子、分母"
+		how = "本月分子、分母（不是全年累计）"
 		note = fmt.Sprintf("达标线 %s；分子不能大于分母；%s", kpi.FormatPercent(kpi.Some(ind.ThresholdFor(t.Code))), ratioNone)
 	case kpi.KindMilestone:
 		how = "本月是否完成"

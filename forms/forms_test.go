@@ -2,6 +2,7 @@ package forms
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -351,6 +352,10 @@ indicators:
 	}
 	if denPrompt != "本月分母；"+want {
 		t.Errorf("the 分母 cell's prompt is %q, want 本月分母；%s", denPrompt, want)
+	}
+	// a chair who sees the year's running total on /my (全年累计 75/81) is told not to type it
+	if !slices.Contains(said, "本月分子、分母（不是全年累计）") || !strings.Contains(rows[2][0], "只填本月的数，不是全年累计") {
+		t.Errorf("the form does not say a ratio's figures are the month's own, not the year's running total")
 	}
 	if instr := rows[2][0]; !strings.Contains(instr, "分子不能大于分母；"+want+"。") || !strings.Contains(instr, "比率类本月没有发生的请填分子 0、分母 0") {
 		t.Errorf("the instructions do not say %q for ratios:\n%s", want, instr)
