@@ -152,4 +152,3 @@ func TestOneCorrectionReachesTheCity(t *testing.T) {
 		t.Errorf("the city's page of 佛冈县 does not show %s (it showed %s before)", figure(after.city), figure(before.city))
 	}
 }
-
