@@ -73,6 +73,7 @@ type rankRow struct {
 	Veto       bool
 	LastYear   string    // rank as of the same month last year (第3名), where the table has it
 	Own        *unitLink // a city's county: the link to its own assessment
+	Unreported string    // 本月未报送, 缺报 3 项 (unreportedMark); empty when all came in
 	unit       int       // the township's position in the config
 }
 
@@ -247,6 +248,7 @@ func rankRows(s *Snapshot, l links) []rankRow {
 			LastYear: rankThen(x.LastYearRank)}
 		row.Tied, row.unit = x.Tied, a.TownshipIndex(x.Township)
 		row.Own = unitLinkOf(s, l, row.unit)
+		row.Unreported = unreportedMark(r, row.unit)
 		if x.RankChange != nil && *x.RankChange > 0 {
 			row.ChangeDir = "up"
 		} else if x.RankChange != nil && *x.RankChange < 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"time"
 
 	"github.com/kpimon/kpimon/kpi"
 )
@@ -140,12 +141,7 @@ func newView(s *Snapshot, l links, kind, title string) (*view, error) {
 		p := kpi.Period{Year: a.Year, Month: m}
 		v.Months = append(v.Months, monthOption{Value: p.String(), Label: p.Label(), Selected: p == s.Period})
 	}
-	v.AsOf = "数据截至" + s.Period.Label()
-	if !s.LastReport.IsZero() {
-		v.AsOf += " · 本月数据最后报送于 " + clock(s.LastReport, a.Location) + "（" + kpi.ZoneLabel(a.Location, s.LastReport) + "）"
-	} else {
-		v.AsOf += " · 本月尚无报送"
-	}
+	v.AsOf = asOf(a, s.Period, "", s.LastReport)
 	if large(a) {
 		var err error
 		if v.UnitIndex, err = unitIndexJSON(s, l); err != nil {
@@ -162,6 +158,19 @@ func newView(s *Snapshot, l links, kind, title string) (*view, error) {
 		}
 	}
 	return v, nil
+}
+
+// asOf is the line under a page's heading: the month shown and when its latest report came
+// in (本月数据最后报送于 …), or that none came in. who names whose reports they are (a
+// township's page: 飞来峡镇本月数据最后报送于 …), empty for the assessment's.
+func asOf(a *kpi.Assessment, p kpi.Period, who string, last time.Time) string {
+	if last.IsZero() {
+		if who != "" {
+			return "数据截至" + p.Label() + " · " + who + "本月尚未报送"
+		}
+		return "数据截至" + p.Label() + " · 本月尚无报送"
+	}
+	return "数据截至" + p.Label() + " · " + who + "本月数据最后报送于 " + clock(last, a.Location) + "（" + kpi.ZoneLabel(a.Location, last) + "）"
 }
 
 // tile is one figure in a page's summary strip.
