@@ -77,3 +77,38 @@ func TestRankingMarksUnreported(t *testing.T) {
 		t.Errorf("%d of %d ranking rows carry a mark, want some but not all: %q", len(marks), rows-1, marks)
 	}
 }
+
+// TestIncompleteSumsAreNotComplete: a city whose counties' figures all arrived but some are
+// sums with townships missing does not show its 报送率 as complete (green), and a county's
+// page within it does not say 本月各项均已报送 without 汇总不完整 beside it.
+func TestIncompleteSumsAreNotComplete(t *testing.T) {
+	get := servedDemo(t)
+	_, overview := get(t, "/qingyuan-2026/")
+	if class, _, note := tileOf(t, overview, "报送率"); class != "warn" || !strings.Contains(tileText(t, overview, "报送率"), "汇总不完整") {
+		t.Errorf("the city's 报送率 tile is %q (%s), want warn and 汇总不完整 in it", class, note)
+	}
+	_, county := get(t, "/qingyuan-2026/townships/qingcheng")
+	if class, _, _ := tileOf(t, county, "本月报送"); class != "warn" || !strings.Contains(tileText(t, county, "本月报送"), "汇总不完整") {
+		t.Errorf("清城区's 本月报送 tile is %q, want warn with 汇总不完整", class)
+	}
+	missing := text(section(t, county, "missing", "</section>"))
+	if strings.Contains(missing, "本月各项均已报送") || !strings.Contains(missing, "汇总不完整 ：各项都有数字，但 14 项汇总不完整") {
+		t.Errorf("清城区's 本月未报送 says %q, want 汇总不完整 and not 本月各项均已报送", missing)
+	}
+	// a county whose sums are complete keeps the green tile's words
+	_, own := get(t, "/qingcheng-2026/")
+	if strings.Contains(tileText(t, own, "报送率"), "汇总不完整") {
+		t.Errorf("清城区's own 报送率 speaks of 汇总不完整: %s", tileText(t, own, "报送率"))
+	}
+}
+
+// tileText is the text of the first tile with the label.
+func tileText(t *testing.T, page, label string) string {
+	t.Helper()
+	i := strings.Index(page, `<div class="tile-label">`+label+`</div>`)
+	if i < 0 {
+		t.Fatalf("no tile %s", label)
+	}
+	end := strings.Index(page[i:], "\n  </div>")
+	return text(page[i : i+end])
+}

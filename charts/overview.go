@@ -97,6 +97,9 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 		Note: fmt.Sprintf("已报 %s / 应报 %s 项，%d/%d 个%s报齐", thousands(float64(st.Arrived), 0),
 			thousands(float64(st.Due), 0), st.Compete, st.Townships, a.UnitsShort())}
 	switch {
+	case st.Incomplete > 0:
+		// every figure arrived, but some are sums with townships missing: not complete
+		rate.Class, rate.Alert = "warn", fmt.Sprintf("汇总不完整：%d 项缺下级报送", st.Incomplete)
 	case st.Due > 0 && st.Arrived == st.Due:
 		rate.Class = "ok"
 	case st.Arrived < st.Due:

@@ -180,4 +180,5 @@ type tile struct {
 	Note  string
 	Class string // ok, warn, bad or empty
 	Href  string
+	Alert string // a warning that qualifies the value, shown in amber under it (汇总不完整…)
 }

@@ -224,7 +224,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	}
 	if short > 0 {
 		d.Incomplete = fmt.Sprintf("%d 项汇总不完整（%d 个%s未报）", short, gap, s.Units().Of(t).UnitsShort())
-		reportTile.Note, reportTile.Class = "其中 "+d.Incomplete, "warn"
+		reportTile.Note, reportTile.Class, reportTile.Alert = "其中 "+d.Incomplete, "warn", "汇总不完整"
 	}
 	alertTile := tile{Label: "预警", Value: strconv.Itoa(len(alerts)) + " 条", Href: "#alerts"} // this township's, below
 	if len(alerts) > 0 {
