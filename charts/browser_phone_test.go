@@ -20,8 +20,34 @@ const menuJS = `(() => Array.from(document.querySelectorAll('details.menu')).map
   return r;
 }))()`
 
+// cueJS measures every table box on the page (.table-wrap of the pages, .wrap of the bulletin):
+// whether it is wider than the screen shows, whether a visible line over it says it scrolls
+// sideways, and whether its right edge fades (the pages' .table-scroll.more-right, whose
+// ::after covers the edge) or carries the bulletin's shadow (a background on the box).
+const cueJS = `(() => Array.from(document.querySelectorAll('.table-wrap, .wrap')).map(w => {
+  const box = w.closest('.table-scroll') || w;
+  let hint = box.previousElementSibling;
+  const shown = !!hint && /scroll-hint|swipe/.test(hint.className) && hint.offsetHeight > 0 && getComputedStyle(hint).display !== 'none';
+  const after = getComputedStyle(box, '::after');
+  const fade = box.classList.contains('more-right') && after.opacity === '1' && parseFloat(after.width) >= 16;
+  const shadow = getComputedStyle(w).backgroundImage.includes('gradient');
+  return {id: (w.querySelector('table') || {}).id || '', wide: w.scrollWidth > w.clientWidth + 1,
+    hint: shown ? hint.textContent : '', edge: fade || shadow, fade: fade};
+}))()`
+
+// tableCue is what cueJS measures of a table box.
+type tableCue struct {
+	ID   string `json:"id"`
+	Wide bool   `json:"wide"`
+	Hint string `json:"hint"`
+	Edge bool   `json:"edge"`
+	Fade bool   `json:"fade"`
+}
+
 // TestBrowserPhone tries the demo's pages on a 390 × 844 phone as a leader does: the nav's
-// menus open within the screen, whatever the length of the names in them.
+// menus open within the screen, whatever the length of the names in them; a table wider than
+// the screen says it scrolls sideways and fades at the edge where columns lie beyond (and
+// stops fading when scrolled to its end), the bulletin's too.
 func TestBrowserPhone(t *testing.T) {
 	chromium := chromiumPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
@@ -53,6 +79,60 @@ func TestBrowserPhone(t *testing.T) {
 						p, m.Menu, m.ScrollWidth, m.Left, m.Right, phone.width)
 				}
 			}
+		}
+	})
+
+	t.Run("wide tables", func(t *testing.T) {
+		pages := []string{"/qingyuan-2026/", "/qingyuan-2026/rankings", "/qingcheng-2026/", "/qingcheng-2026/rankings",
+			"/qingcheng-2026/townships/feilaixia", "/qingcheng-2026/indicators/spring_bud_supported"}
+		for _, p := range pages {
+			b.check(t, base+p, phone, live)
+			cues, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]tableCue](cueJS))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wide := 0
+			for _, c := range cues {
+				if c.Wide {
+					wide++
+				}
+				if c.Wide && (c.Hint != "左右滑动查看全部列 →" || !c.Fade) {
+					t.Errorf("%s: table %q is wider than the phone; hint %q, fading edge %v", p, c.ID, c.Hint, c.Fade)
+				}
+				if !c.Wide && (c.Hint != "" || c.Fade) {
+					t.Errorf("%s: table %q fits the phone yet has hint %q, fading edge %v", p, c.ID, c.Hint, c.Fade)
+				}
+			}
+			if wide == 0 && p == "/qingcheng-2026/rankings" {
+				t.Errorf("%s: no table wider than the phone, the test measures nothing", p)
+			}
+		}
+		// scrolled to its end, the ranking no longer fades
+		b.check(t, base+"/qingcheng-2026/rankings", phone, live)
+		end, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => {
+		  const w = document.querySelector('#ranks').closest('.table-wrap');
+		  w.scrollLeft = w.scrollWidth;
+		  w.dispatchEvent(new Event('scroll'));
+		  return w.closest('.table-scroll').classList.contains('more-right');
+		})()`))
+		if err != nil || end {
+			t.Errorf("the ranking scrolled to its end still fades (%v)", err)
+		}
+		// the bulletin (a page without script) says so too
+		if err := chromedp.Do(b.ctx, chromedp.Navigate(base+"/qingcheng-2026/rankings/bulletin.html?period=2026-10")); err != nil {
+			t.Fatal(err)
+		}
+		cues, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]tableCue](cueJS))
+		if err != nil || len(cues) == 0 {
+			t.Fatalf("the bulletin's tables: %v (%v)", cues, err)
+		}
+		for _, c := range cues {
+			if c.Wide && (c.Hint != "左右滑动查看全部列 →" || !c.Edge) {
+				t.Errorf("the bulletin's table %q is wider than the phone; hint %q, shadow %v", c.ID, c.Hint, c.Edge)
+			}
+		}
+		if !cues[0].Wide {
+			t.Errorf("the bulletin's ranking fits the phone: the test measures nothing")
 		}
 	})
 }
