@@ -135,4 +135,24 @@ func TestBrowserPhone(t *testing.T) {
 			t.Errorf("the bulletin's ranking fits the phone: the test measures nothing")
 		}
 	})
+
+	t.Run("tap targets and cards", func(t *testing.T) {
+		for _, p := range []string{"/qingyuan-2026/", "/qingyuan-2026/rankings", "/qingyuan-2026/townships/qingcheng", "/qingcheng-2026/rankings",
+			"/qingcheng-2026/townships/feilaixia", "/qingcheng-2026/alerts"} {
+			b.check(t, base+p, phone, live)
+			small, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(
+			  'table.data td a, .downloads a, .own-list a, .own-banner a, a.own')).filter(a => a.offsetParent !== null)
+			  .map(a => [a.textContent.trim(), a.getBoundingClientRect().height]).filter(x => x[1] < 24).map(x => x[0] + ' ' + x[1].toFixed(1) + ' px')`))
+			if err != nil || len(small) > 0 {
+				t.Errorf("%s: links under 24 px tall on a phone (%v): %q", p, err, small)
+			}
+		}
+		b.check(t, base+"/qingyuan-2026/", phone, live)
+		cut, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('.own-list li, .tile'))
+		  .filter(el => el.scrollWidth > el.clientWidth + 1 || Array.from(el.querySelectorAll('*')).some(c => c.getBoundingClientRect().right > el.getBoundingClientRect().right + 0.5))
+		  .map(el => el.textContent.trim())`))
+		if err != nil || len(cut) > 0 {
+			t.Errorf("cards whose text runs past their edge (%v): %q", err, cut)
+		}
+	})
 }
