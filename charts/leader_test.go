@@ -112,3 +112,29 @@ func tileText(t *testing.T, page, label string) string {
 	end := strings.Index(page[i:], "\n  </div>")
 	return text(page[i : i+end])
 }
+
+// TestIndicatorSaysWhoseTarget: an indicator's page names a per-unit target as each unit's
+// (各乡镇年度目标) and gives the whole's (全区年度目标, their sum) beside it and under the whole's
+// figure, so 125 achieved does not read against a township's 16.
+func TestIndicatorSaysWhoseTarget(t *testing.T) {
+	get := servedDemo(t)
+	for _, c := range []struct {
+		name, path string
+		want       []string
+	}{
+		{"a county", "/qingcheng-2026/indicators/spring_bud_supported",
+			[]string{"各乡镇年度目标 16 人", "全区年度目标 128 人（各乡镇目标之和）", "全区累计 125 人 全区年度目标 128 人 · 状态："}},
+		{"a city with targets set for some counties", "/qingyuan-2026/indicators/spring_bud_supported",
+			[]string{"其余各县区年度目标 120 人", "全市年度目标 338 人（各县区目标之和）", "分县区目标 2 个县区单独设定", "全市年度目标 338 人 · 状态："}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, page := get(t, c.path)
+			got := text(page)
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%s lacks %q", c.path, w)
+				}
+			}
+		})
+	}
+}
