@@ -37,6 +37,7 @@ type view struct {
 	Months     []monthOption // the month picker
 	AsOf       string        // 数据截至 …
 	Overdue    *overdueNote  // a later month past its deadline that nobody has reported; live pages only
+	Up         []upLink      // the assessments this one is a unit of (HandlerOptions.Parents); live pages only
 	Townships  []navItem     // the nav's lists; empty when there are too many to list
 	UnitIndex  template.JS   // a large assessment's units for the search box, the heat map and paged tables (unitIndex); empty otherwise
 	Indicators []navItem
@@ -65,6 +66,14 @@ type monthOption struct {
 	Value    string // YYYY-MM
 	Label    string // 2025年6月
 	Selected bool
+}
+
+// upLink is a link from a county's pages up to the city's assessment that ranks it, and to
+// the county's page within it.
+type upLink struct {
+	Name, Whole string
+	Href        string // the parent's overview
+	Unit        string // the county's page in the parent
 }
 
 type navItem struct {
