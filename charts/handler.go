@@ -32,6 +32,10 @@ import (
 const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
 	"img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+// FaviconAsset is the pages' icon among the assets (Assets), served at /assets/favicon.png
+// and /favicon.ico.
+const FaviconAsset = "favicon.png"
+
 // maxCachedPages bounds the page cache; beyond it an arbitrary page is dropped.
 const maxCachedPages = 1024
 
@@ -180,6 +184,11 @@ func NewHandlerWithOptions(mon *monitor.Monitor, opt HandlerOptions) (*Handler, 
 	get("/rankings.csv", h.rankingsCSV)
 	get("/alerts", h.alerts)
 	get("/assets/{name}", h.asset)
+	// browsers ask for /favicon.ico whatever the page says: the pages' icon
+	get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		a := h.assets[FaviconAsset]
+		serveBytes(w, r, a.ctype, "max-age=86400", a.etag, a.body, a.gz)
+	})
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, http.StatusNotFound, "找不到这个页面。")
 	})

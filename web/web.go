@@ -113,6 +113,7 @@ func New(dep *monitor.Deployment, opt Options) (*Router, error) {
 	rt.handle("GET", "/api/v1/assessments", first.GateReads(http.HandlerFunc(rt.assessments)))
 	rt.mux.Handle("/api/", http.HandlerFunc(rt.api))
 	rt.mux.Handle("/assets/", first)
+	rt.handle("GET", "/favicon.ico", first)
 	rt.handle("GET", "/{$}", first.GateReads(http.HandlerFunc(rt.root)))
 	rt.mux.HandleFunc("/", rt.route)
 	return rt, nil
