@@ -2,6 +2,7 @@ package charts
 
 import (
 	"bytes"
+	"encoding/base64"
 	"embed"
 	"fmt"
 	"html/template"
@@ -92,7 +93,14 @@ type Renderer struct {
 
 // NewRenderer parses the embedded templates.
 func NewRenderer() (*Renderer, error) {
-	base, err := template.New("layout.html").ParseFS(templateFS, "templates/layout.html")
+	// the icon goes inline (data:, which the pages' CSP allows): no request for it, from the
+	// server or from an exported folder
+	png, err := fs.ReadFile(assetFS, "assets/"+FaviconAsset)
+	if err != nil {
+		return nil, fmt.Errorf("page icon: %w", err)
+	}
+	icon := template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+	base, err := template.New("layout.html").Funcs(template.FuncMap{"favicon": func() template.URL { return icon }}).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
