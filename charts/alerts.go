@@ -32,7 +32,7 @@ type resolutionRow struct {
 	Township, TownshipHref string
 	Indicator, IndHref     string
 	Since                  string // first month of the run that ended
-	Resolved               string // how it ended: 2025年11月不再触发, or 2025年10月数据更新后解除（2025-11-08 10:00）
+	Resolved               string // how it ended: 2025年11月已解除, or 2025年10月数据更新后解除（2025-11-08 10:00）
 }
 
 // resolutionMonths is how far back 预警 lists resolutions.
@@ -65,7 +65,7 @@ func buildAlerts(s *Snapshot, l links) (*view, error) {
 		}
 		ind, _ := a.Indicator(res.Alert.Indicator)
 		row := resolutionRow{Name: kpi.AlertLabel(res.Alert.Alert), Township: tw.Name, TownshipHref: l.Township(tw.Code),
-			Since: res.Alert.ActiveSince.Label(), Resolved: res.Resolved.Label() + "不再触发"}
+			Since: res.Alert.ActiveSince.Label(), Resolved: res.Resolved.Label() + "已解除"}
 		if !res.At.IsZero() {
 			row.Resolved = fmt.Sprintf("%s数据更新后解除（%s %s）", res.Resolved.Label(), clock(res.At, a.Location), kpi.ZoneLabel(a.Location, res.At))
 		}

@@ -294,6 +294,10 @@ func (d reportDue) Note() string {
 type reportStats struct {
 	Due, Arrived       int // township × indicator figures due for the month, and arrived
 	Townships, Compete int // townships, and those whose report is complete
+	// Incomplete counts the arrived figures of a city's counties summed while some of their
+	// townships had not reported (汇总不完整), Gap the most townships one of them missed; a
+	// county with such a figure is not complete.
+	Incomplete, Gap int
 }
 
 func countReports(a *kpi.Assessment, r *kpi.Result) reportStats {
@@ -306,8 +310,12 @@ func countReports(a *kpi.Assessment, r *kpi.Result) reportStats {
 				continue
 			}
 			st.Due++
-			if r.Evaluation(t, i, nI).Reported {
+			if e := r.Evaluation(t, i, nI); e.Reported {
 				st.Arrived++
+				if e.Unreported > 0 {
+					st.Incomplete, st.Gap = st.Incomplete+1, max(st.Gap, e.Unreported)
+					complete = false
+				}
 			} else {
 				complete = false
 			}

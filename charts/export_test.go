@@ -22,13 +22,13 @@ func TestExportWritesLinkedStaticPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"index.html", "rankings.html", "alerts.html", "rankings.csv", "townships/aa.html", "townships/bb.html",
-		"indicators/screenings.html", "indicators/incident.html", "assets/echarts.min.js", "assets/kpimon.js", "assets/kpimon.css"}
+		"indicators/screenings.html", "indicators/incident.html", "assets/echarts.min.js", "assets/kpimon.js", "assets/kpimon.css", "assets/favicon.png"}
 	for _, f := range want {
 		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err != nil {
 			t.Errorf("not written: %s", f)
 		}
 	}
-	if len(res.Files) != 3+1+2+6+3 {
+	if len(res.Files) != 3+1+2+6+4 {
 		t.Errorf("%d files written: %v", len(res.Files), res.Files)
 	}
 	pages := renderPages(t, mon, mustPeriod(t, "2024-03"), true)
@@ -45,7 +45,7 @@ func TestExportWritesLinkedStaticPages(t *testing.T) {
 		}
 		for _, m := range linkRE.FindAllStringSubmatch(string(b), -1) {
 			link := m[1]
-			if link == "data:," { // the empty favicon, so that browsers ask for none
+			if strings.HasPrefix(link, "data:image/png;base64,") && strings.Contains(string(b), `<link rel="icon" type="image/png" href="`+link+`">`) { // the inline icon, so that browsers ask for none
 				continue
 			}
 			if strings.HasPrefix(link, "#") { // an anchor on the same page

@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,10 @@ import (
 const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
 	"img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+// FaviconAsset is the pages' icon among the assets (Assets), served at /assets/favicon.png
+// and /favicon.ico.
+const FaviconAsset = "favicon.png"
+
 // maxCachedPages bounds the page cache; beyond it an arbitrary page is dropped.
 const maxCachedPages = 1024
 
@@ -38,12 +43,13 @@ const maxCachedPages = 1024
 // data version, period and page until the data change (or the monitor re-evaluates, which
 // it does when the clock may have changed an evaluation). It is safe for concurrent use.
 type Handler struct {
-	mon    *monitor.Monitor
-	base   string // HandlerOptions.Base
-	render *Renderer
-	log    *slog.Logger
-	mux    *http.ServeMux
-	assets map[string]*asset
+	mon     *monitor.Monitor
+	base    string   // HandlerOptions.Base
+	parents []Parent // HandlerOptions.Parents
+	render  *Renderer
+	log     *slog.Logger
+	mux     *http.ServeMux
+	assets  map[string]*asset
 
 	// builds: a page not rendered since the data changed, and the CSV export, are built
 	// once for all the requests that want them at the same time, and only a few builds run
@@ -121,6 +127,19 @@ type HandlerOptions struct {
 	// assessments ("/qingcheng-2026"; the router strips it before the handler sees a
 	// request): every link a page writes starts with it.
 	Base string
+	// Parents are the assessments served beside this one that rank it as one of their units
+	// (a city's that holds this county): every page links up to them.
+	Parents []Parent
+}
+
+// Parent is an assessment that ranks the handler's assessment as one of its units, served
+// under /{ID}: a city's over one of its counties.
+type Parent struct {
+	ID    string // the parent's id: its pages are under /{ID}
+	Name  string // its name, 清远市妇联2026年度县（市、区）妇联工作目标考核
+	Whole string // its whole, 全市
+	Year  int    // its year
+	Unit  string // the code of the unit that is this assessment in it
 }
 
 // links are the addresses the handler's pages link to, for period p.
@@ -136,7 +155,7 @@ func NewHandlerWithOptions(mon *monitor.Monitor, opt HandlerOptions) (*Handler, 
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{mon: mon, base: strings.TrimRight(opt.Base, "/"), render: r, log: logger, mux: http.NewServeMux(), gate: builds.New(builds.DefaultConcurrency, builds.DefaultWait),
+	h := &Handler{mon: mon, base: strings.TrimRight(opt.Base, "/"), parents: slices.Clone(opt.Parents), render: r, log: logger, mux: http.NewServeMux(), gate: builds.New(builds.DefaultConcurrency, builds.DefaultWait),
 		assets: map[string]*asset{}, cache: map[pageKey]*renderedPage{}, snaps: map[kpi.Period]*Snapshot{}}
 	if err := h.loadAssets(); err != nil {
 		return nil, err
@@ -165,6 +184,11 @@ func NewHandlerWithOptions(mon *monitor.Monitor, opt HandlerOptions) (*Handler, 
 	get("/rankings.csv", h.rankingsCSV)
 	get("/alerts", h.alerts)
 	get("/assets/{name}", h.asset)
+	// browsers ask for /favicon.ico whatever the page says: the pages' icon
+	get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		a := h.assets[FaviconAsset]
+		serveBytes(w, r, a.ctype, "max-age=86400", a.etag, a.body, a.gz)
+	})
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, http.StatusNotFound, "找不到这个页面。")
 	})
@@ -383,6 +407,10 @@ func (h *Handler) renderPage(ctx context.Context, p kpi.Period, current *kpi.Res
 	v, err := build(ctx, s)
 	if err != nil {
 		return nil, err
+	}
+	for _, up := range h.parents {
+		pl := liveLinks(kpi.Period{Year: up.Year, Month: p.Month}).under("/" + up.ID) // the same month of the parent's year
+		v.Up = append(v.Up, upLink{Name: up.Name, Whole: up.Whole, Href: pl.Overview(), Unit: pl.Township(up.Unit)})
 	}
 	if !overdue.IsZero() {
 		a := h.mon.Assessment()

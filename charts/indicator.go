@@ -44,7 +44,7 @@ func buildIndicator(s *Snapshot, l links, code string) (*view, error) {
 		whole = a.Whole() + "完成比例"
 	}
 	d.Tiles = []tile{
-		{Label: whole, Value: countyFigure(ind, &c), Note: "状态：" + statusLabel(c.Status)},
+		{Label: whole, Value: countyFigure(ind, &c), Note: wholeTargetNote(a, ind, &c) + "状态：" + statusLabel(c.Status)},
 		{Label: "完成率", Value: percent(c.Completion), Note: "序时完成度 " + percent(c.Pace)},
 		reportTile(a, r, i),
 	}
@@ -195,6 +195,19 @@ func shareScale(ind *kpi.Indicator) bool {
 	return false
 }
 
+// wholeTargetNote names, under the whole's figure of a count or stock, the target it is
+// measured against: the whole's (全区年度目标 128 人 · ), not a unit's; empty otherwise.
+func wholeTargetNote(a *kpi.Assessment, ind measure, c *kpi.CountyEvaluation) string {
+	if (ind.Kind != kpi.KindCount && ind.Kind != kpi.KindStock) || !c.Target.Valid || ind.Share {
+		return ""
+	}
+	label := "年度目标"
+	if ind.Direction == kpi.Lower {
+		label = "控制上限"
+	}
+	return a.Whole() + label + " " + figure(ind, c.Target) + " · "
+}
+
 // indicatorFacts describes indicator i's rules for people.
 func indicatorFacts(s *Snapshot, i int) []fact {
 	a, ind := s.Assessment, s.measure(i)
@@ -210,13 +223,25 @@ func indicatorFacts(s *Snapshot, i int) []fact {
 	}
 	switch ind.Kind {
 	case kpi.KindCount, kpi.KindStock:
-		label := "年度目标"
+		// a target is each unit's (各乡镇年度目标); the whole's is their sum (全区年度目标)
+		label, whole := "年度目标", "年度目标"
 		if ind.Direction == kpi.Lower {
-			label = "控制上限（越低越好）"
+			label, whole = "控制上限（越低越好）", "控制上限"
 		}
 		if ind.Target != nil {
-			out = append(out, fact{label, figure(ind, kpi.Some(*ind.Target))})
-		} else if len(ind.Targets) == 0 {
+			who := "各" + a.UnitsShort()
+			switch {
+			case ind.Share: // a share of townships done: one target, the same for every unit and the whole
+				who = ""
+			case len(ind.Targets) > 0:
+				who = "其余各" + a.UnitsShort()
+			}
+			out = append(out, fact{who + label, figure(ind, kpi.Some(*ind.Target))})
+		}
+		if c := s.Result().County[i]; c.Target.Valid && !ind.Share {
+			out = append(out, fact{a.Whole() + whole, figure(ind, c.Target) + "（各" + a.UnitsShort() + "目标之和）"})
+		}
+		if ind.Target == nil && len(ind.Targets) == 0 {
 			out = append(out, fact{"目标", "仅统计，不考核"})
 		}
 		if len(ind.Targets) > 0 {

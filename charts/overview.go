@@ -73,6 +73,7 @@ type rankRow struct {
 	Veto       bool
 	LastYear   string    // rank as of the same month last year (第3名), where the table has it
 	Own        *unitLink // a city's county: the link to its own assessment
+	Unreported string    // 本月未报送, 缺报 3 项 (unreportedMark); empty when all came in
 	unit       int       // the township's position in the config
 }
 
@@ -96,6 +97,9 @@ func buildOverview(s *Snapshot, l links) (*view, error) {
 		Note: fmt.Sprintf("已报 %s / 应报 %s 项，%d/%d 个%s报齐", thousands(float64(st.Arrived), 0),
 			thousands(float64(st.Due), 0), st.Compete, st.Townships, a.UnitsShort())}
 	switch {
+	case st.Incomplete > 0:
+		// every figure arrived, but some are sums with townships missing: not complete
+		rate.Class, rate.Alert = "warn", fmt.Sprintf("汇总不完整：%d 项缺下级报送", st.Incomplete)
 	case st.Due > 0 && st.Arrived == st.Due:
 		rate.Class = "ok"
 	case st.Arrived < st.Due:
@@ -247,6 +251,7 @@ func rankRows(s *Snapshot, l links) []rankRow {
 			LastYear: rankThen(x.LastYearRank)}
 		row.Tied, row.unit = x.Tied, a.TownshipIndex(x.Township)
 		row.Own = unitLinkOf(s, l, row.unit)
+		row.Unreported = unreportedMark(r, row.unit)
 		if x.RankChange != nil && *x.RankChange > 0 {
 			row.ChangeDir = "up"
 		} else if x.RankChange != nil && *x.RankChange < 0 {

@@ -3,9 +3,11 @@ package charts
 import (
 	"bytes"
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io/fs"
+	"time"
 
 	"github.com/kpimon/kpimon/kpi"
 )
@@ -36,6 +38,7 @@ type view struct {
 	Months     []monthOption // the month picker
 	AsOf       string        // 数据截至 …
 	Overdue    *overdueNote  // a later month past its deadline that nobody has reported; live pages only
+	Up         []upLink      // the assessments this one is a unit of (HandlerOptions.Parents); live pages only
 	Townships  []navItem     // the nav's lists; empty when there are too many to list
 	UnitIndex  template.JS   // a large assessment's units for the search box, the heat map and paged tables (unitIndex); empty otherwise
 	Indicators []navItem
@@ -66,6 +69,14 @@ type monthOption struct {
 	Selected bool
 }
 
+// upLink is a link from a county's pages up to the city's assessment that ranks it, and to
+// the county's page within it.
+type upLink struct {
+	Name, Whole string
+	Href        string // the parent's overview
+	Unit        string // the county's page in the parent
+}
+
 type navItem struct {
 	Name, Href string
 }
@@ -82,7 +93,14 @@ type Renderer struct {
 
 // NewRenderer parses the embedded templates.
 func NewRenderer() (*Renderer, error) {
-	base, err := template.New("layout.html").ParseFS(templateFS, "templates/layout.html")
+	// the icon goes inline (data:, which the pages' CSP allows): no request for it, from the
+	// server or from an exported folder
+	png, err := fs.ReadFile(assetFS, "assets/"+FaviconAsset)
+	if err != nil {
+		return nil, fmt.Errorf("page icon: %w", err)
+	}
+	icon := template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+	base, err := template.New("layout.html").Funcs(template.FuncMap{"favicon": func() template.URL { return icon }}).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
@@ -140,12 +158,7 @@ func newView(s *Snapshot, l links, kind, title string) (*view, error) {
 		p := kpi.Period{Year: a.Year, Month: m}
 		v.Months = append(v.Months, monthOption{Value: p.String(), Label: p.Label(), Selected: p == s.Period})
 	}
-	v.AsOf = "数据截至" + s.Period.Label()
-	if !s.LastReport.IsZero() {
-		v.AsOf += " · 本月数据最后报送于 " + clock(s.LastReport, a.Location) + "（" + kpi.ZoneLabel(a.Location, s.LastReport) + "）"
-	} else {
-		v.AsOf += " · 本月尚无报送"
-	}
+	v.AsOf = asOf(a, s.Period, "", s.LastReport)
 	if large(a) {
 		var err error
 		if v.UnitIndex, err = unitIndexJSON(s, l); err != nil {
@@ -164,6 +177,19 @@ func newView(s *Snapshot, l links, kind, title string) (*view, error) {
 	return v, nil
 }
 
+// asOf is the line under a page's heading: the month shown and when its latest report came
+// in (本月数据最后报送于 …), or that none came in. who names whose reports they are (a
+// township's page: 飞来峡镇本月数据最后报送于 …), empty for the assessment's.
+func asOf(a *kpi.Assessment, p kpi.Period, who string, last time.Time) string {
+	if last.IsZero() {
+		if who != "" {
+			return "数据截至" + p.Label() + " · " + who + "本月尚未报送"
+		}
+		return "数据截至" + p.Label() + " · 本月尚无报送"
+	}
+	return "数据截至" + p.Label() + " · " + who + "本月数据最后报送于 " + clock(last, a.Location) + "（" + kpi.ZoneLabel(a.Location, last) + "）"
+}
+
 // tile is one figure in a page's summary strip.
 type tile struct {
 	Label string
@@ -171,4 +197,5 @@ type tile struct {
 	Note  string
 	Class string // ok, warn, bad or empty
 	Href  string
+	Alert string // a warning that qualifies the value, shown in amber under it (汇总不完整…)
 }

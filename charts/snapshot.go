@@ -180,6 +180,9 @@ type Submission struct {
 type TownshipHistory struct {
 	Corrections []Correction // values that were replaced, latest first
 	Submissions []Submission // batches that wrote its figures, latest first
+	// LastReports says, for each month with a current value of the township, when the
+	// latest batch holding one of them was written: the township's own 最后报送于.
+	LastReports map[kpi.Period]time.Time
 }
 
 // LoadHistory reads the revision history of the township's figures (one query): the values
@@ -215,6 +218,12 @@ func LoadHistory(ctx context.Context, db store.Observations, a *kpi.Assessment, 
 			subs[r.BatchID] = s
 		}
 		s.Figures++
+		if r.Current && r.At.After(h.LastReports[r.Period]) {
+			if h.LastReports == nil {
+				h.LastReports = map[kpi.Period]time.Time{}
+			}
+			h.LastReports[r.Period] = r.At
+		}
 		if !slices.Contains(s.Periods, r.Period) {
 			s.Periods = append(s.Periods, r.Period)
 		}

@@ -175,6 +175,11 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 		return nil, err
 	}
 	d := &townshipData{Name: tw.Name, Own: unitLinkOf(s, l, t), Whole: a.Whole()}
+	// the township's own last report of the month, not the assessment's; a city's county's
+	// figures come from its own assessment and have no reports here
+	if u := s.Units(); u == nil || u.Of(t) == nil {
+		v.AsOf = asOf(a, s.Period, tw.Name, hist.LastReports[s.Period])
+	}
 	nI := len(a.Indicators)
 	m := s.Period.Month
 
@@ -199,15 +204,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	case gi == 0:
 		gradeTile.Class = "ok"
 	}
-	var reported, owed int
-	for i := range a.Indicators {
-		if a.Indicators[i].Kind.ReportedMonthly() {
-			owed++
-			if r.Evaluation(t, i, nI).Reported {
-				reported++
-			}
-		}
-	}
+	reported, owed := reportedOf(r, t)
 	var alerts []kpi.Alert
 	for _, al := range r.Alerts {
 		if al.Township == code {
@@ -227,7 +224,7 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	}
 	if short > 0 {
 		d.Incomplete = fmt.Sprintf("%d 项汇总不完整（%d 个%s未报）", short, gap, s.Units().Of(t).UnitsShort())
-		reportTile.Note, reportTile.Class = "其中 "+d.Incomplete, "warn"
+		reportTile.Note, reportTile.Class, reportTile.Alert = "其中 "+d.Incomplete, "warn", "汇总不完整"
 	}
 	alertTile := tile{Label: "预警", Value: strconv.Itoa(len(alerts)) + " 条", Href: "#alerts"} // this township's, below
 	if len(alerts) > 0 {
@@ -314,6 +311,34 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	v.Charts = nonEmpty(d.Radar, d.Progress, d.Trend, d.Rank)
 	v.Data = d
 	return v, nil
+}
+
+// reportedOf counts unit t's figures owed every month (Kind.ReportedMonthly) and those of
+// them reported for the result's month.
+func reportedOf(r *kpi.Result, t int) (reported, owed int) {
+	a := r.Assessment()
+	for i := range a.Indicators {
+		if a.Indicators[i].Kind.ReportedMonthly() {
+			owed++
+			if r.Evaluation(t, i, len(a.Indicators)).Reported {
+				reported++
+			}
+		}
+	}
+	return reported, owed
+}
+
+// unreportedMark is what a ranking says beside a unit that has not reported all its monthly
+// figures: 本月未报送 when it sent none, 缺报 3 项 when some are missing; empty otherwise.
+func unreportedMark(r *kpi.Result, t int) string {
+	reported, owed := reportedOf(r, t)
+	switch {
+	case owed == 0 || reported == owed:
+		return ""
+	case reported == 0:
+		return "本月未报送"
+	}
+	return fmt.Sprintf("缺报 %d 项", owed-reported)
 }
 
 // revisionFigure writes a stored value as it was reported.

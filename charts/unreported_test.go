@@ -40,7 +40,7 @@ func TestShownStatusKeepsUnreportedApartFromBehind(t *testing.T) {
 }
 
 // tileRE reads a tile: its classes, label, value and note.
-var tileRE = regexp.MustCompile(`(?s)<div class="tile([^"]*)">\s*<div class="tile-label">([^<]*)</div>\s*<div class="tile-value">(?:<a href="[^"]*">)?([^<]*)(?:</a>)?</div>(?:<div class="tile-note">([^<]*)</div>)?`)
+var tileRE = regexp.MustCompile(`(?s)<div class="tile([^"]*)">\s*<div class="tile-label">([^<]*)</div>\s*<div class="tile-value">(?:<a href="[^"]*">)?([^<]*)(?:</a>)?</div>(?:<div class="tile-alert">[^<]*</div>)?(?:<div class="tile-note">([^<]*)</div>)?`)
 
 // tileOf finds the first tile with the label in a page.
 func tileOf(t *testing.T, page, label string) (class, value, note string) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -88,6 +91,14 @@ func TestBrowserChooser(t *testing.T) {
 			}
 		case *runtime.EventExceptionThrown:
 			problems = append(problems, ev.ExceptionDetails.Text)
+		case *log.EventEntryAdded: // a CSP refusal (an icon the policy forbids), a failed load
+			if ev.Entry.Level == log.EntryLevelError && !strings.HasSuffix(ev.Entry.URL, "/no-such-place") { // the page's own 404 is meant
+				problems = append(problems, "log error: "+ev.Entry.Text+" "+ev.Entry.URL)
+			}
+		case *network.EventResponseReceived:
+			if strings.Contains(ev.Response.URL, "favicon") && ev.Response.Status != 200 {
+				problems = append(problems, fmt.Sprintf("%s: %d", ev.Response.URL, ev.Response.Status))
+			}
 		}
 	})
 	if _, err := chromedp.Call(bctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 390, Height: 844, DeviceScaleFactor: 2, Mobile: true}); err != nil {
@@ -119,6 +130,22 @@ func TestBrowserChooser(t *testing.T) {
 	for i, c := range got.Cards {
 		if c.Left < 0 || c.Right > 390 || c.Height < 44 || c.Border != 4 || c.Current != (i < 2) || c.Top > 844 {
 			t.Errorf("card %d: %+v, want on the 390 × 844 screen, at least 44 px tall, a 4 px border, this year's first", i, c)
+		}
+	}
+	// an unknown address shows the chooser too, with the same clean console; the icon loads
+	if err := chromedp.Do(bctx, chromedp.Navigate(f.ts.URL+"/no-such-place"), chromedp.WaitVisible(".choice")); err != nil {
+		t.Fatal(err)
+	}
+	icon, err := chromedp.Run(bctx, chromedp.Evaluate[string](`new Promise(done => { const img = new Image();
+	  img.onload = () => done(img.naturalWidth + 'x' + img.naturalHeight); img.onerror = () => done('error');
+	  img.src = document.querySelector('link[rel=icon]').href; })`, chromedp.EvalAwaitPromise))
+	if err != nil || icon != "32x32" {
+		t.Errorf("the chooser's icon: %q (%v), want a 32 × 32 picture", icon, err)
+	}
+	for _, u := range []string{"/favicon.ico", "/assets/favicon.png"} {
+		resp, body := f.do(t, "GET", u, "", "")
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(body, "\x89PNG") {
+			t.Errorf("%s: %d %s, want the icon", u, resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 	}
 	mu.Lock()

@@ -93,7 +93,7 @@ func New(dep *monitor.Deployment, opt Options) (*Router, error) {
 		srv := server.NewWithOptions(m, server.Options{Logger: log, Builds: gate, Base: base, BaseURL: opt.BaseURL,
 			TokenScope: func(tok string) bool { return chain[tok] }})
 		srv.SetViewerToken(opt.ViewerToken)
-		pages, err := charts.NewHandlerWithOptions(m, charts.HandlerOptions{Logger: log, Base: base})
+		pages, err := charts.NewHandlerWithOptions(m, charts.HandlerOptions{Logger: log, Base: base, Parents: parentsOf(dep, id)})
 		if err != nil {
 			return nil, err
 		}
@@ -113,6 +113,7 @@ func New(dep *monitor.Deployment, opt Options) (*Router, error) {
 	rt.handle("GET", "/api/v1/assessments", first.GateReads(http.HandlerFunc(rt.assessments)))
 	rt.mux.Handle("/api/", http.HandlerFunc(rt.api))
 	rt.mux.Handle("/assets/", first)
+	rt.handle("GET", "/favicon.ico", first)
 	rt.handle("GET", "/{$}", first.GateReads(http.HandlerFunc(rt.root)))
 	rt.mux.HandleFunc("/", rt.route)
 	return rt, nil
@@ -601,4 +602,19 @@ func apiErrorList(w http.ResponseWriter, status int, msg string, ids []string) {
 		Error       string   `json:"error"`
 		Assessments []string `json:"assessments"`
 	}{msg, ids})
+}
+
+// parentsOf lists the deployment's assessments that rank the assessment with the id as one
+// of their units (a city's over this county), for its pages' links up.
+func parentsOf(dep *monitor.Deployment, id string) []charts.Parent {
+	var out []charts.Parent
+	for _, m := range dep.Monitors() {
+		a := m.Assessment()
+		for _, tw := range a.Townships {
+			if tw.Assessment == id && a.ID != id {
+				out = append(out, charts.Parent{ID: a.ID, Name: a.Name, Whole: a.Whole(), Year: a.Year, Unit: tw.Code})
+			}
+		}
+	}
+	return out
 }

@@ -362,6 +362,7 @@
       for (var k = at * t.size; k < Math.min(t.rows.length, (at + 1) * t.size); k++) rows.appendChild(make(t, t.rows[k], idx));
       while (body.firstChild) body.removeChild(body.firstChild);
       body.appendChild(rows);
+      refreshCues();
       label.textContent = nav.getAttribute('data-format').replace('{page}', at + 1).replace('{pages}', pages);
       for (var b = 0; b < buttons.length; b++) {
         var step = Number(buttons[b].getAttribute('data-page'));
@@ -380,6 +381,34 @@
     buttons[buttons.length - 1].disabled = pages < 2;
   }
 
+  // Tables wider than their box (a phone's screen): a line over each says it scrolls
+  // sideways (the body's data-swipe), and the edge with more columns beyond it fades, so no
+  // column is cut off mid-character without a sign that the rest is there.
+  var cues = [];
+  function scrollCue(wrap) {
+    var text = document.body.getAttribute('data-swipe');
+    if (!text || !wrap.parentNode) return;
+    var box = document.createElement('div');
+    box.className = 'table-scroll';
+    wrap.parentNode.insertBefore(box, wrap);
+    var hint = document.createElement('p');
+    hint.className = 'note scroll-hint';
+    hint.textContent = text;
+    box.parentNode.insertBefore(hint, box);
+    box.appendChild(wrap);
+    function update() {
+      var wide = wrap.scrollWidth > wrap.clientWidth + 1;
+      hint.hidden = !wide;
+      box.classList.toggle('more-right', wide && wrap.scrollLeft + wrap.clientWidth < wrap.scrollWidth - 1);
+    }
+    wrap.addEventListener('scroll', update, { passive: true });
+    update();
+    cues.push(update);
+  }
+  function refreshCues() {
+    for (var i = 0; i < cues.length; i++) cues[i]();
+  }
+
   function start() {
     var charts = [];
     var nodes = document.querySelectorAll('script[type="application/json"][data-chart]');
@@ -391,6 +420,8 @@
     for (var s = 0; s < boxes.length; s++) searchBox(boxes[s]);
     var tables = document.querySelectorAll('script[type="application/json"][data-table]');
     for (var t = 0; t < tables.length; t++) pager(tables[t]);
+    var wraps = document.querySelectorAll('.table-wrap');
+    for (var w = 0; w < wraps.length; w++) scrollCue(wraps[w]);
     var pending = 0;
     window.addEventListener('resize', function () {
       if (pending) cancelAnimationFrame(pending);
@@ -398,6 +429,7 @@
         pending = 0;
         for (var j = 0; j < charts.length; j++) charts[j].resize();
         for (var f = 0; f < refits.length; f++) refits[f]();
+        refreshCues();
       });
     });
     var picker = document.querySelector('select[data-autosubmit]');
