@@ -43,7 +43,7 @@ func (s *Server) bulletinFor(w http.ResponseWriter, r *http.Request, ext string,
 	// the bulletin is a page (linked from 排名): a month it cannot show is said on a page
 	p, err := PeriodParam(r, s.mon)
 	if err != nil {
-		s.badPeriodPage(w, err)
+		s.badPeriodPage(w, r, err)
 		return nil, false
 	}
 	res, err := s.mon.Evaluate(p)

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/kpimon/kpimon/collector"
+	"github.com/kpimon/kpimon/kpi"
 	"github.com/kpimon/kpimon/server/builds"
 	"github.com/kpimon/kpimon/store"
 )
@@ -63,6 +65,7 @@ type page struct {
 	Errors     []rowError
 	Omitted    string // "另有 N 处错误未列出" under a capped list
 	Back       *link  // a link onward from a message ("返回我的填报")
+	Months     []link // the months a page can be asked for, after a month it cannot show
 
 	Preview *previewView    // upload.go
 	Result  *ingestResponse // a confirmed upload
@@ -162,10 +165,22 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, name string, p
 }
 
 // badPeriodPage answers a page request whose ?period= cannot be shown (it does not parse,
-// is of another year, or has not begun) with 400 and the message on a page.
-func (s *Server) badPeriodPage(w http.ResponseWriter, err error) {
-	s.render(w, http.StatusBadRequest, "message", page{Title: "请求有误", Error: userMessage(err.Error()),
-		Back: &link{Href: s.base + "/", Label: "返回总览"}})
+// is of another year, or has not begun) with 400 and the message on a page headed 月份有误,
+// offering the same page at each month that can be chosen (the latest first).
+func (s *Server) badPeriodPage(w http.ResponseWriter, r *http.Request, err error) {
+	p := page{Title: "月份有误", Error: userMessage(err.Error()), Back: &link{Href: s.base + "/", Label: "返回总览"}}
+	a := s.mon.Assessment()
+	last := collector.CurrentMonth(a, s.mon.Now())
+	if last.Year > a.Year {
+		last = kpi.Period{Year: a.Year, Month: 12}
+	}
+	if last.Year == a.Year {
+		for m := last.Month; m >= 1; m-- {
+			q := kpi.Period{Year: a.Year, Month: m}
+			p.Months = append(p.Months, link{Href: s.base + r.URL.Path + "?period=" + q.String(), Label: q.Label()})
+		}
+	}
+	s.render(w, http.StatusBadRequest, "message", p)
 }
 
 // office is the federation that runs the assessment, which the people who report to it

@@ -27,8 +27,8 @@ func pagesFixture(t *testing.T) (*accessFixture, *httptest.Server) {
 }
 
 // TestMonthsThatHaveNotBegun: the fixture's clock is 3 April 2024; April may be asked for,
-// May may not, on the API (JSON) and on the pages and downloads (a page), as the command
-// line refuses it.
+// May may not, on the API (JSON) and on the pages and downloads (a page headed 月份有误 that
+// offers the same page at January … April), as the command line refuses it.
 func TestMonthsThatHaveNotBegun(t *testing.T) {
 	f, _ := pagesFixture(t)
 	const notBegun = "2024年5月尚未开始，请选择已开始的月份"
@@ -59,7 +59,8 @@ func TestMonthsThatHaveNotBegun(t *testing.T) {
 				if err := json.Unmarshal([]byte(body), &eb); err != nil || eb.Error != notBegun {
 					t.Errorf("May: error %q (%v), want %q", eb.Error, err, notBegun)
 				}
-			} else if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(body, notBegun) || !strings.Contains(body, "请求有误") {
+			} else if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(body, notBegun) || !strings.Contains(body, "<h1>月份有误</h1>") ||
+				!strings.Contains(body, `href="`+tc.path+`?period=2024-04">2024年4月</a>`) || !strings.Contains(body, `href="`+tc.path+`?period=2024-01">2024年1月</a>`) || strings.Contains(body, "?period=2024-05\"") {
 				t.Errorf("May: %s page %.300s, want an HTML page saying %q", ct, body, notBegun)
 			}
 			if resp, body := f.do(t, "GET", tc.path+"?period=2024-04", "", "", ""); resp.StatusCode != 200 {

@@ -83,7 +83,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	if s.fallback != nil {
 		if readsPeriod(r) {
 			if err := s.pagePeriodBegun(r); err != nil {
-				s.badPeriodPage(w, err)
+				s.badPeriodPage(w, r, err)
 				return
 			}
 		}
