@@ -247,7 +247,8 @@ func gzipBytes(b []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// period reads ?period=YYYY-MM, defaulting to the latest period with reports.
+// period reads ?period=YYYY-MM, defaulting to the latest month with reports that has ended
+// (monitor.DefaultPeriod).
 func (h *Handler) period(r *http.Request) (kpi.Period, error) {
 	q := r.URL.Query().Get("period")
 	if q == "" {

@@ -38,26 +38,19 @@ const maxSuggestRunes = 64
 // minSharedPrefix is the shortest common beginning (step 3) that suggests a name.
 const minSharedPrefix = 4
 
-// orgSuffixes and unitSuffixes are dropped from the end of a township's name, an
-// organisation's then a unit's, to compare the cores (step 1); longer ones first.
-var (
-	orgSuffixes  = []string{"人民政府", "政府", "妇联", "办事处"}
-	unitSuffixes = []string{"街道", "社区", "镇", "乡", "村", "街", "区", "县", "市"}
-)
-
 // core is a folded township name without its organisation's and unit's suffixes: 东城 for
-// 东城街道 and 东城镇妇联; nil when less than two characters are left.
+// 东城街道 and 东城镇妇联; nil when less than two characters are left. The suffixes are
+// tried longer ones first, an organisation's (人民政府, 妇联, …) then a unit's (街道, 镇, …).
 func core(folded string) []rune {
-	for _, sfx := range orgSuffixes {
-		if s, ok := strings.CutSuffix(folded, sfx); ok {
-			folded = s
-			break
-		}
-	}
-	for _, sfx := range unitSuffixes {
-		if s, ok := strings.CutSuffix(folded, sfx); ok {
-			folded = s
-			break
+	for _, suffixes := range [2][]string{
+		{"人民政府", "政府", "妇联", "办事处"},
+		{"街道", "社区", "镇", "乡", "村", "街", "区", "县", "市"},
+	} {
+		for _, sfx := range suffixes {
+			if s, ok := strings.CutSuffix(folded, sfx); ok {
+				folded = s
+				break
+			}
 		}
 	}
 	if r := []rune(folded); len(r) >= 2 {

@@ -274,4 +274,11 @@ func TestForecastMissSummaryStaysUnderTheTarget(t *testing.T) {
 	if got != want {
 		t.Errorf("summary\n got %q\nwant %q", got, want)
 	}
+	// an interval between two whole numbers, just under a whole target: it reads under it
+	ind = &Indicator{Name: "示范点", Unit: "个", Kind: KindCount}
+	f = &Forecast{YearEnd: 4.5, Low: 4.2, High: 4.8, NeededPerMonth: Some(1.5), raw: rawForecast{ok: true, yearEnd: 4.5, ceiling: math.Inf(1)}}
+	got = string(forecastMissSummary(nil, "甲镇", ind, 5, f, false))
+	if want := "甲镇“示范点”按目前进度预计全年4个（4–4），低于目标5个；余下每月需完成2个"; got != want {
+		t.Errorf("summary\n got %q\nwant %q", got, want)
+	}
 }

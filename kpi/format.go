@@ -68,8 +68,9 @@ func appendEstimate(dst []byte, v float64, unit string) []byte {
 // the interval's ends are the whole numbers within it — the low end rounded up, the high end
 // rounded down, so that an upper bound under a whole target (127.51 人 against 128) stays
 // under it (127) — and the estimate is rounded and kept between them. Where no whole number
-// lies within the interval each figure is rounded; in other units, or for a figure that is
-// not finite, the figures are returned as they are.
+// lies within the interval (4.2–4.8) every figure reads as the whole number below it (4), so
+// that the high end never rounds up to a whole target; in other units, or for a figure that
+// is not finite, the figures are returned as they are.
 func WholeRange(est, low, high float64, unit string) (e, l, h float64) {
 	for _, v := range []float64{est, low, high} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -81,7 +82,9 @@ func WholeRange(est, low, high float64, unit string) (e, l, h float64) {
 	}
 	l, h = math.Ceil(low-1e-9), math.Floor(high+1e-9)
 	if l > h {
-		return math.Round(est), math.Round(low), math.Round(high)
+		// the interval lies between two whole numbers (4.2–4.8): the lower one, which the
+		// December actual, a whole number no more than the high end, cannot pass
+		return math.Floor(est + 1e-9), math.Floor(low + 1e-9), h
 	}
 	return min(max(math.Round(est), l), h), l, h
 }

@@ -153,7 +153,8 @@ func TestWholeRange(t *testing.T) {
 		{"the high end stays under a whole target", 125.03, 125, 127.51, "人", 125, 125, 127},
 		{"ends inward", 420.2, 349.81, 490.19, "人", 420, 350, 490},
 		{"the estimate kept within", 127.6, 125.2, 127.7, "人", 127, 126, 127},
-		{"no whole number inside", 0.43, 0.24, 0.63, "个", 0, 0, 1},
+		{"no whole number inside", 0.43, 0.24, 0.63, "个", 0, 0, 0},
+		{"no whole number inside, just under a whole target", 4.5, 4.2, 4.8, "个", 4, 4, 4},
 		{"money as it is", 2685.89, 2500.5, 2700.25, "万元", 2685.89, 2500.5, 2700.25},
 	} {
 		t.Run(c.name, func(t *testing.T) {

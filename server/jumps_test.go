@@ -131,9 +131,11 @@ func TestPreviewWarnsOfFiguresFarAboveEarlierMonths(t *testing.T) {
 		t.Errorf("a figure already written is warned of again\n%s", got)
 	}
 
-	// the API writes such a figure and says so in its answer; a usual one has no warnings
+	// the API writes such a figure and says so in its answer; the same figure sent again, or
+	// a usual one, has no warnings
 	for _, tc := range []struct{ name, csv, want string }{
 		{"far above", head + "bb,screenings,2024-03,40,,\n", `"warnings":["乙镇 两癌筛查人数 本月数 40（x.csv:2），远大于以前各月（1月为 2）。请核对是否误填了全年累计数：这里只填本月新增数。已写入；如有误，请更正后重新报送。"]`},
+		{"the same figure sent again", head + "bb,screenings,2024-03,40,,\n", ""},
 		{"usual", head + "bb,screenings,2024-03,3,,\n", ""},
 	} {
 		t.Run("api "+tc.name, func(t *testing.T) {

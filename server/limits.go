@@ -111,3 +111,16 @@ func omittedNote(omitted int) string {
 	}
 	return fmt.Sprintf("另有 %d 处错误未列出", omitted)
 }
+
+// maxListedWarnings is how many warnings of figures far above earlier months an answer or a
+// preview lists; a note says how many more there were.
+const maxListedWarnings = 100
+
+// capWarnings keeps the first maxListedWarnings warnings and, when there were more, a last
+// line saying how many were left out.
+func capWarnings(texts []string) []string {
+	if len(texts) <= maxListedWarnings {
+		return texts
+	}
+	return append(texts[:maxListedWarnings:maxListedWarnings], fmt.Sprintf("另有 %d 条提示未列出", len(texts)-maxListedWarnings))
+}

@@ -261,3 +261,17 @@ func TestUploadPageErrorsAndSizeBounded(t *testing.T) {
 	})
 	f.assertNothingWritten(t)
 }
+
+func TestCapWarnings(t *testing.T) {
+	var many []string
+	for i := range maxListedWarnings + 7 {
+		many = append(many, fmt.Sprint("提示", i))
+	}
+	got := capWarnings(many)
+	if len(got) != maxListedWarnings+1 || got[maxListedWarnings] != "另有 7 条提示未列出" || got[0] != "提示0" {
+		t.Errorf("capWarnings of %d: %d lines, last %q", len(many), len(got), got[len(got)-1])
+	}
+	if few := capWarnings(many[:3]); len(few) != 3 {
+		t.Errorf("capWarnings of 3: %d lines", len(few))
+	}
+}

@@ -169,7 +169,8 @@ func (s *Server) myView(t kpi.Township) (*myView, error) {
 		}
 	}
 
-	// where the township stands: the ranking of the latest month with reports
+	// where the township stands: the ranking of the month the assessment is at (the latest
+	// month with reports that has ended)
 	q := s.mon.DefaultPeriod()
 	res, err := s.mon.Evaluate(q)
 	if err != nil {

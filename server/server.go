@@ -283,7 +283,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// PeriodParam reads ?period=YYYY-MM, defaulting to the latest period that has reports. A
+// PeriodParam reads ?period=YYYY-MM, defaulting to the latest month with reports that has
+// ended (monitor.DefaultPeriod). A
 // month must be of the assessment's year and have begun by the monitor's clock in the
 // assessment's time zone (the month in progress may be asked for): December evaluated in
 // November would show grades of a month nobody has reported yet.
@@ -482,9 +483,16 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 		months[row.Period] = true
 	}
 	var warnings []string
-	for _, j := range jumpWarnings(a, s.mon.Dataset(), b, true, len(months) > 1, true) {
-		warnings = append(warnings, j.text)
+	d := s.mon.Dataset()
+	if jumps := jumpWarnings(a, d, b, true, len(months) > 1, true); len(jumps) > 0 {
+		unchanged := unchangedRows(d, b) // a figure already in the data as sent is not warned of again
+		for _, j := range jumps {
+			if !unchanged[j.key] {
+				warnings = append(warnings, j.text)
+			}
+		}
 	}
+	warnings = capWarnings(warnings)
 	res, err := s.mon.Ingest(r.Context(), b, actor)
 	if err != nil {
 		var be *collector.BatchError
@@ -581,4 +589,15 @@ func looksLikeCSV(body []byte) bool {
 	}
 	first, _, _ := bytes.Cut(t, []byte("\n"))
 	return bytes.ContainsAny(first, ",\t;")
+}
+
+// unchangedRows are the keys of the batch's rows whose figures d already holds.
+func unchangedRows(d *kpi.Dataset, b *collector.Batch) map[kpi.Key]bool {
+	out := map[kpi.Key]bool{}
+	for _, row := range b.Rows() {
+		if old, ok := d.Get(row.Key()); ok && old.Same(row.Observation) {
+			out[row.Key()] = true
+		}
+	}
+	return out
 }

@@ -481,6 +481,7 @@ func (s *Server) showPreview(w http.ResponseWriter, r *http.Request, c *caller, 
 			v.Jumps = append(v.Jumps, j.text)
 		}
 	}
+	v.Jumps = capWarnings(v.Jumps)
 	for i, row := range b.Rows() {
 		rows[i].Unusual = unusual[row.Key()]
 	}

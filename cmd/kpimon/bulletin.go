@@ -16,7 +16,7 @@ func runBulletin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	f := &reportFlags{}
 	f.cf.register(fs, "考核配置文件（YAML）")
 	dbFlag(fs, &f.db)
-	fs.StringVar(&f.period, "period", "", "通报月份 YYYY-MM（默认：最近有报送数据的月份）")
+	fs.StringVar(&f.period, "period", "", "通报月份 YYYY-MM（默认：最近一个已结束且有报送数据的月份）")
 	out := fs.String("out", "", "写出的文件：.xlsx 为 Excel 工作簿，.html 为可打印的网页（A4 横向）")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon bulletin --config C… [--assessment 考核编号] --db D [--period YYYY-MM] --out 文件.xlsx|文件.html")

@@ -29,7 +29,7 @@ type observeOptions struct {
 }
 
 func (o *observeOptions) register(fsAddr func(p *string, name, value, usage string)) {
-	fsAddr(&o.period, "period", "", "/metrics 和预警所描述的考核月份 YYYY-MM（默认：最近有报送数据的月份，或截止日已过的月份）")
+	fsAddr(&o.period, "period", "", "/metrics 和预警所描述的考核月份 YYYY-MM（默认：最近一个已结束且有报送数据的月份，或截止日已过的月份）")
 	fsAddr(&o.alertmanagerURL, "alertmanager-url", "", "把预警发送到这个 Alertmanager（如 http://127.0.0.1:9093）")
 	fsAddr(&o.alertInterval, "alert-interval", "1m", "无新数据时重新评估预警的间隔（逾期未报随时间产生）")
 	fsAddr(&o.resend, "alertmanager-resend", "1m", "向 Alertmanager 重发持续中预警的间隔")

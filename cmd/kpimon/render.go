@@ -19,7 +19,7 @@ func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cf.register(fs, "考核配置文件（YAML）")
 	dbPath := new(string)
 	dbFlag(fs, dbPath)
-	period := fs.String("period", "", "考核月份 YYYY-MM（默认：最近有报送数据的月份）")
+	period := fs.String("period", "", "考核月份 YYYY-MM（默认：最近一个已结束且有报送数据的月份）")
 	out := fs.String("out", "", "输出目录（不存在则创建；同名文件会被覆盖）")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "用法: kpimon render --config C… [--assessment 考核编号] --db D [--period YYYY-MM] --out DIR")

@@ -25,7 +25,7 @@ func parseReportFlags(name string, args []string, stdout, stderr io.Writer, form
 	f := &reportFlags{}
 	f.cf.register(fs, "考核配置文件（YAML）")
 	dbFlag(fs, &f.db)
-	fs.StringVar(&f.period, "period", "", "考核月份 YYYY-MM（默认：最近有报送数据的月份）")
+	fs.StringVar(&f.period, "period", "", "考核月份 YYYY-MM（默认：最近一个已结束且有报送数据的月份）")
 	fs.StringVar(&f.format, "format", "table", "输出格式："+formats)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "用法: kpimon %s --config C… [--assessment 考核编号] --db D [--period YYYY-MM] [--format %s]\n", name, formats)
