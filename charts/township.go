@@ -524,11 +524,12 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 	}
 	line.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
-		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "0"}),
+		// a plain legend, laid out by the page's script (FitLegend): every name in view
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "plain", Top: "0"}),
 		ec.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "value", Min: 0, AxisLabel: &opts.AxisLabel{Formatter: "{value}%"}}),
 	)
-	spec := chartSpec{ValueFormat: "percent", Tips: tips, AxisTips: true}
+	spec := chartSpec{ValueFormat: "percent", Tips: tips, AxisTips: true, FitLegend: true}
 	legendData := make([]any, 0, len(legend)+1)
 	for _, name := range legend {
 		legendData = append(legendData, name)
@@ -552,6 +553,10 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 	return c, err
 }
 
+// rankLabelRoom is the room in px above the 名次走势's plot for the labels over its points
+// (a 12 px label 5 px above a point on the plot's top line, and a margin).
+const rankLabelRoom = 28
+
 // rankHistoryChart draws the township's rank month by month, rank 1 on top.
 func rankHistoryChart(id string, s *Snapshot, code string) (chart, error) {
 	m := s.Period.Month
@@ -570,7 +575,8 @@ func rankHistoryChart(id string, s *Snapshot, code string) (chart, error) {
 	line.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
 		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "16", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		// the labels stand above the points: the plot starts low enough for a first place's "1"
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: strconv.Itoa(rankLabelRoom), Bottom: "8", ContainLabel: opts.Bool(true)}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "value", Inverse: opts.Bool(true), Min: 1, Max: max(n, 2), MinInterval: 1,
 			AxisLabel: &opts.AxisLabel{Formatter: "第{value}名"}}),
 	)
