@@ -283,3 +283,61 @@ func checkChartTexts(t *testing.T, b *browser, id string) chartTexts {
 	}
 	return got
 }
+
+// foldJS measures an alerts page on the phone: its height, the folded rows, the alerts
+// visible, then the same with every fold opened (a tap on its summary).
+const foldJS = `(() => {
+  const visible = () => Array.from(document.querySelectorAll('table.alerts td.c-text')).filter(td => !td.closest('tr.fold')).filter(td => td.checkVisibility() && td.offsetHeight > 0).length
+    + Array.from(document.querySelectorAll('li.member')).filter(li => li.checkVisibility() && li.offsetHeight > 0).length;
+  const closed = {height: document.documentElement.scrollHeight, folds: document.querySelectorAll('tr.fold').length, visible: visible()};
+  document.querySelectorAll('details.members summary').forEach(s => s.click());
+  return {closed: closed, open: {height: document.documentElement.scrollHeight, folds: closed.folds, visible: visible()},
+    total: Array.from(document.querySelectorAll('#critical .tile-value, .tiles .tile-value')).slice(0, 2).map(v => parseInt(v.textContent.replace(/,/g, ''), 10))};
+})()`
+
+// foldState is what foldJS measures.
+type foldState struct {
+	Height  float64 `json:"height"`
+	Folds   int     `json:"folds"`
+	Visible int     `json:"visible"`
+}
+
+// TestBrowserPhoneAlerts opens the demo's alerts pages on a 390 × 844 phone: a unit's alerts
+// of one kind come folded (the page is shorter by the height of the alerts inside), and a
+// tap on a fold shows every alert in it, so that all the alerts the tiles count (严重, 警告)
+// can be read.
+func TestBrowserPhoneAlerts(t *testing.T) {
+	chromium := chromiumPath(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+
+	dep := demoDeployment(t)
+	base := startDeployment(t, dep)
+	b := newBrowser(t, ctx, chromium)
+	if err := b.setViewport(phone); err != nil {
+		t.Fatal(err)
+	}
+	live := onlyFrom(base + "/")
+	for _, p := range []string{"/qingyuan-2026/alerts", "/qingcheng-2026/alerts"} {
+		b.check(t, base+p, phone, live)
+		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[struct {
+			Closed foldState `json:"closed"`
+			Open   foldState `json:"open"`
+			Total  []int     `json:"total"`
+		}](foldJS))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %.0f px with %d folds closed, %.0f px open; %d alerts visible closed, %d open, tiles %v",
+			p, got.Closed.Height, got.Closed.Folds, got.Open.Height, got.Closed.Visible, got.Open.Visible, got.Total)
+		if got.Closed.Folds == 0 {
+			t.Errorf("%s: no alerts folded", p)
+		}
+		if len(got.Total) != 2 || got.Open.Visible != got.Total[0]+got.Total[1] {
+			t.Errorf("%s: with every fold open %d alerts can be read; the tiles count %v", p, got.Open.Visible, got.Total)
+		}
+		if got.Closed.Visible >= got.Open.Visible || got.Closed.Height >= got.Open.Height {
+			t.Errorf("%s: folded, %d alerts show in %.0f px; opened, %d in %.0f px", p, got.Closed.Visible, got.Closed.Height, got.Open.Visible, got.Open.Height)
+		}
+	}
+}
