@@ -175,7 +175,8 @@ func resolutions(s *Snapshot, n int) []resolution {
 }
 
 // newAlertTable makes a table of alerts; beyond maxAlertRows it lists those that have held
-// longest (then in the order given) and says how many there are.
+// longest (then in the order given) and says how many there are. A unit's alerts of one kind
+// fold into one row (foldAlerts).
 func newAlertTable(s *Snapshot, as []kpi.Alert, l links) alertTable {
 	tb := alertTable{Unit: s.Assessment.UnitsShort(), Total: len(as)}
 	if len(as) > maxAlertRows {
@@ -185,7 +186,8 @@ func newAlertTable(s *Snapshot, as []kpi.Alert, l links) alertTable {
 		})
 		as = as[:maxAlertRows]
 	}
-	tb.Rows = alertRows(s, as, l, true)
+	tb.Rows = foldAlerts(alertRows(s, as, l, true))
+	tb.Listed = listedAlerts(tb.Rows)
 	return tb
 }
 

@@ -46,6 +46,11 @@ type chartSpec struct {
 	// much room, slants them where it gives less, and stands them up where it gives too
 	// little for that, as the window changes. 0 leaves the labels as the option says.
 	FitLabels int `json:"fitLabels,omitempty"`
+	// FitLegend makes the script lay out a legend of many long names (a trend's indicators)
+	// for the chart's width: names cut with "…" to what two to a row allow (a phone) or at
+	// most 160 px, as many rows as they take, and the plot moved down and the chart made
+	// taller by the rows' height, so that no name hides on a scrolling legend's other page.
+	FitLegend bool `json:"fitLegend,omitempty"`
 }
 
 // echartsOptions is what every go-echarts chart offers.

@@ -63,6 +63,25 @@ type progressRow struct {
 // maxShare is where progress bars stop being drawn longer; tooltips keep the real figure.
 const maxShare = 200.0
 
+// shareAxis is the end and the step of a progress chart's axis of shares reaching top (%):
+// at most five labels (0%, 25%, 50%, 75%, 100%; by 50% beyond 100%), so that on a phone's
+// 150 px of bars "75%" and "100%" stand apart (a step of 20% left "80%100%" touching). The
+// axis ends at the next 10% beyond top (a bar at 102% does not leave a third of the width
+// empty up to 150%); the end's own label is then hidden (showEnd false), as it would stand
+// on the last step's.
+func shareAxis(top float64) (end, step float64, showEnd bool) {
+	step = 25
+	if top > 100 {
+		step = 50
+	}
+	end = math.Max(100, math.Ceil(top/10)*10)
+	return end, step, math.Mod(end, step) == 0
+}
+
+// paceOutline is the outline of the progress charts' 序时进度 marker: dark against every
+// status's bar and against the page.
+const paceOutline = "#111111"
+
 // progressChart draws rows as horizontal bars coloured by status, the expected share as a
 // marker on each bar and the target as a line at 100%. When every row expects the same share
 // (one indicator's townships), expectedLine draws it as a line too.
@@ -93,12 +112,13 @@ func progressChart(id, title string, rows []progressRow, expectedLine kpi.Num) (
 		}
 		tips[i], markTips[i], hrefs[i] = r.Tip, r.Tip, r.Link
 	}
+	axisMax, axisStep, showEnd := shareAxis(top)
 	bar := ec.NewBar()
 	bar.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "item"}),
 		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
 		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "24", Bottom: "8", ContainLabel: opts.Bool(true)}),
-		ec.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0, Max: math.Ceil(top/20) * 20,
+		ec.WithXAxisOpts(opts.XAxis{Type: "value", Min: 0, Max: axisMax,
 			AxisLabel: &opts.AxisLabel{Formatter: "{value}%"}}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "category", Data: names, Inverse: opts.Bool(true)}),
 	)
@@ -125,7 +145,12 @@ func progressChart(id, title string, rows []progressRow, expectedLine kpi.Num) (
 		set("yAxis.0.axisLabel", map[string]any{"width": 130, "overflow": "truncate"}),
 		set("series.0.barMaxWidth", 18),
 		set("series.1.symbol", "rect"),
-		set("series.1.symbolSize", []int{4, 16}),
+		set("xAxis.0.interval", axisStep),
+		set("xAxis.0.axisLabel.showMaxLabel", showEnd),
+		set("series.1.symbolSize", []int{6, 18}),
+		// an outline keeps the orange marker apart from an amber (预警) bar and the white
+		set("series.1.itemStyle.borderColor", paceOutline),
+		set("series.1.itemStyle.borderWidth", 1),
 		set("series.1.z", 5),
 		set("series.0.markLine.silent", true),
 	)

@@ -123,9 +123,10 @@ type evalRow struct {
 
 // alertTable is a table of alerts, its unit column headed by the level's noun.
 type alertTable struct {
-	Rows  []alertRow
-	Unit  string // 乡镇, 县区 or 市州
-	Total int    // alerts in all; more than len(Rows) when the table lists only the longest-held
+	Rows   []alertRow
+	Unit   string // 乡镇, 县区 or 市州
+	Total  int    // alerts in all; more than Listed when the table lists only the longest-held
+	Listed int    // alerts the rows list, folded ones counted one by one
 }
 
 // TotalText is how many alerts there are, written for people: 1,950.
@@ -141,6 +142,62 @@ type alertRow struct {
 	Months                  int
 	Summary                 string
 	Own                     *unitLink // a city's county: the link to its own assessment
+	// Members are the alerts a folded row stands for (foldAlerts): one unit's alerts of one
+	// kind and severity, each with its indicator, since and sentence; empty for one alert.
+	Members []alertRow
+}
+
+// Alerts is how many alerts the row stands for.
+func (r alertRow) Alerts() int { return max(1, len(r.Members)) }
+
+// foldMin is how many alerts of one unit, kind and severity a table folds into one row
+// (清城区's 14 逾期未报送 on the city's page); fewer are listed one by one.
+const foldMin = 3
+
+// foldAlerts folds the rows of each unit's alerts of one kind and severity, when there are
+// at least foldMin, into one row where the first of them stood: it says how many, since the
+// earliest, and opens (<details>, no script) to each alert as it was listed. Every alert
+// stays on the page; the order of the others is kept.
+func foldAlerts(rows []alertRow) []alertRow {
+	type key struct{ unit, kind, severity string }
+	keyOf := func(r alertRow) key { return key{r.TownshipHref, r.Name, r.SeverityClass} }
+	groups := map[key][]alertRow{}
+	for _, r := range rows {
+		groups[keyOf(r)] = append(groups[keyOf(r)], r)
+	}
+	out := make([]alertRow, 0, len(rows))
+	done := map[key]bool{}
+	for _, r := range rows {
+		k := keyOf(r)
+		g := groups[k]
+		if len(g) < foldMin {
+			out = append(out, r)
+			continue
+		}
+		if done[k] {
+			continue
+		}
+		done[k] = true
+		f := r
+		f.Members, f.Indicator, f.IndHref = g, "", ""
+		for _, m := range g {
+			if m.Months > f.Months {
+				f.Months, f.Since = m.Months, m.Since
+			}
+		}
+		f.Summary = fmt.Sprintf("%s有 %d 项指标%s", r.Township, len(g), r.Name)
+		out = append(out, f)
+	}
+	return out
+}
+
+// listedAlerts counts the alerts rows stand for.
+func listedAlerts(rows []alertRow) int {
+	n := 0
+	for _, r := range rows {
+		n += r.Alerts()
+	}
+	return n
 }
 
 // missingRow is one figure the township has not reported for the month.
@@ -279,7 +336,8 @@ func buildTownship(s *Snapshot, l links, code string, hist TownshipHistory) (*vi
 	if d.Rank, err = rankHistoryChart("township-rank", s, code); err != nil {
 		return nil, err
 	}
-	d.Alerts = alertTable{Rows: alertRows(s, alerts, l, false), Unit: a.UnitsShort(), Total: len(alerts)}
+	d.Alerts = alertTable{Rows: foldAlerts(alertRows(s, alerts, l, false)), Unit: a.UnitsShort(), Total: len(alerts)}
+	d.Alerts.Listed = listedAlerts(d.Alerts.Rows)
 	for i := range a.Indicators {
 		ind := &a.Indicators[i]
 		if !unreported(ind, r.Evaluation(t, i, nI)) {
@@ -524,11 +582,12 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 	}
 	line.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
-		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "0"}),
+		// a plain legend, laid out by the page's script (FitLegend): every name in view
+		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "plain", Top: "0"}),
 		ec.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "40", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "value", Min: 0, AxisLabel: &opts.AxisLabel{Formatter: "{value}%"}}),
 	)
-	spec := chartSpec{ValueFormat: "percent", Tips: tips, AxisTips: true}
+	spec := chartSpec{ValueFormat: "percent", Tips: tips, AxisTips: true, FitLegend: true}
 	legendData := make([]any, 0, len(legend)+1)
 	for _, name := range legend {
 		legendData = append(legendData, name)
@@ -552,6 +611,10 @@ func trendChart(id string, s *Snapshot, t int) (chart, error) {
 	return c, err
 }
 
+// rankLabelRoom is the room in px above the 名次走势's plot for the labels over its points
+// (a 12 px label 5 px above a point on the plot's top line, and a margin).
+const rankLabelRoom = 28
+
 // rankHistoryChart draws the township's rank month by month, rank 1 on top.
 func rankHistoryChart(id string, s *Snapshot, code string) (chart, error) {
 	m := s.Period.Month
@@ -570,7 +633,8 @@ func rankHistoryChart(id string, s *Snapshot, code string) (chart, error) {
 	line.SetGlobalOptions(
 		ec.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
 		ec.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "16", Bottom: "8", ContainLabel: opts.Bool(true)}),
+		// the labels stand above the points: the plot starts low enough for a first place's "1"
+		ec.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: strconv.Itoa(rankLabelRoom), Bottom: "8", ContainLabel: opts.Bool(true)}),
 		ec.WithYAxisOpts(opts.YAxis{Type: "value", Inverse: opts.Bool(true), Min: 1, Max: max(n, 2), MinInterval: 1,
 			AxisLabel: &opts.AxisLabel{Formatter: "第{value}名"}}),
 	)

@@ -175,6 +175,54 @@
     };
   }
 
+  // A legend of many long names (spec.fitLegend): every name shown, cut with "…" to what
+  // two to a row allow on a narrow chart (at most 160 px), in as many rows as they take; the
+  // plot starts below the rows and the chart grows by what they take beyond the plot's
+  // original top, so the plot keeps its height. Items are counted at their widest (icon,
+  // gap, cut name), so the rows reserved are never fewer than ECharts draws. It returns the
+  // refit for a new width.
+  function legendFitter(spec, option, el) {
+    var legend = Array.isArray(option.legend) ? option.legend[0] : option.legend;
+    var grid = Array.isArray(option.grid) ? option.grid[0] : option.grid;
+    if (!legend || !grid || !legend.data) return null;
+    var names = legend.data.map(function (d) { return typeof d === 'string' ? d : d.name; });
+    var ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = '12px ' + ((option.textStyle && option.textStyle.fontFamily) || 'sans-serif');
+    var longest = 0;
+    for (var i = 0; i < names.length; i++) longest = Math.max(longest, Math.ceil(ctx.measureText(names[i]).width));
+    var icon = 25 + 5, gap = 10, itemHeight = 14, pad = 5;
+    var top0 = Number(grid.top) || 0, height0 = el.clientHeight;
+    function layout(width) {
+      var room = width - 2 * pad, text = Math.min(longest, 160);
+      var perRow = Math.floor((room + gap) / (icon + text + gap));
+      if (perRow < 2) {
+        perRow = 2;
+        text = Math.max(24, Math.floor((room + gap) / 2 - gap - icon));
+      }
+      var rows = Math.ceil(names.length / perRow);
+      var top = 2 * pad + rows * itemHeight + (rows - 1) * gap + 14;
+      return { text: text, top: top, height: height0 + Math.max(0, top - top0) };
+    }
+    function apply(l) {
+      legend.textStyle = legend.textStyle || {};
+      legend.textStyle.width = l.text;
+      legend.textStyle.overflow = 'truncate';
+      legend.textStyle.ellipsis = '…';
+      grid.top = l.top;
+      el.style.height = l.height + 'px';
+    }
+    var current = layout(el.clientWidth);
+    apply(current);
+    return function (chart) {
+      var l = layout(el.clientWidth);
+      if (l.text === current.text && l.top === current.top) return;
+      current = l;
+      el.style.height = l.height + 'px';
+      chart.setOption({ legend: [{ textStyle: { width: l.text, overflow: 'truncate', ellipsis: '…' } }], grid: [{ top: l.top }] });
+      chart.resize();
+    };
+  }
+
   function draw(node) {
     var el = document.getElementById(node.getAttribute('data-chart'));
     if (!el) return null;
@@ -201,12 +249,14 @@
     }
     var follow = spec.follows ? follower(spec, option) : null;
     var refit = spec.fitLabels ? labelFitter(spec, option, el) : null;
+    var refitLegend = spec.fitLegend ? legendFitter(spec, option, el) : null;
     var chart = echarts.init(el, null, { renderer: 'canvas' });
     chart.setOption(option);
     if (refit) {
       refit(chart, true);
       refits.push(function () { refit(chart, false); });
     }
+    if (refitLegend) refits.push(function () { refitLegend(chart); });
     if (follow) {
       chart.on('legendselectchanged', function (e) { chart.setOption({ series: follow(e.selected) }); });
     }
