@@ -34,7 +34,7 @@ type accessFixture struct {
 	clock               time.Time
 }
 
-func newAccessFixture(t *testing.T) *accessFixture {
+func newAccessFixture(t testing.TB) *accessFixture {
 	t.Helper()
 	ctx := context.Background()
 	a, err := kpi.ParseConfig("test.yaml", []byte(testConfig))

@@ -196,18 +196,37 @@ func TestManyBadRowsAnswerBounded(t *testing.T) {
 	}
 	// Before the answer was capped this request held 1.7 GB and took 10 s. Now the collector's
 	// list of every error it found (about 600 MB for this file) is what remains, until its own
-	// cap lands; then the target is checked: within 5 s and under 200 MB.
-	limit, within := uint64(1<<30), 30*time.Second
+	// cap lands; then the memory target is checked: under 200 MB. Its time (within
+	// 5 s) is measured by BenchmarkManyBadRows, which bench/run reports.
+	limit := uint64(1 << 30)
 	if collectorCapsErrors(t) {
-		limit, within = 200<<20, 5*time.Second
+		limit = 200 << 20
 	}
 	if peak > limit {
 		t.Errorf("heap grew by %d MB while answering, want under %d MB", peak>>20, limit>>20)
 	}
-	if took > within {
-		t.Errorf("answered in %v, want within %v", took, within)
-	}
 	f.assertNothingWritten(t)
+}
+
+// BenchmarkManyBadRows: the 31 MB CSV of bad rows POSTed with a token, answered 400 with the
+// first 1,000 errors (bench/run's row; the target is within 5 s).
+func BenchmarkManyBadRows(b *testing.B) {
+	f := newAccessFixture(b)
+	body := badCSV(31 << 20)
+	for b.Loop() {
+		req, _ := http.NewRequest("POST", f.ts.URL+"/api/v1/observations", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+f.admin)
+		req.Header.Set("Content-Type", "text/csv")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			b.Fatalf("status %d, want 400", resp.StatusCode)
+		}
+	}
 }
 
 func TestUploadPageErrorsAndSizeBounded(t *testing.T) {

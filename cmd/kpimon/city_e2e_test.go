@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kpimon/kpimon/kpi"
 )
@@ -21,7 +22,11 @@ var adminTokenRE = regexp.MustCompile(`管理员（所有考核）：(kpm_[0-9a-
 // county and the city's /metrics.
 func TestOneCorrectionReachesTheCity(t *testing.T) {
 	base, out := startDemoWith(t)
-	m := adminTokenRE.FindStringSubmatch(out.String())
+	// the tokens are printed after the address: wait for them
+	var m []string
+	for deadline := time.Now().Add(20 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		m = adminTokenRE.FindStringSubmatch(out.String())
+	}
 	if m == nil {
 		t.Fatalf("the demo printed no admin token:\n%s", out.String())
 	}
