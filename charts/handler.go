@@ -560,7 +560,7 @@ func (h *Handler) errorPage(w http.ResponseWriter, status int, msg string) {
 	case http.StatusNotFound:
 		title = "找不到页面"
 	case http.StatusBadRequest:
-		title = "请求有误"
+		title = "月份有误" // every 400 of the pages is a ?period= they cannot show
 	case http.StatusServiceUnavailable:
 		title = "请稍后再试"
 	case http.StatusMethodNotAllowed:

@@ -68,6 +68,9 @@ func TestHandlerServesEveryPage(t *testing.T) {
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body.String())
 			}
+			if tt.status == 400 && !strings.Contains(rec.Body.String(), "月份有误") {
+				t.Errorf("a month the pages cannot show is not headed 月份有误: %s", rec.Body.String())
+			}
 			if !strings.Contains(rec.Body.String(), tt.contains) {
 				t.Errorf("body lacks %q", tt.contains)
 			}
