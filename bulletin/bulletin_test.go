@@ -103,15 +103,7 @@ func TestMissingReportsAndSummary(t *testing.T) {
 
 func TestWorkbookSheetsAndLights(t *testing.T) {
 	b := testBulletin(t, time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC))
-	var buf bytes.Buffer
-	if err := b.WriteXLSX(&buf); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := workbookOf(t, b)
 	if got := strings.Join(f.GetSheetList(), ","); got != strings.Join([]string{SheetRanking, SheetIndicators, SheetAlerts, SheetMissing}, ",") {
 		t.Fatalf("sheets %s", got)
 	}
@@ -272,15 +264,7 @@ func TestWordsFollowTheLevel(t *testing.T) {
 					t.Errorf("the HTML bulletin lacks %q", want)
 				}
 			}
-			var buf bytes.Buffer
-			if err := b.WriteXLSX(&buf); err != nil {
-				t.Fatal(err)
-			}
-			f, err := excelize.OpenReader(&buf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
+			f := workbookOf(t, b)
 			var text strings.Builder
 			for _, sheet := range f.GetSheetList() {
 				rows, err := f.GetRows(sheet)
@@ -344,15 +328,7 @@ func TestGeneratedInTheAssessmentsZone(t *testing.T) {
 			if !strings.Contains(html.UnescapeString(page.String()), tc.want) { // + is written &#43;
 				t.Errorf("the HTML bulletin lacks %q", tc.want)
 			}
-			var buf bytes.Buffer
-			if err := b.WriteXLSX(&buf); err != nil {
-				t.Fatal(err)
-			}
-			f, err := excelize.OpenReader(&buf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
+			f := workbookOf(t, b)
 			rows, err := f.GetRows(SheetRanking)
 			if err != nil {
 				t.Fatal(err)
@@ -483,15 +459,7 @@ func TestCityBulletin(t *testing.T) {
 	if strings.Contains(html, "各县（市、区）本月报表齐全") {
 		t.Error("the HTML bulletin says every county's reports are complete")
 	}
-	var buf bytes.Buffer
-	if err := b.WriteXLSX(&buf); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := workbookOf(t, b)
 	var all strings.Builder
 	for _, sheet := range f.GetSheetList() {
 		rows, err := f.GetRows(sheet)
@@ -535,15 +503,7 @@ func TestExpectedIsWholePeople(t *testing.T) {
 	if !found {
 		t.Fatal("no row of 两癌筛查人数")
 	}
-	var buf bytes.Buffer
-	if err := b.WriteXLSX(&buf); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := workbookOf(t, b)
 	rows, err := f.GetRows(SheetIndicators, excelize.Options{RawCellValue: true})
 	if err != nil {
 		t.Fatal(err)
@@ -560,4 +520,20 @@ func TestExpectedIsWholePeople(t *testing.T) {
 	if n == 0 {
 		t.Errorf("the workbook has no row of 两癌筛查人数: %v", rows)
 	}
+}
+
+// workbookOf is the bulletin's Excel workbook, written and opened again; closed when the
+// test ends.
+func workbookOf(t *testing.T, b *Bulletin) *excelize.File {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := b.WriteXLSX(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }

@@ -52,15 +52,7 @@ func columns(t *testing.T, f *excelize.File, sheet string) map[string]int {
 
 func TestTemplateLayoutProtectionAndValidation(t *testing.T) {
 	a := assessment(t)
-	var buf bytes.Buffer
-	if err := Write(&buf, a, nil, kpi.MustPeriod("2024-06")); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := formOf(t, a, "2024-06")
 	if got := strings.Join(f.GetSheetList(), ","); got != "甲镇,乙镇_新区_,"+ListSheet {
 		t.Fatalf("sheets %s", got)
 	}
@@ -272,15 +264,7 @@ func TestInstructionsFollowTheLevel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var buf bytes.Buffer
-			if err := Write(&buf, a, nil, kpi.MustPeriod("2024-06")); err != nil {
-				t.Fatal(err)
-			}
-			f, err := excelize.OpenReader(&buf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
+			f := formOf(t, a, "2024-06")
 			got, err := f.GetCellValue("甲镇", "A3")
 			if err != nil {
 				t.Fatal(err)
@@ -310,15 +294,7 @@ indicators:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := Write(&buf, a, nil, kpi.MustPeriod("2024-06")); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := formOf(t, a, "2024-06")
 	const sheet, want = "甲镇", "本月没有发生的，分子、分母都填 0"
 	rows, err := f.GetRows(sheet)
 	if err != nil {
@@ -360,4 +336,20 @@ indicators:
 	if instr := rows[2][0]; !strings.Contains(instr, "分子不能大于分母；"+want+"。") || !strings.Contains(instr, "比率类本月没有发生的请填分子 0、分母 0") {
 		t.Errorf("the instructions do not say %q for ratios:\n%s", want, instr)
 	}
+}
+
+// formOf is the form of every township of a for the month p, written and opened again;
+// closed when the test ends.
+func formOf(t *testing.T, a *kpi.Assessment, p string) *excelize.File {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Write(&buf, a, nil, kpi.MustPeriod(p)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
