@@ -29,7 +29,13 @@ func TestBrowserLargeAssessment(t *testing.T) {
 	spec := synth.Spec{Townships: 300, Indicators: 40, Months: 11, Seed: 1}
 	a := scaledAssessment(t, spec, kpi.LevelCity)
 	var year []kpi.Observation
-	if err := synth.Generate(a, spec, func(o kpi.Observation) error { year = append(year, o); return nil }); err != nil {
+	silent := a.Townships[299].Code // sends nothing for the latest month: 本月未报送 in the ranking
+	if err := synth.Generate(a, spec, func(o kpi.Observation) error {
+		if o.Township != silent || o.Period.Month != spec.Months {
+			year = append(year, o)
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	mon := monitorFor(t, a, []batch{{"市妇联", "synth.csv", provinceNow.Add(-48 * time.Hour), year}}, provinceNow)
@@ -141,6 +147,36 @@ func TestBrowserLargeAssessment(t *testing.T) {
 	pager, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('nav[data-pager="ranks"]').innerText`))
 	if err != nil || !strings.Contains(pager, "第 1 / 6 页") {
 		t.Errorf("the pager reads %q (%v), want 第 1 / 6 页", pager, err)
+	}
+	// a unit that sent nothing this month is marked on the page the browser makes, as on the
+	// server's first page
+	at := -1
+	for k, x := range r.Rankings {
+		if x.Township == silent {
+			at = k
+		}
+	}
+	if at < pageRows {
+		t.Fatalf("the silent unit ranks %d, want it beyond the first page (the fixture changed)", at+1)
+	}
+	var rows []string
+	for range at / pageRows {
+		rows = click(1)
+	}
+	name := a.Townships[299].Name
+	seen := false
+	for _, row := range rows {
+		if strings.Contains(row, name) {
+			seen = true
+			if !strings.Contains(row, "本月未报送") {
+				t.Errorf("%s, which sent nothing this month, ranks on page %d without 本月未报送: %q", name, at/pageRows+1, row)
+			}
+		} else if strings.Contains(row, "本月未报送") {
+			t.Errorf("a unit that reported is marked 本月未报送: %q", row)
+		}
+	}
+	if !seen {
+		t.Errorf("%s is not on page %d: %q", name, at/pageRows+1, rows)
 	}
 	// The indicator's units, in config order, page the same way.
 	if _, err := b.open(base + "/indicators/" + a.Indicators[0].Code); err != nil {

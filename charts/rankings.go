@@ -38,7 +38,7 @@ func buildRankings(s *Snapshot, l links) (*view, error) {
 	if large(a) {
 		rows := make([][]any, len(d.Rows))
 		for k, x := range d.Rows {
-			row := []any{x.unit, x.Rank, b01(x.Tied), x.Change, x.ChangeDir, x.Total, x.Grade, x.GradeClass, b01(x.Veto)}
+			row := []any{x.unit, x.Rank, b01(x.Tied), x.Change, x.ChangeDir, x.Total, x.Grade, x.GradeClass, b01(x.Veto), x.Unreported}
 			for _, c := range x.Categories {
 				row = append(row, c)
 			}

@@ -347,8 +347,8 @@
     cell.appendChild(a);
   }
   var rowMakers = {
-    // [unit, rank, tied, change, change dir, total, grade, grade class, veto, categories…, base,
-    //  bonus, and with t.ly: last year's rank]
+    // [unit, rank, tied, change, change dir, total, grade, grade class, veto, unreported mark
+    //  (本月未报送, 缺报 3 项 or ""), categories…, base, bonus, and with t.ly: last year's rank]
     ranks: function (t, r, idx) {
       var tr = document.createElement('tr');
       if (r[8]) tr.className = 'veto';
@@ -356,6 +356,7 @@
       if (r[2]) span(rank, 'tie', t.tie);
       var name = td(tr);
       unitLink(name, idx, r[0]);
+      if (r[9]) span(name, 'badge warn unrep', r[9]);
       ownLink(name, idx, r[0]);
       td(tr, 'num strong', r[5]);
       var grade = td(tr);
@@ -364,7 +365,7 @@
       td(tr, 'change ' + r[4], r[3]);
       var end = r.length;
       if (t.ly) td(tr, 'ly-rank', r[--end]);
-      for (var k = 9; k < end; k++) td(tr, 'num', r[k]);
+      for (var k = 10; k < end; k++) td(tr, 'num', r[k]);
       return tr;
     },
     // [unit, status, status text, prior, completion, year end, range, class, needed, actual,
