@@ -51,17 +51,7 @@ type tableCue struct {
 // the screen says it scrolls sideways and fades at the edge where columns lie beyond (and
 // stops fading when scrolled to its end), the bulletin's too.
 func TestBrowserPhone(t *testing.T) {
-	chromium := chromiumPath(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
-	defer cancel()
-
-	dep := demoDeployment(t)
-	base := startDeployment(t, dep)
-	b := newBrowser(t, ctx, chromium)
-	if err := b.setViewport(phone); err != nil {
-		t.Fatal(err)
-	}
-	live := onlyFrom(base + "/")
+	base, b, live := phoneOnTheDemo(t, 180*time.Second)
 
 	t.Run("menus", func(t *testing.T) {
 		for _, p := range []string{"/qingyuan-2026/", "/qingcheng-2026/rankings", "/qingcheng-2026/townships/feilaixia"} {
@@ -197,17 +187,7 @@ type chartTexts struct {
 // legend shows every name (whole, or cut with "…") above the plot, without pages to leaf
 // through. Widened to a desktop, the trend's legend is laid out again and still fits.
 func TestBrowserPhoneCharts(t *testing.T) {
-	chromium := chromiumPath(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
-	defer cancel()
-
-	dep := demoDeployment(t)
-	base := startDeployment(t, dep)
-	b := newBrowser(t, ctx, chromium)
-	if err := b.setViewport(phone); err != nil {
-		t.Fatal(err)
-	}
-	live := onlyFrom(base + "/")
+	base, b, live := phoneOnTheDemo(t, 180*time.Second)
 	pages := []struct {
 		path   string
 		charts []string
@@ -307,17 +287,7 @@ type foldState struct {
 // tap on a fold shows every alert in it, so that all the alerts the tiles count (严重, 警告)
 // can be read.
 func TestBrowserPhoneAlerts(t *testing.T) {
-	chromium := chromiumPath(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-
-	dep := demoDeployment(t)
-	base := startDeployment(t, dep)
-	b := newBrowser(t, ctx, chromium)
-	if err := b.setViewport(phone); err != nil {
-		t.Fatal(err)
-	}
-	live := onlyFrom(base + "/")
+	base, b, live := phoneOnTheDemo(t, 120*time.Second)
 	for _, p := range []string{"/qingyuan-2026/alerts", "/qingcheng-2026/alerts"} {
 		b.check(t, base+p, phone, live)
 		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[struct {
@@ -340,4 +310,19 @@ func TestBrowserPhoneAlerts(t *testing.T) {
 			t.Errorf("%s: folded, %d alerts show in %.0f px; opened, %d in %.0f px", p, got.Closed.Visible, got.Closed.Height, got.Open.Visible, got.Open.Height)
 		}
 	}
+}
+
+// phoneOnTheDemo serves the demo's deployment and opens a Chromium at 390 × 844 for at most
+// limit: the server's base URL, the browser and the check that requests stay on the server.
+func phoneOnTheDemo(t *testing.T, limit time.Duration) (string, *browser, func(string) bool) {
+	t.Helper()
+	chromium := chromiumPath(t)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancel)
+	base := startDeployment(t, demoDeployment(t))
+	b := newBrowser(t, ctx, chromium)
+	if err := b.setViewport(phone); err != nil {
+		t.Fatal(err)
+	}
+	return base, b, onlyFrom(base + "/")
 }

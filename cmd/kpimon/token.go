@@ -60,6 +60,25 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return shownUsage(msg)
 }
 
+// openTokenStore opens the database a token is written to, creating a SQLite file that is
+// missing (and saying so, so that a mistyped --db does not go unnoticed), and lets the
+// assessments given claim the records an older kpimon wrote.
+func openTokenStore(ctx context.Context, dsn string, all []*kpi.Assessment, stdout io.Writer) (store.Store, error) {
+	created := sqliteMissing(dsn)
+	db, err := openStore(ctx, dsn, false)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		fmt.Fprintln(stdout, newDatabaseNote(dsn, true))
+	}
+	if err := claimAll(ctx, db, all); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // claimAll lets every assessment given claim the records an older kpimon wrote, as
 // configFlags.open does.
 func claimAll(ctx context.Context, db store.Store, all []*kpi.Assessment) error {
@@ -127,18 +146,11 @@ func runTokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	} else if n.Name == "" {
 		n.Name = "管理员"
 	}
-	created := sqliteMissing(*dbPath)
-	db, err := openStore(ctx, *dbPath, false)
+	db, err := openTokenStore(ctx, *dbPath, all, stdout)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if created {
-		fmt.Fprintln(stdout, newDatabaseNote(*dbPath, true))
-	}
-	if err := claimAll(ctx, db, all); err != nil {
-		return err
-	}
 	tok, secret, err := db.AddToken(ctx, n)
 	if err != nil {
 		return err
@@ -372,18 +384,11 @@ func runTokenLink(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	created := sqliteMissing(*dbPath)
-	db, err := openStore(ctx, *dbPath, false)
+	db, err := openTokenStore(ctx, *dbPath, all, stdout)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if created {
-		fmt.Fprintln(stdout, newDatabaseNote(*dbPath, true))
-	}
-	if err := claimAll(ctx, db, all); err != nil {
-		return err
-	}
 	// the server serves each assessment under /{id}/ (as /admin/links makes its links): a
 	// link without the prefix would land in the deployment's default assessment
 	linkBase := strings.TrimRight(strings.TrimSpace(*base), "/")
